@@ -1,0 +1,388 @@
+/**
+ * Incremental parser for client requests: RESP multibulk (`*N\r\n$len\r\n...`) and inline
+ * commands (`SET a "b c"\n`), as Redis's processMultibulkBuffer/processInlineBuffer read them.
+ *
+ * Invariants:
+ * - It never throws on input. Running out of bytes is PARSE_NEED_MORE; malformed input is
+ *   PARSE_ERROR with Redis's exact text in `error`, after which the parser must be discarded
+ *   (the server replies and closes that connection).
+ * - It buffers at most one unfinished command: a header line longer than
+ *   PROTO_INLINE_MAX_SIZE, or a bulk longer than `maxBulkLen`, is an error before it is stored.
+ * - Arguments are returned as latin1 strings (copies), so nothing keeps a socket chunk alive.
+ *
+ * Callers: the server's client reader, and the replica applying its master's stream (which uses
+ * `consumed` to advance its replication offset by exactly the bytes of each command).
+ *
+ *   feed(chunk) ──► [pending bytes] ──► next() ──► PARSE_COMMAND (argv) | NEED_MORE | ERROR
+ *                        ▲                  │
+ *                        └── big bulk ◄─────┘  (a bulk >= 32 KB is gathered in its own buffer)
+ */
+
+import { bytesToLatin1 } from "./latin1.js";
+import {
+  PROTO_INLINE_MAX_SIZE,
+  PROTO_MAX_BULK_LEN_DEFAULT,
+  PROTO_MAX_MULTIBULK_LEN,
+  PROTO_MBULK_BIG_ARG,
+} from "./limits.js";
+
+export const PARSE_NEED_MORE = 0;
+export const PARSE_COMMAND = 1;
+export const PARSE_ERROR = -1;
+export type ParseStatus = typeof PARSE_NEED_MORE | typeof PARSE_COMMAND | typeof PARSE_ERROR;
+
+const CR = 13;
+const LF = 10;
+const EMPTY = Buffer.alloc(0);
+
+export interface RequestParserOptions {
+  /** proto-max-bulk-len; ignored when `trusted` (a master's stream has no bulk limit). */
+  maxBulkLen?: number;
+  /** Largest `*N` accepted. */
+  maxMultibulkLen?: number;
+  /** The master link: Redis skips the bulk length limit for CLIENT_MASTER. */
+  trusted?: boolean;
+}
+
+export class RequestParser {
+  /** Arguments of the command just returned by next() (a fresh array per command). */
+  argv: string[] = [];
+  /** Error text (without the leading `-ERR `) after PARSE_ERROR. */
+  error = "";
+  /** Total bytes of complete commands parsed so far (including skipped empty ones). */
+  consumed = 0;
+  /** True when the last command came as an inline line (Redis treats those slightly differently). */
+  lastWasInline = false;
+
+  maxBulkLen: number;
+  maxMultibulkLen: number;
+  trusted: boolean;
+
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Offset in `buf` where the current command began (for `consumed`). */
+  private cmdStart = 0;
+  /** Bytes of the current command already consumed from earlier buffers (big-arg path). */
+  private carried = 0;
+  /** Multibulk state: arguments still expected (0 when between commands). */
+  private remaining = 0;
+  /** Length of the bulk being read, or -1 while its `$len` line is still expected. */
+  private bulkLen = -1;
+  private pendingArgv: string[] = [];
+  /** Gathering buffer for a big bulk, and how much of it is filled. */
+  private big: Buffer | null = null;
+  private bigFill = 0;
+
+  constructor(options: RequestParserOptions = {}) {
+    this.maxBulkLen = options.maxBulkLen ?? PROTO_MAX_BULK_LEN_DEFAULT;
+    this.maxMultibulkLen = options.maxMultibulkLen ?? PROTO_MAX_MULTIBULK_LEN;
+    this.trusted = options.trusted ?? false;
+  }
+
+  /** Bytes received but not yet part of a returned command. */
+  get bufferedLength(): number {
+    return this.buf.length - this.pos + this.bigFill;
+  }
+
+  /** True while a command is partly received (for the query-buffer idle checks). */
+  get inCommand(): boolean {
+    return this.remaining > 0 || this.pos < this.buf.length || this.big !== null;
+  }
+
+  /**
+   * Adds bytes from the peer. The chunk may be kept as a view until the next feed, never longer
+   * than the command it completes.
+   */
+  feed(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.big !== null) {
+      const want = this.big.length - this.bigFill;
+      const take = Math.min(want, chunk.length);
+      chunk.copy(this.big, this.bigFill, 0, take);
+      this.bigFill += take;
+      if (take < chunk.length) this.appendPending(chunk.subarray(take));
+      return;
+    }
+    this.appendPending(chunk);
+  }
+
+  private appendPending(chunk: Buffer): void {
+    if (this.pos >= this.buf.length) {
+      this.carried += this.pos - this.cmdStart;
+      this.buf = chunk;
+      this.pos = 0;
+      this.cmdStart = 0;
+      return;
+    }
+    // Keep only the unfinished tail, starting at the current command.
+    const tailStart = this.cmdStart;
+    const tail = this.buf.length - tailStart;
+    const merged = Buffer.allocUnsafe(tail + chunk.length);
+    this.buf.copy(merged, 0, tailStart);
+    chunk.copy(merged, tail);
+    this.pos -= tailStart;
+    this.cmdStart = 0;
+    this.buf = merged;
+  }
+
+  /** Parses the next command. See the head comment for the three outcomes. */
+  next(): ParseStatus {
+    for (;;) {
+      if (this.remaining === 0 && this.big === null) {
+        if (this.pos >= this.buf.length) {
+          this.release();
+          return PARSE_NEED_MORE;
+        }
+        this.cmdStart = this.pos;
+        this.carried = 0;
+        if (this.buf[this.pos] !== 42 /* '*' */) {
+          const status = this.parseInline();
+          if (status === PARSE_COMMAND && this.argv.length === 0) continue; // empty line
+          return status;
+        }
+        const status = this.parseMultibulkHeader();
+        if (status !== PARSE_COMMAND) return status;
+        if (this.remaining === 0) {
+          this.finishCommand();
+          continue; // `*0` or `*-1`: nothing to run
+        }
+      }
+      const status = this.parseBulks();
+      if (status !== PARSE_COMMAND) return status;
+      return PARSE_COMMAND;
+    }
+  }
+
+  private release(): void {
+    this.carried += this.pos - this.cmdStart;
+    this.cmdStart = this.pos;
+    if (this.pos > 0 && this.pos >= this.buf.length) {
+      this.buf = EMPTY;
+      this.pos = 0;
+      this.cmdStart = 0;
+    }
+  }
+
+  private finishCommand(): void {
+    this.consumed += this.carried + (this.pos - this.cmdStart);
+    this.carried = 0;
+    this.cmdStart = this.pos;
+  }
+
+  private fail(message: string): ParseStatus {
+    this.error = message;
+    return PARSE_ERROR;
+  }
+
+  private parseInline(): ParseStatus {
+    const buf = this.buf;
+    const newline = buf.indexOf(LF, this.pos);
+    if (newline === -1) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE)
+        return this.fail("Protocol error: too big inline request");
+      return PARSE_NEED_MORE;
+    }
+    let lineEnd = newline;
+    if (lineEnd > this.pos && buf[lineEnd - 1] === CR) lineEnd--;
+    const args = splitInlineArgs(buf, this.pos, lineEnd);
+    if (args === null) return this.fail("Protocol error: unbalanced quotes in request");
+    this.pos = newline + 1;
+    this.argv = args;
+    this.lastWasInline = true;
+    this.finishCommand();
+    return PARSE_COMMAND;
+  }
+
+  /** Reads `*N\r\n`. Leaves `remaining` = N (0 for N <= 0). */
+  private parseMultibulkHeader(): ParseStatus {
+    const buf = this.buf;
+    const cr = buf.indexOf(CR, this.pos);
+    if (cr === -1 || cr + 1 >= buf.length) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE)
+        return this.fail("Protocol error: too big mbulk count string");
+      return PARSE_NEED_MORE;
+    }
+    const n = parseStrictInt(buf, this.pos + 1, cr);
+    if (Number.isNaN(n) || n > this.maxMultibulkLen)
+      return this.fail("Protocol error: invalid multibulk length");
+    this.pos = cr + 2;
+    this.lastWasInline = false;
+    if (n <= 0) {
+      this.remaining = 0;
+      return PARSE_COMMAND;
+    }
+    this.remaining = n;
+    this.bulkLen = -1;
+    this.pendingArgv = [];
+    return PARSE_COMMAND;
+  }
+
+  private parseBulks(): ParseStatus {
+    const argv = this.pendingArgv;
+    for (;;) {
+      if (this.big !== null) {
+        if (this.bigFill < this.big.length) return PARSE_NEED_MORE;
+        argv.push(bytesToLatin1(this.big, 0, this.big.length - 2));
+        this.carried += this.big.length;
+        this.big = null;
+        this.bigFill = 0;
+        this.bulkLen = -1;
+        if (--this.remaining === 0) break;
+        continue;
+      }
+      const buf = this.buf;
+      if (this.bulkLen === -1) {
+        const cr = buf.indexOf(CR, this.pos);
+        if (cr === -1 || cr + 1 >= buf.length) {
+          if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE)
+            return this.fail("Protocol error: too big bulk count string");
+          return PARSE_NEED_MORE;
+        }
+        if (buf[this.pos] !== 36 /* '$' */) {
+          return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos])}'`);
+        }
+        const len = parseStrictInt(buf, this.pos + 1, cr);
+        if (Number.isNaN(len) || len < 0 || (!this.trusted && len > this.maxBulkLen)) {
+          return this.fail("Protocol error: invalid bulk length");
+        }
+        this.pos = cr + 2;
+        this.bulkLen = len;
+      }
+      const len = this.bulkLen;
+      const available = buf.length - this.pos;
+      if (available < len + 2) {
+        if (len >= PROTO_MBULK_BIG_ARG) {
+          // Gather this argument in its own buffer: later chunks are copied once, in place.
+          this.big = Buffer.allocUnsafe(len + 2);
+          buf.copy(this.big, 0, this.pos);
+          this.bigFill = available;
+          this.carried += this.pos - this.cmdStart;
+          this.pos = buf.length;
+          this.cmdStart = this.pos;
+        }
+        return PARSE_NEED_MORE;
+      }
+      // Like Redis, the two bytes after the payload are skipped without checking for CRLF.
+      argv.push(bytesToLatin1(buf, this.pos, this.pos + len));
+      this.pos += len + 2;
+      this.bulkLen = -1;
+      if (--this.remaining === 0) break;
+    }
+    this.argv = argv;
+    this.pendingArgv = [];
+    this.finishCommand();
+    return PARSE_COMMAND;
+  }
+}
+
+/**
+ * string2ll over bytes: optional '-', digits, no '+', no leading zeros, no spaces.
+ * Returns NaN when the text is not such an integer or is beyond 2^53 (every limit is far below).
+ */
+export function parseStrictInt(buf: Buffer, start: number, end: number): number {
+  if (start >= end) return Number.NaN;
+  let i = start;
+  let negative = false;
+  if (buf[i] === 45 /* '-' */) {
+    negative = true;
+    i++;
+    if (i === end) return Number.NaN;
+  }
+  if (buf[i] === 48 /* '0' */) return end - i === 1 && !negative ? 0 : Number.NaN;
+  if (end - i > 16) return Number.NaN;
+  let n = 0;
+  for (; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    n = n * 10 + d;
+  }
+  return negative ? -n : n;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/**
+ * sdssplitargs over buf[start, end): Redis's inline and redis-cli argument syntax.
+ * Returns null on unbalanced quotes (or a closing quote not followed by a space).
+ * A NUL byte ends the line, as it does for the C string Redis scans.
+ */
+export function splitInlineArgs(buf: Buffer, start: number, end: number): string[] | null {
+  const args: string[] = [];
+  let p = start;
+  const at = (i: number): number => (i < end ? buf[i] : 0);
+  for (;;) {
+    while (p < end && buf[p] !== 0 && isSpace(buf[p])) p++;
+    if (at(p) === 0) return args;
+    let inDouble = false;
+    let inSingle = false;
+    let done = false;
+    let current = "";
+    let runStart = p; // start of a run of plain bytes not yet appended to `current`
+    const flush = (upTo: number): void => {
+      if (upTo > runStart) current += bytesToLatin1(buf, runStart, upTo);
+    };
+    while (!done) {
+      const c = at(p);
+      if (inDouble) {
+        if (
+          c === 92 /* \ */ &&
+          at(p + 1) === 120 /* x */ &&
+          hexValue(at(p + 2)) >= 0 &&
+          hexValue(at(p + 3)) >= 0
+        ) {
+          flush(p);
+          current += String.fromCharCode(hexValue(at(p + 2)) * 16 + hexValue(at(p + 3)));
+          p += 3;
+          runStart = p + 1;
+        } else if (c === 92 && at(p + 1) !== 0) {
+          flush(p);
+          p++;
+          const e = at(p);
+          const mapped = e === 110 ? 10 : e === 114 ? 13 : e === 116 ? 9 : e === 98 ? 8 : e === 97 ? 7 : e;
+          current += String.fromCharCode(mapped);
+          runStart = p + 1;
+        } else if (c === 34 /* " */) {
+          if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
+          flush(p);
+          done = true;
+        } else if (c === 0) {
+          return null;
+        }
+      } else if (inSingle) {
+        if (c === 92 && at(p + 1) === 39 /* ' */) {
+          flush(p);
+          p++;
+          runStart = p;
+        } else if (c === 39) {
+          if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
+          flush(p);
+          done = true;
+        } else if (c === 0) {
+          return null;
+        }
+      } else if (c === 32 || c === 10 || c === 13 || c === 9 || c === 0) {
+        flush(p);
+        done = true;
+      } else if (c === 34) {
+        flush(p);
+        inDouble = true;
+        runStart = p + 1;
+      } else if (c === 39) {
+        flush(p);
+        inSingle = true;
+        runStart = p + 1;
+      }
+      if (p < end && at(p) !== 0) p++;
+    }
+    args.push(current);
+  }
+}
