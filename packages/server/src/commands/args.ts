@@ -1,0 +1,163 @@
+/**
+ * Argument parsing with Redis's rules and error texts (object.c getLongLongFromObjectOrReply,
+ * getDoubleFromObjectOrReply, getTimeoutFromObjectOrReply). Each `...OrReply` helper writes the
+ * error reply and returns null, so handlers read as `const n = intOrReply(c, argv[2]); if (n === null) return;`.
+ */
+
+import type { Client } from "../network/client.js";
+
+export const INT64_MAX = 9223372036854775807n;
+export const INT64_MIN = -9223372036854775808n;
+const SAFE_DIGITS = 15;
+
+/** string2ll: a strict decimal int64 (no '+', no leading zeros, no spaces), or null. */
+export function parseInt64(s: string): bigint | null {
+  const len = s.length;
+  if (len === 0 || len > 20) return null;
+  if (!/^-?(0|[1-9][0-9]*)$/.test(s) || s === "-0") return null;
+  const v = BigInt(s);
+  return v > INT64_MAX || v < INT64_MIN ? null : v;
+}
+
+/**
+ * string2ll as a JS number: exact below 2^53; larger int64 values are rounded (callers that need
+ * exact int64 arithmetic use parseInt64). Returns null when not an int64.
+ */
+export function parseInteger(s: string): number | null {
+  const len = s.length;
+  if (len > 0 && len <= SAFE_DIGITS) {
+    let i = 0;
+    let negative = false;
+    if (s.charCodeAt(0) === 45) {
+      negative = true;
+      i = 1;
+      if (len === 1) return null;
+    }
+    const first = s.charCodeAt(i);
+    if (first === 48) return len - i === 1 && !negative ? 0 : null;
+    let n = 0;
+    for (; i < len; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return null;
+      n = n * 10 + d;
+    }
+    return negative ? -n : n;
+  }
+  const big = parseInt64(s);
+  return big === null ? null : Number(big);
+}
+
+export function intOrReply(
+  c: Client,
+  s: string,
+  message = "ERR value is not an integer or out of range",
+): number | null {
+  const n = parseInteger(s);
+  if (n === null) c.error(message);
+  return n;
+}
+
+/** An integer within [min, max], else `-ERR <message>` (Redis's range checks). */
+export function rangedIntOrReply(
+  c: Client,
+  s: string,
+  min: number,
+  max: number,
+  message: string,
+): number | null {
+  const n = parseInteger(s);
+  if (n === null) {
+    c.error("ERR value is not an integer or out of range");
+    return null;
+  }
+  if (n < min || n > max) {
+    c.error(message);
+    return null;
+  }
+  return n;
+}
+
+/** A non-negative integer, with Redis's "must be positive" style message when negative. */
+export function positiveIntOrReply(
+  c: Client,
+  s: string,
+  message = "ERR value is out of range, must be positive",
+): number | null {
+  const n = parseInteger(s);
+  if (n === null) {
+    c.error("ERR value is not an integer or out of range");
+    return null;
+  }
+  if (n < 0) {
+    c.error(message);
+    return null;
+  }
+  return n;
+}
+
+/**
+ * strtod as Redis accepts it (string2d / getDoubleFromObject): no surrounding spaces, no empty
+ * string, "inf"/"+inf"/"-inf" (and "infinity") allowed, NaN refused. Returns null when invalid.
+ */
+export function parseDouble(s: string): number | null {
+  const len = s.length;
+  if (len === 0 || len > 5000) return null;
+  const c0 = s.charCodeAt(0);
+  const cl = s.charCodeAt(len - 1);
+  if (c0 === 32 || cl === 32 || (c0 >= 9 && c0 <= 13) || (cl >= 9 && cl <= 13)) return null;
+  const lower = s.toLowerCase();
+  if (lower === "inf" || lower === "+inf" || lower === "infinity" || lower === "+infinity")
+    return Number.POSITIVE_INFINITY;
+  if (lower === "-inf" || lower === "-infinity") return Number.NEGATIVE_INFINITY;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) && !/^[+-]?0[xX][0-9a-fA-F]+$/.test(s)) return null;
+  const d =
+    s.startsWith("0x") || s.startsWith("0X") || s.startsWith("-0x") || s.startsWith("+0x")
+      ? hexToNumber(s)
+      : Number(s);
+  return Number.isNaN(d) ? null : d;
+}
+
+function hexToNumber(s: string): number {
+  const negative = s.startsWith("-");
+  const digits = s.replace(/^[+-]?0[xX]/, "");
+  const v = Number.parseInt(digits, 16);
+  return negative ? -v : v;
+}
+
+export function doubleOrReply(
+  c: Client,
+  s: string,
+  message = "ERR value is not a valid float",
+): number | null {
+  const d = parseDouble(s);
+  if (d === null) c.error(message);
+  return d;
+}
+
+/**
+ * getTimeoutFromObjectOrReply for blocking commands: seconds as a float, 0 = forever.
+ * Returns the absolute deadline in ms (0 for none), or null after replying.
+ */
+export function timeoutOrReply(c: Client, s: string, nowMs: number): number | null {
+  const d = parseDouble(s);
+  if (d === null || !Number.isFinite(d)) {
+    c.error("ERR timeout is not a float or out of range");
+    return null;
+  }
+  if (d < 0) {
+    c.error("ERR timeout is negative");
+    return null;
+  }
+  if (d === 0) return 0;
+  const ms = Math.ceil(d * 1000);
+  if (ms > Number.MAX_SAFE_INTEGER - nowMs) {
+    c.error("ERR timeout is out of range");
+    return null;
+  }
+  return nowMs + ms;
+}
+
+/** Case-insensitive comparison with a lower-case keyword. */
+export function is(arg: string, keyword: string): boolean {
+  return arg.length === keyword.length && (arg === keyword || arg.toLowerCase() === keyword);
+}

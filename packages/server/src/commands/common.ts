@@ -1,0 +1,74 @@
+/**
+ * Small helpers shared by command families: typed lookups that reply WRONGTYPE, and the
+ * notify+signal+dirty sequence every write performs (Redis repeats it in each command; here it
+ * is one call so no write can forget a part).
+ */
+
+import type { Db } from "../keyspace/db.js";
+import type { CollectionValue, Value } from "../keyspace/value.js";
+import type { Client } from "../network/client.js";
+
+export const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/**
+ * The string at `key` for reading: the string, null when missing, or undefined after replying
+ * WRONGTYPE.
+ */
+export function readStringOrReply(c: Client, key: string): string | null | undefined {
+  const v = c.db.read(key);
+  if (v === undefined) return null;
+  if (typeof v !== "string") {
+    c.error(WRONGTYPE);
+    return undefined;
+  }
+  return v;
+}
+
+/** Same as readStringOrReply with write-lookup semantics (no hit/miss stats). */
+export function writeStringOrReply(c: Client, key: string): string | null | undefined {
+  const v = c.db.write(key);
+  if (v === undefined) return null;
+  if (typeof v !== "string") {
+    c.error(WRONGTYPE);
+    return undefined;
+  }
+  return v;
+}
+
+/**
+ * The collection of `type` at `key`: the value, null when missing, or undefined after replying
+ * WRONGTYPE. `write` selects lookupKeyWrite semantics.
+ */
+export function collectionOrReply<T extends CollectionValue>(
+  c: Client,
+  key: string,
+  type: T["type"],
+  write: boolean,
+): T | null | undefined {
+  const v: Value | undefined = write ? c.db.write(key) : c.db.read(key);
+  if (v === undefined) return null;
+  if (typeof v === "string" || v.type !== type) {
+    c.error(WRONGTYPE);
+    return undefined;
+  }
+  return v as T;
+}
+
+/**
+ * After a write to `key`: keyspace notification (`type` class char, `event`), WATCH/blocking
+ * signal and memory re-accounting, and the dirty counter that makes call() propagate.
+ */
+export function modified(c: Client, db: Db, key: string, type: string, event: string, dirty = 1): void {
+  const server = c.server;
+  server.signalModifiedKey(db, key);
+  server.notify(type, event, key, db.id);
+  server.dirty += dirty;
+}
+
+/** Deletes `key` because a write emptied its collection (Redis never keeps empty ones). */
+export function deleteIfEmpty(c: Client, db: Db, key: string, value: CollectionValue): boolean {
+  if (value.size() !== 0) return false;
+  db.delete(key);
+  c.server.notify("g", "del", key, db.id);
+  return true;
+}

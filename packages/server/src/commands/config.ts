@@ -1,0 +1,171 @@
+/**
+ * CONFIG GET/SET/RESETSTAT/REWRITE/HELP (config.c). GET takes several glob patterns and answers
+ * a map; SET takes several pairs and applies them atomically; REWRITE updates the config file in
+ * place, keeping comments and lines it does not manage.
+ */
+
+import { shared } from "@keyhaven/protocol";
+import { findOption, OPTIONS } from "../config/options.js";
+import { readConfigText, rewriteConfigText, writeFileAtomically } from "../config/rewrite.js";
+import { formatOptionLines } from "../config/values.js";
+import type { Client } from "../network/client.js";
+import { globMatch } from "../util/glob.js";
+import { type CommandSpec, container, spec } from "./spec.js";
+
+function configGetCommand(c: Client): void {
+  const config = c.server.config;
+  const matches = new Map<string, string>();
+  const argv = c.argv;
+  for (let i = 2; i < argv.length; i++) {
+    const pattern = argv[i];
+    if (!/[[*?]/.test(pattern)) {
+      const spec = findOption(pattern);
+      if (spec !== undefined && !matches.has(pattern)) matches.set(pattern, config.format(spec));
+      continue;
+    }
+    for (const spec of OPTIONS) {
+      if (spec.hidden) continue;
+      for (const name of spec.alias ? [spec.name, spec.alias] : [spec.name]) {
+        if (!matches.has(name) && globMatch(pattern, name, true)) matches.set(name, config.format(spec));
+      }
+    }
+  }
+  c.out.mapHeader(matches.size);
+  for (const [name, value] of matches) {
+    c.out.bulk(name);
+    c.out.bulk(value);
+  }
+}
+
+function configSetCommand(c: Client): void {
+  const argv = c.argv;
+  if ((argv.length - 2) % 2 !== 0) {
+    c.error("ERR wrong number of arguments for 'config|set' command");
+    return;
+  }
+  const pairs: [string, string][] = [];
+  for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
+  const err = c.server.config.setMany(pairs);
+  if (err !== null) c.error(err);
+  else c.out.raw(shared.OK);
+}
+
+function configResetstatCommand(c: Client): void {
+  const server = c.server;
+  server.stats.reset();
+  for (const cmd of server.commands.all()) {
+    cmd.calls = cmd.usec = cmd.rejectedCalls = cmd.failedCalls = 0;
+    if (cmd.subcommandMap !== null) {
+      for (const sub of cmd.subcommandMap.values())
+        sub.calls = sub.usec = sub.rejectedCalls = sub.failedCalls = 0;
+    }
+  }
+  c.out.raw(shared.OK);
+}
+
+/** The desired lines for every option worth writing: set explicitly, or different from default. */
+export function desiredConfigLines(c: Client): Map<string, string[]> {
+  const config = c.server.config;
+  const desired = new Map<string, string[]>();
+  for (const spec of OPTIONS) {
+    const value = config.get(spec.name);
+    const isDefault = JSON.stringify(value) === JSON.stringify(spec.default);
+    if (!config.explicitlySet.has(spec.name) && isDefault) continue;
+    desired.set(spec.name, formatOptionLines(spec, value));
+  }
+  return desired;
+}
+
+function configRewriteCommand(c: Client): void {
+  const path = c.server.config.configFile;
+  if (path === null) {
+    c.error("ERR The server is running without a config file");
+    return;
+  }
+  try {
+    const text = rewriteConfigText(readConfigText(path), desiredConfigLines(c), (args) => {
+      const spec = findOption(args[0]);
+      return spec === undefined ? null : spec.name;
+    });
+    writeFileAtomically(path, text);
+  } catch (err) {
+    c.server.logger.warning({ error: (err as Error).message }, "CONFIG REWRITE failed");
+    c.error(`ERR Rewriting config file: ${(err as Error).message}`);
+    return;
+  }
+  c.server.logger.notice("CONFIG REWRITE executed with success.");
+  c.out.raw(shared.OK);
+}
+
+function configHelpCommand(c: Client): void {
+  const lines = [
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
+    "HELP",
+    "    Prints this help.",
+  ];
+  c.out.arrayHeader(lines.length);
+  for (const l of lines) c.out.simple(l);
+}
+
+export const configCommands = [
+  container("config", -2, "server", "A container for server configuration commands.", "2.0.0", [
+    spec(
+      "get",
+      -3,
+      "admin noscript loading stale",
+      [0, 0, 0],
+      "server",
+      "Returns the effective values of configuration parameters.",
+      "2.0.0",
+      configGetCommand,
+    ),
+    spec(
+      "set",
+      -4,
+      "admin noscript loading stale",
+      [0, 0, 0],
+      "server",
+      "Sets configuration parameters in-flight.",
+      "2.0.0",
+      configSetCommand,
+    ),
+    spec(
+      "resetstat",
+      2,
+      "admin noscript loading stale",
+      [0, 0, 0],
+      "server",
+      "Resets the server's statistics.",
+      "2.0.0",
+      configResetstatCommand,
+    ),
+    spec(
+      "rewrite",
+      2,
+      "admin noscript loading stale",
+      [0, 0, 0],
+      "server",
+      "Persists the effective configuration to file.",
+      "2.8.0",
+      configRewriteCommand,
+    ),
+    spec(
+      "help",
+      2,
+      "loading stale",
+      [0, 0, 0],
+      "server",
+      "Returns helpful text about the different subcommands.",
+      "5.0.0",
+      configHelpCommand,
+    ),
+  ]),
+] satisfies CommandSpec[];

@@ -1,0 +1,357 @@
+/**
+ * COMMAND and its subcommands (COUNT, LIST, INFO, DOCS, GETKEYS, GETKEYSANDFLAGS, HELP), all
+ * generated from the command table, so they list exactly what is implemented.
+ */
+
+import type { Client } from "../network/client.js";
+import { globMatch } from "../util/glob.js";
+import { is } from "./args.js";
+import { type Command, type CommandSpec, commandKeys, container, spec } from "./spec.js";
+
+/** Flags COMMAND shows (Redis hides internal ones such as `sentinel` and `protected`). */
+const SHOWN_FLAGS = new Set([
+  "write",
+  "readonly",
+  "denyoom",
+  "module",
+  "admin",
+  "pubsub",
+  "noscript",
+  "blocking",
+  "loading",
+  "stale",
+  "skip_monitor",
+  "skip_slowlog",
+  "fast",
+  "no_auth",
+  "may_replicate",
+  "no_mandatory_keys",
+  "no_async_loading",
+  "no_multi",
+  "allow_busy",
+]);
+
+const GROUP_CATEGORY: Record<string, string> = {
+  string: "string",
+  list: "list",
+  hash: "hash",
+  set: "set",
+  sorted_set: "sortedset",
+  bitmap: "bitmap",
+  generic: "keyspace",
+  pubsub: "pubsub",
+  connection: "connection",
+  transactions: "transaction",
+  server: "",
+  hyperloglog: "hyperloglog",
+  geo: "geo",
+  scripting: "scripting",
+};
+
+/** ACL categories derived from flags and group, as Redis's setImplicitACLCategories does. */
+export function aclCategories(cmd: Command): string[] {
+  if (cmd.acl !== undefined) return cmd.acl.map((a) => `@${a}`);
+  const cats = new Set<string>();
+  if (cmd.isWrite) cats.add("@write");
+  if (cmd.isReadonly) cats.add("@read");
+  if (cmd.isAdmin) {
+    cats.add("@admin");
+    cats.add("@dangerous");
+  }
+  if (cmd.isPubsub) cats.add("@pubsub");
+  if (cmd.flags.includes("fast")) cats.add("@fast");
+  else cats.add("@slow");
+  if (cmd.isBlocking) cats.add("@blocking");
+  const group = GROUP_CATEGORY[cmd.group];
+  if (group) cats.add(`@${group}`);
+  return [...cats];
+}
+
+function writeKeySpecs(c: Client, cmd: Command): void {
+  const out = c.out;
+  if (cmd.firstKey === 0 && cmd.getKeys === undefined) {
+    out.arrayHeader(0);
+    return;
+  }
+  out.arrayHeader(1);
+  out.mapHeader(3);
+  out.bulk("flags");
+  const flags = cmd.isWrite ? ["RW", "UPDATE"] : ["RO", "ACCESS"];
+  out.setHeader(flags.length);
+  for (const f of flags) out.simple(f);
+  out.bulk("begin_search");
+  out.mapHeader(2);
+  out.bulk("type");
+  out.bulk("index");
+  out.bulk("spec");
+  out.mapHeader(1);
+  out.bulk("index");
+  out.integer(cmd.firstKey);
+  out.bulk("find_keys");
+  out.mapHeader(2);
+  out.bulk("type");
+  out.bulk("range");
+  out.bulk("spec");
+  out.mapHeader(3);
+  out.bulk("lastkey");
+  out.integer(cmd.lastKey < 0 ? cmd.lastKey : cmd.lastKey - cmd.firstKey);
+  out.bulk("keystep");
+  out.integer(cmd.keyStep);
+  out.bulk("limit");
+  out.integer(0);
+}
+
+/** One command's COMMAND INFO entry (addReplyCommandInfo). */
+function writeCommandInfo(c: Client, cmd: Command): void {
+  const out = c.out;
+  out.arrayHeader(10);
+  out.bulk(cmd.fullName);
+  out.integer(cmd.arity);
+  const flags = cmd.flags.filter((f) => SHOWN_FLAGS.has(f));
+  if (cmd.getKeys !== undefined) flags.push("movablekeys" as never);
+  out.setHeader(flags.length);
+  for (const f of flags) out.simple(f);
+  out.integer(cmd.firstKey);
+  out.integer(cmd.lastKey);
+  out.integer(cmd.keyStep);
+  const cats = aclCategories(cmd);
+  out.setHeader(cats.length);
+  for (const cat of cats) out.simple(cat);
+  out.setHeader(0);
+  writeKeySpecs(c, cmd);
+  const subs = cmd.subcommandMap === null ? [] : [...cmd.subcommandMap.values()];
+  out.arrayHeader(subs.length);
+  for (const sub of subs) writeCommandInfo(c, sub);
+}
+
+function commandCommand(c: Client): void {
+  const all = [...c.server.commands.all()];
+  c.out.arrayHeader(all.length);
+  for (const cmd of all) writeCommandInfo(c, cmd);
+}
+
+function findCommand(c: Client, name: string): Command | undefined {
+  const [top, sub] = name.toLowerCase().split("|");
+  const cmd = c.server.commands.get(top);
+  if (cmd === undefined || sub === undefined) return cmd;
+  return cmd.subcommandMap?.get(sub);
+}
+
+function commandInfoCommand(c: Client): void {
+  const names = c.argv.slice(2);
+  if (names.length === 0) {
+    commandCommand(c);
+    return;
+  }
+  c.out.arrayHeader(names.length);
+  for (const name of names) {
+    const cmd = findCommand(c, name);
+    if (cmd === undefined) c.out.nullArray();
+    else writeCommandInfo(c, cmd);
+  }
+}
+
+function writeCommandDocs(c: Client, cmd: Command): void {
+  const out = c.out;
+  const subs = cmd.subcommandMap === null ? [] : [...cmd.subcommandMap.values()];
+  out.mapHeader(subs.length > 0 ? 4 : 3);
+  out.bulk("summary");
+  out.bulk(cmd.summary);
+  out.bulk("since");
+  out.bulk(cmd.since);
+  out.bulk("group");
+  out.bulk(cmd.group);
+  if (subs.length > 0) {
+    out.bulk("subcommands");
+    out.mapHeader(subs.length);
+    for (const sub of subs) {
+      out.bulk(sub.fullName);
+      writeCommandDocs(c, sub);
+    }
+  }
+}
+
+function commandDocsCommand(c: Client): void {
+  const names = c.argv.slice(2);
+  const cmds: Command[] = [];
+  if (names.length === 0) cmds.push(...c.server.commands.all());
+  else
+    for (const n of names) {
+      const cmd = findCommand(c, n);
+      if (cmd !== undefined) cmds.push(cmd);
+    }
+  c.out.mapHeader(cmds.length);
+  for (const cmd of cmds) {
+    c.out.bulk(cmd.fullName);
+    writeCommandDocs(c, cmd);
+  }
+}
+
+function commandListCommand(c: Client): void {
+  const argv = c.argv;
+  let filter: (cmd: Command) => boolean = () => true;
+  if (argv.length === 5 && is(argv[2], "filterby")) {
+    const kind = argv[3].toLowerCase();
+    const value = argv[4];
+    if (kind === "pattern") filter = (cmd) => globMatch(value, cmd.fullName, true);
+    else if (kind === "aclcat") filter = (cmd) => aclCategories(cmd).includes(`@${value.toLowerCase()}`);
+    else if (kind === "module") filter = () => false;
+    else {
+      c.error("ERR syntax error");
+      return;
+    }
+  } else if (argv.length !== 2) {
+    c.error("ERR syntax error");
+    return;
+  }
+  const names: string[] = [];
+  for (const cmd of c.server.commands.all()) {
+    if (filter(cmd)) names.push(cmd.fullName);
+    if (cmd.subcommandMap !== null)
+      for (const sub of cmd.subcommandMap.values()) if (filter(sub)) names.push(sub.fullName);
+  }
+  c.out.arrayHeader(names.length);
+  for (const n of names) c.out.bulk(n);
+}
+
+function getKeysOrReply(c: Client): [number[], string[]] | null {
+  const argv = c.argv.slice(2);
+  const cmd = c.server.commands.lookup(argv);
+  if (cmd === undefined || cmd === null) {
+    c.error("ERR Invalid command specified");
+    return null;
+  }
+  if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity) {
+    c.error("ERR Invalid number of arguments specified for command");
+    return null;
+  }
+  const keys = commandKeys(cmd, argv);
+  if (keys.length === 0) {
+    c.error("ERR The command has no key arguments");
+    return null;
+  }
+  return [keys, argv];
+}
+
+function commandGetkeysCommand(c: Client): void {
+  const r = getKeysOrReply(c);
+  if (r === null) return;
+  const [keys, argv] = r;
+  c.out.arrayHeader(keys.length);
+  for (const i of keys) c.out.bulk(argv[i]);
+}
+
+function commandGetkeysAndFlagsCommand(c: Client): void {
+  const r = getKeysOrReply(c);
+  if (r === null) return;
+  const [keys, argv] = r;
+  const cmd = c.server.commands.lookup(argv)!;
+  const flags = cmd.isWrite ? ["RW", "UPDATE"] : ["RO", "ACCESS"];
+  c.out.arrayHeader(keys.length);
+  for (const i of keys) {
+    c.out.arrayHeader(2);
+    c.out.bulk(argv[i]);
+    c.out.setHeader(flags.length);
+    for (const f of flags) c.out.simple(f);
+  }
+}
+
+function commandHelpCommand(c: Client): void {
+  const lines = [
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
+    "HELP",
+    "    Prints this help.",
+  ];
+  c.out.arrayHeader(lines.length);
+  for (const l of lines) c.out.simple(l);
+}
+
+export const introspectionCommands = [
+  {
+    ...container("command", -1, "server", "Returns detailed information about all commands.", "2.8.13", [
+      spec("count", 2, "loading stale", [0, 0, 0], "server", "Returns a count of commands.", "2.8.13", (c) =>
+        c.out.integer(c.server.commands.size),
+      ),
+      spec(
+        "list",
+        -2,
+        "loading stale",
+        [0, 0, 0],
+        "server",
+        "Returns a list of command names.",
+        "7.0.0",
+        commandListCommand,
+      ),
+      spec(
+        "info",
+        -2,
+        "loading stale",
+        [0, 0, 0],
+        "server",
+        "Returns information about one, multiple or all commands.",
+        "2.8.13",
+        commandInfoCommand,
+      ),
+      spec(
+        "docs",
+        -2,
+        "loading stale",
+        [0, 0, 0],
+        "server",
+        "Returns documentary information about one, multiple or all commands.",
+        "7.0.0",
+        commandDocsCommand,
+      ),
+      spec(
+        "getkeys",
+        -3,
+        "loading stale",
+        [0, 0, 0],
+        "server",
+        "Extracts the key names from an arbitrary command.",
+        "2.8.13",
+        commandGetkeysCommand,
+      ),
+      spec(
+        "getkeysandflags",
+        -3,
+        "loading stale",
+        [0, 0, 0],
+        "server",
+        "Extracts the key names and access flags for an arbitrary command.",
+        "7.0.0",
+        commandGetkeysAndFlagsCommand,
+      ),
+      spec(
+        "help",
+        2,
+        "loading stale",
+        [0, 0, 0],
+        "server",
+        "Returns helpful text about the different subcommands.",
+        "5.0.0",
+        commandHelpCommand,
+      ),
+    ]),
+    flags: ["loading", "stale"],
+    handler: commandCommand,
+  },
+] satisfies CommandSpec[];

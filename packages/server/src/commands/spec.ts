@@ -1,0 +1,129 @@
+/**
+ * The shape of a command table entry, as Redis 7.0 describes commands in src/commands/*.json:
+ * dispatch, arity errors, the MULTI/OOM/READONLY/LOADING gates and COMMAND's replies are all
+ * derived from these fields. Family files export arrays of specs checked with `satisfies`.
+ */
+
+import type { Client } from "../network/client.js";
+
+/** Command flags, with Redis's names (COMMAND prints them). */
+export type CommandFlag =
+  | "write"
+  | "readonly"
+  | "denyoom"
+  | "module"
+  | "admin"
+  | "pubsub"
+  | "noscript"
+  | "blocking"
+  | "loading"
+  | "stale"
+  | "skip_monitor"
+  | "skip_slowlog"
+  | "fast"
+  | "no_auth"
+  | "may_replicate"
+  | "no_mandatory_keys"
+  | "no_async_loading"
+  | "no_multi"
+  | "allow_busy"
+  | "protected"
+  | "sentinel";
+
+export type CommandHandler = (c: Client) => void;
+
+export interface CommandSpec {
+  /** Lower-case name; for subcommands just the subcommand part (`get` of `config|get`). */
+  name: string;
+  /** Redis arity: positive = exact argc, negative = at least -arity (argv[0] included). */
+  arity: number;
+  flags: readonly CommandFlag[];
+  /** Key positions: first, last (negative counts from the end), step; 0,0,0 for none. */
+  firstKey: number;
+  lastKey: number;
+  keyStep: number;
+  /** For commands whose keys are not first/last/step (ZUNIONSTORE, EVAL...): positions in argv. */
+  getKeys?: (argv: readonly string[]) => number[];
+  /** COMMAND DOCS group: string, generic, list, connection, server, pubsub, transactions... */
+  group: string;
+  /** One-line summary for COMMAND DOCS. */
+  summary: string;
+  since: string;
+  /** ACL categories without the '@' (COMMAND INFO prints them). */
+  acl?: readonly string[];
+  handler?: CommandHandler;
+  subcommands?: readonly CommandSpec[];
+}
+
+/** Spec with defaults filled in, as stored in the table. */
+export interface Command extends CommandSpec {
+  /** Full name: `get`, or `config|get` for a subcommand. */
+  fullName: string;
+  parent: Command | null;
+  isWrite: boolean;
+  isReadonly: boolean;
+  denyOom: boolean;
+  allowLoading: boolean;
+  allowStale: boolean;
+  noAuth: boolean;
+  noMulti: boolean;
+  isAdmin: boolean;
+  isPubsub: boolean;
+  mayReplicate: boolean;
+  isBlocking: boolean;
+  subcommandMap: Map<string, Command> | null;
+  /** INFO commandstats. */
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+/** Keys of a command's argv, from getKeys or first/last/step (COMMAND GETKEYS, WATCH gates). */
+export function commandKeys(cmd: CommandSpec, argv: readonly string[]): number[] {
+  if (cmd.getKeys) return cmd.getKeys(argv);
+  if (cmd.firstKey === 0) return [];
+  const last = cmd.lastKey < 0 ? argv.length + cmd.lastKey : cmd.lastKey;
+  const out: number[] = [];
+  for (let i = cmd.firstKey; i <= last && i < argv.length; i += cmd.keyStep) out.push(i);
+  return out;
+}
+
+/** Compact spec constructor: flags as a space-separated list, keys as [first, last, step]. */
+export function spec(
+  name: string,
+  arity: number,
+  flags: string,
+  keys: readonly [number, number, number],
+  group: string,
+  summary: string,
+  since: string,
+  handler: CommandHandler,
+  extra: Partial<CommandSpec> = {},
+): CommandSpec {
+  return {
+    name,
+    arity,
+    flags: flags.split(" ").filter((f) => f.length > 0) as CommandFlag[],
+    firstKey: keys[0],
+    lastKey: keys[1],
+    keyStep: keys[2],
+    group,
+    summary,
+    since,
+    handler,
+    ...extra,
+  };
+}
+
+/** A container command (CONFIG, CLIENT...) whose work is done by subcommands. */
+export function container(
+  name: string,
+  arity: number,
+  group: string,
+  summary: string,
+  since: string,
+  subcommands: CommandSpec[],
+): CommandSpec {
+  return { name, arity, flags: [], firstKey: 0, lastKey: 0, keyStep: 0, group, summary, since, subcommands };
+}

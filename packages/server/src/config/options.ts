@@ -1,0 +1,281 @@
+/**
+ * The declarative table of configuration options, as Redis 7.0's config.c `static_configs`:
+ * name, legacy alias, type, default, whether CONFIG SET may change it at runtime. The parser,
+ * CONFIG GET/SET/REWRITE and INFO all read this one table; subsystems react to changes through
+ * `Config.onChange`.
+ *
+ * Values are held in their typed form (numbers in bytes for memory options, booleans, enum names,
+ * strings); `format` gives the text CONFIG GET and CONFIG REWRITE print.
+ */
+
+export type OptionType = "bool" | "int" | "memory" | "enum" | "string" | "special" | "octal" | "flags";
+
+export interface OptionSpec {
+  name: string;
+  alias?: string;
+  type: OptionType;
+  default: unknown;
+  /** CONFIG SET may change it (Redis's non-IMMUTABLE_CONFIG). */
+  mutable: boolean;
+  min?: number;
+  max?: number;
+  /** Allowed values of an enum/flags option. */
+  values?: readonly string[];
+  /** Hidden from `CONFIG GET *` (Redis's HIDDEN_CONFIG); exact names still answer. */
+  hidden?: boolean;
+  /** Sensitive: CONFIG REWRITE still writes it, but it is redacted in logs. */
+  sensitive?: boolean;
+  /** Options that only matter to Sentinel or features we refuse are accepted but inert. */
+  inert?: boolean;
+}
+
+const LONG_MAX = Number.MAX_SAFE_INTEGER;
+const INT_MAX = 2147483647;
+
+function bool(name: string, def: boolean, mutable = true, alias?: string): OptionSpec {
+  return { name, alias, type: "bool", default: def, mutable };
+}
+function int(
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+  mutable = true,
+  alias?: string,
+): OptionSpec {
+  return { name, alias, type: "int", default: def, mutable, min, max };
+}
+function mem(
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+  mutable = true,
+  alias?: string,
+): OptionSpec {
+  return { name, alias, type: "memory", default: def, mutable, min, max };
+}
+function enm(
+  name: string,
+  def: string,
+  values: readonly string[],
+  mutable = true,
+  alias?: string,
+): OptionSpec {
+  return { name, alias, type: "enum", default: def, mutable, values };
+}
+function str(name: string, def: string, mutable = true, alias?: string): OptionSpec {
+  return { name, alias, type: "string", default: def, mutable };
+}
+function special(name: string, def: unknown, mutable = true, alias?: string): OptionSpec {
+  return { name, alias, type: "special", default: def, mutable };
+}
+
+export const MAXMEMORY_POLICIES = [
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "noeviction",
+] as const;
+
+export const LOGLEVELS = ["debug", "verbose", "notice", "warning"] as const;
+
+/** One save point: save after `seconds` if at least `changes` writes happened. */
+export interface SavePoint {
+  seconds: number;
+  changes: number;
+}
+
+/** client-output-buffer-limit for one class of clients. */
+export interface OutputBufferLimit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
+}
+export type OutputBufferClass = "normal" | "replica" | "pubsub";
+
+export const OPTIONS: readonly OptionSpec[] = [
+  // General
+  bool("daemonize", false, false),
+  str("pidfile", "", false),
+  enm("loglevel", "notice", LOGLEVELS),
+  str("logfile", "", false),
+  bool("syslog-enabled", false, false),
+  str("syslog-ident", "redis", false),
+  enm(
+    "syslog-facility",
+    "local0",
+    ["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"],
+    false,
+  ),
+  enm("supervised", "no", ["upstart", "systemd", "auto", "no"], false),
+  int("databases", 16, 1, INT_MAX, false),
+  bool("always-show-logo", false, false),
+  bool("set-proc-title", true, false),
+  str("proc-title-template", "{title} {listen-addr} {server-mode}", true),
+  bool("crash-log-enabled", true),
+  bool("crash-memcheck-enabled", true),
+  enm("enable-protected-configs", "no", ["no", "yes", "local"], false),
+  enm("enable-debug-command", "no", ["no", "yes", "local"], false),
+  enm("enable-module-command", "no", ["no", "yes", "local"], false),
+  str("ignore-warnings", "", true),
+  // Network
+  special("bind", ["*", "-::*"]),
+  bool("bind-source-addr", false, true),
+  bool("protected-mode", true),
+  int("port", 6379, 0, 65535),
+  int("tcp-backlog", 511, 0, INT_MAX, false),
+  str("unixsocket", "", false),
+  { name: "unixsocketperm", type: "octal", default: 0, mutable: false, min: 0, max: 0o777 },
+  int("timeout", 0, 0, INT_MAX),
+  int("tcp-keepalive", 300, 0, INT_MAX),
+  int("maxclients", 10000, 1, INT_MAX),
+  mem("client-query-buffer-limit", 1024 * 1024 * 1024, 1024 * 1024, LONG_MAX),
+  mem("proto-max-bulk-len", 512 * 1024 * 1024, 1024 * 1024, LONG_MAX),
+  special("client-output-buffer-limit", {
+    normal: { hard: 0, soft: 0, softSeconds: 0 },
+    replica: { hard: 256 * 1024 * 1024, soft: 64 * 1024 * 1024, softSeconds: 60 },
+    pubsub: { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 },
+  }),
+  int("io-threads", 1, 1, 128, false),
+  bool("io-threads-do-reads", false, false),
+  int("hz", 10, 0, INT_MAX),
+  bool("dynamic-hz", true),
+  int("active-expire-effort", 1, 1, 10),
+  // Security
+  { name: "requirepass", type: "special", default: "", mutable: true, sensitive: true },
+  str("aclfile", "", false),
+  int("acllog-max-len", 128, 0, LONG_MAX),
+  enm("acl-pubsub-default", "resetchannels", ["allchannels", "resetchannels"]),
+  // Snapshotting
+  special("save", [
+    { seconds: 3600, changes: 1 },
+    { seconds: 300, changes: 100 },
+    { seconds: 60, changes: 10000 },
+  ] satisfies SavePoint[]),
+  bool("stop-writes-on-bgsave-error", true),
+  bool("rdbcompression", true),
+  bool("rdbchecksum", true),
+  enm("sanitize-dump-payload", "no", ["no", "yes", "clients"]),
+  str("dbfilename", "dump.rdb", true),
+  bool("rdb-del-sync-files", false),
+  str("dir", "", true),
+  int("rdb-key-save-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX),
+  int("key-load-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX),
+  // Replication
+  special("replicaof", null, true, "slaveof"),
+  { name: "masterauth", type: "string", default: "", mutable: true, sensitive: true },
+  str("masteruser", "", true),
+  bool("replica-serve-stale-data", true, true, "slave-serve-stale-data"),
+  bool("replica-read-only", true, true, "slave-read-only"),
+  bool("repl-diskless-sync", true),
+  int("repl-diskless-sync-delay", 5, 0, INT_MAX),
+  int("repl-diskless-sync-max-replicas", 0, 0, INT_MAX),
+  enm("repl-diskless-load", "disabled", ["disabled", "on-empty-db", "swapdb"]),
+  int("repl-ping-replica-period", 10, 1, INT_MAX, true, "repl-ping-slave-period"),
+  int("repl-timeout", 60, 1, INT_MAX),
+  bool("repl-disable-tcp-nodelay", false),
+  mem("repl-backlog-size", 1024 * 1024, 1, LONG_MAX),
+  int("repl-backlog-ttl", 3600, 0, INT_MAX),
+  int("replica-priority", 100, 0, INT_MAX, true, "slave-priority"),
+  bool("replica-announced", true),
+  int("min-replicas-to-write", 0, 0, INT_MAX, true, "min-slaves-to-write"),
+  int("min-replicas-max-lag", 10, 0, INT_MAX, true, "min-slaves-max-lag"),
+  str("replica-announce-ip", "", true, "slave-announce-ip"),
+  int("replica-announce-port", 0, 0, 65535, true, "slave-announce-port"),
+  bool("replica-ignore-maxmemory", true, true, "slave-ignore-maxmemory"),
+  bool("replica-lazy-flush", false, true, "slave-lazy-flush"),
+  // Memory management
+  mem("maxmemory", 0, 0, LONG_MAX),
+  enm("maxmemory-policy", "noeviction", MAXMEMORY_POLICIES),
+  int("maxmemory-samples", 5, 1, 64),
+  int("maxmemory-eviction-tenacity", 10, 0, 100),
+  int("lfu-log-factor", 10, 0, INT_MAX),
+  int("lfu-decay-time", 1, 0, INT_MAX),
+  bool("lazyfree-lazy-eviction", false),
+  bool("lazyfree-lazy-expire", false),
+  bool("lazyfree-lazy-server-del", false),
+  bool("lazyfree-lazy-user-del", false),
+  bool("lazyfree-lazy-user-flush", false),
+  bool("activerehashing", true),
+  bool("activedefrag", false),
+  bool("jemalloc-bg-thread", true),
+  bool("disable-thp", true, false),
+  // Append only mode
+  bool("appendonly", false),
+  str("appendfilename", "appendonly.aof", false),
+  str("appenddirname", "appendonlydir", false),
+  enm("appendfsync", "everysec", ["always", "everysec", "no"]),
+  bool("no-appendfsync-on-rewrite", false),
+  int("auto-aof-rewrite-percentage", 100, 0, INT_MAX),
+  mem("auto-aof-rewrite-min-size", 64 * 1024 * 1024, 0, LONG_MAX),
+  bool("aof-load-truncated", true),
+  bool("aof-use-rdb-preamble", true),
+  bool("aof-timestamp-enabled", false),
+  bool("aof-rewrite-incremental-fsync", true),
+  bool("rdb-save-incremental-fsync", true),
+  // Shutdown
+  int("shutdown-timeout", 10, 0, INT_MAX),
+  {
+    name: "shutdown-on-sigint",
+    type: "flags",
+    default: "default",
+    mutable: true,
+    values: ["default", "save", "nosave", "now", "force"],
+  },
+  {
+    name: "shutdown-on-sigterm",
+    type: "flags",
+    default: "default",
+    mutable: true,
+    values: ["default", "save", "nosave", "now", "force"],
+  },
+  // Slow log, latency
+  int("slowlog-log-slower-than", 10000, -1, LONG_MAX),
+  int("slowlog-max-len", 128, 0, LONG_MAX),
+  int("latency-monitor-threshold", 0, 0, LONG_MAX),
+  bool("latency-tracking", true),
+  str("latency-tracking-info-percentiles", "50 99 99.9", true),
+  // Event notification
+  special("notify-keyspace-events", ""),
+  // Advanced config
+  int("hash-max-listpack-entries", 128, 0, LONG_MAX, true, "hash-max-ziplist-entries"),
+  int("hash-max-listpack-value", 64, 0, LONG_MAX, true, "hash-max-ziplist-value"),
+  int("list-max-listpack-size", -2, -5, INT_MAX, true, "list-max-ziplist-size"),
+  int("list-compress-depth", 0, 0, INT_MAX),
+  int("set-max-intset-entries", 512, 0, LONG_MAX),
+  int("zset-max-listpack-entries", 128, 0, LONG_MAX, true, "zset-max-ziplist-entries"),
+  int("zset-max-listpack-value", 64, 0, LONG_MAX, true, "zset-max-ziplist-value"),
+  mem("hll-sparse-max-bytes", 3000, 0, LONG_MAX),
+  mem("stream-node-max-bytes", 4096, 0, LONG_MAX),
+  int("stream-node-max-entries", 100, 0, LONG_MAX),
+  int("tracking-table-max-keys", 1000000, 0, LONG_MAX),
+  mem("maxmemory-clients", 0, 0, LONG_MAX),
+  int("busy-reply-threshold", 5000, 0, LONG_MAX, true, "lua-time-limit"),
+  int("lua-replicate-commands", 1, 0, 1, true),
+  {
+    name: "oom-score-adj",
+    type: "enum",
+    default: "no",
+    mutable: true,
+    values: ["no", "yes", "relative", "absolute"],
+  },
+  special("oom-score-adj-values", "0 200 800"),
+  int("watchdog-period", 0, 0, INT_MAX, true),
+  bool("cluster-enabled", false, false),
+];
+
+const byName = new Map<string, OptionSpec>();
+for (const spec of OPTIONS) {
+  byName.set(spec.name, spec);
+  if (spec.alias) byName.set(spec.alias, spec);
+}
+
+/** The option named `name` (or its legacy alias), case-insensitive. */
+export function findOption(name: string): OptionSpec | undefined {
+  return byName.get(name.toLowerCase());
+}

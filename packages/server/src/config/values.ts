@@ -1,0 +1,296 @@
+/**
+ * Parsing and formatting of configuration values, type by type, with Redis 7.0's error texts
+ * (config.c). Shared by the config file parser, the command line and CONFIG SET/GET/REWRITE.
+ * Parse functions return the typed value, or throw ValueError with the reason text.
+ */
+
+import type { OptionSpec, OutputBufferClass, OutputBufferLimit, SavePoint } from "./options.js";
+
+export class ValueError extends Error {}
+
+/** memtoull: "1gb" = 1024^3, "1g" = 10^9, "100k" = 10^5... Returns null when invalid. */
+export function parseMemory(text: string): number | null {
+  const m = /^(-?\d+)(k|kb|m|mb|g|gb)?$/i.exec(text);
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? "").toLowerCase();
+  const mul: Record<string, number> = {
+    "": 1,
+    k: 1000,
+    kb: 1024,
+    m: 1e6,
+    mb: 1024 ** 2,
+    g: 1e9,
+    gb: 1024 ** 3,
+  };
+  const value = n * mul[unit];
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/** string2ll-strict integer, or null. */
+export function parseInteger(text: string): number | null {
+  if (!/^-?(0|[1-9]\d*)$/.test(text) || text === "-0") return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+export function parseBool(text: string): boolean | null {
+  const t = text.toLowerCase();
+  if (t === "yes") return true;
+  if (t === "no") return false;
+  return null;
+}
+
+const NOTIFY_CLASSES = "Ag$lshzxeKEtmdn";
+
+/**
+ * notify-keyspace-events flags, as keyspaceEventsStringToFlags: 'A' is the alias of "g$lshzxetd".
+ * Returns the normalized text CONFIG GET prints (keyspaceEventsFlagsToString).
+ */
+export function parseNotifyFlags(text: string): string | null {
+  const flags = new Set<string>();
+  for (const ch of text) {
+    if (!NOTIFY_CLASSES.includes(ch)) return null;
+    if (ch === "A") for (const c of "g$lshzxetd") flags.add(c);
+    else flags.add(ch);
+  }
+  let out = "";
+  const all = "g$lshzxetd";
+  if ([...all].every((c) => flags.has(c))) out += "A";
+  else for (const c of all) if (flags.has(c)) out += c;
+  if (flags.has("K")) out += "K";
+  if (flags.has("E")) out += "E";
+  if (flags.has("m")) out += "m";
+  if (flags.has("n")) out += "n";
+  return out;
+}
+
+/**
+ * Parses the arguments of one directive into the option's typed value. `previous` lets
+ * accumulating directives (save, client-output-buffer-limit) merge with earlier lines.
+ */
+export function parseOptionValue(
+  spec: OptionSpec,
+  args: string[],
+  previous: unknown,
+  fromFile: boolean,
+): unknown {
+  switch (spec.type) {
+    case "bool": {
+      if (args.length !== 1) throw new ValueError("wrong number of arguments");
+      const b = parseBool(args[0]);
+      if (b === null) throw new ValueError("argument must be 'yes' or 'no'");
+      return b;
+    }
+    case "int":
+    case "memory": {
+      if (args.length !== 1) throw new ValueError("wrong number of arguments");
+      let n: number | null;
+      if (spec.type === "memory") {
+        n = parseMemory(args[0]);
+        if (n === null) throw new ValueError("argument must be a memory value");
+      } else {
+        n = parseInteger(args[0]);
+        if (n === null) {
+          // Redis accepts memory-unit suffixes for some integer options too (e.g. 64mb sizes).
+          const asMem = parseMemory(args[0]);
+          if (asMem === null) throw new ValueError("argument couldn't be parsed into an integer");
+          n = asMem;
+        }
+      }
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        throw new ValueError(`argument must be between ${spec.min} and ${spec.max} inclusive`);
+      }
+      return n;
+    }
+    case "octal": {
+      if (args.length !== 1 || !/^[0-7]+$/.test(args[0]))
+        throw new ValueError("Invalid socket file permissions");
+      const n = Number.parseInt(args[0], 8);
+      if (n > (spec.max ?? 0o777)) throw new ValueError("Invalid socket file permissions");
+      return n;
+    }
+    case "enum": {
+      if (args.length !== 1) throw new ValueError("wrong number of arguments");
+      const v = args[0].toLowerCase();
+      if (!spec.values!.includes(v)) {
+        throw new ValueError(`argument(s) must be one of the following: ${spec.values!.join(", ")}`);
+      }
+      return v;
+    }
+    case "flags": {
+      const out: string[] = [];
+      for (const a of args.flatMap((x) => x.split(/\s+/)).filter((x) => x.length > 0)) {
+        const v = a.toLowerCase();
+        if (!spec.values!.includes(v)) {
+          throw new ValueError(`argument(s) must be one of the following: ${spec.values!.join(", ")}`);
+        }
+        out.push(v);
+      }
+      if (out.length === 0) throw new ValueError("wrong number of arguments");
+      return out.join(" ");
+    }
+    case "string":
+      if (args.length !== 1) throw new ValueError("wrong number of arguments");
+      return args[0];
+    case "special":
+      return parseSpecial(spec, args, previous, fromFile);
+  }
+}
+
+function parseSpecial(spec: OptionSpec, args: string[], previous: unknown, fromFile: boolean): unknown {
+  switch (spec.name) {
+    case "save":
+      return parseSave(args, previous as SavePoint[] | undefined, fromFile);
+    case "client-output-buffer-limit":
+      return parseOutputBufferLimits(args, previous as Record<OutputBufferClass, OutputBufferLimit>);
+    case "bind": {
+      const addrs = args.flatMap((a) => a.split(" ")).filter((a) => a.length > 0);
+      if (addrs.length === 0) throw new ValueError("wrong number of arguments");
+      if (addrs.length > 16) throw new ValueError("Too many bind addresses specified.");
+      return addrs;
+    }
+    case "replicaof": {
+      if (args.length !== 2) throw new ValueError("wrong number of arguments");
+      if (args[0].toLowerCase() === "no" && args[1].toLowerCase() === "one") return null;
+      const port = parseInteger(args[1]);
+      if (port === null || port < 0 || port > 65535) throw new ValueError("Invalid master port");
+      return { host: args[0], port };
+    }
+    case "requirepass":
+      if (args.length !== 1) throw new ValueError("wrong number of arguments");
+      if (args[0].length > 512) throw new ValueError("Password is longer than CONFIG_AUTHPASS_MAX_LEN");
+      return args[0];
+    case "notify-keyspace-events": {
+      if (args.length !== 1) throw new ValueError("wrong number of arguments");
+      const flags = parseNotifyFlags(args[0]);
+      if (flags === null) throw new ValueError("Invalid event class character. Use 'Ag$lshzxeKEtmd'.");
+      return flags;
+    }
+    case "oom-score-adj-values": {
+      const parts = args.flatMap((a) => a.split(" ")).filter((a) => a.length > 0);
+      if (parts.length !== 3) throw new ValueError("wrong number of arguments");
+      for (const p of parts) {
+        const n = parseInteger(p);
+        if (n === null || n < -2000 || n > 2000) throw new ValueError("Invalid oom-score-adj-values");
+      }
+      return parts.join(" ");
+    }
+  }
+  throw new ValueError("Bad directive or wrong number of arguments");
+}
+
+/**
+ * save: `save <seconds> <changes> [<seconds> <changes> ...]` or `save ""`. In a config file the
+ * first `save` line replaces the defaults and later lines add points (Redis's reset-once rule);
+ * CONFIG SET replaces the whole list.
+ */
+function parseSave(args: string[], previous: SavePoint[] | undefined, append: boolean): SavePoint[] {
+  const parts = args.flatMap((a) => (a === "" ? [] : a.split(" "))).filter((a) => a.length > 0);
+  if (parts.length === 0) return [];
+  if (parts.length % 2 !== 0) throw new ValueError("Invalid save parameters");
+  const points: SavePoint[] = append && previous ? [...previous] : [];
+  for (let i = 0; i < parts.length; i += 2) {
+    const seconds = parseInteger(parts[i]);
+    const changes = parseInteger(parts[i + 1]);
+    if (seconds === null || changes === null || seconds < 1 || changes < 0) {
+      throw new ValueError("Invalid save parameters");
+    }
+    points.push({ seconds, changes });
+  }
+  return points;
+}
+
+function parseOutputBufferLimits(
+  args: string[],
+  previous: Record<OutputBufferClass, OutputBufferLimit>,
+): Record<OutputBufferClass, OutputBufferLimit> {
+  const parts = args.flatMap((a) => a.split(" ")).filter((a) => a.length > 0);
+  if (parts.length === 0 || parts.length % 4 !== 0) {
+    throw new ValueError("Wrong number of arguments in buffer limit configuration.");
+  }
+  const out = { ...previous };
+  for (let i = 0; i < parts.length; i += 4) {
+    const cls = clientClassName(parts[i]);
+    if (cls === null || cls === "master")
+      throw new ValueError("Invalid client class specified in buffer limit configuration.");
+    const hard = parseMemory(parts[i + 1]);
+    const soft = parseMemory(parts[i + 2]);
+    const softSeconds = parseInteger(parts[i + 3]);
+    if (hard === null || soft === null || softSeconds === null || hard < 0 || soft < 0 || softSeconds < 0) {
+      throw new ValueError("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+    }
+    out[cls] = { hard, soft, softSeconds };
+  }
+  return out;
+}
+
+/** getClientTypeByName: "slave" is the legacy name of "replica". */
+export function clientClassName(name: string): OutputBufferClass | "master" | null {
+  const n = name.toLowerCase();
+  if (n === "normal" || n === "replica" || n === "pubsub" || n === "master") return n;
+  if (n === "slave") return "replica";
+  return null;
+}
+
+/** The text CONFIG GET prints for an option's value. */
+export function formatOptionValue(spec: OptionSpec, value: unknown): string {
+  switch (spec.type) {
+    case "bool":
+      return value ? "yes" : "no";
+    case "int":
+    case "memory":
+      return String(value);
+    case "octal":
+      return (value as number).toString(8);
+    case "enum":
+    case "flags":
+    case "string":
+      return String(value);
+    case "special":
+      switch (spec.name) {
+        case "save":
+          return (value as SavePoint[]).map((p) => `${p.seconds} ${p.changes}`).join(" ");
+        case "client-output-buffer-limit": {
+          const v = value as Record<OutputBufferClass, OutputBufferLimit>;
+          return (["normal", "replica", "pubsub"] as const)
+            .map((c) => `${c === "replica" ? "slave" : c} ${v[c].hard} ${v[c].soft} ${v[c].softSeconds}`)
+            .join(" ");
+        }
+        case "bind":
+          return (value as string[]).join(" ");
+        case "replicaof": {
+          const r = value as { host: string; port: number } | null;
+          return r === null ? "" : `${r.host} ${r.port}`;
+        }
+        default:
+          return String(value);
+      }
+  }
+}
+
+/** The lines CONFIG REWRITE writes for an option (several for save and output limits). */
+export function formatOptionLines(spec: OptionSpec, value: unknown): string[] {
+  const quote = (s: string) => (s === "" || /[\s"'\\]/.test(s) ? JSON.stringify(s) : s);
+  switch (spec.name) {
+    case "save": {
+      const points = value as SavePoint[];
+      if (points.length === 0) return ['save ""'];
+      return points.map((p) => `save ${p.seconds} ${p.changes}`);
+    }
+    case "client-output-buffer-limit": {
+      const v = value as Record<OutputBufferClass, OutputBufferLimit>;
+      return (["normal", "replica", "pubsub"] as const).map(
+        (c) => `client-output-buffer-limit ${c} ${v[c].hard} ${v[c].soft} ${v[c].softSeconds}`,
+      );
+    }
+    case "replicaof": {
+      const r = value as { host: string; port: number } | null;
+      return r === null ? [] : [`replicaof ${r.host} ${r.port}`];
+    }
+    case "bind":
+      return [`bind ${(value as string[]).join(" ")}`];
+    default:
+      return [`${spec.name} ${quote(formatOptionValue(spec, value))}`];
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * Command dispatch, in the order of Redis 7.0's processCommand: lookup, arity, protected
+ * commands, auth, MULTI restrictions, OOM, disk errors, min-replicas, read-only replica, RESP2
+ * pub/sub context, stale replica, loading, client pause, then MULTI queueing or `call`.
+ *
+ * `call` runs one handler inside an execution unit of the propagation stream, measures it
+ * (commandstats, slowlog) and propagates its argv when it changed the dataset.
+ */
+
+import { ReplyWriter } from "@keyhaven/protocol";
+import type { Command } from "../commands/spec.js";
+import { refreshClock } from "../keyspace/clock.js";
+import { type Client, ClientFlag } from "../network/client.js";
+import type { Server } from "../server.js";
+
+/** Where replies of CLIENT REPLY OFF/SKIP commands go. */
+const discardedReplies = new ReplyWriter(64);
+
+/** Hooks the persistence, replication and eviction subsystems install into dispatch. */
+export interface DispatchGates {
+  /** performEvictions: returns false when memory is still above maxmemory (OOM). */
+  evictIfNeeded: (() => boolean) | null;
+  /** MISCONF text when writes are denied by a failed save or AOF write, else null. */
+  writeDeniedReason: (() => string | null) | null;
+  /** checkGoodReplicasStatus: false when min-replicas-to-write is not met. */
+  enoughGoodReplicas: (() => boolean) | null;
+  /** True when a replica's link to its master is down (for replica-serve-stale-data). */
+  masterLinkDown: (() => boolean) | null;
+  /** MONITOR: sees each command before it runs. */
+  feedMonitors: ((c: Client, argv: string[]) => void) | null;
+  /** SLOWLOG: offered each command with its duration. */
+  slowlog: ((c: Client, argv: string[], micros: number) => void) | null;
+}
+
+export const gates: DispatchGates = {
+  evictIfNeeded: null,
+  writeDeniedReason: null,
+  enoughGoodReplicas: null,
+  masterLinkDown: null,
+  feedMonitors: null,
+  slowlog: null,
+};
+
+/** Commands allowed to a RESP2 client in subscribed state. */
+const PUBSUB_CONTEXT_ALLOWED = new Set([
+  "ping",
+  "subscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "sunsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "quit",
+  "reset",
+]);
+/** Commands that run immediately inside MULTI instead of being queued. */
+const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
+function reject(_server: Server, c: Client, text: string, cmd: Command | null): void {
+  if (c.has(ClientFlag.Multi)) c.flags |= ClientFlag.DirtyExec;
+  if (cmd !== null) cmd.rejectedCalls++;
+  c.error(text);
+}
+
+/** processCommand: runs or queues the command in `c.argv`, or replies with why it cannot. */
+export function processCommand(server: Server, c: Client): void {
+  refreshClock();
+  const argv = c.argv;
+  const cmd = server.commands.lookup(argv);
+  if (cmd === null || cmd === undefined) {
+    rejectUnknown(server, c, cmd === null);
+    return;
+  }
+  c.cmd = cmd;
+  const argc = argv.length;
+  if ((cmd.arity > 0 && cmd.arity !== argc) || argc < -cmd.arity) {
+    reject(server, c, `ERR wrong number of arguments for '${cmd.fullName}' command`, cmd);
+    return;
+  }
+  if (cmd.flags.includes("protected") && !debugAllowed(server, c)) {
+    reject(
+      server,
+      c,
+      `ERR ${cmd.parent?.name.toUpperCase() ?? cmd.name.toUpperCase()} command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
+      cmd,
+    );
+    return;
+  }
+  if (!c.authenticated && !cmd.noAuth) {
+    reject(server, c, "NOAUTH Authentication required.", cmd);
+    return;
+  }
+  const inMulti = (c.flags & ClientFlag.Multi) !== 0;
+  if (inMulti && cmd.noMulti) {
+    reject(server, c, "ERR Command not allowed inside a transaction", cmd);
+    return;
+  }
+  const fromMaster = (c.flags & ClientFlag.Master) !== 0;
+  const isExec = cmd.name === "exec" && cmd.parent === null;
+  const isWrite = cmd.isWrite || (isExec && queuedFlags(c).write);
+  const denyOom = cmd.denyOom || (isExec && queuedFlags(c).denyOom);
+  if (gates.evictIfNeeded !== null && !fromMaster) {
+    const outOfMemory = !gates.evictIfNeeded();
+    const rejectOnOom =
+      denyOom ||
+      (inMulti && !isExec && cmd.name !== "discard" && cmd.name !== "quit" && cmd.name !== "reset");
+    if (outOfMemory && rejectOnOom && !c.has(ClientFlag.Fake)) {
+      reject(server, c, "OOM command not allowed when used memory > 'maxmemory'.", cmd);
+      return;
+    }
+  }
+  if (
+    !server.replicaMode &&
+    !fromMaster &&
+    gates.writeDeniedReason !== null &&
+    (isWrite || cmd.name === "ping")
+  ) {
+    const reason = gates.writeDeniedReason();
+    if (reason !== null) {
+      reject(server, c, reason, cmd);
+      return;
+    }
+  }
+  if (isWrite && !server.replicaMode && gates.enoughGoodReplicas !== null && !gates.enoughGoodReplicas()) {
+    reject(server, c, "NOREPLICAS Not enough good replicas to write.", cmd);
+    return;
+  }
+  if (server.replicaMode && isWrite && !fromMaster && server.config.bool("replica-read-only")) {
+    reject(server, c, "READONLY You can't write against a read only replica.", cmd);
+    return;
+  }
+  if ((c.flags & ClientFlag.PubSub) !== 0 && c.resp === 2 && !PUBSUB_CONTEXT_ALLOWED.has(cmd.name)) {
+    reject(
+      server,
+      c,
+      `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      cmd,
+    );
+    return;
+  }
+  if (
+    server.replicaMode &&
+    !cmd.allowStale &&
+    !fromMaster &&
+    gates.masterLinkDown?.() === true &&
+    !server.config.bool("replica-serve-stale-data")
+  ) {
+    reject(
+      server,
+      c,
+      "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+      cmd,
+    );
+    return;
+  }
+  if (server.loading && !cmd.allowLoading) {
+    reject(server, c, "LOADING Redis is loading the dataset in memory", cmd);
+    return;
+  }
+  if (server.pauseKind !== null && !fromMaster && !c.has(ClientFlag.Replica)) {
+    const mayReplicate = isWrite || cmd.mayReplicate || (isExec && queuedFlags(c).mayReplicate);
+    if (server.pauseKind === "all" || mayReplicate) {
+      // Keep the command; it runs first when the pause ends (blockPostponeClient).
+      c.postponedArgv = argv;
+      server.postpone(c);
+      return;
+    }
+  }
+  if (inMulti && !MULTI_IMMEDIATE.has(cmd.name)) {
+    c.multiQueue.push({ cmd, argv });
+    c.out.raw(QUEUED);
+    return;
+  }
+  call(server, c, cmd);
+  if (server.blocking.count !== 0) server.blocking.handleClientsBlockedOnKeys();
+}
+
+const QUEUED = Buffer.from("+QUEUED\r\n");
+
+function queuedFlags(c: Client): { write: boolean; denyOom: boolean; mayReplicate: boolean } {
+  let write = false;
+  let denyOom = false;
+  let mayReplicate = false;
+  for (const q of c.multiQueue) {
+    write ||= q.cmd.isWrite;
+    denyOom ||= q.cmd.denyOom;
+    mayReplicate ||= q.cmd.mayReplicate || q.cmd.isWrite;
+  }
+  return { write, denyOom, mayReplicate };
+}
+
+function rejectUnknown(server: Server, c: Client, unknownSubcommand: boolean): void {
+  const argv = c.argv;
+  if (unknownSubcommand) {
+    const container = argv[0];
+    reject(
+      server,
+      c,
+      `ERR unknown subcommand '${truncate(argv[1], 128)}'. Try ${container.toUpperCase()} HELP.`,
+      null,
+    );
+    return;
+  }
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${truncate(argv[i], 128 - args.length)}' `;
+  }
+  reject(
+    server,
+    c,
+    `ERR unknown command '${truncate(argv[0], 128)}', with args beginning with: ${args}`,
+    null,
+  );
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) : s;
+}
+
+function debugAllowed(server: Server, c: Client): boolean {
+  const mode = server.config.str("enable-debug-command");
+  if (mode === "yes") return true;
+  if (mode === "local") return c.has(ClientFlag.UnixSocket) || /^(127\.|::1|::ffff:127\.)/.test(c.addr);
+  return false;
+}
+
+/**
+ * call(): runs `cmd` for `c` as one execution unit. Commandstats and slowlog are updated; the
+ * command is propagated as `c.argv` (which the handler may have rewritten) when it incremented
+ * `server.dirty`, unless it propagated itself (preventPropagation).
+ */
+export function call(server: Server, c: Client, cmd: Command): void {
+  const prevClient = server.currentClient;
+  server.currentClient = c;
+  const propagator = server.propagator;
+  propagator.beginUnit();
+  const dirtyBefore = server.dirty;
+  c.cmd = cmd;
+  c.preventPropagation = false;
+  c.forcePropagation = false;
+  c.failed = false;
+  const monitors = gates.feedMonitors;
+  if (monitors !== null && !cmd.flags.includes("skip_monitor")) monitors(c, c.argv);
+  // CLIENT REPLY itself is exempt, so that CLIENT REPLY ON can answer +OK.
+  const replyOff =
+    (c.flags & (ClientFlag.ReplyOff | ClientFlag.ReplySkip)) !== 0 && cmd.fullName !== "client|reply";
+  const realOut = c.out;
+  if (replyOff) {
+    discardedReplies.resp = realOut.resp;
+    c.out = discardedReplies;
+  }
+  const start = performance.now();
+  try {
+    cmd.handler!(c);
+  } finally {
+    if (replyOff) {
+      discardedReplies.discard();
+      c.out = realOut;
+    }
+    const micros = (performance.now() - start) * 1000;
+    cmd.calls++;
+    cmd.usec += micros;
+    if (c.failed) cmd.failedCalls++;
+    c.lastCmd = cmd;
+    if (gates.slowlog !== null && !cmd.flags.includes("skip_slowlog")) gates.slowlog(c, c.argv, micros);
+    if (
+      ((server.dirty !== dirtyBefore && !c.preventPropagation) || c.forcePropagation) &&
+      !c.has(ClientFlag.Master)
+    ) {
+      propagator.alsoPropagate(c.db.id, c.argv);
+    }
+    propagator.endUnit();
+    server.currentClient = prevClient;
+    server.stats.totalCommandsProcessed++;
+    // CLIENT REPLY SKIP silences exactly the next command.
+    if ((c.flags & ClientFlag.ReplySkip) !== 0) c.flags &= ~ClientFlag.ReplySkip;
+    if ((c.flags & ClientFlag.ReplySkipNext) !== 0) {
+      c.flags &= ~ClientFlag.ReplySkipNext;
+      c.flags |= ClientFlag.ReplySkip;
+    }
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * One numbered database: the main dict of keys, their TTLs, and the bookkeeping that Redis keeps
+ * beside the dict (random access for RANDOMKEY/eviction/active expiry, memory accounting, the
+ * keys clients WATCH or block on).
+ *
+ * Invariants:
+ * - every Entry of `dict` is in `all` at `entry.slot`, and an entry never changes slot while it
+ *   lives: a deleted key leaves a hole that a later key may reuse. That is what gives SCAN its
+ *   guarantee (a cursor is a slot index; a key present for the whole iteration is returned
+ *   exactly once), as Redis's reverse-binary cursor does over its rehashing tables;
+ * - every Entry with expireAt >= 0 is in `volatile` at `entry.vslot` (dense, swap-remove: it is
+ *   only sampled, never scanned);
+ * - `usedMemory` is the sum of keyMemory + value memory (+ EXPIRE_OVERHEAD) over the entries, as
+ *   last synced: collections are re-synced by `syncMemory` whenever a command signals a change;
+ * - a key whose TTL has passed is never visible to a lookup: on a master it is deleted (and the
+ *   deletion propagated by the hooks), on a replica it is hidden until the master's DEL arrives
+ *   (Redis's expireIfNeeded).
+ *
+ * Called by command handlers (through lookups and writes), the active expire cycle, eviction,
+ * persistence and replication.
+ */
+
+import { clock } from "./clock.js";
+import { EXPIRE_OVERHEAD, keyMemory, stringMemory } from "./memory.js";
+import { Entry, type Value } from "./value.js";
+
+/** What a Db needs from the server, so this module stays free of networking and propagation. */
+export interface KeyspaceHooks {
+  /** This server replicates from a master: it never deletes expired keys on its own. */
+  isReplica(): boolean;
+  /** The command being executed came from our master (it sees keys its own DELs will remove). */
+  executingMasterCommand(): boolean;
+  /** Writes are paused (CLIENT PAUSE WRITE / failover): expired keys are hidden, not deleted. */
+  writesPaused(): boolean;
+  /** A key was deleted because its TTL passed: propagate DEL, notify `expired`, count it. */
+  onKeyExpired(db: Db, key: string): void;
+  /** Lookup statistics (keyspace_hits/misses). */
+  countLookup(hit: boolean): void;
+  /** The LRU/LFU field value for a key being touched now. */
+  touchLru(current: number): number;
+}
+
+/** Lookup flags (lookupKey's LOOKUP_*). */
+export const LOOKUP_NONE = 0;
+export const LOOKUP_NOTOUCH = 1;
+export const LOOKUP_NOSTATS = 2;
+export const LOOKUP_WRITE = 4;
+export const LOOKUP_NOEXPIRE = 8;
+
+export class Db {
+  readonly id: number;
+  dict = new Map<string, Entry>();
+  /** Entries by slot; null marks a hole left by a deleted key. */
+  private all: (Entry | null)[] = [];
+  /** Holes of `all` available for reuse (may hold indices beyond a since-trimmed tail). */
+  private freeSlots: number[] = [];
+  private volatile: Entry[] = [];
+  usedMemory = 0;
+  /** Average TTL estimate (ms) maintained by the active expire cycle, for INFO keyspace. */
+  avgTtl = 0;
+  /** Clients that WATCH a key, by key (touchWatchedKey marks them dirty). */
+  watchedKeys = new Map<string, Set<{ markDirtyCas(): void }>>();
+  /** Keys with clients blocked on them; owned by exec/blocking.ts. */
+  blockingKeys = new Map<string, unknown>();
+  readonly hooks: KeyspaceHooks;
+
+  constructor(id: number, hooks: KeyspaceHooks) {
+    this.id = id;
+    this.hooks = hooks;
+  }
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  get expiresCount(): number {
+    return this.volatile.length;
+  }
+
+  /** The entry for `key` with no expiry check, statistics or LRU update (internal use). */
+  peek(key: string): Entry | undefined {
+    return this.dict.get(key);
+  }
+
+  /**
+   * lookupKey: the live entry for `key`, or undefined when absent or logically expired.
+   * Updates LRU/LFU unless NOTOUCH and hit/miss stats unless NOSTATS.
+   */
+  lookup(key: string, flags: number): Entry | undefined {
+    let entry = this.dict.get(key);
+    if (
+      entry !== undefined &&
+      entry.expireAt >= 0 &&
+      entry.expireAt < clock.ms &&
+      (flags & LOOKUP_NOEXPIRE) === 0
+    ) {
+      if (this.expireIfNeeded(entry, (flags & LOOKUP_WRITE) !== 0)) entry = undefined;
+    }
+    if (entry !== undefined) {
+      if ((flags & LOOKUP_NOTOUCH) === 0) entry.lru = this.hooks.touchLru(entry.lru);
+      if ((flags & LOOKUP_NOSTATS) === 0) this.hooks.countLookup(true);
+      return entry;
+    }
+    if ((flags & LOOKUP_NOSTATS) === 0) this.hooks.countLookup(false);
+    return undefined;
+  }
+
+  /** lookupKeyRead: the value, or undefined. */
+  read(key: string): Value | undefined {
+    return this.lookup(key, LOOKUP_NONE)?.value;
+  }
+
+  /** lookupKeyWrite: the value, or undefined (no hit/miss statistics, as Redis). */
+  write(key: string): Value | undefined {
+    return this.lookup(key, LOOKUP_WRITE | LOOKUP_NOSTATS)?.value;
+  }
+
+  /**
+   * expireIfNeeded for a key whose TTL has passed: returns true when it must be treated as
+   * absent. Masters delete it (and the hooks propagate the deletion); replicas only hide it,
+   * except from their master's own commands.
+   */
+  private expireIfNeeded(entry: Entry, forWrite: boolean): boolean {
+    if (this.hooks.isReplica()) {
+      if (this.hooks.executingMasterCommand()) return false;
+      if (!forWrite) return true;
+    }
+    if (this.hooks.writesPaused()) return true;
+    const key = entry.key;
+    this.delete(key);
+    this.hooks.onKeyExpired(this, key);
+    return true;
+  }
+
+  /** True when `key` exists and has expired (whether or not it was deleted yet). */
+  isExpired(entry: Entry): boolean {
+    return entry.expireAt >= 0 && entry.expireAt < clock.ms;
+  }
+
+  /** dbAdd: adds a key that must not exist. Returns its entry. */
+  add(key: string, value: Value): Entry {
+    const entry = new Entry(key, value, this.hooks.touchLru(-1));
+    this.dict.set(key, entry);
+    let slot = -1;
+    while (this.freeSlots.length > 0) {
+      const candidate = this.freeSlots.pop()!;
+      if (candidate < this.all.length) {
+        slot = candidate;
+        break;
+      }
+    }
+    if (slot === -1) {
+      slot = this.all.length;
+      this.all.push(entry);
+    } else {
+      this.all[slot] = entry;
+    }
+    entry.slot = slot;
+    this.usedMemory += keyMemory(key) + valueMemory(value);
+    if (typeof value !== "string") value.accountedMem = value.mem;
+    return entry;
+  }
+
+  /** dbOverwrite: replaces the value of an existing entry, keeping its TTL. */
+  overwrite(entry: Entry, value: Value): void {
+    this.usedMemory += valueMemory(value) - accountedMemory(entry.value);
+    if (typeof value !== "string") value.accountedMem = value.mem;
+    entry.value = value;
+  }
+
+  /**
+   * setKey: creates or replaces `key`. The TTL is removed unless keepTtl (SET KEEPTTL).
+   * Returns the entry. Callers signal the modification (WATCH, blocking) themselves.
+   */
+  set(key: string, value: Value, keepTtl = false): Entry {
+    const entry = this.dict.get(key);
+    if (entry === undefined) return this.add(key, value);
+    this.overwrite(entry, value);
+    if (!keepTtl && entry.expireAt >= 0) this.removeExpire(entry);
+    return entry;
+  }
+
+  /** dbDelete: removes `key`; returns whether it existed (expired or not). */
+  delete(key: string): boolean {
+    const entry = this.dict.get(key);
+    if (entry === undefined) return false;
+    this.dict.delete(key);
+    this.releaseSlot(entry.slot);
+    if (entry.expireAt >= 0) this.removeFromVolatile(entry);
+    this.usedMemory -= keyMemory(key) + accountedMemory(entry.value);
+    return true;
+  }
+
+  /** setExpire: sets an absolute expiry (ms) on an existing entry. */
+  setExpire(entry: Entry, whenMs: number): void {
+    if (entry.expireAt < 0) {
+      entry.vslot = this.volatile.length;
+      this.volatile.push(entry);
+      this.usedMemory += EXPIRE_OVERHEAD;
+    }
+    entry.expireAt = whenMs;
+  }
+
+  /** removeExpire: returns whether there was a TTL. */
+  removeExpire(entry: Entry): boolean {
+    if (entry.expireAt < 0) return false;
+    this.removeFromVolatile(entry);
+    entry.expireAt = -1;
+    return true;
+  }
+
+  private releaseSlot(slot: number): void {
+    const all = this.all;
+    all[slot] = null;
+    if (slot === all.length - 1) {
+      // Trim trailing holes: no live entry moves, so cursors stay valid.
+      let end = slot;
+      while (end > 0 && all[end - 1] === null) end--;
+      all.length = end;
+      if (this.freeSlots.length > 2 * end + 16) this.freeSlots = this.freeSlots.filter((s) => s < end);
+    } else {
+      this.freeSlots.push(slot);
+    }
+  }
+
+  private removeFromVolatile(entry: Entry): void {
+    const last = this.volatile.pop()!;
+    if (last !== entry) {
+      this.volatile[entry.vslot] = last;
+      last.vslot = entry.vslot;
+    }
+    entry.vslot = -1;
+    this.usedMemory -= EXPIRE_OVERHEAD;
+  }
+
+  /** Re-accounts a collection that changed in place (called when a key is signalled modified). */
+  syncMemory(entry: Entry): void {
+    const value = entry.value;
+    if (typeof value === "string") return;
+    this.usedMemory += value.mem - value.accountedMem;
+    value.accountedMem = value.mem;
+  }
+
+  /**
+   * A random entry (may be expired), or undefined when empty. Picks a random slot and walks
+   * forward past holes, like dictGetRandomKey picks a bucket: close to uniform while holes are few.
+   */
+  randomEntry(): Entry | undefined {
+    const all = this.all;
+    const n = all.length;
+    if (this.dict.size === 0 || n === 0) return undefined;
+    let i = Math.floor(Math.random() * n);
+    for (let walked = 0; walked < n; walked++) {
+      const e = all[i];
+      if (e !== null) return e;
+      i = i + 1 === n ? 0 : i + 1;
+    }
+    return undefined;
+  }
+
+  /** A uniformly random entry among those with a TTL, or undefined. */
+  randomVolatileEntry(): Entry | undefined {
+    const n = this.volatile.length;
+    return n === 0 ? undefined : this.volatile[Math.floor(Math.random() * n)];
+  }
+
+  /** Number of slots (live entries and holes): the end of the SCAN cursor space. */
+  get slotCount(): number {
+    return this.all.length;
+  }
+
+  /** The entry in `slot`, or null for a hole / undefined past the end (SCAN walks these). */
+  entryAt(slot: number): Entry | null | undefined {
+    return this.all[slot];
+  }
+
+  /** Removes every key; returns how many there were. */
+  clear(): number {
+    const n = this.dict.size;
+    this.dict = new Map();
+    this.all = [];
+    this.freeSlots = [];
+    this.volatile = [];
+    this.usedMemory = 0;
+    this.avgTtl = 0;
+    return n;
+  }
+
+  /** Exchanges the whole contents with another Db (SWAPDB), keeping watchers and blockers. */
+  swapContents(other: Db): void {
+    [this.dict, other.dict] = [other.dict, this.dict];
+    [this.all, other.all] = [other.all, this.all];
+    [this.freeSlots, other.freeSlots] = [other.freeSlots, this.freeSlots];
+    [this.volatile, other.volatile] = [other.volatile, this.volatile];
+    [this.usedMemory, other.usedMemory] = [other.usedMemory, this.usedMemory];
+    [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
+  }
+
+  /** Iterates live entries (no expiry check). */
+  entries(): IterableIterator<Entry> {
+    return this.dict.values();
+  }
+}
+
+export function valueMemory(value: Value): number {
+  return typeof value === "string" ? stringMemory(value.length) : value.mem;
+}
+
+function accountedMemory(value: Value): number {
+  return typeof value === "string" ? stringMemory(value.length) : value.accountedMem;
+}

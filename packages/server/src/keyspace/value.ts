@@ -1,0 +1,74 @@
+/**
+ * What a key holds. Strings are JS strings of one-byte chars (latin1): immutable, compact in V8,
+ * written to sockets without conversion. Every other type is an object implementing
+ * CollectionValue, which keeps its own memory estimate up to date as it changes.
+ */
+
+export type ValueType = "string" | "list" | "hash" | "set" | "zset";
+
+export interface CollectionValue {
+  readonly type: Exclude<ValueType, "string">;
+  /** Estimated bytes held by this value (elements, per-element overhead, the container). */
+  mem: number;
+  /** The `mem` the keyspace last accounted for this value (see Db.syncMemory). */
+  accountedMem: number;
+  /** OBJECT ENCODING: Redis's name for the current representation. */
+  encoding(): string;
+  /** Number of elements (0 means the key must be deleted, as Redis never keeps empty collections). */
+  size(): number;
+  /** A deep copy (COPY, and snapshots that must not see later changes). */
+  clone(): CollectionValue;
+}
+
+/** Iteration contracts every type provides, for persistence (RDB), DEBUG DIGEST and COPY. */
+export interface ListValue extends CollectionValue {
+  readonly type: "list";
+  /** Elements from head to tail. */
+  values(): IterableIterator<string>;
+}
+export interface SetValue extends CollectionValue {
+  readonly type: "set";
+  members(): IterableIterator<string>;
+}
+export interface ZSetValue extends CollectionValue {
+  readonly type: "zset";
+  /** Members with their scores, in ascending score order. */
+  entries(): IterableIterator<[string, number]>;
+}
+export interface HashValue extends CollectionValue {
+  readonly type: "hash";
+  entries(): IterableIterator<[string, string]>;
+}
+
+export type Value = string | CollectionValue;
+
+export function typeOf(value: Value): ValueType {
+  return typeof value === "string" ? "string" : value.type;
+}
+
+/**
+ * A key's record. One object per key carries what Redis keeps in the dictEntry and the robj
+ * header: the value, the absolute expiry, the LRU/LFU clock, and the key's positions in the
+ * random-access arrays that make RANDOMKEY, eviction sampling and active expiry O(1).
+ */
+export class Entry {
+  key: string;
+  value: Value;
+  /** Absolute unix time in ms, or -1 when the key has no TTL. */
+  expireAt: number;
+  /** LRU clock (seconds) or LFU data ((minutes << 8) | counter), as the maxmemory policy says. */
+  lru: number;
+  /** Index in Db's array of all entries. */
+  slot: number;
+  /** Index in Db's array of entries with a TTL, or -1. */
+  vslot: number;
+
+  constructor(key: string, value: Value, lru: number) {
+    this.key = key;
+    this.value = value;
+    this.expireAt = -1;
+    this.lru = lru;
+    this.slot = -1;
+    this.vslot = -1;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * keyhaven-server's entry point: the command line and config file handling of redis-server
+ * (`keyhaven-server [/path/to/redis.conf] [--directive value ...] [-]`), then start-up, signals
+ * and exit codes. yargs recognizes our own flags (--version, --help); everything else is turned
+ * into config text exactly as Redis's main() does, so `--save 900 1 --save 300 10` and
+ * `--save ""` mean what they mean to redis-server.
+ */
+
+import { readFileSync } from "node:fs";
+import yargs from "yargs";
+import { Config, formatConfigError } from "./config/config.js";
+import { ConfigError } from "./errors.js";
+import { createServer } from "./index.js";
+import { KEYHAVEN_VERSION, REDIS_VERSION } from "./version.js";
+
+/** sdscatrepr for a command-line argument appended to the config text. */
+function quoteArg(s: string): string {
+  return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
+}
+
+/**
+ * Turns argv (after the config file) into config text, as redis-server's main() does: each
+ * `--name` starts a directive, following arguments are its values; `--save` with no value (last,
+ * or followed by another `--option`) means `save ""`.
+ */
+export function argsToConfigText(args: string[]): { text: string; fromStdin: boolean } {
+  let text = "";
+  let fromStdin = false;
+  let handledLastArg = true;
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j];
+    if (a === "-" && (j === 0 || j === args.length - 1)) {
+      fromStdin = true;
+    } else if (handledLastArg && a.startsWith("--")) {
+      if (text.length > 0) text += "\n";
+      text += `${a.slice(2)} `;
+      const nameOnly = !/\s/.test(a.trim()) && a.trim() === a;
+      if (nameOnly) {
+        handledLastArg = false;
+        const nextIsOption = j !== args.length - 1 && args[j + 1].startsWith("--");
+        if (a.toLowerCase() === "--save" && (nextIsOption || j === args.length - 1)) {
+          text += '""';
+          handledLastArg = true;
+        } else if (a.toLowerCase() === "--sentinel" && nextIsOption) {
+          handledLastArg = true;
+        }
+      } else {
+        handledLastArg = true;
+      }
+    } else {
+      text += `${quoteArg(a)} `;
+      handledLastArg = true;
+    }
+  }
+  return { text, fromStdin };
+}
+
+const USAGE = `Usage: ./keyhaven-server [/path/to/redis.conf] [options] [-]
+       ./keyhaven-server - (read config from stdin)
+       ./keyhaven-server -v or --version
+       ./keyhaven-server -h or --help
+
+Examples:
+       ./keyhaven-server (run the server with default conf)
+       echo 'maxmemory 128mb' | ./keyhaven-server -
+       ./keyhaven-server /etc/redis/6379.conf
+       ./keyhaven-server --port 7777
+       ./keyhaven-server --port 7777 --replicaof 127.0.0.1 8888
+       ./keyhaven-server /etc/myredis.conf --loglevel verbose -
+       ./keyhaven-server /etc/myredis.conf --loglevel verbose
+
+Sentinel mode:
+       ./keyhaven-server /etc/sentinel.conf --sentinel`;
+
+export async function main(argv: string[]): Promise<number> {
+  const parsed = await yargs(argv)
+    .help(false)
+    .version(false)
+    .strict(false)
+    .parserConfiguration({ "unknown-options-as-args": true })
+    .option("version", { alias: "v", type: "boolean" })
+    .option("help", { alias: "h", type: "boolean" })
+    .parse();
+  if (argv.length === 1 && (parsed.version === true || argv[0] === "-v")) {
+    process.stdout.write(
+      `Redis server v=${REDIS_VERSION} sha=00000000:0 malloc=v8 bits=64 build=keyhaven-${KEYHAVEN_VERSION}\n`,
+    );
+    return 0;
+  }
+  if (argv.length === 1 && (parsed.help === true || argv[0] === "-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  const config = new Config();
+  let rest = argv;
+  let configFile: string | null = null;
+  if (rest.length > 0 && !rest[0].startsWith("--") && rest[0] !== "-") {
+    configFile = rest[0];
+    rest = rest.slice(1);
+  }
+  try {
+    if (configFile !== null) config.loadFile(configFile);
+    const { text, fromStdin } = argsToConfigText(rest);
+    if (fromStdin) config.loadText(readFileSync(0, "latin1"), "(stdin)");
+    if (text.length > 0) config.loadText(text, "(command line)");
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${formatConfigError(err, REDIS_VERSION)}\n`);
+      return 1;
+    }
+    throw err;
+  }
+
+  const dir = config.str("dir");
+  if (dir !== "") {
+    try {
+      process.chdir(dir);
+    } catch (err) {
+      process.stderr.write(`Can't chdir to '${dir}': ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+
+  const server = createServer(config);
+  try {
+    await server.start();
+  } catch (err) {
+    server.logger.warning(
+      { error: (err as Error).message },
+      `Fatal error during start-up: ${(err as Error).message}`,
+    );
+    server.stop();
+    return 1;
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    server.logger.warning(`Received ${signal} scheduling shutdown...`);
+    void server.shutdown({ save: null, now: false, force: false }).then((ok) => {
+      if (!ok)
+        server.logger.warning(
+          "SIGTERM received but errors trying to shut down the server, check the logs for more information",
+        );
+    });
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return server.exited;
+}

@@ -1,0 +1,627 @@
+/**
+ * The server singleton: it owns the configuration, the databases, the clients, the command
+ * table, the propagation stream, pub/sub, the cron and the subsystems (persistence,
+ * replication) that plug into them. Redis spreads this over `struct redisServer`; here each
+ * subsystem keeps its own state and the server wires them together.
+ *
+ * Event-loop shape (Redis's aeMain + beforeSleep):
+ *   socket data ─► Client.onData ─► parse ─► processCommand ─► handler ─► reply into client.out
+ *                                                        └─► propagate (AOF / backlog / replicas)
+ *   end of turn (setImmediate) ─► beforeSleep: AOF write (+fsync), then one write per client
+ *   cron (hz) ─► expiry, timeouts, save points, replication, stats
+ */
+
+import { randomBytes } from "node:crypto";
+import { unlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { buildCommandTable, type CommandTable } from "./commands/table.js";
+import type { Config } from "./config/config.js";
+import { Cron } from "./cron.js";
+import { BlockingManager } from "./exec/blocking.js";
+import { processCommand } from "./exec/dispatch.js";
+import { Propagator } from "./exec/propagate.js";
+import { unwatchAllKeys } from "./exec/watch.js";
+import { clock, refreshClock } from "./keyspace/clock.js";
+import { Db, type KeyspaceHooks } from "./keyspace/db.js";
+import { activeExpireCycle } from "./keyspace/expire.js";
+import { touchedLfu } from "./keyspace/lru.js";
+import { Client, ClientFlag } from "./network/client.js";
+import { PubSub } from "./pubsub/pubsub.js";
+import { Stats } from "./stats.js";
+import { createLogger, type Logger, type LogLevel } from "./util/logger.js";
+import { REDIS_VERSION } from "./version.js";
+
+/** A subsystem's INFO section: returns `field:value` lines. */
+export type InfoSection = () => string[];
+
+/** Hooks a subsystem registers to take part in the server's life cycle. */
+export interface Subsystem {
+  /** Runs after the config is loaded, before listening (e.g. load the dataset). */
+  start?(): Promise<void> | void;
+  /** Runs at the end of each event-loop turn, before replies are written (AOF flush). */
+  beforeSleep?(): void;
+  /** Runs on SHUTDOWN / SIGTERM; may save. Returns false to abort the shutdown. */
+  shutdown?(options: ShutdownOptions): Promise<boolean> | boolean;
+}
+
+export interface ShutdownOptions {
+  save: boolean | null;
+  now: boolean;
+  force: boolean;
+}
+
+export type PauseKind = "write" | "all";
+
+export class Server implements KeyspaceHooks {
+  readonly config: Config;
+  logger: Logger;
+  readonly dbs: Db[];
+  readonly clients = new Map<number, Client>();
+  nextClientId = 1;
+  readonly stats = new Stats();
+  readonly commands: CommandTable;
+  readonly propagator = new Propagator();
+  readonly pubsub: PubSub;
+  readonly blocking: BlockingManager;
+  readonly cron: Cron;
+  readonly runId = randomBytes(20).toString("hex");
+  readonly startTimeMs = Date.now();
+  readonly infoSections = new Map<string, InfoSection>();
+  readonly subsystems: Subsystem[] = [];
+  /** Changes since the last successful save (rdb_changes_since_last_save). */
+  dirty = 0;
+  /** Unix seconds of the last successful save (LASTSAVE); persistence updates it. */
+  lastSaveTime = Math.floor(Date.now() / 1000);
+  /** ROLE's reply; the replication subsystem replaces it. */
+  roleReply: (c: Client) => void = (c) => {
+    c.out.arrayHeader(3);
+    c.out.bulk("master");
+    c.out.integer(0);
+    c.out.arrayHeader(0);
+  };
+  /** The client whose command is executing (null between commands). */
+  currentClient: Client | null = null;
+  /** The master link's client when this server is a replica. */
+  masterClient: Client | null = null;
+  /** Replicas never expire keys themselves; set by the replication subsystem. */
+  replicaMode = false;
+  loading = false;
+  /** Hot copies of options read per command or per connection. */
+  requirePass = "";
+  queryBufferLimit = 1024 * 1024 * 1024;
+  maxClients = 10000;
+  lfuMode = false;
+  lfuSettings = { logFactor: 10, decayTime: 1 };
+  /** CLIENT PAUSE: until when (ms) and which commands. */
+  pauseEndMs = 0;
+  pauseKind: PauseKind | null = null;
+  private readonly postponed = new Set<Client>();
+  private readonly pendingFlush: Client[] = [];
+  private beforeSleepScheduled = false;
+  private readonly listeners: NetServer[] = [];
+  /** Ports actually bound (port 0 in tests binds a free one). */
+  boundPort = 0;
+  shuttingDown = false;
+  /** Set by SHUTDOWN/signals; resolves the promise main.ts waits on. */
+  private exitResolve: ((code: number) => void) | null = null;
+  readonly exited: Promise<number>;
+  /** Clients whose blocking ended and whose pipelined input must be resumed. */
+  private readonly unblocked: Client[] = [];
+
+  constructor(config: Config, commandsExtra?: (table: CommandTable) => void) {
+    this.config = config;
+    this.logger = createLogger(config.str("loglevel") as LogLevel, config.str("logfile"), "M");
+    const databases = config.num("databases");
+    this.dbs = Array.from({ length: databases }, (_, i) => new Db(i, this));
+    this.commands = buildCommandTable();
+    commandsExtra?.(this.commands);
+    this.pubsub = new PubSub((c) => this.scheduleFlush(c));
+    this.cron = new Cron(config.num("hz"));
+    this.blocking = new BlockingManager(this);
+    this.exited = new Promise((resolve) => {
+      this.exitResolve = resolve;
+    });
+    this.applyHotConfig();
+    config.onChange((name) => this.onConfigChange(name));
+    this.cron.every(100, () => this.stats.sample(clock.ms));
+    this.cron.everyTick(() => activeExpireCycle(this));
+    this.cron.every(1000, () => this.clientsCron());
+  }
+
+  private applyHotConfig(): void {
+    const c = this.config;
+    this.requirePass = c.str("requirepass");
+    this.queryBufferLimit = c.num("client-query-buffer-limit");
+    this.maxClients = c.num("maxclients");
+    this.lfuMode = c.str("maxmemory-policy").includes("lfu");
+    this.lfuSettings = { logFactor: c.num("lfu-log-factor"), decayTime: c.num("lfu-decay-time") };
+    this.pubsub.setNotifyFlags(c.str("notify-keyspace-events"));
+  }
+
+  private onConfigChange(name: string): void {
+    this.applyHotConfig();
+    switch (name) {
+      case "hz":
+        this.cron.setHz(this.config.num("hz"));
+        break;
+      case "loglevel":
+        this.logger.setLevel(this.config.str("loglevel") as LogLevel);
+        break;
+      case "proto-max-bulk-len":
+        for (const c of this.clients.values()) {
+          if (!c.has(ClientFlag.Master)) c.parser.maxBulkLen = this.config.num("proto-max-bulk-len");
+        }
+        break;
+    }
+  }
+
+  addSubsystem(subsystem: Subsystem): void {
+    this.subsystems.push(subsystem);
+  }
+
+  // ---- Memory accounting (see keyspace/memory.ts for what the estimate counts) ------------
+
+  /** used_memory_startup: the fixed overhead of an empty server, as Redis reports its own. */
+  readonly startupMemory = 900 * 1024;
+  private memoryPeak = 0;
+  /** Byte counts owned by subsystems: the replication backlog and the AOF buffer. */
+  readonly memoryHooks = { backlog: () => 0, aofBuffer: () => 0 };
+
+  /** used_memory: dataset plus the overheads Redis counts (clients, backlog, AOF buffer). */
+  usedMemory(): number {
+    return (
+      this.startupMemory +
+      this.datasetMemory() +
+      this.clientsMemory(false) +
+      this.clientsMemory(true) +
+      this.memoryHooks.backlog() +
+      this.memoryHooks.aofBuffer()
+    );
+  }
+
+  datasetMemory(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.usedMemory;
+    return n;
+  }
+
+  /** Output and query buffers of normal clients, or of replicas. */
+  clientsMemory(replicas: boolean): number {
+    let n = 0;
+    for (const c of this.clients.values()) {
+      if (c.has(ClientFlag.Replica) !== replicas) continue;
+      n += c.outputBytes + c.parser.bufferedLength;
+    }
+    return n;
+  }
+
+  replicationBacklogMemory(): number {
+    return this.memoryHooks.backlog();
+  }
+
+  aofBufferMemory(): number {
+    return this.memoryHooks.aofBuffer();
+  }
+
+  /** freeMemoryGetNotCountedMemory: replica output buffers and the AOF buffer. */
+  memoryNotCountedForEvict(): number {
+    return this.clientsMemory(true) + this.memoryHooks.aofBuffer();
+  }
+
+  noteMemoryPeak(used: number): number {
+    if (used > this.memoryPeak) this.memoryPeak = used;
+    return this.memoryPeak;
+  }
+
+  // ---- KeyspaceHooks -------------------------------------------------------------------
+
+  isReplica(): boolean {
+    return this.replicaMode;
+  }
+
+  executingMasterCommand(): boolean {
+    return this.currentClient !== null && this.currentClient === this.masterClient;
+  }
+
+  writesPaused(): boolean {
+    return this.pauseKind !== null;
+  }
+
+  onKeyExpired(db: Db, key: string): void {
+    this.stats.expiredKeys++;
+    this.propagator.alsoPropagate(db.id, [this.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key]);
+    this.pubsub.notify("x", "expired", key, db.id);
+    this.signalDeletedKey(db, key);
+  }
+
+  countLookup(hit: boolean): void {
+    if (hit) this.stats.keyspaceHits++;
+    else this.stats.keyspaceMisses++;
+  }
+
+  touchLru(current: number): number {
+    return this.lfuMode ? touchedLfu(current, this.lfuSettings) : clock.lruSeconds;
+  }
+
+  // ---- Keyspace change signals ---------------------------------------------------------
+
+  /**
+   * signalModifiedKey: every command that changes a key calls this. It invalidates WATCH,
+   * re-accounts the value's memory and wakes clients blocked on the key.
+   */
+  signalModifiedKey(db: Db, key: string): void {
+    const watchers = db.watchedKeys.get(key);
+    if (watchers !== undefined) for (const w of watchers) w.markDirtyCas();
+    const entry = db.peek(key);
+    if (entry !== undefined) {
+      db.syncMemory(entry);
+      if (db.blockingKeys.size !== 0 && db.blockingKeys.has(key)) this.blocking.signalKeyAsReady(db, key);
+    }
+  }
+
+  /** A key was removed (DEL, expiry, eviction, emptied collection): WATCH is invalidated. */
+  signalDeletedKey(db: Db, key: string): void {
+    const watchers = db.watchedKeys.get(key);
+    if (watchers !== undefined) for (const w of watchers) w.markDirtyCas();
+  }
+
+  /** FLUSHDB/FLUSHALL/SWAPDB: every WATCH on the database is invalidated (touchAllWatchedKeysInDb). */
+  signalFlushedDb(db: Db): void {
+    for (const watchers of db.watchedKeys.values()) for (const w of watchers) w.markDirtyCas();
+  }
+
+  notify(type: string, event: string, key: string, dbId: number): void {
+    this.pubsub.notify(type, event, key, dbId);
+  }
+
+  // ---- Clients and output --------------------------------------------------------------
+
+  processCommand(c: Client): void {
+    processCommand(this, c);
+  }
+
+  /** Queues a client for the end-of-turn flush (beforeSleep). */
+  scheduleFlush(c: Client): void {
+    if (c.scheduleFlush()) this.pendingFlush.push(c);
+    if (!this.beforeSleepScheduled) {
+      this.beforeSleepScheduled = true;
+      setImmediate(this.beforeSleep);
+    }
+  }
+
+  /** Requests a beforeSleep pass without a client (e.g. propagation with no replies). */
+  scheduleBeforeSleep(): void {
+    if (!this.beforeSleepScheduled) {
+      this.beforeSleepScheduled = true;
+      setImmediate(this.beforeSleep);
+    }
+  }
+
+  /** A client's blocking ended: its reply is ready and its pipelined input can resume. */
+  queueUnblocked(c: Client): void {
+    this.unblocked.push(c);
+    this.scheduleFlush(c);
+  }
+
+  private readonly beforeSleep = (): void => {
+    this.beforeSleepScheduled = false;
+    refreshClock();
+    // Resume clients whose blocking ended, before writing anything out.
+    while (this.unblocked.length !== 0) {
+      const batch = this.unblocked.splice(0);
+      for (const c of batch) {
+        if (c.has(ClientFlag.CloseAsap) || c.has(ClientFlag.Blocked)) continue;
+        c.processInput();
+        this.scheduleFlush(c);
+      }
+    }
+    this.blocking.beforeSleep();
+    // AOF (and anything else that must be durable before replies leave) goes first.
+    for (const s of this.subsystems) s.beforeSleep?.();
+    const pending = this.pendingFlush.splice(0);
+    for (const c of pending) {
+      if (c.has(ClientFlag.CloseAsap)) continue;
+      const before = c.out.pendingBytes;
+      this.stats.totalNetOutputBytes += before;
+      const queued = c.flush();
+      if (queued > 0) this.checkOutputBufferLimits(c, queued);
+    }
+  };
+
+  /** checkClientOutputBufferLimits: disconnects a client whose unsent output is too large. */
+  checkOutputBufferLimits(c: Client, queued: number): void {
+    const cls = c.has(ClientFlag.Replica) ? "replica" : c.has(ClientFlag.PubSub) ? "pubsub" : "normal";
+    const limit = this.config.outputBufferLimit(cls);
+    let exceeded = limit.hard > 0 && queued >= limit.hard;
+    if (!exceeded && limit.soft > 0 && queued >= limit.soft) {
+      if (c.obufSoftLimitSince === 0) c.obufSoftLimitSince = clock.ms;
+      else if (clock.ms - c.obufSoftLimitSince >= limit.softSeconds * 1000) exceeded = true;
+    } else if (queued < limit.soft) {
+      c.obufSoftLimitSince = 0;
+    }
+    if (exceeded) {
+      this.stats.clientOutbufLimitDisconnections++;
+      this.logger.warning(
+        { client: c.describe(), bytes: queued, class: cls },
+        "Client scheduled to be closed ASAP for overcoming of output buffer limits.",
+      );
+      this.closeClient(c);
+    }
+  }
+
+  /** Accepts a new connection (acceptCommonHandler). */
+  acceptConnection(socket: Socket, unix: boolean): void {
+    this.stats.totalConnectionsReceived++;
+    const addr = unix ? `${this.config.str("unixsocket")}:0` : `${socket.remoteAddress}:${socket.remotePort}`;
+    const laddr = unix ? `${this.config.str("unixsocket")}:0` : `${socket.localAddress}:${socket.localPort}`;
+    if (this.clients.size >= this.maxClients) {
+      this.stats.rejectedConnections++;
+      socket.end("-ERR max number of clients reached\r\n");
+      return;
+    }
+    if (
+      !unix &&
+      this.config.bool("protected-mode") &&
+      this.requirePass === "" &&
+      !isLoopback(socket.remoteAddress)
+    ) {
+      const bind = this.config.get("bind") as string[];
+      if (bind.includes("*") || bind.includes("0.0.0.0") || bind.includes("::") || bind.includes("-::*")) {
+        this.stats.rejectedConnections++;
+        socket.end(
+          "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface.\r\n",
+        );
+        return;
+      }
+    }
+    if (!unix) {
+      socket.setNoDelay(true);
+      const keepalive = this.config.num("tcp-keepalive");
+      if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+    }
+    const c = new Client(this, socket, this.dbs[0], addr, laddr);
+    if (unix) c.flags |= ClientFlag.UnixSocket;
+    this.clients.set(c.id, c);
+    socket.on("data", (chunk: Buffer) => {
+      this.stats.totalNetInputBytes += chunk.length;
+      this.stats.totalReadsProcessed++;
+      refreshClock();
+      c.onData(chunk);
+    });
+    socket.on("error", () => this.closeClient(c));
+    socket.on("close", () => this.closeClient(c));
+  }
+
+  /** A client created without a socket (AOF loading, internal execution). */
+  createFakeClient(): Client {
+    const c = new Client(this, null, this.dbs[0], "", "");
+    c.flags |= ClientFlag.Fake;
+    c.authenticated = true;
+    return c;
+  }
+
+  /** freeClient: releases everything the client holds and closes its socket. */
+  closeClient(c: Client): void {
+    if (c.has(ClientFlag.CloseAsap) && !this.clients.has(c.id)) return;
+    c.flags |= ClientFlag.CloseAsap;
+    if (!this.clients.delete(c.id)) return;
+    if (c.has(ClientFlag.Blocked)) this.blocking.unblock(c, "disconnect");
+    this.postponed.delete(c);
+    unwatchAllKeys(c);
+    this.pubsub.unsubscribeAll(c, false);
+    this.pubsub.punsubscribeAll(c, false);
+    c.multiQueue = [];
+    for (const hook of this.clientCloseHooks) hook(c);
+    c.out.discard();
+    c.socket?.destroy();
+  }
+
+  /** Subsystems that keep per-client state (replication, MONITOR) release it here. */
+  readonly clientCloseHooks: ((c: Client) => void)[] = [];
+
+  // ---- CLIENT PAUSE ---------------------------------------------------------------------
+
+  /** pauseClients: a pause in force can only be made longer or more restrictive. */
+  pause(kind: PauseKind, untilMs: number): void {
+    if (this.pauseKind !== "all") this.pauseKind = kind;
+    this.pauseEndMs = Math.max(this.pauseEndMs, untilMs);
+  }
+
+  unpause(): void {
+    this.pauseKind = null;
+    this.pauseEndMs = 0;
+    const waiting = [...this.postponed];
+    this.postponed.clear();
+    for (const c of waiting) {
+      c.flags &= ~ClientFlag.Postponed;
+      this.queueUnblocked(c);
+    }
+  }
+
+  /** Parks a client until CLIENT PAUSE ends (blockPostponeClient). */
+  postpone(c: Client): void {
+    c.flags |= ClientFlag.Postponed;
+    this.postponed.add(c);
+  }
+
+  get postponedCount(): number {
+    return this.postponed.size;
+  }
+
+  private clientsCron(): void {
+    const timeout = this.config.num("timeout");
+    const now = clock.ms;
+    if (this.pauseKind !== null && now >= this.pauseEndMs) this.unpause();
+    if (timeout > 0) {
+      for (const c of this.clients.values()) {
+        if (
+          c.has(ClientFlag.Master) ||
+          c.has(ClientFlag.Replica) ||
+          c.has(ClientFlag.Blocked) ||
+          c.has(ClientFlag.PubSub)
+        ) {
+          continue;
+        }
+        if (now - c.lastInteraction > timeout * 1000) {
+          this.logger.verbose({ client: c.describe() }, "Closing idle client");
+          this.closeClient(c);
+        }
+      }
+    }
+  }
+
+  // ---- Start and stop --------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    refreshClock();
+    this.logger.notice(
+      { version: REDIS_VERSION, pid: process.pid },
+      `Keyhaven (Redis ${REDIS_VERSION} compatible) starting, PID: ${process.pid}`,
+    );
+    for (const s of this.subsystems) await s.start?.();
+    await this.listen();
+    const pidfile = this.config.str("pidfile");
+    if (pidfile !== "") writeFileSync(pidfile, `${process.pid}\n`);
+    this.cron.start();
+    this.logger.notice({ port: this.boundPort }, "Ready to accept connections tcp");
+  }
+
+  private async listen(): Promise<void> {
+    const port = this.config.num("port");
+    if (port !== 0 || this.config.str("unixsocket") === "") {
+      const binds = this.config.get("bind") as string[];
+      const hosts = bindAddresses(binds);
+      let boundAny = false;
+      for (const { host, optional } of hosts) {
+        const srv = createServer({ noDelay: true }, (socket) => this.acceptConnection(socket, false));
+        try {
+          await listenOn(srv, {
+            port: this.boundPort || port,
+            host,
+            backlog: this.config.num("tcp-backlog"),
+          });
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (optional && (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT")) continue;
+          this.logger.warning(
+            { host, port, error: (err as Error).message },
+            `Warning: Could not create server TCP listening socket ${host}:${port}: ${(err as Error).message}`,
+          );
+          this.logger.warning(`Failed listening on port ${port} (tcp), aborting.`);
+          throw err;
+        }
+        const address = srv.address();
+        if (address !== null && typeof address === "object") this.boundPort = address.port;
+        this.listeners.push(srv);
+        boundAny = true;
+      }
+      if (!boundAny) throw new Error(`Failed listening on port ${port} (tcp), aborting.`);
+    }
+    const unixPath = this.config.str("unixsocket");
+    if (unixPath !== "") {
+      try {
+        unlinkSync(unixPath);
+      } catch {
+        // No stale socket file to remove.
+      }
+      const srv = createServer((socket) => this.acceptConnection(socket, true));
+      await listenOn(srv, { path: unixPath });
+      const perm = this.config.num("unixsocketperm");
+      if (perm !== 0) {
+        const { chmodSync } = await import("node:fs");
+        chmodSync(unixPath, perm);
+      }
+      this.listeners.push(srv);
+    }
+  }
+
+  /** Rebinds listeners on CONFIG SET port/bind (changeListenPort). */
+  async rebind(): Promise<void> {
+    const old = this.listeners.splice(0);
+    this.boundPort = 0;
+    try {
+      await this.listen();
+    } catch (err) {
+      this.listeners.push(...old);
+      throw err;
+    }
+    for (const srv of old) srv.close();
+  }
+
+  /**
+   * prepareForShutdown + exit: runs the subsystems' shutdown (which may save), closes listeners
+   * and clients, removes the pidfile and unix socket. Returns false if a subsystem refused.
+   */
+  async shutdown(options: ShutdownOptions): Promise<boolean> {
+    if (this.shuttingDown) return true;
+    this.shuttingDown = true;
+    this.logger.warning("User requested shutdown...");
+    for (const s of this.subsystems) {
+      const ok = await s.shutdown?.(options);
+      if (ok === false && !options.force) {
+        this.shuttingDown = false;
+        this.logger.warning("Errors trying to shut down the server. Check the logs for more information.");
+        return false;
+      }
+    }
+    this.stop();
+    this.logger.warning("Redis is now ready to exit, bye bye...");
+    this.exitResolve?.(0);
+    return true;
+  }
+
+  /** Closes everything without any saving (tests, and the end of shutdown). */
+  stop(): void {
+    this.cron.stop();
+    for (const srv of this.listeners.splice(0)) srv.close();
+    for (const c of [...this.clients.values()]) {
+      c.flush();
+      this.closeClient(c);
+    }
+    const pidfile = this.config.str("pidfile");
+    if (pidfile !== "") {
+      try {
+        unlinkSync(pidfile);
+      } catch {
+        // Already gone.
+      }
+    }
+    const unixPath = this.config.str("unixsocket");
+    if (unixPath !== "") {
+      try {
+        unlinkSync(unixPath);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return true;
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
+}
+
+/** Expands Redis's bind list: "*" is every IPv4 address, "::*" every IPv6, "-" marks optional. */
+function bindAddresses(binds: string[]): { host: string; optional: boolean }[] {
+  return binds.map((b) => {
+    const optional = b.startsWith("-");
+    const addr = optional ? b.slice(1) : b;
+    const host = addr === "*" ? "0.0.0.0" : addr === "::*" ? "::" : addr;
+    return { host, optional };
+  });
+}
+
+function listenOn(
+  srv: NetServer,
+  options: { port?: number; host?: string; backlog?: number; path?: string },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    srv.once("error", onError);
+    srv.listen({ ...options, ipv6Only: options.host === "::" }, () => {
+      srv.off("error", onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * The x87 80-bit long double arithmetic of INCRBYFLOAT and HINCRBYFLOAT. Redis parses both
+ * operands with strtold, adds them as long doubles and prints the sum with "%.17Lf" minus
+ * trailing zeros (util.c ld2string, LD_STR_HUMAN). With 64-bit doubles the results would differ
+ * from Redis (10.5 + 0.1 gives 10.6 there, 10.59999999999999964 here), so values are modelled
+ * exactly: a long double is m * 2^e with a 64-bit significand, and every conversion rounds half
+ * to even on exact rationals (BigInt), as the FPU and glibc do.
+ */
+
+/** A finite long double: value = mantissa * 2^exponent (mantissa 0 or in [2^63, 2^64)). */
+export interface LongDouble {
+  mantissa: bigint;
+  exponent: number;
+}
+
+const SIG_BITS = 64;
+/** Largest binary exponent of an x87 extended value (value < 2^16384). */
+const MAX_EXP2 = 16384;
+/** Smallest normal exponent; below it we flush to zero (subnormals never matter here). */
+const MIN_EXP2 = -16382;
+
+function bitLength(n: bigint): number {
+  return n === 0n ? 0 : n.toString(2).length;
+}
+
+/** Rounds num/den (both > 0) to a 64-bit significand, half to even. Null on overflow. */
+function roundRational(num: bigint, den: bigint, negative: boolean): LongDouble | null {
+  if (num === 0n) return { mantissa: 0n, exponent: 0 };
+  // Estimate the binary exponent of num/den, then scale to [2^63, 2^64).
+  let e = bitLength(num) - bitLength(den) - SIG_BITS;
+  for (;;) {
+    const [n, d] = e >= 0 ? [num, den << BigInt(e)] : [num << BigInt(-e), den];
+    let q = n / d;
+    if (q >= 1n << 64n) {
+      e++;
+      continue;
+    }
+    if (q < 1n << 63n) {
+      e--;
+      continue;
+    }
+    const r = n - q * d;
+    const twice = r * 2n;
+    if (twice > d || (twice === d && (q & 1n) === 1n)) q += 1n;
+    if (q === 1n << 64n) {
+      q >>= 1n;
+      e++;
+    }
+    if (e + SIG_BITS > MAX_EXP2) return null;
+    if (e + SIG_BITS < MIN_EXP2) return { mantissa: 0n, exponent: 0 };
+    return { mantissa: negative ? -q : q, exponent: e };
+  }
+}
+
+/**
+ * strtold as string2ld accepts it: decimal with optional exponent, or inf; no spaces, no NaN.
+ * Returns null when not a valid number, "inf"/"-inf" for infinities.
+ */
+export function parseLongDouble(text: string): LongDouble | "inf" | "-inf" | null {
+  if (text.length === 0 || text.length > 5120) return null;
+  const lower = text.toLowerCase();
+  if (/^[+]?inf(inity)?$/.test(lower)) return "inf";
+  if (/^-inf(inity)?$/.test(lower)) return "-inf";
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (m === null) return null;
+  const [, sign, intPart, fracPart = "", expPart] = m;
+  if (intPart === "" && fracPart === "") return null;
+  const digits = BigInt((intPart + fracPart).replace(/^0+(?=\d)/, "") || "0");
+  let exp10 = (expPart === undefined ? 0 : Number(expPart)) - fracPart.length;
+  if (!Number.isFinite(exp10) || Math.abs(exp10) > 20000) {
+    if (digits === 0n) return { mantissa: 0n, exponent: 0 };
+    if (exp10 > 0) return sign === "-" ? "-inf" : "inf";
+    return { mantissa: 0n, exponent: 0 };
+  }
+  let num = digits;
+  let den = 1n;
+  if (exp10 >= 0) num *= 10n ** BigInt(exp10);
+  else den = 10n ** BigInt(-exp10);
+  exp10 = 0;
+  const r = roundRational(num, den, sign === "-");
+  if (r === null) return sign === "-" ? "-inf" : "inf";
+  return r;
+}
+
+/** a + b rounded to long double precision; null when it overflows to infinity. */
+export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
+  const e = Math.min(a.exponent, b.exponent);
+  const sum = (a.mantissa << BigInt(a.exponent - e)) + (b.mantissa << BigInt(b.exponent - e));
+  if (sum === 0n) return { mantissa: 0n, exponent: 0 };
+  const negative = sum < 0n;
+  const abs = negative ? -sum : sum;
+  return e >= 0
+    ? roundRational(abs << BigInt(e), 1n, negative)
+    : roundRational(abs, 1n << BigInt(-e), negative);
+}
+
+/** "%.17Lf" with trailing zeros (and a trailing '.') removed, "-0" printed as "0". */
+export function formatLongDoubleHuman(v: LongDouble): string {
+  const negative = v.mantissa < 0n;
+  const m = negative ? -v.mantissa : v.mantissa;
+  // Exact value * 10^17, rounded half to even.
+  const scaled = m * 10n ** 17n;
+  let q: bigint;
+  if (v.exponent >= 0) {
+    q = scaled << BigInt(v.exponent);
+  } else {
+    const d = 1n << BigInt(-v.exponent);
+    q = scaled / d;
+    const r = scaled - q * d;
+    const twice = r * 2n;
+    if (twice > d || (twice === d && (q & 1n) === 1n)) q += 1n;
+  }
+  let digits = q.toString().padStart(18, "0");
+  let text = `${digits.slice(0, -17)}.${digits.slice(-17)}`;
+  text = text.replace(/0+$/, "").replace(/\.$/, "");
+  digits = text;
+  if (negative && digits !== "0") return `-${digits}`;
+  return digits;
+}
