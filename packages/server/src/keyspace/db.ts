@@ -40,6 +40,17 @@ export interface KeyspaceHooks {
   touchLru(current: number): number;
 }
 
+/**
+ * Watches changes before they happen: the point-in-time snapshot (persistence/snapshot.ts)
+ * serializes a key's pre-image the first time it is about to change while a snapshot runs.
+ * Every mutation path of a Db calls it: write lookups (commands mutate collections in place
+ * after a LOOKUP_WRITE lookup), overwrite, delete, expiry changes, and whole-db flush/swap.
+ */
+export interface KeyspaceObserver {
+  beforeKeyWrite(db: Db, entry: Entry): void;
+  beforeDbFlush(db: Db): void;
+}
+
 /** Lookup flags (lookupKey's LOOKUP_*). */
 export const LOOKUP_NONE = 0;
 export const LOOKUP_NOTOUCH = 1;
@@ -63,6 +74,8 @@ export class Db {
   /** Keys with clients blocked on them; owned by exec/blocking.ts. */
   blockingKeys = new Map<string, unknown>();
   readonly hooks: KeyspaceHooks;
+  /** Set while a snapshot runs; null otherwise (one null check per write). */
+  observer: KeyspaceObserver | null = null;
 
   constructor(id: number, hooks: KeyspaceHooks) {
     this.id = id;
@@ -97,6 +110,7 @@ export class Db {
       if (this.expireIfNeeded(entry, (flags & LOOKUP_WRITE) !== 0)) entry = undefined;
     }
     if (entry !== undefined) {
+      if ((flags & LOOKUP_WRITE) !== 0 && this.observer !== null) this.observer.beforeKeyWrite(this, entry);
       if ((flags & LOOKUP_NOTOUCH) === 0) entry.lru = this.hooks.touchLru(entry.lru);
       if ((flags & LOOKUP_NOSTATS) === 0) this.hooks.countLookup(true);
       return entry;
@@ -163,6 +177,7 @@ export class Db {
 
   /** dbOverwrite: replaces the value of an existing entry, keeping its TTL. */
   overwrite(entry: Entry, value: Value): void {
+    if (this.observer !== null) this.observer.beforeKeyWrite(this, entry);
     this.usedMemory += valueMemory(value) - accountedMemory(entry.value);
     if (typeof value !== "string") value.accountedMem = value.mem;
     entry.value = value;
@@ -184,6 +199,7 @@ export class Db {
   delete(key: string): boolean {
     const entry = this.dict.get(key);
     if (entry === undefined) return false;
+    if (this.observer !== null) this.observer.beforeKeyWrite(this, entry);
     this.dict.delete(key);
     this.releaseSlot(entry.slot);
     if (entry.expireAt >= 0) this.removeFromVolatile(entry);
@@ -193,6 +209,7 @@ export class Db {
 
   /** setExpire: sets an absolute expiry (ms) on an existing entry. */
   setExpire(entry: Entry, whenMs: number): void {
+    if (this.observer !== null) this.observer.beforeKeyWrite(this, entry);
     if (entry.expireAt < 0) {
       entry.vslot = this.volatile.length;
       this.volatile.push(entry);
@@ -204,6 +221,7 @@ export class Db {
   /** removeExpire: returns whether there was a TTL. */
   removeExpire(entry: Entry): boolean {
     if (entry.expireAt < 0) return false;
+    if (this.observer !== null) this.observer.beforeKeyWrite(this, entry);
     this.removeFromVolatile(entry);
     entry.expireAt = -1;
     return true;
@@ -276,6 +294,7 @@ export class Db {
 
   /** Removes every key; returns how many there were. */
   clear(): number {
+    if (this.observer !== null) this.observer.beforeDbFlush(this);
     const n = this.dict.size;
     this.dict = new Map();
     this.all = [];
@@ -288,6 +307,8 @@ export class Db {
 
   /** Exchanges the whole contents with another Db (SWAPDB), keeping watchers and blockers. */
   swapContents(other: Db): void {
+    if (this.observer !== null) this.observer.beforeDbFlush(this);
+    if (other.observer !== null) other.observer.beforeDbFlush(other);
     [this.dict, other.dict] = [other.dict, this.dict];
     [this.all, other.all] = [other.all, this.all];
     [this.freeSlots, other.freeSlots] = [other.freeSlots, this.freeSlots];
