@@ -15,6 +15,7 @@
  * It never throws on input: malformed bytes give REPLY_ERROR with a message in `error`.
  */
 
+import { isAscii } from "node:buffer";
 import { bytesToLatin1 } from "./latin1.js";
 import { PROTO_INLINE_MAX_SIZE, PROTO_MBULK_BIG_ARG } from "./limits.js";
 
@@ -87,6 +88,7 @@ interface Frame {
 }
 
 const EMPTY = Buffer.alloc(0);
+const WHOLE_DECODE_MAX = 64 * 1024;
 
 export class ReplyParser {
   /** The reply just returned by next(). */
@@ -102,6 +104,15 @@ export class ReplyParser {
   private big: Buffer | null = null;
   private bigFill = 0;
   private bigType = 0;
+  /**
+   * `buf` decoded once as latin1, and whether `buf` is all ASCII (then latin1 and UTF-8 agree).
+   * Strings are cut from it with `substring`: no native call per string. V8 shares the chunk's
+   * text with substrings of 13+ chars, so a reply string kept for long keeps up to one chunk
+   * (64 KB) of text alive; replies are short-lived in every caller (replica link, Sentinel,
+   * tests), which is why this parser makes that trade and the request parser does not.
+   */
+  private bufText: string | null = null;
+  private bufAscii = false;
 
   constructor(options: ReplyParserOptions = {}) {
     this.typed = options.typed ?? false;
@@ -117,6 +128,7 @@ export class ReplyParser {
       if (take === chunk.length) return;
       chunk = chunk.subarray(take);
     }
+    this.bufText = null;
     if (this.pos >= this.buf.length) {
       this.buf = chunk;
       this.pos = 0;
@@ -145,6 +157,7 @@ export class ReplyParser {
     this.pos = end;
     if (this.pos >= this.buf.length) {
       this.buf = EMPTY;
+      this.bufText = null;
       this.pos = 0;
     }
     return out;
@@ -163,10 +176,16 @@ export class ReplyParser {
       } else {
         if (this.pos >= this.buf.length) {
           this.buf = EMPTY;
+          this.bufText = null;
           this.pos = 0;
           return REPLY_NEED_MORE;
         }
         const parsed = this.parseElement();
+        // Fast path: a scalar reply at top level.
+        if (this.stack.length === 0 && this.pendingAttribute === null && typeof parsed !== "symbol") {
+          this.value = parsed;
+          return REPLY_VALUE;
+        }
         if (parsed === NEED_MORE) return REPLY_NEED_MORE;
         if (parsed === FAILED) return REPLY_ERROR;
         if (parsed === CONTINUE) continue;
@@ -235,6 +254,29 @@ export class ReplyParser {
     const buf = this.buf;
     const start = this.pos;
     const type = buf[start];
+    if ((type === 36 || type === 58) && !this.typed) {
+      // Fast path for the commonest replies: `$<len>` and non-negative `:<n>`.
+      let i = start + 1;
+      let c = buf[i];
+      if (c >= 48 && c <= 57) {
+        let n = 0;
+        do {
+          n = n * 10 + (c - 48);
+          c = buf[++i];
+        } while (c >= 48 && c <= 57 && i - start < 16);
+        if (c === 13 && i + 1 < buf.length) {
+          if (type === 58) {
+            this.pos = i + 2;
+            return n;
+          }
+          const body = i + 2;
+          if (buf.length - body >= n + 2) {
+            this.pos = body + n + 2;
+            return this.makeString(buf, body, body + n);
+          }
+        }
+      }
+    }
     // Find the end of the header line.
     let cr = start + 1;
     const len = buf.length;
@@ -283,6 +325,7 @@ export class ReplyParser {
             this.bigFill = len - bodyStart;
             this.bigType = type;
             this.buf = EMPTY;
+            this.bufText = null;
             this.pos = 0;
           }
           return NEED_MORE;
@@ -355,9 +398,19 @@ export class ReplyParser {
   }
 
   private makeString(buf: Buffer, start: number, end: number): unknown {
-    if (this.strings === "utf8") return buf.toString("utf8", start, end);
-    if (this.strings === "latin1") return bytesToLatin1(buf, start, end);
-    return Buffer.from(buf.subarray(start, end));
+    const strings = this.strings;
+    if (strings === "buffer") return Buffer.from(buf.subarray(start, end));
+    if (buf === this.buf && buf.length <= WHOLE_DECODE_MAX) {
+      let text = this.bufText;
+      if (text === null) {
+        text = bytesToLatin1(buf, 0, buf.length);
+        this.bufText = text;
+        this.bufAscii = isAscii(buf);
+      }
+      if (strings === "latin1" || this.bufAscii) return text.substring(start, end);
+    }
+    if (strings === "utf8") return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
+    return bytesToLatin1(buf, start, end);
   }
 
   private makeBulk(buf: Buffer, start: number, end: number): unknown {

@@ -44,6 +44,18 @@ export interface RequestParserOptions {
   trusted?: boolean;
 }
 
+/** Below this length an argument is cut from the chunk-wide string (a cheap JS copy). */
+const SHORT_ARG = 13;
+/** Chunks up to this size are decoded once as a whole, so short arguments avoid a native call each. */
+const WHOLE_DECODE_MAX = 64 * 1024;
+
+/** Index of the first CR at or after `from`, or -1: a JS loop beats indexOf on short header lines. */
+function findCr(buf: Buffer, from: number): number {
+  const len = buf.length;
+  for (let i = from; i < len; i++) if (buf[i] === CR) return i;
+  return -1;
+}
+
 export class RequestParser {
   /** Arguments of the command just returned by next() (a fresh array per command). */
   argv: string[] = [];
@@ -72,6 +84,12 @@ export class RequestParser {
   /** Gathering buffer for a big bulk, and how much of it is filled. */
   private big: Buffer | null = null;
   private bigFill = 0;
+  /**
+   * `buf` decoded as one latin1 string, made on first use. V8 copies substrings shorter than
+   * 13 chars, so short arguments cut from it share nothing with the chunk, and cost no native
+   * call; longer ones are decoded on their own (a substring would keep the whole chunk alive).
+   */
+  private bufText: string | null = null;
 
   constructor(options: RequestParserOptions = {}) {
     this.maxBulkLen = options.maxBulkLen ?? PROTO_MAX_BULK_LEN_DEFAULT;
@@ -110,6 +128,7 @@ export class RequestParser {
     if (this.pos >= this.buf.length) {
       this.carried += this.pos - this.cmdStart;
       this.buf = chunk;
+      this.bufText = null;
       this.pos = 0;
       this.cmdStart = 0;
       return;
@@ -123,6 +142,7 @@ export class RequestParser {
     this.pos -= tailStart;
     this.cmdStart = 0;
     this.buf = merged;
+    this.bufText = null;
   }
 
   /** Parses the next command. See the head comment for the three outcomes. */
@@ -158,6 +178,7 @@ export class RequestParser {
     this.cmdStart = this.pos;
     if (this.pos > 0 && this.pos >= this.buf.length) {
       this.buf = EMPTY;
+      this.bufText = null;
       this.pos = 0;
       this.cmdStart = 0;
     }
@@ -263,7 +284,16 @@ export class RequestParser {
         return PARSE_NEED_MORE;
       }
       // Like Redis, the two bytes after the payload are skipped without checking for CRLF.
-      argv.push(bytesToLatin1(buf, this.pos, this.pos + len));
+      if (len < SHORT_ARG && buf.length <= WHOLE_DECODE_MAX) {
+        let text = this.bufText;
+        if (text === null) {
+          text = bytesToLatin1(buf, 0, buf.length);
+          this.bufText = text;
+        }
+        argv.push(text.substring(this.pos, this.pos + len));
+      } else {
+        argv.push(bytesToLatin1(buf, this.pos, this.pos + len));
+      }
       this.pos += len + 2;
       this.bulkLen = -1;
       if (--this.remaining === 0) break;
