@@ -44,7 +44,11 @@ type Mutation =
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }) }),
+  fc.record({
+    kind: fc.constant("insert" as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }),
+  }),
   fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), n: fc.integer({ min: 1, max: 20 }) }),
   fc.record({ kind: fc.constant("hugeLength" as const), at: fc.nat() }),
 );
@@ -65,7 +69,11 @@ function mutate(buf: Buffer, m: Mutation): Buffer {
       return Buffer.concat([buf.subarray(0, at), buf.subarray(at + m.n)]);
     case "hugeLength":
       // A 32-bit length of 4 GB, or a 64-bit one of 2^50, where any length may be.
-      return Buffer.concat([buf.subarray(0, at), Buffer.from([0x80, 0xff, 0xff, 0xff, 0xf0]), buf.subarray(at + 1)]);
+      return Buffer.concat([
+        buf.subarray(0, at),
+        Buffer.from([0x80, 0xff, 0xff, 0xff, 0xf0]),
+        buf.subarray(at + 1),
+      ]);
   }
 }
 
@@ -92,21 +100,25 @@ describe("hostile RDB input", () => {
       expect("entries" in clean).toBe(true);
       const cleanCount = "entries" in clean ? clean.entries.length : 0;
       fc.assert(
-        fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.array(fc.nat(), { maxLength: 4 }), (ms, cuts) => {
-          let bad = base;
-          for (const m of ms) bad = mutate(bad, m);
-          if (bad.length === 0) bad = Buffer.from([0]);
-          for (const verify of [true, false]) {
-            const result = load(splitAt(bad, cuts), verify);
-            if ("error" in result) {
-              expect(result.error).toBeInstanceOf(RdbFormatError);
-            } else if (verify && !bad.equals(base)) {
-              // With the checksum on, only a change the CRC cannot see may load: e.g. a change
-              // after the trailer. It must then be the whole dataset.
-              expect(result.entries.length).toBe(cleanCount);
+        fc.property(
+          fc.array(mutation, { minLength: 1, maxLength: 3 }),
+          fc.array(fc.nat(), { maxLength: 4 }),
+          (ms, cuts) => {
+            let bad = base;
+            for (const m of ms) bad = mutate(bad, m);
+            if (bad.length === 0) bad = Buffer.from([0]);
+            for (const verify of [true, false]) {
+              const result = load(splitAt(bad, cuts), verify);
+              if ("error" in result) {
+                expect(result.error).toBeInstanceOf(RdbFormatError);
+              } else if (verify && !bad.equals(base)) {
+                // With the checksum on, only a change the CRC cannot see may load: e.g. a change
+                // after the trailer. It must then be the whole dataset.
+                expect(result.entries.length).toBe(cleanCount);
+              }
             }
-          }
-        }),
+          },
+        ),
         { numRuns: 300 },
       );
     });

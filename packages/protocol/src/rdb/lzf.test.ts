@@ -38,7 +38,9 @@ describe("lzf", () => {
           fc.uint8Array({ minLength: 1, maxLength: 2000 }),
           fc
             .tuple(fc.uint8Array({ minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 500 }))
-            .map(([unit, n]) => Uint8Array.from({ length: unit.length * n }, (_, i) => unit[i % unit.length])),
+            .map(([unit, n]) =>
+              Uint8Array.from({ length: unit.length * n }, (_, i) => unit[i % unit.length]),
+            ),
         ),
         (bytes) => {
           const c = lzfCompress(bytes, 0, bytes.length, bytes.length + 64);

@@ -73,8 +73,23 @@ export function lzfCompress(input: Uint8Array, start: number, end: number, maxOu
       out[op - lit - 1] = lit - 1; // close the literal run
       if (lit === 0) op--; // ... or drop it if it is empty
       if (op + 3 + 1 >= outEnd) return null;
-      do len++;
-      while (len < maxlen && input[ref + len] === input[ip + len]);
+      // liblzf unrolls the first 16 comparisons when maxlen > 16 and does not bound them by
+      // maxlen (only by the input end, which maxlen > 16 guarantees); kept, so that matches end
+      // where Redis's end and our output is byte-identical to Redis's in practice.
+      let mismatch = false;
+      if (maxlen > 16) {
+        for (let k = 0; k < 16; k++) {
+          len++;
+          if (input[ref + len] !== input[ip + len]) {
+            mismatch = true;
+            break;
+          }
+        }
+      }
+      if (!mismatch) {
+        do len++;
+        while (len < maxlen && input[ref + len] === input[ip + len]);
+      }
       len -= 2; // now the number of bytes - 1
       ip++;
       if (len < 7) {

@@ -47,10 +47,27 @@ const small = file((w) => {
 describe("RdbReader", () => {
   it("reports aux, selectdb, resizedb, entries and a verified end", () => {
     const { events } = readAll(small);
-    expect(events.map((e) => e.kind)).toEqual(["aux", "aux", "aux", "aux", "aux", "selectdb", "resizedb", "entry", "end"]);
+    expect(events.map((e) => e.kind)).toEqual([
+      "aux",
+      "aux",
+      "aux",
+      "aux",
+      "aux",
+      "selectdb",
+      "resizedb",
+      "entry",
+      "end",
+    ]);
     expect(events[7]).toEqual({
       kind: "entry",
-      entry: { db: 0, key: "k", value: { type: "string", value: "v" }, expireAtMs: -1, lruIdleSeconds: -1, lfuFreq: -1 },
+      entry: {
+        db: 0,
+        key: "k",
+        value: { type: "string", value: "v" },
+        expireAtMs: -1,
+        lruIdleSeconds: -1,
+        lfuFreq: -1,
+      },
     });
     expect(events[8]).toMatchObject({ kind: "end", verified: true });
   });
@@ -98,7 +115,14 @@ describe("RdbReader", () => {
   });
 
   it("rejects unknown types and opcodes, bad lengths and bad string encodings", () => {
-    for (const body of [[8, 1, 0x6b, 0], [22, 1, 0x6b, 0], [240], [0, 0xc4], [0, 0x82, 0], [0, 1, 0x6b, 0xc5]]) {
+    for (const body of [
+      [8, 1, 0x6b, 0],
+      [22, 1, 0x6b, 0],
+      [240],
+      [0, 0xc4],
+      [0, 0x82, 0],
+      [0, 1, 0x6b, 0xc5],
+    ]) {
       const e = errorOf(() => readAll(rawFile(body)));
       expect(e).toBeInstanceOf(RdbFormatError);
       expect(e).not.toBeInstanceOf(RdbTruncatedError);

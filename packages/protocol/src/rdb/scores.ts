@@ -1,7 +1,7 @@
 /**
  * Sorted-set scores as text, the way Redis 7.0 stores them inside listpacks and ziplists and in
- * RDB_TYPE_ZSET: written with d2string (integers in ±2^52 as integers, "-0", "inf"/"-inf",
- * otherwise %.17g) and read back with strtod.
+ * RDB_TYPE_ZSET: written with d2string (integers in ±2^52 as integers, "inf"/"-inf", otherwise
+ * %.17g) and read back with strtod.
  *
  * Callers: the RDB value parser (zset listpack/ziplist entries, RDB_TYPE_ZSET doubles) and the
  * value writer (zset listpacks).
@@ -14,9 +14,10 @@ export function d2string(d: number): string {
   if (Number.isNaN(d)) return "nan";
   if (d === Number.POSITIVE_INFINITY) return "inf";
   if (d === Number.NEGATIVE_INFINITY) return "-inf";
-  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
-  // Redis prints integral values in (-(2^52-1), 2^52) with ll2string, the rest with %.17g.
-  if (d > -4503599627370495 && d < 4503599627370496 && Number.isInteger(d)) return String(d);
+  // Redis 7.0 prints integral values in (-(2^52-1), 2^52) with ll2string, the rest with %.17g.
+  // -0 passes that test and prints as "0": a listpack-encoded sorted set loses the sign of a -0
+  // score (ZADD z -0 m; ZSCORE z m gives "0"), while a skiplist keeps it. So does our writer.
+  if (d > -4503599627370495 && d < 4503599627370496 && Number.isInteger(d)) return d === 0 ? "0" : String(d);
   return formatDouble17g(d);
 }
 

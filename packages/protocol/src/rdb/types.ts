@@ -54,7 +54,7 @@ export interface RdbEncodingOptions {
   /** zset-max-listpack-entries / zset-max-listpack-value. */
   zsetMaxListpackEntries?: number;
   zsetMaxListpackValue?: number;
-  /** hash-max-listpack-entries / hash-max-listpack-value. */
+  /** hash-max-listpack-entries (Redis 7.0's default is 512) / hash-max-listpack-value. */
   hashMaxListpackEntries?: number;
   hashMaxListpackValue?: number;
 }
@@ -66,6 +66,6 @@ export const RDB_ENCODING_DEFAULTS: Required<RdbEncodingOptions> = {
   setMaxIntsetEntries: 512,
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,
-  hashMaxListpackEntries: 128,
+  hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
 };

@@ -11,7 +11,8 @@
  *   zset    RDB_TYPE_ZSET_LISTPACK (sorted by score, then member) when count and member sizes are
  *           within zset-max-listpack-*, else RDB_TYPE_ZSET_2 (from the highest score down, as
  *           Redis walks its skiplist from the tail)
- *   hash    RDB_TYPE_HASH_LISTPACK within hash-max-listpack-*, else RDB_TYPE_HASH
+ *   hash    RDB_TYPE_HASH_LISTPACK within hash-max-listpack-* (512 entries / 64 bytes by default,
+ *           as CONFIG GET shows on Redis 7.0), else RDB_TYPE_HASH
  *
  * Callers: RdbWriter and createDumpPayload.
  */

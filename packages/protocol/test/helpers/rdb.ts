@@ -71,7 +71,12 @@ export interface SimpleEntry {
 export function entryMap(entries: SimpleEntry[]): Map<string, SimpleEntry> {
   const m = new Map<string, SimpleEntry>();
   for (const e of entries) {
-    m.set(`${e.db}:${e.key}`, { db: e.db, key: e.key, value: normalizeValue(e.value), expireAtMs: e.expireAtMs });
+    m.set(`${e.db}:${e.key}`, {
+      db: e.db,
+      key: e.key,
+      value: normalizeValue(e.value),
+      expireAtMs: e.expireAtMs,
+    });
   }
   return m;
 }
