@@ -82,16 +82,29 @@ describe("listpack", () => {
 
   it("rejects listpacks whose internal lengths disagree", () => {
     const good = encodeListpack(["hello", "42", "world"]);
-    const bad = (mutate: (b: Buffer) => Buffer) => {
-      const b = mutate(Buffer.from(good));
+    const bad = (mutate: (b: Buffer) => Buffer | undefined) => {
+      const copy = Buffer.from(good);
+      const b = mutate(copy) ?? copy;
       expect(() => decodeListpack(b, 0, b.length, 7, [])).toThrow(RdbFormatError);
     };
-    bad((b) => (b.writeUInt32LE(b.length + 1, 0), b)); // total bytes
-    bad((b) => (b.writeUInt16LE(4, 4), b)); // count
-    bad((b) => ((b[b.length - 1] = 0), b)); // terminator
-    bad((b) => ((b[6] = 0x86), b)); // string length runs over
-    bad((b) => ((b[12] = 9), b)); // backlen of the first entry
-    bad((b) => ((b[6] = 0xf7), b)); // unknown encoding
+    bad((b) => {
+      b.writeUInt32LE(b.length + 1, 0); // total bytes
+    });
+    bad((b) => {
+      b.writeUInt16LE(4, 4); // count
+    });
+    bad((b) => {
+      b[b.length - 1] = 0; // terminator
+    });
+    bad((b) => {
+      b[6] = 0x86; // string length runs over
+    });
+    bad((b) => {
+      b[12] = 9; // backlen of the first entry
+    });
+    bad((b) => {
+      b[6] = 0xf7; // unknown encoding
+    });
     bad((b) => b.subarray(0, 5));
   });
 });
@@ -154,11 +167,21 @@ describe("ziplist and zipmap (legacy, decode only)", () => {
       mutate(b);
       expect(() => decodeZiplist(b, 0, b.length, 0, [])).toThrow(RdbFormatError);
     };
-    check((b) => (b[13] = 4));
-    check((b) => (b[4] = 13));
-    check((b) => (b[8] = 2));
-    check((b) => (b[0] = 21));
-    check((b) => (b[16] = 0xc5)); // bad encoding byte (0xc5 is not an integer encoding)
+    check((b) => {
+      b[13] = 4;
+    });
+    check((b) => {
+      b[4] = 13;
+    });
+    check((b) => {
+      b[8] = 2;
+    });
+    check((b) => {
+      b[0] = 21;
+    });
+    check((b) => {
+      b[16] = 0xc5; // bad encoding byte (0xc5 is not an integer encoding)
+    });
   });
 
   it("decodes zipmaps with free space and big lengths", () => {

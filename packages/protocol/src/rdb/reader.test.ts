@@ -172,7 +172,7 @@ describe("RdbReader", () => {
   });
 
   it("parses a big string and a big set fed in small chunks", () => {
-    const big = "x".repeat(3_000_000) + "y";
+    const big = `${"x".repeat(3_000_000)}y`;
     const members = Array.from({ length: 200_000 }, (_, i) => `member:${i}`);
     const f = file((w) => {
       w.selectDb(0, 2, 0);

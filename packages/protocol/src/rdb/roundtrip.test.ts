@@ -50,12 +50,10 @@ const score = fc
 const value: fc.Arbitrary<RdbValue> = fc.oneof(
   fc.oneof(bytesStr(100), intText, repeated).map((v) => ({ type: "string" as const, value: v })),
   fc.array(member, { minLength: 1, maxLength: 40 }).map((v) => ({ type: "list" as const, value: v })),
-  fc
-    .tuple(fc.integer({ min: 1, max: 1500 }), fc.nat(50))
-    .map(([n, pad]) => ({
-      type: "list" as const,
-      value: Array.from({ length: n }, (_, i) => `${i}-${"p".repeat((i * pad) % 97)}`),
-    })),
+  fc.tuple(fc.integer({ min: 1, max: 1500 }), fc.nat(50)).map(([n, pad]) => ({
+    type: "list" as const,
+    value: Array.from({ length: n }, (_, i) => `${i}-${"p".repeat((i * pad) % 97)}`),
+  })),
   fc.uniqueArray(member, { minLength: 1, maxLength: 40 }).map((v) => ({ type: "set" as const, value: v })),
   fc
     .integer({ min: 500, max: 530 })
