@@ -119,6 +119,35 @@ console.log(`RDB codec, ${N} mixed keys, file ${mb.toFixed(1)} MB`);
 console.log(fmt(write));
 console.log(fmt(read));
 
+/** One big key written, then read back in 64 KB chunks: the work must stay linear in its size. */
+function bigKey(label, value, readerOptions = {}) {
+  const w = new RdbWriter({ compression: false });
+  w.header({ redisVer: "7.0.15", ctime: 0, usedMem: 0 });
+  w.selectDb(0, 1, 0);
+  w.entry("big", value);
+  w.end();
+  const bytes = Buffer.concat(w.take());
+  const r = bench(label, () => {
+    const reader = new RdbReader(readerOptions);
+    let got = null;
+    for (let off = 0; off < bytes.length; off += 65536) {
+      reader.feed(bytes.subarray(off, off + 65536));
+      for (let ev = reader.next(); ev !== null; ev = reader.next()) if (ev.kind === "entry") got = ev.entry;
+    }
+    reader.end();
+    return got;
+  });
+  const size = bytes.length / 1e6;
+  console.log(
+    `${label}: ${size.toFixed(1)} MB in ${r.ms.toFixed(0)} ms (${(size / (r.ms / 1000)).toFixed(0)} MB/s, 64 KB chunks)`,
+  );
+}
+
+bigKey("one 100 MB string", { type: "string", value: "0123456789abcdefghij".repeat(5_000_000) });
+const members = Array.from({ length: 1_000_000 }, (_, i) => `member:${i}`);
+bigKey("one 1M-member set", { type: "set", value: members });
+bigKey("same, checkDuplicates: false", { type: "set", value: members }, { checkDuplicates: false });
+
 function freePort() {
   return new Promise((resolve) => {
     const s = createServer().listen(0, "127.0.0.1", () => {

@@ -132,6 +132,29 @@ describe.skipIf(version === null)(`interop with redis-server ${version}`, () => 
     await s.stop();
   });
 
+  it("our RDB with PLAIN quicklist nodes and small thresholds loads too", async () => {
+    const opts = {
+      compression: false,
+      listPackedThreshold: 100,
+      listMaxListpackSize: 5,
+      setMaxIntsetEntries: 4,
+      zsetMaxListpackEntries: 2,
+      hashMaxListpackEntries: 2,
+      hashMaxListpackValue: 8,
+    };
+    const w = new RdbWriter(opts);
+    w.header({ redisVer: "7.0.15", ctime: 1, usedMem: 1 });
+    const inDb0 = dataset.filter((e) => e.db === 0);
+    w.selectDb(0, inDb0.length, 0);
+    for (const e of inDb0) w.entry(e.key, e.value, e.expireAtMs);
+    w.end();
+    writeFileSync(join(dir, "small-thresholds.rdb"), Buffer.concat(w.take()));
+    if (hasBinary("redis-check-rdb")) checkRdb(join(dir, "small-thresholds.rdb"));
+    const s = await start({ dbfilename: "small-thresholds.rdb" });
+    await expectServerHolds(s.client, inDb0);
+    await s.stop();
+  });
+
   it("redis-server RESTOREs our DUMP payloads", async () => {
     const s = await start({ dbfilename: "empty.rdb" });
     const c = s.client;

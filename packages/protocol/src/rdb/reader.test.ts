@@ -138,6 +138,11 @@ describe("RdbReader", () => {
     nan.writeDoubleLE(Number.NaN);
     expect(errorOf(() => readAll(rawFile([5, 1, 0x7a, 1, 1, 0x61, ...nan]))).message).toContain("NAN");
     expect(errorOf(() => readAll(rawFile([3, 1, 0x7a, 1, 1, 0x61, 253]))).message).toContain("NAN");
+    // A loader that checks sizes itself may skip the duplicate checks.
+    expect(readAll(rawFile(dupSet), { checkDuplicates: false }).entries[0].value).toEqual({
+      type: "set",
+      value: ["a", "a"],
+    });
   });
 
   it("skips empty collections as Redis 7.0 does, and counts them", () => {
@@ -151,6 +156,19 @@ describe("RdbReader", () => {
     secs.writeInt32LE(2000000000);
     const { entries } = readAll(rawFile([253, ...secs, 248, 0x40, 0x80, 249, 7, 0, 1, 0x6b, 1, 0x76]));
     expect(entries[0]).toMatchObject({ expireAtMs: 2000000000000, lruIdleSeconds: 128, lfuFreq: 7 });
+  });
+
+  it("reads old versions without a checksum trailer (RDB < 5)", () => {
+    const v4 = Buffer.from([...Buffer.from("REDIS0004"), 254, 0, 0, 1, 0x6b, 1, 0x76, 255]);
+    const { entries, events } = readAll(v4);
+    expect(entries.map((e) => e.key)).toEqual(["k"]);
+    expect(events.at(-1)).toEqual({ kind: "end", checksum: 0n, verified: false });
+  });
+
+  it("enforces the number of databases when asked", () => {
+    const f = file((w) => w.selectDb(16, 0, 0));
+    expect(readAll(f).events.find((e) => e.kind === "selectdb")).toEqual({ kind: "selectdb", db: 16 });
+    expect(() => readAll(f, { databases: 16 })).toThrow(RdbFormatError);
   });
 
   it("returns what follows the RDB (the AOF tail of a preamble file)", () => {

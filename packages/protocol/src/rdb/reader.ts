@@ -17,6 +17,8 @@
  * - Refused on purpose, with RdbUnsupportedError: stream and module values, module AUX data, and
  *   function libraries unless `functions: "emit"` (Redis 7.0 loads them; a server without
  *   functions must fail rather than silently drop them, so refusing is the default).
+ * - Events stream out as they are parsed: a loader must not make the dataset visible (or replace
+ *   the previous one) before the `end` event, since a later byte may still prove the file corrupt.
  * - Empty collections are skipped (counted in `emptyKeysSkipped`), as Redis 7.0 does.
  * - Expired keys are returned like the others: dropping them is the loader's decision (a master
  *   drops them, a replica keeps them).
@@ -60,6 +62,11 @@ export interface RdbReaderOptions {
   functions?: "refuse" | "emit";
   /** When set, a SELECTDB at or beyond this number is an error (Redis exits on it). */
   databases?: number;
+  /**
+   * Reject duplicate members/fields (default true, as Redis). A loader that builds its own sets
+   * and maps may pass false and compare sizes itself, to avoid paying for the check twice.
+   */
+  checkDuplicates?: boolean;
 }
 
 /* Reader states: the header, then opcodes (Body), a value in progress, the CRC trailer, done. */
@@ -78,7 +85,7 @@ export class RdbReader {
   emptyKeysSkipped = 0;
 
   private readonly input: RdbInput;
-  private readonly values = new ValueParser();
+  private readonly values: ValueParser;
   private readonly verifyChecksum: boolean;
   private readonly emitFunctions: boolean;
   private readonly databases: number;
@@ -97,6 +104,7 @@ export class RdbReader {
     this.emitFunctions = options.functions === "emit";
     this.databases = options.databases ?? Number.POSITIVE_INFINITY;
     this.input = new RdbInput(this.verifyChecksum);
+    this.values = new ValueParser(options.checkDuplicates ?? true);
   }
 
   /** True once the end event has been returned. */

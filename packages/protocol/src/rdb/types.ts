@@ -28,6 +28,7 @@ export interface RdbEntry {
 export type RdbEvent =
   | { kind: "aux"; name: string; value: string }
   | { kind: "selectdb"; db: number }
+  /** A sizing hint from the file: untrusted, so never preallocate from it without a bound. */
   | { kind: "resizedb"; dbSize: number; expiresSize: number }
   | { kind: "entry"; entry: RdbEntry }
   /** A function library (RDB_OPCODE_FUNCTION2 payload), only with `functions: "emit"`. */

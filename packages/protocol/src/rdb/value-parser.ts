@@ -70,6 +70,13 @@ export function isSupportedValueType(type: number): boolean {
 }
 
 export class ValueParser {
+  /**
+   * Whether to reject duplicate set members, hash fields and zset members (Redis always does for
+   * hashtable encodings, and for the packed ones with sanitize-dump-payload). A loader that builds
+   * its own Set/Map can turn this off and compare sizes instead, so as not to pay for a JS Set
+   * insert per member twice.
+   */
+  private readonly checkDuplicates: boolean;
   private type = -1;
   /** Elements (or quicklist nodes, or pairs) still to read. */
   private remaining = 0;
@@ -78,6 +85,10 @@ export class ValueParser {
   private hashPairs: [string, string][] = [];
   private seen: Set<string> | null = null;
   private result: RdbValue | typeof EMPTY_KEY | null = null;
+
+  constructor(checkDuplicates = true) {
+    this.checkDuplicates = checkDuplicates;
+  }
 
   /**
    * Starts a value of `type` at the input's position: reads a whole string or blob, or a
@@ -115,6 +126,7 @@ export class ValueParser {
         this.hashPairs = [];
         // A Set only for collections big enough to need one; sized by what arrives, not by `len`.
         this.seen =
+          this.checkDuplicates &&
           len > 1 &&
           (type === RDB_TYPE_SET ||
             type === RDB_TYPE_ZSET ||
@@ -250,14 +262,16 @@ export class ValueParser {
       case RDB_TYPE_SET_LISTPACK:
         decodeListpack(blobBuf, blobStart, blobEnd, at, flat);
         if (flat.length === 0) return EMPTY_KEY;
-        if (hasDuplicate(flat, 1)) throw new RdbFormatError("Set listpack with duplicate members", at);
+        if (this.checkDuplicates && hasDuplicate(flat, 1))
+          throw new RdbFormatError("Set listpack with duplicate members", at);
         return { type: "set", value: flat };
       case RDB_TYPE_LIST_ZIPLIST:
         decodeZiplist(blobBuf, blobStart, blobEnd, at, flat);
         return flat.length === 0 ? EMPTY_KEY : { type: "list", value: flat };
       case RDB_TYPE_HASH_ZIPMAP:
         decodeZipmap(blobBuf, blobStart, blobEnd, at, flat);
-        if (hasDuplicate(flat, 2)) throw new RdbFormatError("Hash zipmap with dup elements", at);
+        if (this.checkDuplicates && hasDuplicate(flat, 2))
+          throw new RdbFormatError("Hash zipmap with dup elements", at);
         return { type: "hash", value: toHashPairs(flat) };
       case RDB_TYPE_HASH_ZIPLIST:
       case RDB_TYPE_HASH_LISTPACK: {
@@ -266,7 +280,8 @@ export class ValueParser {
         if (flat.length % 2 !== 0)
           throw new RdbFormatError("Hash encoding with an odd number of entries", at);
         if (flat.length === 0) return EMPTY_KEY;
-        if (hasDuplicate(flat, 2)) throw new RdbFormatError("Hash with dup elements", at);
+        if (this.checkDuplicates && hasDuplicate(flat, 2))
+          throw new RdbFormatError("Hash with dup elements", at);
         return { type: "hash", value: toHashPairs(flat) };
       }
       default: {
@@ -276,7 +291,8 @@ export class ValueParser {
         if (flat.length % 2 !== 0)
           throw new RdbFormatError("Zset encoding with an odd number of entries", at);
         if (flat.length === 0) return EMPTY_KEY;
-        if (hasDuplicate(flat, 2)) throw new RdbFormatError("Zset with dup elements", at);
+        if (this.checkDuplicates && hasDuplicate(flat, 2))
+          throw new RdbFormatError("Zset with dup elements", at);
         const pairs: [string, number][] = new Array(flat.length / 2);
         for (let i = 0; i < flat.length; i += 2) {
           const score = parseScore(flat[i + 1]);
