@@ -1,0 +1,85 @@
+/**
+ * The intset blob (intset.c), a set of integers as Redis saves RDB_TYPE_SET_INTSET:
+ *
+ *   <encoding u32 LE: 2, 4 or 8> <length u32 LE> <length values, signed LE, strictly ascending>
+ *
+ * Decoding validates like intsetValidateIntegrity with deep checks (exact size, non-empty, no
+ * duplicates or disorder); encoding picks the smallest width holding every value, as intsetAdd's
+ * upgrades end up doing.
+ *
+ * Callers: the RDB value parser (decode) and value writer (encode).
+ */
+
+import { RdbFormatError } from "../errors.js";
+
+export const INTSET_ENC_INT16 = 2;
+export const INTSET_ENC_INT32 = 4;
+export const INTSET_ENC_INT64 = 8;
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * Appends the members of the intset in buf[start, end) to `out` as decimal strings. Throws
+ * RdbFormatError (at `errOffset`) when the blob is not a valid, non-empty, sorted intset.
+ */
+export function decodeIntset(
+  buf: Buffer,
+  start: number,
+  end: number,
+  errOffset: number,
+  out: string[],
+): void {
+  const size = end - start;
+  if (size < 8)
+    throw new RdbFormatError("Intset integrity check failed: blob shorter than its header", errOffset);
+  const encoding = buf.readUInt32LE(start);
+  const count = buf.readUInt32LE(start + 4);
+  if (encoding !== INTSET_ENC_INT16 && encoding !== INTSET_ENC_INT32 && encoding !== INTSET_ENC_INT64) {
+    throw new RdbFormatError(`Intset integrity check failed: bad encoding ${encoding}`, errOffset);
+  }
+  if (8 + count * encoding !== size) {
+    throw new RdbFormatError("Intset integrity check failed: length does not match blob size", errOffset);
+  }
+  if (count === 0) throw new RdbFormatError("Intset integrity check failed: empty intset", errOffset);
+  let prev: number | bigint = 0;
+  let p = start + 8;
+  for (let i = 0; i < count; i++, p += encoding) {
+    let v: number | bigint;
+    if (encoding === INTSET_ENC_INT16) v = buf.readInt16LE(p);
+    else if (encoding === INTSET_ENC_INT32) v = buf.readInt32LE(p);
+    else {
+      const hi = buf.readInt32LE(p + 4);
+      // |hi| < 2^21 keeps hi * 2^32 + lo within 2^53, where doubles are exact.
+      v = hi >= -2097152 && hi < 2097152 ? hi * TWO_POW_32 + buf.readUInt32LE(p) : buf.readBigInt64LE(p);
+    }
+    if (i > 0 && !(v > prev)) {
+      throw new RdbFormatError("Intset integrity check failed: duplicate or out of order members", errOffset);
+    }
+    prev = v;
+    out.push(String(v));
+  }
+}
+
+/** The intset blob holding `values` (canonical int64 values, any order, no duplicates). */
+export function encodeIntset(values: (number | bigint)[]): Buffer {
+  const sorted = values.slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  let encoding = INTSET_ENC_INT16;
+  for (const v of sorted) {
+    if (v < -2147483648 || v > 2147483647) {
+      encoding = INTSET_ENC_INT64;
+      break;
+    }
+    if (v < -32768 || v > 32767) encoding = INTSET_ENC_INT32;
+  }
+  const out = Buffer.allocUnsafe(8 + sorted.length * encoding);
+  out.writeUInt32LE(encoding, 0);
+  out.writeUInt32LE(sorted.length, 4);
+  let p = 8;
+  for (const v of sorted) {
+    if (encoding === INTSET_ENC_INT16) out.writeInt16LE(Number(v), p);
+    else if (encoding === INTSET_ENC_INT32) out.writeInt32LE(Number(v), p);
+    else out.writeBigInt64LE(BigInt(v), p);
+    p += encoding;
+  }
+  return out;
+}
