@@ -3,7 +3,14 @@
 // `redis-parser` npm package (the RESP2 reply parser ioredis uses) on the same replies, with the
 // ratio measured in the same run. Run after `pnpm -s run build`: node bench/protocol-parsers.mjs
 import { createRequire } from "node:module";
-import { PARSE_COMMAND, REPLY_VALUE, ReplyParser, ReplyWriter, RequestParser, encodeCommand } from "../packages/protocol/dist/index.js";
+import {
+  encodeCommand,
+  PARSE_COMMAND,
+  REPLY_VALUE,
+  ReplyParser,
+  ReplyWriter,
+  RequestParser,
+} from "../packages/protocol/dist/index.js";
 
 const require = createRequire(new URL("../packages/protocol/package.json", import.meta.url));
 const RedisParser = require("redis-parser");

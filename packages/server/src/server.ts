@@ -26,6 +26,8 @@ import { Db, type KeyspaceHooks } from "./keyspace/db.js";
 import { activeExpireCycle } from "./keyspace/expire.js";
 import { touchedLfu } from "./keyspace/lru.js";
 import { Client, ClientFlag } from "./network/client.js";
+import { type AofStatus, idleAofStatus } from "./persistence/aof-status.js";
+import { SnapshotCoordinator } from "./persistence/coordinator.js";
 import { PubSub } from "./pubsub/pubsub.js";
 import { Stats } from "./stats.js";
 import { createLogger, type Logger, type LogLevel } from "./util/logger.js";
@@ -68,6 +70,10 @@ export class Server implements KeyspaceHooks {
   readonly startTimeMs = Date.now();
   readonly infoSections = new Map<string, InfoSection>();
   readonly subsystems: Subsystem[] = [];
+  /** The single background snapshot (BGSAVE, AOF rewrite, full syncs). */
+  readonly snapshots: SnapshotCoordinator;
+  /** AOF state for INFO persistence; the AOF subsystem replaces it. */
+  aofStatus: AofStatus = idleAofStatus();
   /** Changes since the last successful save (rdb_changes_since_last_save). */
   dirty = 0;
   /** Unix seconds of the last successful save (LASTSAVE); persistence updates it. */
@@ -118,6 +124,7 @@ export class Server implements KeyspaceHooks {
     this.pubsub = new PubSub((c) => this.scheduleFlush(c));
     this.cron = new Cron(config.num("hz"));
     this.blocking = new BlockingManager(this);
+    this.snapshots = new SnapshotCoordinator(this);
     this.exited = new Promise((resolve) => {
       this.exitResolve = resolve;
     });

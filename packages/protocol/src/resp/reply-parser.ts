@@ -409,7 +409,8 @@ export class ReplyParser {
       }
       if (strings === "latin1" || this.bufAscii) return text.substring(start, end);
     }
-    if (strings === "utf8") return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
+    if (strings === "utf8")
+      return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
     return bytesToLatin1(buf, start, end);
   }
 

@@ -48,6 +48,8 @@ export interface KeyspaceHooks {
  */
 export interface KeyspaceObserver {
   beforeKeyWrite(db: Db, entry: Entry): void;
+  /** A key created now did not exist when the snapshot began: it must not be saved. */
+  keyAdded(db: Db, entry: Entry): void;
   beforeDbFlush(db: Db): void;
 }
 
@@ -170,6 +172,7 @@ export class Db {
       this.all[slot] = entry;
     }
     entry.slot = slot;
+    if (this.observer !== null) this.observer.keyAdded(this, entry);
     this.usedMemory += keyMemory(key) + valueMemory(value);
     if (typeof value !== "string") value.accountedMem = value.mem;
     return entry;

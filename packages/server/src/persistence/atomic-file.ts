@@ -1,0 +1,129 @@
+/**
+ * Crash-safe file replacement: write under a temporary name in the same directory, fsync, rename
+ * over the target, fsync the directory. A crash at any moment leaves either the old file or the
+ * complete new one, never a torn file (Redis's rdbSave: temp-<pid>.rdb + rename + fsync dir).
+ * Streaming writers (BGSAVE, AOF rewrite) use AtomicFileWriter; small files use writeFileAtomic.
+ */
+
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { fsyncDir } from "../config/rewrite.js";
+
+export function tempNameFor(target: string, tag: string): string {
+  return join(dirname(target), `temp-${tag}-${process.pid}-${basename(target)}`);
+}
+
+/** Writes a whole file atomically (synchronously: for small files and SAVE). */
+export function writeFileAtomic(target: string, chunks: readonly Buffer[], tag = "write"): void {
+  const tmp = tempNameFor(target, tag);
+  const fd = openSync(tmp, "w", 0o644);
+  try {
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+    }
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    safeUnlink(tmp);
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, target);
+  fsyncDir(dirname(target));
+}
+
+export function safeUnlink(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Nothing to remove.
+  }
+}
+
+/**
+ * Streams chunks into a temporary file without blocking the event loop, then commits (fsync +
+ * rename + directory fsync) or aborts (unlink). Writes are queued and performed in order.
+ */
+export class AtomicFileWriter {
+  readonly target: string;
+  readonly tempPath: string;
+  private handle: FileHandle | null = null;
+  private chain: Promise<void>;
+  private failed: Error | null = null;
+  /** Bytes handed to write() and not yet on disk (for backpressure). */
+  pendingBytes = 0;
+  bytesWritten = 0;
+
+  constructor(target: string, tag: string) {
+    this.target = target;
+    this.tempPath = tempNameFor(target, tag);
+    this.chain = open(this.tempPath, "w", 0o644).then((h) => {
+      this.handle = h;
+    });
+    this.chain.catch((err: Error) => {
+      this.failed = err;
+    });
+  }
+
+  get error(): Error | null {
+    return this.failed;
+  }
+
+  write(chunks: readonly Buffer[]): void {
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    this.pendingBytes += n;
+    this.chain = this.chain.then(async () => {
+      if (this.failed !== null) return;
+      try {
+        for (const c of chunks) {
+          let off = 0;
+          while (off < c.length) {
+            const { bytesWritten } = await this.handle!.write(c, off, c.length - off);
+            off += bytesWritten;
+          }
+        }
+        this.bytesWritten += n;
+      } catch (err) {
+        this.failed = err as Error;
+      } finally {
+        this.pendingBytes -= n;
+      }
+    });
+  }
+
+  /** Flushes, fsyncs and renames over the target. Rejects (and removes the temp file) on error. */
+  async commit(): Promise<void> {
+    await this.chain;
+    const handle = this.handle;
+    if (this.failed !== null || handle === null) {
+      await this.abort();
+      throw this.failed ?? new Error("temporary file could not be opened");
+    }
+    try {
+      await handle.sync();
+      await handle.close();
+      this.handle = null;
+      renameSync(this.tempPath, this.target);
+      fsyncDir(dirname(this.target));
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  async abort(): Promise<void> {
+    try {
+      await this.chain;
+    } catch {
+      // Already recorded.
+    }
+    if (this.handle !== null) {
+      await this.handle.close().catch(() => {});
+      this.handle = null;
+    }
+    safeUnlink(this.tempPath);
+  }
+}

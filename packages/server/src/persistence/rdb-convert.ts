@@ -1,0 +1,60 @@
+/**
+ * Conversion between keyspace values and the RDB codec's data model (RdbValue), for snapshots,
+ * RDB loading, DUMP/RESTORE and AOF rewrite. Saving only needs the iteration contracts of
+ * keyspace/value.ts; loading builds each type through the factory it registers in
+ * `valueFactories`, so this module does not depend on the types' internals.
+ */
+
+import type { RdbValue } from "@keyhaven/protocol";
+import type { HashValue, ListValue, SetValue, Value, ZSetValue } from "../keyspace/value.js";
+
+/** Builders of collection values from RDB contents; each type module registers its own. */
+export interface ValueFactories {
+  list: ((items: string[]) => ListValue) | null;
+  set: ((members: string[]) => SetValue) | null;
+  zset: ((entries: [string, number][]) => ZSetValue) | null;
+  hash: ((entries: [string, string][]) => HashValue) | null;
+}
+
+export const valueFactories: ValueFactories = { list: null, set: null, zset: null, hash: null };
+
+/** A value as the RDB writer takes it (collections materialized as arrays). */
+export function toRdbValue(value: Value): RdbValue {
+  if (typeof value === "string") return { type: "string", value };
+  switch (value.type) {
+    case "list":
+      return { type: "list", value: [...(value as ListValue).values()] };
+    case "set":
+      return { type: "set", value: [...(value as SetValue).members()] };
+    case "zset":
+      return { type: "zset", value: [...(value as ZSetValue).entries()] };
+    case "hash":
+      return { type: "hash", value: [...(value as HashValue).entries()] };
+  }
+}
+
+/** Thrown when a loaded type has no registered factory (a build without that type). */
+export class UnsupportedValueTypeError extends Error {
+  readonly code = "KH_UNSUPPORTED_TYPE";
+}
+
+/** A keyspace value from RDB contents. */
+export function fromRdbValue(v: RdbValue): Value {
+  switch (v.type) {
+    case "string":
+      return v.value;
+    case "list":
+      return build(valueFactories.list, "list", v.value);
+    case "set":
+      return build(valueFactories.set, "set", v.value);
+    case "zset":
+      return build(valueFactories.zset, "zset", v.value);
+    case "hash":
+      return build(valueFactories.hash, "hash", v.value);
+  }
+}
+
+function build<T, V>(factory: ((x: T) => V) | null, type: string, contents: T): V {
+  if (factory === null) throw new UnsupportedValueTypeError(`no ${type} implementation is registered`);
+  return factory(contents);
+}

@@ -1,0 +1,132 @@
+/**
+ * Loading an RDB stream into databases (rdbLoadRio): used at start-up, by DEBUG RELOAD, for the
+ * RDB preamble of an AOF, and by a replica's full sync. The stream is fed in chunks as it arrives
+ * (from a file read in pieces, so clients get -LOADING meanwhile, or from the master's socket).
+ *
+ * Keys go into `target` databases. Callers that must not expose a half-loaded dataset load into
+ * fresh Db objects and swap them in on success (`commitInto`), so a corrupt or truncated stream
+ * leaves the live data untouched. Like Redis, a master drops keys already expired at load time
+ * (except in an AOF preamble, whose expiries the AOF tail may still change), a replica keeps them
+ * for its master's DELs, and IDLE/FREQ restore the LRU/LFU clocks.
+ */
+
+import { RdbFormatError, RdbReader } from "@keyhaven/protocol";
+import { clock } from "../keyspace/clock.js";
+import { Db } from "../keyspace/db.js";
+import type { Server } from "../server.js";
+import { fromRdbValue } from "./rdb-convert.js";
+
+export class RdbLoadError extends Error {
+  readonly code = "KH_RDB_LOAD";
+}
+
+export interface RdbLoadOptions {
+  /** Drop keys whose TTL already passed (a master loading its own file). */
+  dropExpired: boolean;
+}
+
+export class RdbKeyspaceLoader {
+  private readonly server: Server;
+  private readonly reader = new RdbReader({ databases: undefined });
+  readonly target: Db[];
+  private readonly options: RdbLoadOptions;
+  private db: Db;
+  /** AUX fields of the file (repl-id, repl-offset, aof-base...). */
+  readonly aux = new Map<string, string>();
+  keysLoaded = 0;
+  keysExpired = 0;
+  bytesFed = 0;
+  private ended = false;
+
+  /** `target`: the databases to fill (defaults to fresh ones, to swap in on success). */
+  constructor(server: Server, options: RdbLoadOptions, target?: Db[]) {
+    this.server = server;
+    this.options = options;
+    this.target = target ?? server.dbs.map((d) => new Db(d.id, server));
+    this.db = this.target[0];
+  }
+
+  get done(): boolean {
+    return this.ended;
+  }
+
+  /**
+   * Applies the next bytes. Throws RdbFormatError on corrupt input and RdbLoadError on data the
+   * server cannot hold (database index out of range, duplicate key, unsupported type).
+   */
+  feed(chunk: Buffer): void {
+    if (this.ended) return;
+    this.bytesFed += chunk.length;
+    const reader = this.reader;
+    reader.feed(chunk);
+    for (let ev = reader.next(); ev !== null; ev = reader.next()) {
+      switch (ev.kind) {
+        case "aux":
+          this.aux.set(ev.name, ev.value);
+          break;
+        case "selectdb":
+          if (ev.db >= this.target.length) {
+            throw new RdbLoadError(
+              `FATAL: Data file was created with a Redis server configured to handle more than ${this.target.length} databases. Exiting`,
+            );
+          }
+          this.db = this.target[ev.db];
+          break;
+        case "resizedb":
+        case "function":
+          break;
+        case "entry": {
+          const e = ev.entry;
+          if (this.options.dropExpired && e.expireAtMs !== -1 && e.expireAtMs < clock.ms) {
+            this.keysExpired++;
+            break;
+          }
+          const db = this.db;
+          if (db.peek(e.key) !== undefined)
+            throw new RdbLoadError(`Duplicate key '${e.key}' found in RDB file`);
+          let value: ReturnType<typeof fromRdbValue>;
+          try {
+            value = fromRdbValue(e.value);
+          } catch (err) {
+            throw new RdbLoadError(`Cannot load key '${e.key}': ${(err as Error).message}`);
+          }
+          const entry = db.add(e.key, value);
+          if (e.expireAtMs !== -1) db.setExpire(entry, e.expireAtMs);
+          if (e.lfuFreq >= 0 && this.server.lfuMode)
+            entry.lru = (Math.floor(clock.ms / 60000) & 0xffff) * 256 + e.lfuFreq;
+          else if (e.lruIdleSeconds >= 0 && !this.server.lfuMode)
+            entry.lru = clock.lruSeconds - e.lruIdleSeconds;
+          this.keysLoaded++;
+          break;
+        }
+        case "end":
+          this.ended = true;
+          return;
+      }
+    }
+  }
+
+  /** Bytes received after the EOF trailer (a diskless stream's end mark, an AOF tail). */
+  rest(): Buffer {
+    return this.reader.rest();
+  }
+
+  /** Declares the input complete: throws if the RDB was truncated. */
+  finish(): void {
+    if (this.ended) return;
+    this.reader.end();
+    if (!this.ended) throw new RdbFormatError("RDB stream ended before its EOF marker", this.reader.offset);
+  }
+
+  /** Moves the loaded databases into the server's (keeping Db identities that clients hold). */
+  commitInto(server: Server): void {
+    for (let i = 0; i < this.target.length; i++) {
+      const live = server.dbs[i];
+      const loaded = this.target[i];
+      if (live === loaded) continue;
+      server.signalFlushedDb(live);
+      live.swapContents(loaded);
+      loaded.clear();
+    }
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * Point-in-time snapshots without fork (see ARCHITECTURE.md "Snapshots without fork"). Redis
+ * forks and lets copy-on-write pages freeze the dataset; Node cannot, so the snapshot freezes it
+ * in the application:
+ *
+ * - At start (synchronously, in one event-loop turn) it records each database's size and slot
+ *   range and becomes every Db's KeyspaceObserver. That instant is the snapshot's point in time.
+ * - The walk then serializes keys slot by slot in small time-bounded slices between event-loop
+ *   turns, while the server keeps serving.
+ * - Write-before-mutate: a key about to change (or be deleted, or expire, or be evicted) that the
+ *   walk has not reached is captured first, in its state at the snapshot instant. Keys of the
+ *   database being walked are written into the RDB right away; keys of later databases are kept
+ *   as RdbValue copies until their section is written.
+ * - Keys created after the start are remembered and skipped; FLUSHDB/FLUSHALL/SWAPDB capture
+ *   whatever of the affected database was not yet written.
+ *
+ * So the RDB is exactly the dataset at the start instant. One snapshot feeds any number of sinks
+ * (a BGSAVE file, replicas' full syncs); they all receive the same bytes. Only one snapshot runs
+ * at a time (Db.observer is single, as Redis has a single child).
+ *
+ *   start ─► header ─► [db0: SELECTDB, pre-images, walk slots] ─► [db1 ...] ─► EOF+CRC ─► sinks.end
+ *                  writes ─► beforeKeyWrite ─► capture if not yet walked
+ */
+
+import { type RdbValue, RdbWriter } from "@keyhaven/protocol";
+import type { Db, KeyspaceObserver } from "../keyspace/db.js";
+import { lfuDecayedCounter, lruIdleSeconds } from "../keyspace/lru.js";
+import type { Entry } from "../keyspace/value.js";
+import type { Server } from "../server.js";
+import { REDIS_VERSION } from "../version.js";
+import { toRdbValue } from "./rdb-convert.js";
+
+/** A consumer of the RDB stream. */
+export interface SnapshotSink {
+  /** The next bytes of the RDB, in order. */
+  write(chunks: Buffer[]): void;
+  /** The RDB is complete (EOF and checksum were written). */
+  end(): void;
+  /** The snapshot was aborted. */
+  fail(err: Error): void;
+  /** Bytes written to this sink and not yet consumed; the walk pauses while a sink is far behind. */
+  backlogBytes(): number;
+}
+
+export interface SnapshotOptions {
+  /** Replication info stored as AUX fields (rdbPopulateSaveInfo). */
+  repl?: { streamDb: number; id: string; offset: number };
+  /** The RDB is the base of an AOF (aof-base AUX). */
+  aofBase?: boolean;
+  /** What started it, for logs and INFO ("bgsave", "replication", "aof-rewrite"). */
+  purpose: string;
+}
+
+/** Time budget of one walk slice: small enough that clients wait at most this long. */
+const SLICE_BUDGET_MS = 2;
+/** Pause the walk while any sink has this much unconsumed output. */
+const SINK_BACKLOG_LIMIT = 32 * 1024 * 1024;
+
+interface CapturedEntry {
+  key: string;
+  value: RdbValue;
+  expireAt: number;
+  lru: number;
+}
+
+interface DbWalk {
+  db: Db;
+  size: number;
+  expires: number;
+  /** Slots at or beyond this were appended after the start. */
+  slotEnd: number;
+  /** Pre-images captured before this database's section began. */
+  captured: CapturedEntry[];
+}
+
+export class Snapshot implements KeyspaceObserver {
+  readonly server: Server;
+  readonly options: SnapshotOptions;
+  readonly startedAt = Date.now();
+  /** Microseconds the synchronous start took (INFO latest_fork_usec). */
+  readonly startMicros: number;
+  private readonly sinks = new Set<SnapshotSink>();
+  private readonly writer: RdbWriter;
+  private readonly walks: DbWalk[] = [];
+  /** Index in `walks` of the database being written, and the next slot to visit there. */
+  private current = 0;
+  private cursor = 0;
+  private sectionOpen = false;
+  private readonly createdAfterStart = new WeakSet<Entry>();
+  private readonly alreadyWritten = new WeakSet<Entry>();
+  private readonly saveLru: boolean;
+  private readonly saveLfu: boolean;
+  private done = false;
+  private scheduled = false;
+  keysWritten = 0;
+  readonly keysTotal: number;
+  private readonly finished: Promise<void>;
+  private resolveFinished!: () => void;
+  private rejectFinished!: (err: Error) => void;
+
+  constructor(server: Server, options: SnapshotOptions, sinks: SnapshotSink[]) {
+    const t0 = performance.now();
+    this.server = server;
+    this.options = options;
+    for (const s of sinks) this.sinks.add(s);
+    const config = server.config;
+    const policy = config.str("maxmemory-policy");
+    this.saveLru = policy.endsWith("-lru");
+    this.saveLfu = policy.endsWith("-lfu");
+    this.writer = new RdbWriter({
+      compression: config.bool("rdbcompression"),
+      checksum: config.bool("rdbchecksum"),
+      listMaxListpackSize: config.num("list-max-listpack-size"),
+      setMaxIntsetEntries: config.num("set-max-intset-entries"),
+      zsetMaxListpackEntries: config.num("zset-max-listpack-entries"),
+      zsetMaxListpackValue: config.num("zset-max-listpack-value"),
+      hashMaxListpackEntries: config.num("hash-max-listpack-entries"),
+      hashMaxListpackValue: config.num("hash-max-listpack-value"),
+    });
+    this.finished = new Promise((resolve, reject) => {
+      this.resolveFinished = resolve;
+      this.rejectFinished = reject;
+    });
+    this.finished.catch(() => {});
+    let total = 0;
+    for (const db of server.dbs) {
+      if (db.observer !== null) throw new Error("a snapshot is already running");
+      if (db.size === 0) continue;
+      this.walks.push({ db, size: db.size, expires: db.expiresCount, slotEnd: db.slotCount, captured: [] });
+      total += db.size;
+    }
+    this.keysTotal = total;
+    for (const db of server.dbs) db.observer = this;
+    this.writer.header({
+      redisVer: REDIS_VERSION,
+      ctime: Math.floor(Date.now() / 1000),
+      usedMem: server.usedMemory(),
+      repl: options.repl,
+      aofBase: options.aofBase ?? false,
+    });
+    this.flushOutput();
+    this.startMicros = Math.round((performance.now() - t0) * 1000);
+    this.schedule();
+  }
+
+  /** Resolves when every key was written and the sinks were ended; rejects if aborted. */
+  get whenDone(): Promise<void> {
+    return this.finished;
+  }
+
+  get inProgress(): boolean {
+    return !this.done;
+  }
+
+  addSink(sink: SnapshotSink): void {
+    this.sinks.add(sink);
+  }
+
+  /** Detaches a sink (e.g. a replica that disconnected); the snapshot stops when none is left. */
+  removeSink(sink: SnapshotSink): void {
+    this.sinks.delete(sink);
+    if (this.sinks.size === 0 && !this.done) this.abort(new Error("no consumer left"));
+  }
+
+  // ---- KeyspaceObserver ----------------------------------------------------------------------
+
+  keyAdded(_db: Db, entry: Entry): void {
+    this.createdAfterStart.add(entry);
+  }
+
+  beforeKeyWrite(db: Db, entry: Entry): void {
+    if (this.done || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) return;
+    const index = this.walkIndexOf(db);
+    if (index < 0 || index < this.current) return; // empty at start, or already written
+    if (index === this.current && this.sectionOpen) {
+      if (entry.slot < this.cursor) return;
+      this.writeEntry(entry);
+      return;
+    }
+    this.alreadyWritten.add(entry);
+    this.walks[index].captured.push({
+      key: entry.key,
+      value: toRdbValue(entry.value),
+      expireAt: entry.expireAt,
+      lru: entry.lru,
+    });
+  }
+
+  beforeDbFlush(db: Db): void {
+    if (this.done) return;
+    const index = this.walkIndexOf(db);
+    if (index < 0 || index < this.current) return;
+    const walk = this.walks[index];
+    const open = index === this.current && this.sectionOpen;
+    for (let slot = open ? this.cursor : 0; slot < walk.slotEnd; slot++) {
+      const entry = db.entryAt(slot);
+      if (!entry) continue;
+      this.beforeKeyWrite(db, entry);
+    }
+    // Everything left is written or captured: nothing of this db remains to walk.
+    if (open) this.cursor = walk.slotEnd;
+    else walk.slotEnd = 0;
+  }
+
+  private walkIndexOf(db: Db): number {
+    const walks = this.walks;
+    for (let i = 0; i < walks.length; i++) if (walks[i].db === db) return i;
+    return -1;
+  }
+
+  // ---- The walk ------------------------------------------------------------------------------
+
+  private writeEntry(entry: Entry): void {
+    this.alreadyWritten.add(entry);
+    this.writer.entry(entry.key, toRdbValue(entry.value), entry.expireAt, this.entryOptions(entry.lru));
+    this.keysWritten++;
+  }
+
+  private entryOptions(lru: number): { lruIdleSeconds?: number; lfuFreq?: number } | undefined {
+    if (this.saveLru) return { lruIdleSeconds: lruIdleSeconds(lru) };
+    if (this.saveLfu) return { lfuFreq: lfuDecayedCounter(lru, this.server.lfuSettings) };
+    return undefined;
+  }
+
+  private schedule(delayMs = 0): void {
+    if (this.scheduled || this.done) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      this.slice();
+    };
+    if (delayMs > 0) setTimeout(run, delayMs);
+    else setImmediate(run);
+  }
+
+  private sinksBehind(): boolean {
+    for (const s of this.sinks) if (s.backlogBytes() > SINK_BACKLOG_LIMIT) return true;
+    return false;
+  }
+
+  /** One time-bounded piece of the walk. */
+  private slice(): void {
+    if (this.done) return;
+    if (this.sinksBehind()) {
+      this.schedule(5);
+      return;
+    }
+    const delayMicros = Math.max(0, this.server.config.num("rdb-key-save-delay"));
+    const start = performance.now();
+    let keysThisSlice = 0;
+    try {
+      while (this.current < this.walks.length) {
+        const walk = this.walks[this.current];
+        if (!this.sectionOpen) {
+          this.writer.selectDb(walk.db.id, walk.size, walk.expires);
+          for (const c of walk.captured) {
+            this.writer.entry(c.key, c.value, c.expireAt, this.entryOptions(c.lru));
+            this.keysWritten++;
+          }
+          walk.captured = [];
+          this.sectionOpen = true;
+          this.cursor = 0;
+        }
+        const db = walk.db;
+        while (this.cursor < walk.slotEnd) {
+          const entry = db.entryAt(this.cursor++);
+          if (!entry || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) continue;
+          this.writeEntry(entry);
+          keysThisSlice++;
+          if (delayMicros > 0) {
+            // rdb-key-save-delay (a test hook, as in Redis): one key per `delay` microseconds.
+            this.flushOutput();
+            this.schedule(Math.max(1, Math.round(delayMicros / 1000)));
+            return;
+          }
+          if ((keysThisSlice & 63) === 0 && performance.now() - start > SLICE_BUDGET_MS) {
+            this.flushOutput();
+            this.schedule();
+            return;
+          }
+        }
+        this.current++;
+        this.sectionOpen = false;
+      }
+      this.writer.end();
+      this.flushOutput();
+    } catch (err) {
+      this.abort(err as Error);
+      return;
+    }
+    this.finish();
+  }
+
+  private flushOutput(): void {
+    const chunks = this.writer.take();
+    if (chunks.length === 0) return;
+    for (const s of this.sinks) s.write(chunks);
+  }
+
+  private detach(): void {
+    this.done = true;
+    for (const db of this.server.dbs) if (db.observer === this) db.observer = null;
+  }
+
+  private finish(): void {
+    this.detach();
+    for (const s of this.sinks) s.end();
+    this.resolveFinished();
+  }
+
+  /** Stops the snapshot; every sink is told it failed. */
+  abort(err: Error): void {
+    if (this.done) return;
+    this.detach();
+    for (const s of this.sinks) s.fail(err);
+    this.sinks.clear();
+    this.rejectFinished(err);
+  }
+}
