@@ -217,7 +217,7 @@ export class RequestParser {
   /** Reads `*N\r\n`. Leaves `remaining` = N (0 for N <= 0). */
   private parseMultibulkHeader(): ParseStatus {
     const buf = this.buf;
-    const cr = buf.indexOf(CR, this.pos);
+    const cr = findCr(buf, this.pos);
     if (cr === -1 || cr + 1 >= buf.length) {
       if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE)
         return this.fail("Protocol error: too big mbulk count string");
@@ -253,7 +253,7 @@ export class RequestParser {
       }
       const buf = this.buf;
       if (this.bulkLen === -1) {
-        const cr = buf.indexOf(CR, this.pos);
+        const cr = findCr(buf, this.pos);
         if (cr === -1 || cr + 1 >= buf.length) {
           if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE)
             return this.fail("Protocol error: too big bulk count string");

@@ -19,7 +19,7 @@ export class SnapshotCoordinator {
   }
 
   get busy(): boolean {
-    return this.current !== null && this.current.inProgress;
+    return this.current?.inProgress === true;
   }
 
   /** Starts a snapshot; throws if one is running (check `busy` or use `whenIdle`). */
