@@ -58,13 +58,15 @@ export class EvictionPool {
   /** Inserts a candidate if it beats the worst one kept (or there is room). */
   insert(dbId: number, key: string, score: number): void {
     const keys = this.key;
-    for (let i = 0; i < EVPOOL_SIZE && keys[i] !== null; i++) {
-      if (keys[i] === key && this.dbId[i] === dbId) return; // sampled again: already a candidate
-    }
     let k = 0;
     while (k < EVPOOL_SIZE && keys[k] !== null && this.score[k] < score) k++;
     const full = keys[EVPOOL_SIZE - 1] !== null;
     if (k === 0 && full) return; // worse than every candidate kept
+    // Sampled again (small databases): already a candidate. Checked only now, as it reads the
+    // key strings, which the common rejection above does not need.
+    for (let i = 0; i < EVPOOL_SIZE && keys[i] !== null; i++) {
+      if (keys[i] === key && this.dbId[i] === dbId) return;
+    }
     if (k < EVPOOL_SIZE && keys[k] === null) {
       // Lands in the first empty slot: nothing to move.
     } else if (!full) {
@@ -80,12 +82,22 @@ export class EvictionPool {
     this.dbId[k] = dbId;
   }
 
-  /** memmove of `n` slots from `from` to `to`. */
+  /** memmove of `n` slots from `from` to `to` (plain loops: copyWithin is slow on 16 slots). */
   private move(to: number, from: number, n: number): void {
-    if (n <= 0) return;
-    this.score.copyWithin(to, from, from + n);
-    this.dbId.copyWithin(to, from, from + n);
-    this.key.copyWithin(to, from, from + n);
+    const { score, key, dbId } = this;
+    if (to > from) {
+      for (let i = n - 1; i >= 0; i--) {
+        score[to + i] = score[from + i];
+        key[to + i] = key[from + i];
+        dbId[to + i] = dbId[from + i];
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        score[to + i] = score[from + i];
+        key[to + i] = key[from + i];
+        dbId[to + i] = dbId[from + i];
+      }
+    }
   }
 
   clear(slot: number): void {
