@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const KEYHAVEN_BIN = resolve(here, "../packages/server/bin/keyhaven-server");
+const KEYHAVEN_CLI = resolve(here, "../packages/server/dist/cli.js");
 
 const children = new Set();
 const dirs = new Set();
@@ -67,8 +68,16 @@ export async function start(kind, extraArgs = []) {
     "--appendonly",
     "no",
   ];
-  const bin = kind === "redis" ? "redis-server" : KEYHAVEN_BIN;
-  const proc = spawn(bin, [...args, ...extraArgs], { stdio: ["ignore", "pipe", "pipe"] });
+  // KEYHAVEN_NODE_FLAGS runs dist/cli.js under `node <flags>` instead of the bin script's flags,
+  // to compare V8 settings (e.g. "--max-semi-space-size=16").
+  const nodeFlags = process.env.KEYHAVEN_NODE_FLAGS;
+  const [bin, pre] =
+    kind === "redis"
+      ? ["redis-server", []]
+      : nodeFlags !== undefined
+        ? [process.execPath, [...nodeFlags.split(" ").filter((f) => f !== ""), KEYHAVEN_CLI]]
+        : [KEYHAVEN_BIN, []];
+  const proc = spawn(bin, [...pre, ...args, ...extraArgs], { stdio: ["ignore", "pipe", "pipe"] });
   children.add(proc);
   let out = "";
   proc.stdout.on("data", (d) => {
@@ -86,14 +95,19 @@ export async function start(kind, extraArgs = []) {
   return { kind, port, proc };
 }
 
-/** A bare pipelining connection: counts replies of a known shape, reads one bulk reply. */
+const CRLF = Buffer.from("\r\n");
+
+/** A bare pipelining connection: counts replies of a known shape, reads one reply. */
 export class Conn {
   constructor(socket) {
     this.socket = socket;
-    this.buf = Buffer.alloc(0);
+    /** Received bytes not consumed yet, as chunks (concatenated only when a reply is parsed). */
+    this.chunks = [];
+    this.length = 0;
     this.waiter = null;
     socket.on("data", (d) => {
-      this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+      this.chunks.push(d);
+      this.length += d.length;
       this.waiter?.();
     });
   }
@@ -104,18 +118,38 @@ export class Conn {
       s.connect(port, "127.0.0.1", () => res(new Conn(s)));
     });
   }
+  get buf() {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+  set buf(b) {
+    this.chunks = b.length === 0 ? [] : [b];
+    this.length = b.length;
+  }
   async waitFor(pred) {
     while (!pred()) await new Promise((r) => (this.waiter = r));
     this.waiter = null;
   }
-  /** Sends `payload` holding `n` commands that each answer `+OK\r\n`; waits for all replies. */
-  async sendOks(payload, n) {
-    this.socket.write(payload);
-    const want = n * 5;
-    await this.waitFor(() => this.buf.length >= want);
-    if (this.buf.subarray(0, 5).toString() !== "+OK\r\n")
-      throw new Error(`unexpected reply: ${this.buf.subarray(0, 80)}`);
-    this.buf = this.buf.subarray(want);
+  /** Sends `payload` (a string or Buffers) holding `n` commands that each answer `+OK\r\n`; waits for all. */
+  sendOks(payload, n) {
+    return this.sendCounted(payload, n, Buffer.from("+OK\r\n"));
+  }
+  /**
+   * Sends `payload` holding `n` commands whose replies all have `reply`'s length (the first must
+   * equal it, the last must look like it); waits for all of them.
+   */
+  async sendCounted(payload, n, reply) {
+    if (Array.isArray(payload)) for (const b of payload) this.socket.write(b);
+    else this.socket.write(payload);
+    const size = reply.length;
+    const want = n * size;
+    await this.waitFor(() => this.length >= want);
+    const all = this.buf;
+    const last = all.subarray(want - size, want);
+    if (!all.subarray(0, size).equals(reply) || last[0] !== reply[0] || !last.subarray(size - 2).equals(CRLF)) {
+      throw new Error(`unexpected reply: ${all.subarray(0, 80)}`);
+    }
+    this.buf = all.subarray(want);
   }
   /** Sends one command and returns its reply as text (bulk, simple or error). */
   async command(...args) {
@@ -123,6 +157,7 @@ export class Conn {
     for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
     this.socket.write(s);
     await this.waitFor(() => {
+      if (this.length === 0) return false;
       const nl = this.buf.indexOf("\r\n");
       if (nl < 0) return false;
       if (this.buf[0] !== 0x24) return true;
