@@ -146,7 +146,11 @@ export class Conn {
     await this.waitFor(() => this.length >= want);
     const all = this.buf;
     const last = all.subarray(want - size, want);
-    if (!all.subarray(0, size).equals(reply) || last[0] !== reply[0] || !last.subarray(size - 2).equals(CRLF)) {
+    if (
+      !all.subarray(0, size).equals(reply) ||
+      last[0] !== reply[0] ||
+      !last.subarray(size - 2).equals(CRLF)
+    ) {
       throw new Error(`unexpected reply: ${all.subarray(0, 80)}`);
     }
     this.buf = all.subarray(want);
@@ -197,4 +201,3 @@ export function stop(srv) {
   if (srv.proc.exitCode === null) process.kill(srv.proc.pid, "SIGKILL");
   children.delete(srv.proc);
 }
-

@@ -47,7 +47,9 @@ async function load(conn, shape, n) {
       const k = `${shape.keyPrefix}${i}`;
       const v = `${i}${fill}`.slice(0, shape.valueSize);
       if (shape.ttl) {
-        parts.push(`*5\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${v.length}\r\n${v}\r\n$2\r\nEX\r\n$6\r\n100000\r\n`);
+        parts.push(
+          `*5\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${v.length}\r\n${v}\r\n$2\r\nEX\r\n$6\r\n100000\r\n`,
+        );
       } else {
         parts.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${v.length}\r\n${v}\r\n`);
       }
@@ -61,7 +63,10 @@ function pad(s, n) {
 }
 
 async function main() {
-  const srv = await start("keyhaven", opts["keyhaven-args"].split(" ").filter((a) => a !== ""));
+  const srv = await start(
+    "keyhaven",
+    opts["keyhaven-args"].split(" ").filter((a) => a !== ""),
+  );
   const conn = await Conn.connect(srv.port);
   console.log("shape                          keys   used/key   heap/key   rss/key   used/heap  used/rss");
   for (const shape of SHAPES) {

@@ -191,6 +191,7 @@ export function registerEviction(server: Server): void {
     if (name === "maxmemory-policy") ev.pool.reset();
     if (name !== "maxmemory") return;
     install();
+    ev.cachedClientsMemory = server.clientsMemory(false) + server.clientsMemory(true);
     if (ev.maxmemory > 0) {
       const used = server.usedMemory() - server.memoryNotCountedForEvict();
       if (ev.maxmemory < used) {
@@ -212,9 +213,10 @@ export function registerEviction(server: Server): void {
 }
 
 /**
- * A cheap upper bound of the memory that counts for eviction: the exact keyspace figure plus the
- * client buffers as of the last cron tick (summing every client's buffers per command would cost
- * O(clients)). It only decides whether the exact check is needed.
+ * A cheap estimate of used_memory: the exact keyspace figure plus the connections' memory as of
+ * the last cron tick or exact check (summing every client's buffers per command would cost
+ * O(clients)). It only decides whether the exact check is needed, so a connection's buffers can
+ * go unnoticed for at most one cron tick.
  */
 function usedForEvictFast(ev: Evictor): number {
   const server = ev.server;
