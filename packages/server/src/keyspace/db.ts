@@ -159,6 +159,7 @@ export class Db {
   add(key: string, value: Value): Entry {
     const entry = new Entry(key, value, this.hooks.touchLru(-1));
     this.dict.set(key, entry);
+    if (this.sampler !== null) this.sampler.push(entry);
     let slot = -1;
     while (this.freeSlots.length > 0) {
       const candidate = this.freeSlots.pop()!;
@@ -174,7 +175,6 @@ export class Db {
       this.all[slot] = entry;
     }
     entry.slot = slot;
-    if (this.sampler !== null) this.sampler.push(entry);
     this.usedMemory += keyMemory(key) + valueMemory(value);
     if (typeof value !== "string") value.accountedMem = value.mem;
     return entry;
