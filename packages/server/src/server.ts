@@ -25,6 +25,7 @@ import { clock, refreshClock } from "./keyspace/clock.js";
 import { Db, type KeyspaceHooks } from "./keyspace/db.js";
 import { activeExpireCycle } from "./keyspace/expire.js";
 import { touchedLfu } from "./keyspace/lru.js";
+import { CLIENT_OVERHEAD } from "./keyspace/memory.js";
 import { Client, ClientFlag } from "./network/client.js";
 import { type AofStatus, idleAofStatus } from "./persistence/aof-status.js";
 import { SnapshotCoordinator } from "./persistence/coordinator.js";
@@ -192,12 +193,12 @@ export class Server implements KeyspaceHooks {
     return n;
   }
 
-  /** Output and query buffers of normal clients, or of replicas. */
+  /** Connections (their fixed cost plus output and query buffers) of normal clients, or of replicas. */
   clientsMemory(replicas: boolean): number {
     let n = 0;
     for (const c of this.clients.values()) {
       if (c.has(ClientFlag.Replica) !== replicas) continue;
-      n += c.outputBytes + c.parser.bufferedLength;
+      n += CLIENT_OVERHEAD + c.outputBytes + c.parser.bufferedLength;
     }
     return n;
   }

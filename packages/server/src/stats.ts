@@ -46,6 +46,8 @@ export class Stats {
   evictedKeys = 0;
   evictedClients = 0;
   totalEvictionExceededTimeMs = 0;
+  /** performance.now() when memory went over maxmemory and eviction could not fix it, or 0. */
+  evictionExceededSince = 0;
   keyspaceHits = 0;
   keyspaceMisses = 0;
   latestForkUsec = 0;

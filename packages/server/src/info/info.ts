@@ -7,6 +7,7 @@
 
 import { arch, totalmem } from "node:os";
 import { clock } from "../keyspace/clock.js";
+import { currentEvictionExceededMs } from "../keyspace/evict.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 
@@ -226,8 +227,8 @@ function statsInfo(server: Server): string[] {
     `expire_cycle_cpu_milliseconds:${Math.round(s.expireCycleCpuMs)}`,
     `evicted_keys:${s.evictedKeys}`,
     `evicted_clients:${s.evictedClients}`,
-    `total_eviction_exceeded_time:${Math.round(s.totalEvictionExceededTimeMs)}`,
-    "current_eviction_exceeded_time:0",
+    `total_eviction_exceeded_time:${Math.floor(s.totalEvictionExceededTimeMs + currentEvictionExceededMs(server))}`,
+    `current_eviction_exceeded_time:${Math.floor(currentEvictionExceededMs(server))}`,
     `keyspace_hits:${s.keyspaceHits}`,
     `keyspace_misses:${s.keyspaceMisses}`,
     `pubsub_channels:${server.pubsub.channels.size}`,

@@ -10,6 +10,8 @@
  *   exactly once), as Redis's reverse-binary cursor does over its rehashing tables;
  * - every Entry with expireAt >= 0 is in `volatile` at `entry.vslot` (dense, swap-remove: it is
  *   only sampled, never scanned);
+ * - while `sampler` is not null it holds every live entry (and, until drawn, some deleted ones:
+ *   an entry is live iff `all[entry.slot] === entry`); see randomEntry;
  * - `usedMemory` is the sum of keyMemory + value memory (+ EXPIRE_OVERHEAD) over the entries, as
  *   last synced: collections are re-synced by `syncMemory` whenever a command signals a change;
  * - a key whose TTL has passed is never visible to a lookup: on a master it is deleted (and the
@@ -68,6 +70,8 @@ export class Db {
   /** Holes of `all` available for reuse (may hold indices beyond a since-trimmed tail). */
   private freeSlots: number[] = [];
   private volatile: Entry[] = [];
+  /** Live entries, densely, while `all` is sparse (see randomEntry); null otherwise. */
+  private sampler: Entry[] | null = null;
   usedMemory = 0;
   /** Average TTL estimate (ms) maintained by the active expire cycle, for INFO keyspace. */
   avgTtl = 0;
@@ -157,6 +161,7 @@ export class Db {
   add(key: string, value: Value): Entry {
     const entry = new Entry(key, value, this.hooks.touchLru(-1));
     this.dict.set(key, entry);
+    if (this.sampler !== null) this.sampler.push(entry);
     let slot = -1;
     while (this.freeSlots.length > 0) {
       const candidate = this.freeSlots.pop()!;
@@ -263,20 +268,47 @@ export class Db {
   }
 
   /**
-   * A random entry (may be expired), or undefined when empty. Picks a random slot and walks
-   * forward past holes, like dictGetRandomKey picks a bucket: close to uniform while holes are few.
+   * A uniformly random entry (may be expired), or undefined when empty; O(1) expected.
+   *
+   * While at least a quarter of the slots are live, a random slot is drawn until it holds an
+   * entry (under 4 draws on average, like dictGetRandomKey retrying empty buckets). Deletions can
+   * leave `all` much sparser than that, and in long runs (eviction by age empties the oldest,
+   * lowest slots together), where neither retrying nor walking to the next live slot is O(1).
+   * Redis shrinks its table then; slots here must not move (SCAN, snapshots), so a dense array of
+   * the live entries (`sampler`) is built once instead, in O(slots), paid for by the deletions
+   * that made the table sparse. Deleted entries leave it lazily, when drawn; it is dropped when
+   * the table is dense again.
    */
   randomEntry(): Entry | undefined {
+    const live = this.dict.size;
+    if (live === 0) return undefined;
     const all = this.all;
     const n = all.length;
-    if (this.dict.size === 0 || n === 0) return undefined;
-    let i = Math.floor(Math.random() * n);
-    for (let walked = 0; walked < n; walked++) {
-      const e = all[i];
-      if (e !== null) return e;
-      i = i + 1 === n ? 0 : i + 1;
+    if (live * 4 >= n) {
+      if (this.sampler !== null) this.sampler = null;
+      for (let tries = 0; tries < 64; tries++) {
+        const e = all[Math.floor(Math.random() * n)];
+        if (e !== null) return e;
+      }
+      // (3/4)^64: practically never. Fall through to the sparse path rather than loop on.
     }
-    return undefined;
+    let sampler = this.sampler;
+    if (sampler === null || sampler.length > 2 * live + 64) {
+      sampler = [];
+      for (let i = 0; i < n; i++) {
+        const e = all[i];
+        if (e !== null) sampler.push(e);
+      }
+      this.sampler = sampler;
+    }
+    for (;;) {
+      const i = Math.floor(Math.random() * sampler.length);
+      const e = sampler[i];
+      if (all[e.slot] === e) return e;
+      // Deleted since the sampler was built: swap-remove it.
+      const last = sampler.pop()!;
+      if (i < sampler.length) sampler[i] = last;
+    }
   }
 
   /** A uniformly random entry among those with a TTL, or undefined. */
@@ -303,6 +335,7 @@ export class Db {
     this.all = [];
     this.freeSlots = [];
     this.volatile = [];
+    this.sampler = null;
     this.usedMemory = 0;
     this.avgTtl = 0;
     return n;
@@ -316,6 +349,7 @@ export class Db {
     [this.all, other.all] = [other.all, this.all];
     [this.freeSlots, other.freeSlots] = [other.freeSlots, this.freeSlots];
     [this.volatile, other.volatile] = [other.volatile, this.volatile];
+    [this.sampler, other.sampler] = [other.sampler, this.sampler];
     [this.usedMemory, other.usedMemory] = [other.usedMemory, this.usedMemory];
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
   }

@@ -1,22 +1,43 @@
 /**
- * The deterministic memory estimate behind used_memory, MEMORY USAGE and maxmemory. It counts
- * what V8 allocates for each key on a 64-bit Node without pointer compression:
+ * The deterministic memory estimate behind used_memory, MEMORY USAGE and maxmemory. It is kept
+ * incrementally (Db.usedMemory) instead of asking V8, because process.memoryUsage() is global,
+ * costs a heap walk and moves with every GC: eviction needs a figure that changes exactly when
+ * the dataset does. It counts what V8 allocates on a 64-bit Node without pointer compression
+ * (Node's default builds):
  *
- * - per key: the Map entry of the main dict (~3 words plus a share of its bucket array:
- *   KEY_DICT_OVERHEAD), the Entry record (header + 6 fields: ENTRY_OVERHEAD), its slot in the
- *   random-access array (8), and the key string (stringMemory).
- * - per TTL: the boxed double of `expireAt` and the slot in the volatile array (EXPIRE_OVERHEAD).
- * - per string value: a sequential one-byte string (header 16 + bytes, 8-byte aligned).
- * - per collection: whatever the type's own `mem` says (each type documents its constants).
+ * - per key: the main dict's Map entry (3 words plus half a bucket word, in a table between
+ *   half and fully loaded: KEY_DICT_OVERHEAD on average), the Entry record (3 header words + 6
+ *   fields: ENTRY_OVERHEAD), its slot in the random-access array (SLOT_OVERHEAD) and the key
+ *   string (stringMemory);
+ * - per TTL: the heap number boxing `expireAt` and the slot in the volatile array
+ *   (EXPIRE_OVERHEAD);
+ * - per string value: a sequential one-byte string (16-byte header + chars, 8-byte aligned).
+ *   Values over ~1 MB become external strings (their bytes outside the V8 heap): same figure;
+ * - per collection: whatever the type's own `mem` says (each type documents its constants);
+ * - per connection (server.clientsMemory): CLIENT_OVERHEAD plus its pending query and output
+ *   bytes, as Redis counts client buffers in used_memory.
  *
- * It does not count V8's free space, fragmentation, code or the young generation: those show up
- * in used_memory_rss and mem_fragmentation_ratio, as allocator overhead does in Redis.
+ * Calibrated by measurement (bench/memory-calibrate.mjs: N keys loaded into a keyhaven-server,
+ * used_memory growth against the growth of V8's heapUsed + external after a full GC). Node 24,
+ * 200k keys each; used/heap: key:N -> 8 B 1.015, same with TTL 0.986, 40-byte keys 1.001,
+ * 50 B values 1.001, 200 B 1.001, 1 KB 1.000, 16 KB 1.001, 2 MB 1.000. The Map term is the one
+ * that varies (its table doubles at powers of two), hence the up-to-7% gap right after a doubling.
+ *
+ * Not counted: V8's free space inside pages, the young generation, code, and the fixed cost of
+ * the process. Those show in used_memory_rss and mem_fragmentation_ratio (= rss / used_memory),
+ * as allocator overhead does in Redis; used_memory_startup is a fixed figure (server.startupMemory) so an
+ * empty server reports what an empty Redis does.
  */
 
 export const KEY_DICT_OVERHEAD = 40;
 export const ENTRY_OVERHEAD = 72;
 export const SLOT_OVERHEAD = 8;
 export const EXPIRE_OVERHEAD = 24;
+/**
+ * One connection: the ReplyWriter's 16 KB slab, plus the Socket, its handle and the Client with
+ * its parser (~2.8 KB), measured as heap + external growth per idle connection (1000 clients).
+ */
+export const CLIENT_OVERHEAD = 19 * 1024;
 
 /** Bytes of a V8 sequential one-byte string of `length` chars. */
 export function stringMemory(length: number): number {

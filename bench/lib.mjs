@@ -1,0 +1,203 @@
+/**
+ * Shared helpers of the benchmarks: free ports, starting redis-server / keyhaven-server (each in
+ * an empty temp dir, no persistence), a bare pipelining RESP connection, and reading INFO memory.
+ * Every process started here is killed by PID when the script exits, also on error or Ctrl-C.
+ */
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const KEYHAVEN_BIN = resolve(here, "../packages/server/bin/keyhaven-server");
+const KEYHAVEN_CLI = resolve(here, "../packages/server/dist/cli.js");
+
+const children = new Set();
+const dirs = new Set();
+export function cleanup() {
+  for (const p of children) {
+    if (p.exitCode === null && p.pid !== undefined) {
+      try {
+        process.kill(p.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  children.clear();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs.clear();
+}
+process.on("exit", cleanup);
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.on("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function start(kind, extraArgs = []) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), `kh-bench-${kind}-`));
+  dirs.add(dir);
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ];
+  // KEYHAVEN_NODE_FLAGS runs dist/cli.js under `node <flags>` instead of the bin script's flags,
+  // to compare V8 settings (e.g. "--max-semi-space-size=16").
+  const nodeFlags = process.env.KEYHAVEN_NODE_FLAGS;
+  const [bin, pre] =
+    kind === "redis"
+      ? ["redis-server", []]
+      : nodeFlags !== undefined
+        ? [process.execPath, [...nodeFlags.split(" ").filter((f) => f !== ""), KEYHAVEN_CLI]]
+        : [KEYHAVEN_BIN, []];
+  const proc = spawn(bin, [...pre, ...args, ...extraArgs], { stdio: ["ignore", "pipe", "pipe"] });
+  children.add(proc);
+  let out = "";
+  proc.stdout.on("data", (d) => {
+    out += d;
+  });
+  proc.stderr.on("data", (d) => {
+    out += d;
+  });
+  const deadline = Date.now() + 15_000;
+  while (!/Ready to accept connections/.test(out)) {
+    if (proc.exitCode !== null) throw new Error(`${kind} exited early:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`${kind} not ready:\n${out}`);
+    await sleep(20);
+  }
+  return { kind, port, proc };
+}
+
+const CRLF = Buffer.from("\r\n");
+
+/** A bare pipelining connection: counts replies of a known shape, reads one reply. */
+export class Conn {
+  constructor(socket) {
+    this.socket = socket;
+    /** Received bytes not consumed yet, as chunks (concatenated only when a reply is parsed). */
+    this.chunks = [];
+    this.length = 0;
+    this.waiter = null;
+    socket.on("data", (d) => {
+      this.chunks.push(d);
+      this.length += d.length;
+      this.waiter?.();
+    });
+  }
+  static connect(port) {
+    return new Promise((res, rej) => {
+      const s = new Socket();
+      s.once("error", rej);
+      s.connect(port, "127.0.0.1", () => res(new Conn(s)));
+    });
+  }
+  get buf() {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+  set buf(b) {
+    this.chunks = b.length === 0 ? [] : [b];
+    this.length = b.length;
+  }
+  async waitFor(pred) {
+    while (!pred()) await new Promise((r) => (this.waiter = r));
+    this.waiter = null;
+  }
+  /** Sends `payload` (a string or Buffers) holding `n` commands that each answer `+OK\r\n`; waits for all. */
+  sendOks(payload, n) {
+    return this.sendCounted(payload, n, Buffer.from("+OK\r\n"));
+  }
+  /**
+   * Sends `payload` holding `n` commands whose replies all have `reply`'s length (the first must
+   * equal it, the last must look like it); waits for all of them.
+   */
+  async sendCounted(payload, n, reply) {
+    if (Array.isArray(payload)) for (const b of payload) this.socket.write(b);
+    else this.socket.write(payload);
+    const size = reply.length;
+    const want = n * size;
+    await this.waitFor(() => this.length >= want);
+    const all = this.buf;
+    const last = all.subarray(want - size, want);
+    if (
+      !all.subarray(0, size).equals(reply) ||
+      last[0] !== reply[0] ||
+      !last.subarray(size - 2).equals(CRLF)
+    ) {
+      throw new Error(`unexpected reply: ${all.subarray(0, 80)}`);
+    }
+    this.buf = all.subarray(want);
+  }
+  /** Sends one command and returns its reply as text (bulk, simple or error). */
+  async command(...args) {
+    let s = `*${args.length}\r\n`;
+    for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+    this.socket.write(s);
+    await this.waitFor(() => {
+      if (this.length === 0) return false;
+      const nl = this.buf.indexOf("\r\n");
+      if (nl < 0) return false;
+      if (this.buf[0] !== 0x24) return true;
+      const len = Number(this.buf.subarray(1, nl).toString());
+      return this.buf.length >= nl + 2 + len + 2;
+    });
+    const nl = this.buf.indexOf("\r\n");
+    let text;
+    if (this.buf[0] === 0x24) {
+      const len = Number(this.buf.subarray(1, nl).toString());
+      text = this.buf.subarray(nl + 2, nl + 2 + len).toString();
+      this.buf = this.buf.subarray(nl + 2 + len + 2);
+    } else {
+      text = this.buf.subarray(0, nl).toString();
+      this.buf = this.buf.subarray(nl + 2);
+    }
+    return text;
+  }
+  close() {
+    this.socket.destroy();
+  }
+}
+
+/** INFO memory figures; with `purge`, after MEMORY PURGE and a short pause (settled footprint). */
+export async function memory(conn, purge = true) {
+  if (purge) {
+    await conn.command("MEMORY", "PURGE");
+    await sleep(300);
+  }
+  const info = await conn.command("INFO", "memory");
+  const field = (name) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? Number.NaN);
+  return { used: field("used_memory"), rss: field("used_memory_rss"), heap: field("allocator_allocated") };
+}
+
+/** Kills a server started by `start` (by PID) and forgets it. */
+export function stop(srv) {
+  if (srv.proc.exitCode === null) process.kill(srv.proc.pid, "SIGKILL");
+  children.delete(srv.proc);
+}
