@@ -25,6 +25,7 @@ import { clock, refreshClock } from "./keyspace/clock.js";
 import { Db, type KeyspaceHooks } from "./keyspace/db.js";
 import { activeExpireCycle } from "./keyspace/expire.js";
 import { touchedLfu } from "./keyspace/lru.js";
+import { bindTypeLimits } from "./keyspace/types/limits.js";
 import { Client, ClientFlag } from "./network/client.js";
 import { PubSub } from "./pubsub/pubsub.js";
 import { Stats } from "./stats.js";
@@ -122,6 +123,7 @@ export class Server implements KeyspaceHooks {
       this.exitResolve = resolve;
     });
     this.applyHotConfig();
+    bindTypeLimits(config);
     config.onChange((name) => this.onConfigChange(name));
     this.cron.every(100, () => this.stats.sample(clock.ms));
     this.cron.everyTick(() => activeExpireCycle(this));
