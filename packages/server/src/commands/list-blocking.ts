@@ -11,8 +11,9 @@
  *
  * Differences of the reprocessing run, to match Redis 7.0's serveClientsBlockedOnListKey:
  * a key that now holds another type is skipped instead of answering WRONGTYPE (7.0 only wakes
- * list waiters for lists). Inside MULTI/EXEC nothing blocks: the reply is the timeout reply
- * (null array, or null bulk for BLMOVE/BRPOPLPUSH), even with timeout 0.
+ * list waiters for lists). A timeout (or CLIENT UNBLOCK) replies a null array for every one of
+ * them, BLMOVE included (replyToBlockedClientTimedOut). Inside MULTI/EXEC nothing blocks: the
+ * reply is a null array, or a null bulk for BLMOVE/BRPOPLPUSH, even with timeout 0.
  */
 
 import { clock } from "../keyspace/clock.js";
@@ -26,10 +27,6 @@ import { type CommandSpec, spec } from "./spec.js";
 
 function replyNullArray(c: Client): void {
   c.out.nullArray();
-}
-
-function replyNullBulk(c: Client): void {
-  c.out.nullBulk();
 }
 
 /**
@@ -114,7 +111,7 @@ function blmoveGeneric(c: Client, fromHead: boolean, toHead: boolean, timeoutIdx
   if (src === null) {
     const blocking = c.server.blocking;
     if (!blocking.canBlock(c)) c.out.nullBulk();
-    else blocking.blockForKeys(c, [argv[1]], deadline, replyNullBulk);
+    else blocking.blockForKeys(c, [argv[1]], deadline, replyNullArray);
     return;
   }
   if (!lmoveGeneric(c, fromHead, toHead)) return;

@@ -150,8 +150,6 @@ function lindexCommand(c: Client): void {
 
 function lsetCommand(c: Client): void {
   const argv = c.argv;
-  let index = intOrReply(c, argv[2]);
-  if (index === null) return;
   const key = argv[1];
   const v = c.db.write(key);
   if (v === undefined) {
@@ -162,6 +160,8 @@ function lsetCommand(c: Client): void {
     c.error(WRONGTYPE);
     return;
   }
+  let index = intOrReply(c, argv[2]);
+  if (index === null) return;
   const list = v as ListObject;
   const len = list.length;
   if (index < 0) index += len;

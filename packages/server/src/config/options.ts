@@ -243,7 +243,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Event notification
   special("notify-keyspace-events", ""),
   // Advanced config
-  int("hash-max-listpack-entries", 128, 0, LONG_MAX, true, "hash-max-ziplist-entries"),
+  int("hash-max-listpack-entries", 512, 0, LONG_MAX, true, "hash-max-ziplist-entries"),
   int("hash-max-listpack-value", 64, 0, LONG_MAX, true, "hash-max-ziplist-value"),
   int("list-max-listpack-size", -2, -5, INT_MAX, true, "list-max-ziplist-size"),
   int("list-compress-depth", 0, 0, INT_MAX),

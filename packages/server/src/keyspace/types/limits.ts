@@ -21,7 +21,7 @@ export interface TypeLimits {
 }
 
 export const typeLimits: TypeLimits = {
-  hashMaxListpackEntries: 128,
+  hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
   setMaxIntsetEntries: 512,
 };
