@@ -22,7 +22,7 @@ async function r3(...args: (string | number)[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  server = await startTarget();
+  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
   c2 = await RespClient.connect(server.port, { typed: true });
   c3 = await RespClient.connect(server.port, { typed: true });
   await c3.call("HELLO", "3");
@@ -280,5 +280,90 @@ describe("HSCAN", () => {
     } while (cursor !== "0" && round < 10_000);
     expect(cursor).toBe("0");
     for (let i = 0; i < 900; i++) expect(seen.get(`f${i}`)).toBe(`v${i}`);
+  });
+});
+
+describe("keyspace integration", () => {
+  it("notifications use Redis's event names for hashes", async () => {
+    const sub = await server.client();
+    await r("CONFIG", "SET", "notify-keyspace-events", "Khg");
+    try {
+      await sub.call("PSUBSCRIBE", "__keyspace@0__:nh*");
+      await r("HSET", "nh1", "a", "1", "b", "2");
+      await r("HSETNX", "nh1", "c", "3");
+      await r("HSETNX", "nh1", "c", "3");
+      await r("HINCRBY", "nh1", "a", 1);
+      await r("HINCRBYFLOAT", "nh1", "a", "0.5");
+      await r("HDEL", "nh1", "zz");
+      await r("HDEL", "nh1", "a", "b", "c");
+      const msgs = (await sub.waitPushed(6)) as unknown[][];
+      expect(msgs.map((m) => `${m[2]}:${m[3]}`)).toEqual([
+        "__keyspace@0__:nh1:hset",
+        "__keyspace@0__:nh1:hset",
+        "__keyspace@0__:nh1:hincrby",
+        "__keyspace@0__:nh1:hincrbyfloat",
+        "__keyspace@0__:nh1:hdel",
+        "__keyspace@0__:nh1:del",
+      ]);
+    } finally {
+      sub.close();
+      await r("CONFIG", "SET", "notify-keyspace-events", "");
+    }
+  });
+
+  it("COPY, RENAME and MOVE carry collections; copies are independent", async () => {
+    await r("RPUSH", "cl", "a", "b");
+    await r("HSET", "ch", "f", "v");
+    await r("SADD", "cs", "1", "x");
+    for (const k of ["cl", "ch", "cs"]) expect(await r("COPY", k, `${k}2`)).toBe(":1");
+    await r("RPUSH", "cl2", "c");
+    await r("HSET", "ch2", "g", "w");
+    await r("SADD", "cs2", "y");
+    expect(await r("LRANGE", "cl", 0, -1)).toBe("[a,b]");
+    expect(await r("HGETALL", "ch")).toBe("[f,v]");
+    expect(await r("SCARD", "cs")).toBe(":2");
+    expect(await r("DEBUG", "DIGEST-VALUE", "cl")).not.toBe(await r("DEBUG", "DIGEST-VALUE", "cl2"));
+    expect(await r("COPY", "cs", "cs3")).toBe(":1");
+    expect(await r("DEBUG", "DIGEST-VALUE", "cs")).toBe(await r("DEBUG", "DIGEST-VALUE", "cs3"));
+    expect(await r("OBJECT", "ENCODING", "cs3")).toBe("hashtable");
+    expect(await r("RENAME", "ch2", "ch4")).toBe("+OK");
+    expect(await r("HGETALL", "ch4")).toBe("[f,v,g,w]");
+    expect(await r("MOVE", "cl2", 1)).toBe(":1");
+    expect(await r("EXISTS", "cl2")).toBe(":0");
+  });
+
+  it("a write to a collection invalidates WATCH", async () => {
+    const other = await RespClient.connect(server.port, { typed: true });
+    try {
+      for (const [setup, write] of [
+        [
+          ["RPUSH", "w1", "a"],
+          ["LPOP", "w1"],
+        ],
+        [
+          ["HSET", "w2", "f", "1"],
+          ["HINCRBY", "w2", "f", 1],
+        ],
+        [
+          ["SADD", "w3", "a"],
+          ["SREM", "w3", "a"],
+        ],
+      ]) {
+        await r(...setup);
+        expect(await r("WATCH", setup[1])).toBe("+OK");
+        await other.call(...write);
+        await r("MULTI");
+        await r("PING");
+        expect(await r("EXEC")).toBe("*-1");
+      }
+      await r("SADD", "w4", "a");
+      expect(await r("WATCH", "w4")).toBe("+OK");
+      await other.call("SADD", "w4", "a");
+      await r("MULTI");
+      await r("PING");
+      expect(await r("EXEC")).toBe("[+PONG]");
+    } finally {
+      other.close();
+    }
   });
 });
