@@ -309,10 +309,14 @@ async function checkSpop(
   }
 }
 
-async function runSequence(
-  cmds: Cmd[],
-  cfg: fc.RecordValue<{ resp3: boolean; hashEntries: string; hashValue: string; intsetEntries: string }>,
-): Promise<void> {
+interface Settings {
+  resp3: boolean;
+  hashEntries: string;
+  hashValue: string;
+  intsetEntries: string;
+}
+
+async function runSequence(cmds: Cmd[], cfg: Settings): Promise<void> {
   await both(["FLUSHALL"]);
   await both(["HELLO", cfg.resp3 ? "3" : "2"]);
   await both(["CONFIG", "SET", "hash-max-listpack-entries", cfg.hashEntries]);
