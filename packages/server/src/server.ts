@@ -26,6 +26,7 @@ import { Db, type KeyspaceHooks } from "./keyspace/db.js";
 import { activeExpireCycle } from "./keyspace/expire.js";
 import { touchedLfu } from "./keyspace/lru.js";
 import { CLIENT_OVERHEAD } from "./keyspace/memory.js";
+import { bindTypeLimits } from "./keyspace/types/limits.js";
 import { Client, ClientFlag } from "./network/client.js";
 import { type AofStatus, idleAofStatus } from "./persistence/aof-status.js";
 import { SnapshotCoordinator } from "./persistence/coordinator.js";
@@ -130,6 +131,7 @@ export class Server implements KeyspaceHooks {
       this.exitResolve = resolve;
     });
     this.applyHotConfig();
+    bindTypeLimits(config);
     config.onChange((name) => this.onConfigChange(name));
     this.cron.every(100, () => this.stats.sample(clock.ms));
     this.cron.everyTick(() => activeExpireCycle(this));

@@ -24,6 +24,36 @@ const SLAB_SIZE = 16 * 1024;
 
 const CRLF = 0x0a0d; // little-endian "\r\n" for writeUInt16LE
 
+/** Up to this length a bulk string is copied char by char rather than by a native call (measured). */
+const SHORT_STRING = 32;
+
+/** Writes the decimal digits of `n` at `pos`; returns the new position. */
+function writeNumber(slab: Buffer, pos: number, n: number): number {
+  if (n >= 0 && n < 10) {
+    slab[pos] = 48 + n;
+    return pos + 1;
+  }
+  if ((n | 0) === n) {
+    // 32-bit integers (lengths, counts, most integer replies) without a string allocation.
+    let v = n;
+    if (v < 0) {
+      if (v === -2147483648) return pos + writeLatin1(slab, "-2147483648", pos);
+      slab[pos++] = 45;
+      v = -v;
+    }
+    let digits = 1;
+    for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
+    let p = pos + digits;
+    do {
+      slab[--p] = 48 + (v % 10);
+      v = (v / 10) | 0;
+    } while (v > 0);
+    return pos + digits;
+  }
+  const text = Number.isSafeInteger(n) ? String(n) : BigInt(Math.trunc(n)).toString();
+  return pos + writeLatin1(slab, text, pos);
+}
+
 export class ReplyWriter {
   resp: 2 | 3 = 2;
   private slab: Buffer;
@@ -121,16 +151,12 @@ export class ReplyWriter {
   private prefixNumber(prefix: number, n: number): void {
     this.ensure(24);
     const slab = this.slab;
-    slab[this.pos++] = prefix;
-    if (n >= 0 && n < 10) {
-      slab[this.pos++] = 48 + n;
-    } else if (Number.isSafeInteger(n)) {
-      this.pos += writeLatin1(slab, String(n), this.pos);
-    } else {
-      this.pos += writeLatin1(slab, BigInt(Math.trunc(n)).toString(), this.pos);
-    }
-    slab.writeUInt16LE(CRLF, this.pos);
-    this.pos += 2;
+    let pos = this.pos;
+    slab[pos++] = prefix;
+    pos = writeNumber(slab, pos, n);
+    slab[pos++] = 13;
+    slab[pos++] = 10;
+    this.pos = pos;
   }
 
   /** `+text` (text must not contain CR or LF). */
@@ -166,12 +192,23 @@ export class ReplyWriter {
   /** Bulk string of one-byte chars (keys and values as stored). */
   bulk(value: string): void {
     const len = value.length;
-    this.prefixNumber(36, len);
-    this.ensure(len + 2);
+    this.ensure(len + 26);
     const slab = this.slab;
-    this.pos += writeLatin1(slab, value, this.pos);
-    slab.writeUInt16LE(CRLF, this.pos);
-    this.pos += 2;
+    let pos = this.pos;
+    slab[pos++] = 36;
+    pos = writeNumber(slab, pos, len);
+    slab[pos++] = 13;
+    slab[pos++] = 10;
+    if (len <= SHORT_STRING) {
+      // A JS loop beats the native latin1Write call for short strings (LRANGE, HGETALL...).
+      for (let i = 0; i < len; i++) slab[pos + i] = value.charCodeAt(i);
+      pos += len;
+    } else {
+      pos += writeLatin1(slab, value, pos);
+    }
+    slab[pos++] = 13;
+    slab[pos++] = 10;
+    this.pos = pos;
   }
 
   /** Bulk string from bytes. */

@@ -108,6 +108,35 @@ describe("reply encoding, byte-exact", () => {
     expect(parsed).toEqual(["A", big, big, ...Array.from({ length: 100 }, (_, i) => i)]);
   });
 
+  it("bulk strings of every length around the short-string cutoff keep all byte values", () => {
+    for (let len = 0; len <= 70; len++) {
+      let text = "";
+      for (let i = 0; i < len; i++) text += String.fromCharCode((i * 37 + len) & 0xff);
+      expect(encode(2, (w) => w.bulk(text))).toBe(`$${len}\r\n${text}\r\n`);
+    }
+    expect(encode(2, (w) => w.integer(42))).toBe(":42\r\n");
+    expect(encode(2, (w) => w.integer(-7))).toBe(":-7\r\n");
+    expect(encode(2, (w) => w.arrayHeader(100))).toBe("*100\r\n");
+    for (const n of [
+      0,
+      -0,
+      9,
+      10,
+      99,
+      100,
+      12345,
+      -1,
+      -10,
+      -2147483648,
+      2147483647,
+      2147483648,
+      -2147483649,
+      2 ** 53 - 1,
+      -(2 ** 53),
+    ])
+      expect(encode(2, (w) => w.integer(n))).toBe(`:${BigInt(n)}\r\n`);
+  });
+
   it("taken views are never overwritten by later replies", () => {
     const w = new ReplyWriter(32);
     w.simple("first");

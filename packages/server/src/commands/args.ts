@@ -137,24 +137,24 @@ export function doubleOrReply(
 /**
  * getTimeoutFromObjectOrReply for blocking commands: seconds as a float, 0 = forever.
  * Returns the absolute deadline in ms (0 for none), or null after replying.
+ *
+ * Mirrors Redis 7.0 exactly: the milliseconds are ceil(seconds * 1000), so a tiny negative
+ * value rounds to 0 and blocks forever, and a value whose milliseconds do not fit an int64
+ * (inf, 1e20) wraps negative in C's cast and is refused as "negative".
  */
 export function timeoutOrReply(c: Client, s: string, nowMs: number): number | null {
   const d = parseDouble(s);
-  if (d === null || !Number.isFinite(d)) {
+  if (d === null) {
     c.error("ERR timeout is not a float or out of range");
     return null;
   }
-  if (d < 0) {
+  const ms = Math.ceil(d * 1000);
+  if (!(ms < 2 ** 63) || ms < 0) {
     c.error("ERR timeout is negative");
     return null;
   }
-  if (d === 0) return 0;
-  const ms = Math.ceil(d * 1000);
-  if (ms > Number.MAX_SAFE_INTEGER - nowMs) {
-    c.error("ERR timeout is out of range");
-    return null;
-  }
-  return nowMs + ms;
+  if (ms === 0) return 0;
+  return Math.min(nowMs + ms, Number.MAX_SAFE_INTEGER);
 }
 
 /** Case-insensitive comparison with a lower-case keyword. */

@@ -13,10 +13,16 @@ import { clientCommands } from "./client.js";
 import { configCommands } from "./config.js";
 import { connectionCommands } from "./connection.js";
 import { expireCommands } from "./expire.js";
+import { hashCommands } from "./hashes.js";
 import { introspectionCommands } from "./introspection.js";
 import { keyCommands } from "./keys.js";
+import { listBlockingCommands } from "./list-blocking.js";
+import { listMoveCommands } from "./list-moves.js";
+import { listCommands } from "./lists.js";
 import { pubsubCommands } from "./pubsub.js";
 import { adminCommands } from "./server-admin.js";
+import { setCommands } from "./sets.js";
+import { sortCommands } from "./sort.js";
 import type { Command, CommandFlag, CommandSpec } from "./spec.js";
 import { stringCommands } from "./strings.js";
 import { transactionCommands } from "./transactions.js";
@@ -104,6 +110,12 @@ export function buildCommandTable(): CommandTable {
     expireCommands,
     stringCommands,
     bitCommands,
+    listCommands,
+    listMoveCommands,
+    listBlockingCommands,
+    hashCommands,
+    setCommands,
+    sortCommands,
     transactionCommands,
     pubsubCommands,
     adminCommands,

@@ -48,6 +48,12 @@ export class BlockingManager {
   /** Set while a blocked client's command is re-run. */
   private reprocessing: Client | null = null;
   private reblocked = false;
+  /**
+   * While a blocked client's command is re-run: the ready key that woke it. Handlers serve that
+   * key first, as Redis 7.0 serves a client on the key that became ready rather than on the
+   * first of its keys.
+   */
+  servingKey: string | null = null;
   /** Clients blocked with a `check` function (WAIT and friends). */
   private readonly generic = new Set<Client>();
 
@@ -158,7 +164,9 @@ export class BlockingManager {
         for (const c of [...list]) {
           if (!c.has(ClientFlag.Blocked) || c.blockState === null) continue;
           if (db.peek(key) === undefined) break;
+          this.servingKey = key;
           this.reprocess(c);
+          this.servingKey = null;
         }
       }
     }

@@ -239,8 +239,11 @@ export function call(server: Server, c: Client, cmd: Command): void {
   c.preventPropagation = false;
   c.forcePropagation = false;
   c.failed = false;
+  // A blocked client's command re-run when its key is ready was already fed to MONITOR and
+  // counted when it arrived (Redis counts a blocking command once).
+  const reprocessing = (c.flags & ClientFlag.Blocked) !== 0;
   const monitors = gates.feedMonitors;
-  if (monitors !== null && !cmd.flags.includes("skip_monitor")) monitors(c, c.argv);
+  if (monitors !== null && !reprocessing && !cmd.flags.includes("skip_monitor")) monitors(c, c.argv);
   // CLIENT REPLY itself is exempt, so that CLIENT REPLY ON can answer +OK.
   const replyOff =
     (c.flags & (ClientFlag.ReplyOff | ClientFlag.ReplySkip)) !== 0 && cmd.fullName !== "client|reply";
@@ -258,11 +261,12 @@ export function call(server: Server, c: Client, cmd: Command): void {
       c.out = realOut;
     }
     const micros = (performance.now() - start) * 1000;
-    cmd.calls++;
+    if (!reprocessing) cmd.calls++;
     cmd.usec += micros;
     if (c.failed) cmd.failedCalls++;
     c.lastCmd = cmd;
-    if (gates.slowlog !== null && !cmd.flags.includes("skip_slowlog")) gates.slowlog(c, c.argv, micros);
+    if (gates.slowlog !== null && !reprocessing && !cmd.flags.includes("skip_slowlog"))
+      gates.slowlog(c, c.argv, micros);
     if (
       ((server.dirty !== dirtyBefore && !c.preventPropagation) || c.forcePropagation) &&
       !c.has(ClientFlag.Master)
@@ -271,7 +275,7 @@ export function call(server: Server, c: Client, cmd: Command): void {
     }
     propagator.endUnit();
     server.currentClient = prevClient;
-    server.stats.totalCommandsProcessed++;
+    if (!reprocessing) server.stats.totalCommandsProcessed++;
     // CLIENT REPLY SKIP silences exactly the next command.
     if ((c.flags & ClientFlag.ReplySkip) !== 0) c.flags &= ~ClientFlag.ReplySkip;
     if ((c.flags & ClientFlag.ReplySkipNext) !== 0) {

@@ -1,0 +1,43 @@
+/**
+ * The encoding thresholds of the collection types (Redis's server.hash_max_listpack_entries,
+ * set_max_intset_entries...), kept as plain fields so that hot paths never look an option up by
+ * name. `bindTypeLimits` copies them from the configuration at start and again whenever
+ * CONFIG SET changes one; a change only affects later conversions, as in Redis (existing values
+ * keep their encoding until they are next written).
+ *
+ * One process runs one server, so one module-level record serves the commands, the types and
+ * the RDB loader alike.
+ */
+
+import type { Config } from "../../config/config.js";
+
+export interface TypeLimits {
+  /** hash-max-listpack-entries: a hash with more fields becomes a hashtable. */
+  hashMaxListpackEntries: number;
+  /** hash-max-listpack-value: a field or value longer than this makes the hash a hashtable. */
+  hashMaxListpackValue: number;
+  /** set-max-intset-entries: an all-integer set with more members becomes a hashtable. */
+  setMaxIntsetEntries: number;
+}
+
+export const typeLimits: TypeLimits = {
+  hashMaxListpackEntries: 512,
+  hashMaxListpackValue: 64,
+  setMaxIntsetEntries: 512,
+};
+
+const WATCHED = new Set(["hash-max-listpack-entries", "hash-max-listpack-value", "set-max-intset-entries"]);
+
+function load(config: Config): void {
+  typeLimits.hashMaxListpackEntries = config.num("hash-max-listpack-entries");
+  typeLimits.hashMaxListpackValue = config.num("hash-max-listpack-value");
+  typeLimits.setMaxIntsetEntries = config.num("set-max-intset-entries");
+}
+
+/** Copies the thresholds from `config` now and on every later change (called once by the server). */
+export function bindTypeLimits(config: Config): void {
+  load(config);
+  config.onChange((name) => {
+    if (WATCHED.has(name)) load(config);
+  });
+}

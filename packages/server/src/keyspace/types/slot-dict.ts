@@ -1,0 +1,138 @@
+/**
+ * The "hashtable" encoding shared by hashes and sets (Redis's dict): a Map for O(1) lookups,
+ * dense arrays for O(1) uniformly random picks (SRANDMEMBER, SPOP, HRANDFIELD, like
+ * dictGetFairRandomKey), and stable scan slots for the SCAN-family guarantee.
+ *
+ *   index:  Map key -> dense position
+ *   keys[pos], vals[pos]    dense; a delete moves the last element into the hole (swap-remove)
+ *   slotOf[pos] -> slot     the element's scan slot, fixed for the element's whole life
+ *   slots[slot] -> pos | -1 a hole is reused by a later addition; trailing holes are trimmed
+ *
+ * Why two orders: random picks need a dense array, but swap-remove moves elements, and an
+ * element moved from an unvisited to a visited position would be missed by HSCAN/SSCAN. So
+ * cursors walk `slots`, where an element never moves while it lives: every element present for
+ * a whole iteration is returned (exactly once), as Redis's reverse-binary dict cursor
+ * guarantees, and elements added meanwhile may or may not be.
+ *
+ * Called by keyspace/types/hash.ts and set.ts only; they own the memory accounting.
+ */
+
+export class SlotDict {
+  readonly index = new Map<string, number>();
+  readonly keys: string[] = [];
+  /** Values parallel to `keys` (hashes), or null (sets). */
+  readonly vals: string[] | null;
+  private readonly slotOf: number[] = [];
+  private slots: number[] = [];
+  private free: number[] = [];
+
+  constructor(withValues: boolean) {
+    this.vals = withValues ? [] : null;
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** Dense position of `key`, or undefined. */
+  position(key: string): number | undefined {
+    return this.index.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.index.has(key);
+  }
+
+  /** Appends a key that must not be present (with its value for hashes). */
+  insert(key: string, value: string): void {
+    const pos = this.keys.length;
+    this.keys.push(key);
+    if (this.vals !== null) this.vals.push(value);
+    this.index.set(key, pos);
+    let slot = -1;
+    while (this.free.length !== 0) {
+      const candidate = this.free.pop()!;
+      if (candidate < this.slots.length) {
+        slot = candidate;
+        break;
+      }
+    }
+    if (slot === -1) {
+      slot = this.slots.length;
+      this.slots.push(pos);
+    } else {
+      this.slots[slot] = pos;
+    }
+    this.slotOf.push(slot);
+  }
+
+  /** Removes the element at dense position `pos`. */
+  removeAt(pos: number): void {
+    const keys = this.keys;
+    const last = keys.length - 1;
+    const slot = this.slotOf[pos];
+    this.index.delete(keys[pos]);
+    if (pos !== last) {
+      const moved = keys[last];
+      keys[pos] = moved;
+      if (this.vals !== null) this.vals[pos] = this.vals[last];
+      const movedSlot = this.slotOf[last];
+      this.slotOf[pos] = movedSlot;
+      this.slots[movedSlot] = pos;
+      this.index.set(moved, pos);
+    }
+    keys.pop();
+    this.vals?.pop();
+    this.slotOf.pop();
+    this.releaseSlot(slot);
+  }
+
+  private releaseSlot(slot: number): void {
+    const slots = this.slots;
+    slots[slot] = -1;
+    if (slot === slots.length - 1) {
+      let end = slot;
+      while (end > 0 && slots[end - 1] === -1) end--;
+      slots.length = end;
+      if (this.free.length > 2 * end + 16) this.free = this.free.filter((s) => s < end);
+    } else {
+      this.free.push(slot);
+    }
+  }
+
+  /** A uniformly random dense position (the dict must not be empty). */
+  randomPosition(): number {
+    return Math.floor(Math.random() * this.keys.length);
+  }
+
+  /**
+   * One step of an HSCAN/SSCAN iteration: pushes the dense positions of up to about `count`
+   * elements from slot `cursor` on into `out`, and returns the next cursor (0 at the end).
+   * Visits at most 10 * count slots so that long runs of holes cannot stall a call.
+   */
+  scan(cursor: number, count: number, out: number[]): number {
+    const slots = this.slots;
+    const end = slots.length;
+    const maxVisits = count * 10;
+    let slot = cursor;
+    let visits = 0;
+    let found = 0;
+    while (slot < end && found < count && visits < maxVisits) {
+      const pos = slots[slot];
+      if (pos !== -1) {
+        out.push(pos);
+        found++;
+      }
+      slot++;
+      visits++;
+    }
+    return slot >= end ? 0 : slot;
+  }
+
+  clone(): SlotDict {
+    const copy = new SlotDict(this.vals !== null);
+    for (let i = 0; i < this.keys.length; i++)
+      copy.insert(this.keys[i], this.vals === null ? "" : this.vals[i]);
+    return copy;
+  }
+}
