@@ -6,6 +6,9 @@
  */
 
 import type { RdbValue } from "@keyhaven/protocol";
+import { HashObject } from "../keyspace/types/hash.js";
+import { ListObject } from "../keyspace/types/list.js";
+import { SetObject } from "../keyspace/types/set.js";
 import type { HashValue, ListValue, SetValue, Value, ZSetValue } from "../keyspace/value.js";
 
 /** Builders of collection values from RDB contents; each type module registers its own. */
@@ -16,7 +19,21 @@ export interface ValueFactories {
   hash: ((entries: [string, string][]) => HashValue) | null;
 }
 
-export const valueFactories: ValueFactories = { list: null, set: null, zset: null, hash: null };
+export const valueFactories: ValueFactories = {
+  list: (items) => ListObject.from(items),
+  // Like rdbLoadObject: start as an intset when the first member allows it; adding converts.
+  set: (members) => {
+    const set = members.length > 0 ? SetObject.forMember(members[0]) : new SetObject();
+    for (const m of members) set.add(m);
+    return set;
+  },
+  zset: null,
+  hash: (entries) => {
+    const hash = new HashObject();
+    for (const [field, value] of entries) hash.set(field, value);
+    return hash;
+  },
+};
 
 /** A value as the RDB writer takes it (collections materialized as arrays). */
 export function toRdbValue(value: Value): RdbValue {
