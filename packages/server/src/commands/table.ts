@@ -20,6 +20,7 @@ import { adminCommands } from "./server-admin.js";
 import type { Command, CommandFlag, CommandSpec } from "./spec.js";
 import { stringCommands } from "./strings.js";
 import { transactionCommands } from "./transactions.js";
+import { zsetCommands } from "./zsets.js";
 
 function finalize(s: CommandSpec, parent: Command | null): Command {
   const has = (f: CommandFlag) => s.flags.includes(f);
@@ -109,6 +110,7 @@ export function buildCommandTable(): CommandTable {
     adminCommands,
     configCommands,
     introspectionCommands,
+    zsetCommands,
   ]) {
     table.add(family);
   }

@@ -74,7 +74,7 @@ export function compareParsed(lp: string, member: string): number {
   const off = pk.moff;
   const alen = pk.mlen;
   const blen = member.length;
-  const n = alen < blen ? alen : blen;
+  const n = Math.min(alen, blen);
   for (let i = 0; i < n; i++) {
     const d = lp.charCodeAt(off + i) - member.charCodeAt(i);
     if (d !== 0) return d;
@@ -138,10 +138,16 @@ function ensureScratch(n: number): Buffer {
  * lp with bytes [from, to) replaced by the entry (member, score), or just removed when member
  * is null.
  */
-export function replaceRange(lp: string, from: number, to: number, member: string | null, score: number): string {
+export function replaceRange(
+  lp: string,
+  from: number,
+  to: number,
+  member: string | null,
+  score: number,
+): string {
   const entryLen = member === null ? 0 : entrySize(member, score);
   const total = lp.length - (to - from) + entryLen;
-  const buf = ensureScratch(total > lp.length ? total : lp.length);
+  const buf = ensureScratch(Math.max(total, lp.length));
   writeLatin1(buf, lp, 0);
   if (entryLen !== to - from) buf.copyWithin(from + entryLen, to, lp.length);
   if (member !== null) writeEntry(buf, from, member, score);

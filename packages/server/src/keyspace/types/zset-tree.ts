@@ -317,7 +317,13 @@ export class ZTree {
    * After `left` (the kid at pathIdx[level] of pathNodes[level]) was split, records `right`
    * after it; splits the parent in turn when it overflows, growing a new root at the top.
    */
-  private addSibling(level: number, left: TreeNode, leftCount: number, right: TreeNode, rightCount: number): void {
+  private addSibling(
+    level: number,
+    left: TreeNode,
+    leftCount: number,
+    right: TreeNode,
+    rightCount: number,
+  ): void {
     if (level < 0) {
       this.root = new Inner([left, right], [leftCount, rightCount]);
       this.height++;
@@ -358,7 +364,12 @@ export class ZTree {
     const leaf = foundLeaf;
     const idx = foundIdx;
     const scores = this.scores;
-    if (idx > 0 && idx < leaf.n - 1 && scores[leaf.slots[idx - 1]] < score && scores[leaf.slots[idx + 1]] > score) {
+    if (
+      idx > 0 &&
+      idx < leaf.n - 1 &&
+      scores[leaf.slots[idx - 1]] < score &&
+      scores[leaf.slots[idx + 1]] > score
+    ) {
       scores[slot] = score;
       return;
     }
@@ -372,10 +383,10 @@ export class ZTree {
     for (let level = 0; level < this.height; level++) pathNodes[level].counts[pathIdx[level]]--;
     leaf.slots.copyWithin(idx, idx + 1, leaf.n);
     leaf.n--;
-    if (leaf.n < LEAF_MIN && this.height > 0) this.rebalanceLeaf(leaf);
+    if (leaf.n < LEAF_MIN && this.height > 0) this.rebalanceLeaf();
   }
 
-  private rebalanceLeaf(leaf: Leaf): void {
+  private rebalanceLeaf(): void {
     const level = this.height - 1;
     const parent = pathNodes[level];
     const i = pathIdx[level];

@@ -73,7 +73,10 @@ const scoreArb = fc.oneof(
   { weight: 1, arbitrary: fc.double({ noNaN: true }) },
 );
 const boundArb = fc.record({
-  v: fc.oneof(fc.integer({ min: -6, max: 6 }), fc.constantFrom(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY)),
+  v: fc.oneof(
+    fc.integer({ min: -6, max: 6 }),
+    fc.constantFrom(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+  ),
   ex: fc.boolean(),
 });
 const lexBoundArb = fc.record({
@@ -81,14 +84,37 @@ const lexBoundArb = fc.record({
   ex: fc.boolean(),
   inf: fc.constantFrom(0, 0, 0, -1, 1),
 });
-const flagsArb = fc.constantFrom(0, 0, 0, ZADD_IN_NX, ZADD_IN_XX, ZADD_IN_GT, ZADD_IN_LT, ZADD_IN_INCR, ZADD_IN_XX | ZADD_IN_GT);
+const flagsArb = fc.constantFrom(
+  0,
+  0,
+  0,
+  ZADD_IN_NX,
+  ZADD_IN_XX,
+  ZADD_IN_GT,
+  ZADD_IN_LT,
+  ZADD_IN_INCR,
+  ZADD_IN_XX | ZADD_IN_GT,
+);
 
 const opArb = fc.oneof(
   { weight: 10, arbitrary: fc.tuple(fc.constant("add" as const), memberArb, scoreArb, flagsArb) },
-  { weight: 2, arbitrary: fc.tuple(fc.constant("bulk" as const), fc.integer({ min: 1, max: 400 }), fc.integer()) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.constant("bulk" as const), fc.integer({ min: 1, max: 400 }), fc.integer()),
+  },
   { weight: 4, arbitrary: fc.tuple(fc.constant("remove" as const), memberArb) },
-  { weight: 2, arbitrary: fc.tuple(fc.constant("delrange" as const), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 1000 })) },
-  { weight: 2, arbitrary: fc.tuple(fc.constant("pop" as const), fc.boolean(), fc.integer({ min: 1, max: 300 })) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(
+      fc.constant("delrange" as const),
+      fc.integer({ min: 0, max: 1000 }),
+      fc.integer({ min: 0, max: 1000 }),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.constant("pop" as const), fc.boolean(), fc.integer({ min: 1, max: 300 })),
+  },
   { weight: 3, arbitrary: fc.tuple(fc.constant("score" as const), boundArb, boundArb) },
   { weight: 3, arbitrary: fc.tuple(fc.constant("lex" as const), lexBoundArb, lexBoundArb) },
   { weight: 2, arbitrary: fc.tuple(fc.constant("walk" as const), fc.nat(), fc.boolean()) },
@@ -159,7 +185,8 @@ function run(ops: readonly unknown[][], maxEntries: number, maxValue: number): v
         if (k === 0) break;
         const c = zs.cursor();
         const popped: Pair[] = [];
-        for (let ok = c.seek(max ? n - 1 : 0); ok && popped.length < k; ok = c.step(max)) popped.push([c.member, c.score]);
+        for (let ok = c.seek(max ? n - 1 : 0); ok && popped.length < k; ok = c.step(max))
+          popped.push([c.member, c.score]);
         const want = max ? model.pairs.slice(n - k).reverse() : model.pairs.slice(0, k);
         expect(popped.map((p) => p[0])).toEqual(want.map((p) => p[0]));
         if (max) zs.deleteRange(n - k, n - 1);
@@ -171,7 +198,9 @@ function run(ops: readonly unknown[][], maxEntries: number, maxValue: number): v
       case "score": {
         const [, lo, hi] = op as [string, { v: number; ex: boolean }, { v: number; ex: boolean }];
         const r = new ScoreRange(lo.v, lo.ex, hi.v, hi.ex);
-        const inRange = model.pairs.map((p, i) => (r.gteMin(p[1]) && r.lteMax(p[1]) ? i : -1)).filter((i) => i >= 0);
+        const inRange = model.pairs
+          .map((p, i) => (r.gteMin(p[1]) && r.lteMax(p[1]) ? i : -1))
+          .filter((i) => i >= 0);
         expect(zs.firstInScoreRange(r)).toBe(inRange.length ? inRange[0] : -1);
         expect(zs.lastInScoreRange(r)).toBe(inRange.length ? inRange[inRange.length - 1] : -1);
         expect(zs.countInScoreRange(r)).toBe(inRange.length);
@@ -179,7 +208,11 @@ function run(ops: readonly unknown[][], maxEntries: number, maxValue: number): v
       }
       case "lex": {
         if (!model.lexMonotonic()) break;
-        const [, lo, hi] = op as [string, { v: string; ex: boolean; inf: number }, { v: string; ex: boolean; inf: number }];
+        const [, lo, hi] = op as [
+          string,
+          { v: string; ex: boolean; inf: number },
+          { v: string; ex: boolean; inf: number },
+        ];
         const r = new LexRange(lo.v, lo.inf !== 0 || lo.ex, lo.inf, hi.v, hi.inf !== 0 || hi.ex, hi.inf);
         const inRange = r.isEmpty()
           ? []

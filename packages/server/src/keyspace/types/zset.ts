@@ -30,7 +30,17 @@
 
 import { stringMemory } from "../memory.js";
 import type { ZSetValue } from "../value.js";
-import { compareParsed, flatString, packAll, parsedIs, parsedMember, parseEntry, pk, replaceRange, unpackAll } from "./zset-pack.js";
+import {
+  compareParsed,
+  flatString,
+  packAll,
+  parsedIs,
+  parsedMember,
+  parseEntry,
+  pk,
+  replaceRange,
+  unpackAll,
+} from "./zset-pack.js";
 import { foundIdx, foundLeaf, type Leaf, ZTree } from "./zset-tree.js";
 
 export const ZSET_OBJECT = 56;
@@ -153,7 +163,9 @@ export class ZSet implements ZSetValue {
   get mem(): number {
     const t = this.tree;
     if (t === null) return ZSET_OBJECT + stringMemory(this.lp.length);
-    return ZSET_OBJECT + TREE_BASE + t.size * TREE_PER_ELEMENT + t.memberMem + (t.slotCount - t.size) * FREE_SLOT;
+    return (
+      ZSET_OBJECT + TREE_BASE + t.size * TREE_PER_ELEMENT + t.memberMem + (t.slotCount - t.size) * FREE_SLOT
+    );
   }
 
   encoding(): string {
