@@ -12,7 +12,7 @@ import { shared } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
 import type { ZSet } from "../keyspace/types/zset.js";
 import { type Client, ClientFlag } from "../network/client.js";
-import { intOrReply, is, parseInteger, timeoutOrReply } from "./args.js";
+import { is, parseInteger, timeoutOrReply } from "./args.js";
 import { deleteIfEmpty, modified, WRONGTYPE } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
 import { ERR_SYNTAX, replyScore } from "./zset-common.js";
