@@ -18,6 +18,8 @@ import {
   ERR_NOT_FLOAT_RANGE,
   ERR_NOT_LEX_RANGE,
   ERR_SYNTAX,
+  maxListpackEntries,
+  maxListpackValue,
   parseLexRange,
   parseScoreRange,
   replyScore,
@@ -153,6 +155,7 @@ function zrangeGeneric(
     else rangeByScoreOrLex(result, zs, scoreRange, lexRange, offset, limit, reverse);
   }
   if (dst !== null) {
+    listpackPrefix(c, result, rangeType === BY_RANK);
     if (reverse) {
       result.members.reverse();
       result.scores.reverse();
@@ -162,6 +165,22 @@ function zrangeGeneric(
     c.out.raw(shared.EMPTY_ARRAY);
   } else if (rangeType !== BY_RANK) {
     result.flush();
+  }
+}
+
+/**
+ * zrangeResultBeginStore starts the destination as a listpack (unless a rank range is known to
+ * be too long) and adds the elements in range order, converting when one breaks a limit: the
+ * elements added before that were stored as listpack integers, so a -0 among them became 0.
+ */
+function listpackPrefix(c: Client, result: RangeResult, byRank: boolean): void {
+  const maxEntries = maxListpackEntries(c);
+  const maxValue = maxListpackValue(c);
+  const { members, scores } = result;
+  if (byRank && members.length > maxEntries) return;
+  for (let i = 0; i < members.length; i++) {
+    if (i + 1 > maxEntries || members[i].length > maxValue) return;
+    if (scores[i] === 0) scores[i] = 0;
   }
 }
 

@@ -6,7 +6,7 @@
  * since Redis only shows them to a replica.
  */
 
-import { encodeCommand, ReplyParser, REPLY_VALUE } from "@keyhaven/protocol";
+import { encodeCommand, REPLY_VALUE, ReplyParser } from "@keyhaven/protocol";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Config, createServer } from "../../src/index.js";
 import type { Server } from "../../src/server.js";
@@ -58,8 +58,12 @@ describe("BZPOPMIN / BZPOPMAX", () => {
       "WRONGTYPE Operation against a key holding the wrong kind of value",
     );
     expect(errorText(await c.call("BZPOPMIN", "k", "-1"))).toBe("ERR timeout is negative");
-    expect(errorText(await c.call("BZPOPMIN", "k", "abc"))).toBe("ERR timeout is not a float or out of range");
-    expect(errorText(await c.call("BZPOPMAX", "k"))).toBe("ERR wrong number of arguments for 'bzpopmax' command");
+    expect(errorText(await c.call("BZPOPMIN", "k", "abc"))).toBe(
+      "ERR timeout is not a float or out of range",
+    );
+    expect(errorText(await c.call("BZPOPMAX", "k"))).toBe(
+      "ERR wrong number of arguments for 'bzpopmax' command",
+    );
   });
 
   it("blocks until another client adds, then replies", async () => {
@@ -168,7 +172,9 @@ describe("BZMPOP", () => {
       ],
     ]);
     expect(errorText(await c.call("BZMPOP", 0, 0, "k", "MIN"))).toBe("ERR numkeys should be greater than 0");
-    expect(errorText(await c.call("BZMPOP", "x", 1, "k", "MIN"))).toBe("ERR timeout is not a float or out of range");
+    expect(errorText(await c.call("BZMPOP", "x", 1, "k", "MIN"))).toBe(
+      "ERR timeout is not a float or out of range",
+    );
     expect(errorText(await c.call("BZMPOP", "x", 1, "k", "MAXI"))).toBe("ERR syntax error");
     expect(errorText(await c.call("BZMPOP", -1, 1, "k", "MIN"))).toBe("ERR timeout is negative");
   });

@@ -178,6 +178,17 @@ describe("reading single members", () => {
     expect(await call("ZADD", "sl", "CH", "0", "a")).toBe(0);
     expect(await call("ZSCORE", "sl", "a")).toBe("-0");
     expect(await call("ZADD", "sl", "INCR", "-0", "b")).toBe("-0");
+    // Results that stay skiplist keep the sign; those that pass through a listpack lose it.
+    expect(await call("ZUNIONSTORE", "u", 1, "sl")).toBe(2);
+    expect(await call("ZSCORE", "u", "b")).toBe("-0");
+    expect(await call("ZRANGESTORE", "r", "sl", 0, -1)).toBe(2);
+    expect(await call("ZSCORE", "r", "b")).toBe("-0");
+    await call("CONFIG", "SET", "zset-max-listpack-entries", "1");
+    expect(await call("ZRANGESTORE", "r", "sl", "-inf", "+inf", "BYSCORE")).toBe(2);
+    expect(await call("ZMSCORE", "r", "a", "b")).toEqual(["0", "-0"]);
+    await call("CONFIG", "SET", "zset-max-listpack-entries", "128");
+    expect(await call("ZUNIONSTORE", "u", 1, "sl")).toBe(2);
+    expect(await call("ZMSCORE", "u", "a", "b")).toEqual(["0", "0"]);
   });
 });
 
@@ -643,9 +654,12 @@ describe("ZRANDMEMBER", () => {
       const picks = (await call("ZRANDMEMBER", key, -n * 100)) as string[];
       for (const m of picks) counts.set(m, (counts.get(m) ?? 0) + 1);
       expect(counts.size).toBe(n);
+      // 100 expected per member (sd 10): Keyhaven picks uniformly, so 5 sd bounds hold; Redis's
+      // dictGetFairRandomKey is only roughly fair, so its bounds are loose.
+      const [lo, hi] = process.env.KEYHAVEN_TEST_TARGET === "redis" ? [20, 300] : [50, 150];
       for (const v of counts.values()) {
-        expect(v).toBeGreaterThan(40);
-        expect(v).toBeLessThan(180);
+        expect(v).toBeGreaterThan(lo);
+        expect(v).toBeLessThan(hi);
       }
       const uniq = (await call("ZRANDMEMBER", key, Math.floor(n / 2))) as string[];
       expect(new Set(uniq).size).toBe(Math.floor(n / 2));
