@@ -18,7 +18,6 @@ import { RespClient, type ServerProcess, startServer } from "../helpers.js";
 
 const MIXED = ["za", "zb"];
 const LEX = ["la", "lb"];
-const ALL = [...MIXED, ...LEX, "str", "none"];
 
 let redis: ServerProcess;
 let keyhaven: ServerProcess;
