@@ -21,11 +21,12 @@ import {
   ZADD_OUT_NOP,
   ZADD_OUT_UPDATED,
   ZSet,
+  zaddCounts,
   zaddResult,
 } from "../keyspace/types/zset.js";
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
-import { doubleOrReply, intOrReply, is, parseInt64 } from "./args.js";
+import { intOrReply, is, parseDouble, parseInt64 } from "./args.js";
 import { collectionOrReply, deleteIfEmpty, modified } from "./common.js";
 import { parseCursorOrReply, parseScanOptions, replyScan } from "./keys.js";
 import { type CommandSpec, spec } from "./spec.js";
@@ -43,6 +44,25 @@ import {
 import { zsetPopCommands } from "./zset-pop.js";
 import { zsetRangeCommands } from "./zset-range.js";
 import { zsetSetopCommands } from "./zset-setops.js";
+
+/** A score argument: plain integers take a short path, anything else goes through strtod's rules. */
+function parseScore(s: string): number | null {
+  const len = s.length;
+  if (len === 0 || len > 15) return parseDouble(s);
+  let i = 0;
+  const negative = s.charCodeAt(0) === 45;
+  if (negative) {
+    if (len === 1) return null;
+    i = 1;
+  }
+  let n = 0;
+  for (; i < len; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return parseDouble(s);
+    n = n * 10 + d;
+  }
+  return negative ? -n : n;
+}
 
 /** zaddGenericCommand: ZADD and ZINCRBY (which is ZADD with INCR). */
 function zaddGeneric(c: Client, baseFlags: number): void {
@@ -87,8 +107,11 @@ function zaddGeneric(c: Client, baseFlags: number): void {
   // Every score is parsed before the key is touched.
   const scores = new Array<number>(elements);
   for (let j = 0; j < elements; j++) {
-    const d = doubleOrReply(c, argv[scoreIdx + j * 2]);
-    if (d === null) return;
+    const d = parseScore(argv[scoreIdx + j * 2]);
+    if (d === null) {
+      c.error("ERR value is not a valid float");
+      return;
+    }
     scores[j] = d;
   }
   const db = c.db;
@@ -111,6 +134,13 @@ function zaddGeneric(c: Client, baseFlags: number): void {
   }
   const maxEntries = maxListpackEntries(c);
   const maxValue = maxListpackValue(c);
+  if (!incr) {
+    zs.addMany(argv, scoreIdx + 1, scores, flags, maxEntries, maxValue);
+    const { added: a, updated: u } = zaddCounts;
+    c.out.integer(ch ? a + u : a);
+    if (a + u > 0) modified(c, db, key, "z", "zadd", a + u);
+    return;
+  }
   for (let j = 0; j < elements; j++) {
     const out = zs.add(argv[scoreIdx + 1 + j * 2], scores[j], flags, maxEntries, maxValue);
     if (out === ZADD_OUT_NAN) {

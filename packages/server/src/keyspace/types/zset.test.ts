@@ -20,6 +20,7 @@ import {
   ZADD_OUT_NOP,
   ZADD_OUT_UPDATED,
   ZSet,
+  zaddCounts,
   zaddResult,
 } from "./zset.js";
 
@@ -102,6 +103,20 @@ const opArb = fc.oneof(
     weight: 2,
     arbitrary: fc.tuple(fc.constant("bulk" as const), fc.integer({ min: 1, max: 400 }), fc.integer()),
   },
+  {
+    weight: 4,
+    arbitrary: fc.tuple(
+      fc.constant("addmany" as const),
+      fc.array(
+        fc.tuple(
+          memberArb,
+          scoreArb.filter((s) => !Number.isNaN(s)),
+        ),
+        { minLength: 1, maxLength: 12 },
+      ),
+      fc.constantFrom(0, 0, ZADD_IN_NX, ZADD_IN_XX, ZADD_IN_GT, ZADD_IN_LT, ZADD_IN_XX | ZADD_IN_LT),
+    ),
+  },
   { weight: 4, arbitrary: fc.tuple(fc.constant("remove" as const), memberArb) },
   {
     weight: 2,
@@ -149,6 +164,33 @@ function run(ops: readonly unknown[][], maxEntries: number, maxValue: number): v
         const sc = zs.score(m);
         const i = model.index(m);
         expect(sc === undefined ? undefined : sc === model.pairs[i][1]).toBe(i < 0 ? undefined : true);
+        break;
+      }
+      case "addmany": {
+        const [, pairs, flags] = op as [string, [string, number][], number];
+        const argv = ["ZADD", "k", ...pairs.flatMap(([m, sc]) => [String(sc), m])];
+        zs.addMany(
+          argv,
+          3,
+          pairs.map((p) => p[1]),
+          flags,
+          maxEntries,
+          maxValue,
+        );
+        let added = 0;
+        let updated = 0;
+        let processed = 0;
+        for (const [m, sc] of pairs) {
+          const out = model.add(m, sc, flags).out;
+          if (out & ZADD_OUT_ADDED) added++;
+          if (out & ZADD_OUT_UPDATED) updated++;
+          if (!(out & ZADD_OUT_NOP)) processed++;
+        }
+        expect([zaddCounts.added, zaddCounts.updated, zaddCounts.processed]).toEqual([
+          added,
+          updated,
+          processed,
+        ]);
         break;
       }
       case "bulk": {

@@ -62,6 +62,23 @@ export const ZADD_OUT_UPDATED = 8;
 /** The score an add left the member with (zsetAdd's *newscore), valid unless NOP/NAN. */
 export const zaddResult = { score: 0 };
 
+/** What addMany did (zaddGenericCommand's counters). */
+export const zaddCounts = { added: 0, updated: 0, processed: 0 };
+
+/** Inserts (member, score) into parallel arrays kept in (score, member) order. */
+function insertSorted(members: string[], scores: number[], member: string, score: number): void {
+  let lo = 0;
+  let hi = members.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const s = scores[mid];
+    if (s > score || (s === score && members[mid] > member)) hi = mid;
+    else lo = mid + 1;
+  }
+  members.splice(lo, 0, member);
+  scores.splice(lo, 0, score);
+}
+
 /** A score interval (zrangespec). */
 export class ScoreRange {
   constructor(
@@ -298,6 +315,73 @@ export class ZSet implements ZSetValue {
     t.insert(member, score);
     zaddResult.score = score;
     return ZADD_OUT_ADDED;
+  }
+
+  /**
+   * zsetAdd for the pairs (scores[i], argv[first + 2i]) in order, without INCR (which takes a
+   * single pair and may fail on NaN). Counts go to zaddCounts. While listpack-encoded the pairs
+   * are applied to a decoded copy that is packed once, rather than rebuilding the packed string
+   * per member; the set converts where a single add would have.
+   */
+  addMany(
+    argv: readonly string[],
+    first: number,
+    scores: readonly number[],
+    flags: number,
+    maxEntries: number,
+    maxValue: number,
+  ): void {
+    let added = 0;
+    let updated = 0;
+    let processed = 0;
+    const k = scores.length;
+    let i = 0;
+    if (this.tree === null && k > 1) {
+      const ms: string[] = [];
+      const ss: number[] = [];
+      const lp = this.lp;
+      for (let off = 0; off < lp.length; off = pk.next) {
+        parseEntry(lp, off);
+        ms.push(parsedMember(lp));
+        ss.push(pk.score);
+      }
+      for (; i < k; i++) {
+        const member = argv[first + 2 * i];
+        const score = scores[i];
+        const pos = ms.indexOf(member);
+        if (pos >= 0) {
+          if ((flags & ZADD_IN_NX) !== 0) continue;
+          const cur = ss[pos];
+          if (((flags & ZADD_IN_LT) !== 0 && score >= cur) || ((flags & ZADD_IN_GT) !== 0 && score <= cur))
+            continue;
+          processed++;
+          zaddResult.score = score;
+          if (score === cur) continue;
+          ms.splice(pos, 1);
+          ss.splice(pos, 1);
+          insertSorted(ms, ss, member, score);
+          updated++;
+          continue;
+        }
+        if ((flags & ZADD_IN_XX) !== 0) continue;
+        if (ms.length + 1 > maxEntries || member.length > maxValue) break;
+        insertSorted(ms, ss, member, score);
+        zaddResult.score = score;
+        added++;
+        processed++;
+      }
+      this.lp = packAll(ms, ss, ms.length);
+      this.n = ms.length;
+    }
+    for (; i < k; i++) {
+      const out = this.add(argv[first + 2 * i], scores[i], flags, maxEntries, maxValue);
+      if ((out & ZADD_OUT_ADDED) !== 0) added++;
+      if ((out & ZADD_OUT_UPDATED) !== 0) updated++;
+      if ((out & ZADD_OUT_NOP) === 0) processed++;
+    }
+    zaddCounts.added = added;
+    zaddCounts.updated = updated;
+    zaddCounts.processed = processed;
   }
 
   /** zsetDel: removes a member; returns whether it was there. */
