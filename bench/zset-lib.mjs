@@ -112,8 +112,7 @@ export class Conn {
       let scanned = 0;
       while (lines < n) {
         await new Promise((res) => (this.waiter = res));
-        let at;
-        while ((at = this.buf.indexOf("\r\n", scanned)) !== -1) {
+        for (let at = this.buf.indexOf("\r\n", scanned); at !== -1; at = this.buf.indexOf("\r\n", scanned)) {
           if (this.buf.charCodeAt(scanned) === 45) errors++;
           lines++;
           scanned = at + 2;
