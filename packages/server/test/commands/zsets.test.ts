@@ -820,6 +820,38 @@ describe("encodings", () => {
   });
 });
 
+describe("generic commands on sorted sets", () => {
+  it("COPY makes an independent copy of either encoding; RENAME and MOVE keep the value", async () => {
+    await call("ZADD", "small", 1, "a", 2, "b");
+    await fill("big", 300);
+    for (const key of ["small", "big"]) {
+      expect(await call("COPY", key, `${key}-copy`)).toBe(1);
+      await call("ZADD", `${key}-copy`, 100, "added");
+      await call("ZREM", `${key}-copy`, "a", "m0");
+      expect(await call("ZSCORE", key, "added")).toBeNull();
+      expect(await call("ZCARD", `${key}-copy`)).toBe(key === "small" ? 2 : 300);
+      expect(await call("OBJECT", "ENCODING", `${key}-copy`)).toBe(await call("OBJECT", "ENCODING", key));
+    }
+    expect(await call("ZRANGE", "small", 0, -1)).toEqual(["a", "b"]);
+    expect(await call("ZCARD", "big")).toBe(300);
+    expect(await call("RENAME", "big", "big2")).toBe("OK");
+    expect(await call("ZRANGE", "big2", 0, 1)).toEqual(["m0", "m1"]);
+    expect(await call("MOVE", "big2", 1)).toBe(1);
+    await call("SELECT", 1);
+    expect(await call("ZCARD", "big2")).toBe(300);
+    await call("SELECT", 0);
+  });
+
+  it("MEMORY USAGE grows with the set", async () => {
+    await call("ZADD", "z", 1, "a");
+    const one = (await call("MEMORY", "USAGE", "z")) as number;
+    await fill("z", 1000);
+    const many = (await call("MEMORY", "USAGE", "z")) as number;
+    expect(one).toBeGreaterThan(0);
+    expect(many).toBeGreaterThan(one + 20_000);
+  });
+});
+
 describe("transactions and keyspace events", () => {
   it("works inside MULTI/EXEC", async () => {
     expect(await call("MULTI")).toBe("OK");
