@@ -25,11 +25,15 @@
  *   ~75% fill plus a share of the leaf's ~200 bytes of typed-array overhead, ~7); every free
  *   slot left by a delete costs FREE_SLOT.
  *
+ * Sibling files: zset-pack.ts (listpack bytes), zset-tree.ts (the B+tree), zset-cursor.ts
+ * (walking by rank), zset-ranges.ts (score and lex intervals).
+ *
  * Callers: commands/zset*.ts, DEBUG DIGEST and persistence (entries()), COPY (clone()).
  */
 
 import { stringMemory } from "../memory.js";
 import type { ZSetValue } from "../value.js";
+import { ZCursor } from "./zset-cursor.js";
 import {
   compareParsed,
   flatString,
@@ -41,7 +45,11 @@ import {
   replaceRange,
   unpackAll,
 } from "./zset-pack.js";
-import { foundIdx, foundLeaf, type Leaf, ZTree } from "./zset-tree.js";
+import type { LexRange, ScoreRange } from "./zset-ranges.js";
+import { foundIdx, foundLeaf, ZTree } from "./zset-tree.js";
+
+export { ZCursor } from "./zset-cursor.js";
+export { LexRange, ScoreRange } from "./zset-ranges.js";
 
 export const ZSET_OBJECT = 56;
 export const TREE_BASE = 400;
@@ -77,57 +85,6 @@ function insertSorted(members: string[], scores: number[], member: string, score
   }
   members.splice(lo, 0, member);
   scores.splice(lo, 0, score);
-}
-
-/** A score interval (zrangespec). */
-export class ScoreRange {
-  constructor(
-    public min: number,
-    public minex: boolean,
-    public max: number,
-    public maxex: boolean,
-  ) {}
-  gteMin(v: number): boolean {
-    return this.minex ? v > this.min : v >= this.min;
-  }
-  lteMax(v: number): boolean {
-    return this.maxex ? v < this.max : v <= this.max;
-  }
-  /** Ranges that can never match anything (zslIsInRange's first test). */
-  isEmpty(): boolean {
-    return this.min > this.max || (this.min === this.max && (this.minex || this.maxex));
-  }
-}
-
-/** A member interval (zlexrangespec); `inf` -1 stands for "-", 1 for "+", 0 for a string. */
-export class LexRange {
-  constructor(
-    public min: string,
-    public minex: boolean,
-    public minInf: number,
-    public max: string,
-    public maxex: boolean,
-    public maxInf: number,
-  ) {}
-  gteMin(m: string): boolean {
-    if (this.minInf !== 0) return this.minInf < 0;
-    return this.minex ? m > this.min : m >= this.min;
-  }
-  lteMax(m: string): boolean {
-    if (this.maxInf !== 0) return this.maxInf > 0;
-    return this.maxex ? m < this.max : m <= this.max;
-  }
-  /** sdscmplex(min, max) > 0, or equal with an exclusive end. */
-  isEmpty(): boolean {
-    let cmp: number;
-    if (this.minInf !== 0 || this.maxInf !== 0) {
-      if (this.minInf === this.maxInf) cmp = 0;
-      else cmp = this.minInf === -1 || this.maxInf === 1 ? -1 : 1;
-    } else {
-      cmp = this.min < this.max ? -1 : this.min > this.max ? 1 : 0;
-    }
-    return cmp > 0 || (cmp === 0 && (this.minex || this.maxex));
-  }
 }
 
 // Decoded view of a listpack set, refilled by decodeSmall (used within one method call only).
@@ -526,7 +483,7 @@ export class ZSet implements ZSetValue {
 
   /** A cursor over the elements by rank (invalidated by any change to the set). */
   cursor(): ZCursor {
-    return new ZCursor(this, this.lp, this.n);
+    return new ZCursor(this.tree, this.lp, this.n);
   }
 
   // ---- whole-set views -----------------------------------------------------------------
@@ -570,96 +527,5 @@ export class ZSet implements ZSetValue {
       copy.n = this.n;
     }
     return copy;
-  }
-}
-
-/**
- * Walks a set by rank in either direction (the zzlNext/zzlPrev and skiplist forward/backward
- * walks). `member` and `score` describe the current element after a successful move.
- */
-export class ZCursor {
-  rank = -1;
-  member = "";
-  score = 0;
-  private readonly tree: ZTree | null;
-  private readonly lp: string;
-  private readonly count: number;
-  private offs: Int32Array | null = null;
-  private leaf: Leaf | null = null;
-  private idx = 0;
-
-  constructor(zs: ZSet, lp: string, n: number) {
-    this.tree = zs.tree;
-    this.lp = lp;
-    this.count = this.tree === null ? n : this.tree.size;
-    if (this.tree === null) {
-      const offs = new Int32Array(n);
-      let off = 0;
-      for (let i = 0; i < n; i++) {
-        offs[i] = off;
-        parseEntry(lp, off);
-        off = pk.next;
-      }
-      this.offs = offs;
-    }
-  }
-
-  private load(): void {
-    if (this.tree !== null) {
-      const slot = (this.leaf as Leaf).slots[this.idx];
-      this.member = this.tree.members[slot] as string;
-      this.score = this.tree.scores[slot];
-    } else {
-      parseEntry(this.lp, (this.offs as Int32Array)[this.rank]);
-      this.member = parsedMember(this.lp);
-      this.score = pk.score;
-    }
-  }
-
-  /** Moves to `rank`; false (and no element) when out of bounds. */
-  seek(rank: number): boolean {
-    if (rank < 0 || rank >= this.count) return false;
-    this.rank = rank;
-    if (this.tree !== null) {
-      this.tree.select(rank);
-      this.leaf = foundLeaf;
-      this.idx = foundIdx;
-    }
-    this.load();
-    return true;
-  }
-
-  next(): boolean {
-    if (this.rank + 1 >= this.count) return false;
-    this.rank++;
-    if (this.tree !== null) {
-      let leaf = this.leaf as Leaf;
-      if (++this.idx >= leaf.n) {
-        leaf = leaf.next as Leaf;
-        this.leaf = leaf;
-        this.idx = 0;
-      }
-    }
-    this.load();
-    return true;
-  }
-
-  prev(): boolean {
-    if (this.rank <= 0) return false;
-    this.rank--;
-    if (this.tree !== null) {
-      if (--this.idx < 0) {
-        const leaf = (this.leaf as Leaf).prev as Leaf;
-        this.leaf = leaf;
-        this.idx = leaf.n - 1;
-      }
-    }
-    this.load();
-    return true;
-  }
-
-  /** Moves forward (or backward when `reverse`). */
-  step(reverse: boolean): boolean {
-    return reverse ? this.prev() : this.next();
   }
 }
