@@ -3,8 +3,9 @@
  * small key space, mixed with wrong-type keys, are sent to a real redis-server and to
  * keyhaven-server over RESP2 and RESP3; every reply must be identical, except for commands
  * with random results (ZRANDMEMBER: compared by size and membership) and ZSCAN (a full
- * iteration compared as a member->score map). After each sequence the DEBUG DIGEST of the
- * two datasets must match.
+ * iteration compared as a member->score map); some steps are MULTI/EXEC blocks. After each
+ * sequence the DEBUG DIGEST of the two datasets must match, and so must the keyspace hit/miss
+ * counters (which commands look keys up for reading and which for writing).
  *
  * Low listpack limits (varied per sequence, set alike on both servers) make both encodings and
  * the conversions between them common. Lex range
@@ -301,6 +302,21 @@ const command: fc.Arbitrary<Cmd> = fc.oneof(
   },
 );
 
+/** A step: one command, or a MULTI/EXEC block of commands with deterministic replies. */
+type Step = Cmd | { multi: Cmd[] };
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 15, arbitrary: command },
+  {
+    weight: 1,
+    arbitrary: fc
+      .array(
+        command.filter((c) => c[0] !== "ZRANDMEMBER" && c[0] !== "ZSCAN"),
+        { minLength: 1, maxLength: 4 },
+      )
+      .map((multi) => ({ multi })),
+  },
+);
+
 // ---- comparison ------------------------------------------------------------------------
 
 function norm(v: unknown): unknown {
@@ -412,7 +428,7 @@ async function checkRandom(cmd: Cmd, pair: [RespClient, RespClient], replies: un
   if (Number(cmd[2]) > 0) expect(new Set(picked.map((p) => p[0])).size).toBe(picked.length);
 }
 
-async function run(cmds: Cmd[], useResp3: boolean[], limits: [number, number]): Promise<void> {
+async function run(cmds: Step[], useResp3: boolean[], limits: [number, number]): Promise<void> {
   for (const cl of resp2) {
     await cl.call("FLUSHALL");
     await cl.call("CONFIG", "RESETSTAT");
@@ -424,6 +440,13 @@ async function run(cmds: Cmd[], useResp3: boolean[], limits: [number, number]): 
     const cmd = cmds[i];
     const pair = useResp3[i % useResp3.length] ? resp3 : resp2;
     const where = `command #${i}: ${JSON.stringify(cmd)} over RESP${pair === resp3 ? 3 : 2}`;
+    if (!Array.isArray(cmd)) {
+      for (const sub of [["MULTI"], ...cmd.multi, ["EXEC"]]) {
+        const replies = await Promise.all(pair.map((cl) => cl.call(...sub)));
+        expect(norm(replies[1]), `${where}, ${JSON.stringify(sub)}`).toEqual(norm(replies[0]));
+      }
+      continue;
+    }
     if (cmd[0] === "ZSCAN") {
       const [a, b] = await Promise.all(pair.map((cl, server) => fullScan(cl, cmd[1], cmd.slice(3), server)));
       expect(b, where).toEqual(a);
@@ -451,7 +474,7 @@ describe("sorted sets: Keyhaven replies exactly as Redis", () => {
   it("random command sequences", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(command, { minLength: 10, maxLength: 80, size: "max" }),
+        fc.array(step, { minLength: 10, maxLength: 80, size: "max" }),
         fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
         fc.oneof(
           fc.constant<[number, number]>([5, 4]),
