@@ -6,6 +6,7 @@
 
 import { formatDouble17g, type ReplyWriter } from "@keyhaven/protocol";
 import { LexRange, ScoreRange, ZSet } from "../keyspace/types/zset.js";
+
 import type { Client } from "../network/client.js";
 import { modified } from "./common.js";
 
@@ -150,26 +151,5 @@ export function storeResult(
     c.server.signalDeletedKey(db, dst);
     c.server.notify("g", "del", dst, db.id);
     c.server.dirty++;
-  }
-}
-
-/** Sorts parallel arrays by (score, member), members as memcmp (JS `<` on latin1 strings). */
-export function sortPairs(members: string[], scores: number[]): void {
-  const n = members.length;
-  const idx = new Array<number>(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  idx.sort((a, b) => {
-    const d = scores[a] - scores[b];
-    if (d < 0) return -1;
-    if (d > 0) return 1;
-    const ma = members[a];
-    const mb = members[b];
-    return ma < mb ? -1 : ma > mb ? 1 : 0;
-  });
-  const m2 = members.slice();
-  const s2 = scores.slice();
-  for (let i = 0; i < n; i++) {
-    members[i] = m2[idx[i]];
-    scores[i] = s2[idx[i]];
   }
 }

@@ -9,13 +9,13 @@
  * sorted by (score, member) before being replied or stored.
  */
 
-import type { ZSet } from "../keyspace/types/zset.js";
+import { sortPairs, type ZSet } from "../keyspace/types/zset.js";
 import type { SetValue, Value } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { doubleOrReply, intOrReply, is, parseInteger } from "./args.js";
 import { WRONGTYPE } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
-import { ERR_SYNTAX, replyScore, sortPairs, storeResult } from "./zset-common.js";
+import { ERR_SYNTAX, replyScore, storeResult } from "./zset-common.js";
 
 const OP_UNION = 0;
 const OP_INTER = 1;

@@ -354,6 +354,17 @@ describe("ZSet structure against a sorted-array model", () => {
     expect(Object.is(big.score("a"), -0)).toBe(true);
   });
 
+  it("fromUnsorted sorts by score, then member bytes", () => {
+    const zs = ZSet.fromUnsorted(
+      ["b", "a", "\xff", "c", "x"],
+      [2, 2, 1, Number.NEGATIVE_INFINITY, 2],
+      128,
+      64,
+    );
+    expect([...zs.entries()].map((e) => e[0])).toEqual(["c", "\xff", "a", "b", "x"]);
+    expect(ZSet.fromUnsorted(["b", "a"], [1, 0], 1, 64).encoding()).toBe("skiplist");
+  });
+
   it("fromSorted picks the encoding a result of that size calls for", () => {
     expect(ZSet.fromSorted(["a", "b"], [1, 2], 2, 128, 64).encoding()).toBe("listpack");
     expect(ZSet.fromSorted(["a", "b"], [1, 2], 2, 1, 64).encoding()).toBe("skiplist");

@@ -121,6 +121,27 @@ function smallLteMax(lp: string, i: number, r: LexRange): boolean {
   return r.maxex ? cmp < 0 : cmp <= 0;
 }
 
+/** Sorts parallel arrays (in place) by (score, member), members as memcmp (JS `<` on latin1 strings). */
+export function sortPairs(members: string[], scores: number[]): void {
+  const n = members.length;
+  const idx = new Array<number>(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  idx.sort((a, b) => {
+    const d = scores[a] - scores[b];
+    if (d < 0) return -1;
+    if (d > 0) return 1;
+    const ma = members[a];
+    const mb = members[b];
+    return ma < mb ? -1 : ma > mb ? 1 : 0;
+  });
+  const m2 = members.slice();
+  const s2 = scores.slice();
+  for (let i = 0; i < n; i++) {
+    members[i] = m2[idx[i]];
+    scores[i] = s2[idx[i]];
+  }
+}
+
 export class ZSet implements ZSetValue {
   /** The packed pairs while listpack-encoded ("" once converted). */
   private lp = "";
@@ -173,6 +194,15 @@ export class ZSet implements ZSetValue {
       zs.tree = ZTree.fromSorted(flat, scores, n);
     }
     return zs;
+  }
+
+  /**
+   * Builds a set from distinct members with scores in any order (RDB and AOF loading, tests),
+   * with the encoding a set of that size calls for. The arrays are reordered in place.
+   */
+  static fromUnsorted(members: string[], scores: number[], maxEntries: number, maxValue: number): ZSet {
+    sortPairs(members, scores);
+    return ZSet.fromSorted(members, scores, members.length, maxEntries, maxValue);
   }
 
   /** Converts to the skiplist encoding (zsetConvert); a no-op when already there. */
