@@ -135,6 +135,20 @@ describe("BZPOPMIN / BZPOPMAX", () => {
     expect(await reply).toEqual(["k", "z", "5"]);
   });
 
+  it("CLIENT UNBLOCK ends the wait as a timeout or with an error", async () => {
+    const b = await client();
+    const id = await b.call("CLIENT", "ID");
+    const reply = b.call("BZPOPMIN", "k", 0);
+    await waitFor(async () => (await blockedClients()) === 1, "the client to block");
+    expect(await c.call("CLIENT", "UNBLOCK", id)).toBe(1);
+    expect(await reply).toBeNull();
+    const again = b.call("BZMPOP", 0, 1, "k", "MAX");
+    await waitFor(async () => (await blockedClients()) === 1, "the client to block again");
+    expect(await c.call("CLIENT", "UNBLOCK", id, "ERROR")).toBe(1);
+    expect(errorText(await again)).toBe("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    expect(await c.call("CLIENT", "UNBLOCK", id)).toBe(0);
+  });
+
   it("never blocks inside MULTI: replies null at once", async () => {
     await c.call("MULTI");
     await c.call("BZPOPMIN", "k", 0);
