@@ -61,6 +61,29 @@ export function strtodWhole(s: string): number {
   return Number.NaN;
 }
 
+/**
+ * getDoubleFromObject for scores, increments and weights: strtod over the whole argument, but
+ * no leading space, no empty string, no NaN, and no value that overflowed to +-inf or
+ * underflowed to 0 (strtod's ERANGE); "inf" itself and subnormal values are fine. Null when
+ * invalid.
+ */
+export function parseScoreArg(s: string): number | null {
+  if (s.length === 0 || isSpace(s.charCodeAt(0))) return null;
+  const v = strtodWhole(s);
+  if (Number.isNaN(v)) return null;
+  const body = s.charCodeAt(0) === 43 || s.charCodeAt(0) === 45 ? s.slice(1) : s;
+  if (!Number.isFinite(v)) {
+    const lower = body.toLowerCase();
+    return lower === "inf" || lower === "infinity" ? v : null;
+  }
+  if (v === 0) {
+    const hex = body.charCodeAt(0) === 48 && (body.charCodeAt(1) | 32) === 120;
+    const mantissa = hex ? body.slice(2).split(/[pP]/)[0] : body.split(/[eE]/)[0];
+    if ((hex ? /[1-9a-fA-F]/ : /[1-9]/).test(mantissa)) return null;
+  }
+  return v;
+}
+
 /** zslParseRange: "(" makes a bound exclusive. Null when either bound is not a float. */
 export function parseScoreRange(minArg: string, maxArg: string): ScoreRange | null {
   const minex = minArg.charCodeAt(0) === 40;

@@ -12,10 +12,10 @@
 import { sortPairs, type ZSet } from "../keyspace/types/zset.js";
 import type { SetValue, Value } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
-import { doubleOrReply, intOrReply, is, parseInteger } from "./args.js";
+import { intOrReply, is, parseInteger } from "./args.js";
 import { WRONGTYPE } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
-import { ERR_SYNTAX, replyScore, storeResult } from "./zset-common.js";
+import { ERR_SYNTAX, parseScoreArg, replyScore, storeResult } from "./zset-common.js";
 
 const OP_UNION = 0;
 const OP_INTER = 1;
@@ -122,8 +122,11 @@ function zsetopGeneric(
       j++;
       remaining--;
       for (let i = 0; i < setnum; i++, j++, remaining--) {
-        const w = doubleOrReply(c, argv[j], "ERR weight value is not a float");
-        if (w === null) return;
+        const w = parseScoreArg(argv[j]);
+        if (w === null) {
+          c.error("ERR weight value is not a float");
+          return;
+        }
         src[i].weight = w;
       }
     } else if (op !== OP_DIFF && !cardOnly && remaining >= 2 && is(a, "aggregate")) {

@@ -26,7 +26,7 @@ import {
 } from "../keyspace/types/zset.js";
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
-import { intOrReply, is, parseDouble, parseInt64 } from "./args.js";
+import { intOrReply, is, parseInt64 } from "./args.js";
 import { collectionOrReply, deleteIfEmpty, modified } from "./common.js";
 import { parseCursorOrReply, parseScanOptions, replyScan } from "./keys.js";
 import { type CommandSpec, spec } from "./spec.js";
@@ -37,6 +37,7 @@ import {
   maxListpackEntries,
   maxListpackValue,
   parseLexRange,
+  parseScoreArg,
   parseScoreRange,
   replyScore,
   scanScoreText,
@@ -48,7 +49,7 @@ import { zsetSetopCommands } from "./zset-setops.js";
 /** A score argument: plain integers take a short path, anything else goes through strtod's rules. */
 function parseScore(s: string): number | null {
   const len = s.length;
-  if (len === 0 || len > 15) return parseDouble(s);
+  if (len === 0 || len > 15) return parseScoreArg(s);
   let i = 0;
   const negative = s.charCodeAt(0) === 45;
   if (negative) {
@@ -58,7 +59,7 @@ function parseScore(s: string): number | null {
   let n = 0;
   for (; i < len; i++) {
     const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return parseDouble(s);
+    if (d < 0 || d > 9) return parseScoreArg(s);
     n = n * 10 + d;
   }
   return negative ? -n : n;

@@ -95,6 +95,26 @@ describe("ZADD and ZINCRBY", () => {
     expect(await err("ZADD", "z", "abc", "a")).toBe("ERR value is not a valid float");
     expect(await err("ZADD", "z", "nan", "a")).toBe("ERR value is not a valid float");
     expect(await err("ZADD", "z", 1, "a", "x", "b")).toBe("ERR value is not a valid float");
+    // strtod's overflow and underflow are refused, inf, subnormals and hex floats are not.
+    for (const bad of ["1e400", "-1e400", "1e-400", "1.8e308", " 1", "1 ", ""])
+      expect(await err("ZADD", "z", bad, "a")).toBe("ERR value is not a valid float");
+    expect(
+      await call("ZADD", "f", "0x1p3", "a", "4.9e-324", "b", "-infinity", "c", "0e500", "d", ".5", "e"),
+    ).toBe(5);
+    expect(await call("ZRANGE", "f", 0, -1, "WITHSCORES")).toEqual([
+      "c",
+      "-inf",
+      "d",
+      "0",
+      "b",
+      "4.9406564584124654e-324",
+      "e",
+      "0.5",
+      "a",
+      "8",
+    ]);
+    expect(await err("ZUNION", 1, "f", "WEIGHTS", "1e999")).toBe("ERR weight value is not a float");
+    await call("DEL", "f");
     expect(await err("ZADD", "z")).toBe("ERR wrong number of arguments for 'zadd' command");
     await call("SET", "s", "v");
     expect(await err("ZADD", "s", 1, "a")).toBe(WRONGTYPE);

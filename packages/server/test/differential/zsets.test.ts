@@ -76,7 +76,10 @@ const score = fc.oneof(
     weight: 3,
     arbitrary: fc.constantFrom("0.5", "-1.5", "inf", "-inf", "+inf", "-0", "1e17", "1e-5", "2.5e300", "0x10"),
   },
-  { weight: 1, arbitrary: fc.constantFrom("abc", "nan", " 1", "") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom("abc", "nan", " 1", "", "1e400", "1e-400", "0x1p3", "4.9e-324", "0e9"),
+  },
 );
 const scoreBound = fc.oneof(
   { weight: 5, arbitrary: fc.integer({ min: -3, max: 3 }).map(String) },
