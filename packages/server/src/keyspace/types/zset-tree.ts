@@ -48,12 +48,20 @@ export class Leaf {
   }
 }
 
+/**
+ * An inner node: per kid, its element count and its maximum element (slot and score, cached so
+ * a descent compares against contiguous numbers instead of chasing down to a leaf per probe).
+ */
 class Inner {
   kids: (Leaf | Inner)[];
   counts: number[];
-  constructor(kids: (Leaf | Inner)[], counts: number[]) {
+  maxSlots: number[];
+  maxScores: number[];
+  constructor(kids: (Leaf | Inner)[], counts: number[], maxSlots: number[], maxScores: number[]) {
     this.kids = kids;
     this.counts = counts;
+    this.maxSlots = maxSlots;
+    this.maxScores = maxScores;
   }
 }
 
@@ -145,18 +153,17 @@ export class ZTree {
 
   // ---- ordered search ------------------------------------------------------------------
 
-  /** Whether the element in `slot` satisfies the current seek predicate. */
-  private satisfies(slot: number): boolean {
+  /** Whether the element in `slot` (whose score is `s`) satisfies the current seek predicate. */
+  private satisfies(slot: number, s: number): boolean {
     switch (seekKind) {
       case SEEK_KEY: {
-        const s = this.scores[slot];
         if (s !== seekScore) return s > seekScore;
         return (this.members[slot] as string) >= seekMember;
       }
       case SEEK_SCORE_GE:
-        return seekEx ? this.scores[slot] > seekScore : this.scores[slot] >= seekScore;
+        return seekEx ? s > seekScore : s >= seekScore;
       case SEEK_SCORE_GT:
-        return seekEx ? this.scores[slot] >= seekScore : this.scores[slot] > seekScore;
+        return seekEx ? s >= seekScore : s > seekScore;
       case SEEK_LEX_GE:
         if (seekLexInf !== 0) return seekLexInf < 0;
         return seekEx
@@ -170,9 +177,44 @@ export class ZTree {
     }
   }
 
+  /** The slot of a subtree's maximum, found by walking down (structural changes only). */
   private static maxSlot(node: TreeNode): number {
     while (node instanceof Inner) node = node.kids[node.kids.length - 1];
     return node.slots[node.n - 1];
+  }
+
+  /** An inner node over `kids`, with their counts and maxima. */
+  private makeInner(kids: TreeNode[], counts: number[]): Inner {
+    const maxSlots = kids.map(ZTree.maxSlot);
+    return new Inner(
+      kids,
+      counts,
+      maxSlots,
+      maxSlots.map((slot) => this.scores[slot]),
+    );
+  }
+
+  /** Re-reads kid i's maximum into its parent's cache. */
+  private refreshMax(parent: Inner, i: number): void {
+    const slot = ZTree.maxSlot(parent.kids[i]);
+    parent.maxSlots[i] = slot;
+    parent.maxScores[i] = this.scores[slot];
+  }
+
+  /**
+   * `leaf` (reached by the last descent) has a new last element: updates the cached maxima on
+   * the path, as far up as the leaf's subtree ends its parent's.
+   */
+  private leafMaxChanged(leaf: Leaf): void {
+    const slot = leaf.slots[leaf.n - 1];
+    const score = this.scores[slot];
+    for (let level = this.height - 1; level >= 0; level--) {
+      const node = pathNodes[level];
+      const i = pathIdx[level];
+      node.maxSlots[i] = slot;
+      node.maxScores[i] = score;
+      if (i !== node.kids.length - 1) break;
+    }
   }
 
   /**
@@ -185,12 +227,14 @@ export class ZTree {
     for (let level = 0; level < this.height; level++) {
       const inner = node as Inner;
       const kids = inner.kids;
+      const maxSlots = inner.maxSlots;
+      const maxScores = inner.maxScores;
       let lo = 0;
       let hi = kids.length - 1;
       // First kid whose maximum satisfies; the last kid when none does (the answer is its end).
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (this.satisfies(ZTree.maxSlot(kids[mid]))) hi = mid;
+        if (this.satisfies(maxSlots[mid], maxScores[mid])) hi = mid;
         else lo = mid + 1;
       }
       const counts = inner.counts;
@@ -203,9 +247,11 @@ export class ZTree {
     const slots = leaf.slots;
     let lo = 0;
     let hi = leaf.n;
+    const scores = this.scores;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.satisfies(slots[mid])) hi = mid;
+      const slot = slots[mid];
+      if (this.satisfies(slot, scores[slot])) hi = mid;
       else lo = mid + 1;
     }
     foundLeaf = leaf;
@@ -296,6 +342,7 @@ export class ZTree {
     if (idx < leaf.n) slots.copyWithin(idx + 1, idx, leaf.n);
     slots[idx] = slot;
     leaf.n++;
+    if (idx === leaf.n - 1 && this.height > 0) this.leafMaxChanged(leaf);
     if (leaf.n === LEAF_CAP) this.splitLeaf(leaf);
   }
 
@@ -325,7 +372,7 @@ export class ZTree {
     rightCount: number,
   ): void {
     if (level < 0) {
-      this.root = new Inner([left, right], [leftCount, rightCount]);
+      this.root = this.makeInner([left, right], [leftCount, rightCount]);
       this.height++;
       return;
     }
@@ -334,9 +381,18 @@ export class ZTree {
     parent.counts[i] = leftCount;
     parent.kids.splice(i + 1, 0, right);
     parent.counts.splice(i + 1, 0, rightCount);
+    parent.maxSlots.splice(i + 1, 0, 0);
+    parent.maxScores.splice(i + 1, 0, 0);
+    this.refreshMax(parent, i);
+    this.refreshMax(parent, i + 1);
     if (parent.kids.length <= INNER_CAP) return;
     const half = parent.kids.length >> 1;
-    const sibling = new Inner(parent.kids.splice(half), parent.counts.splice(half));
+    const sibling = new Inner(
+      parent.kids.splice(half),
+      parent.counts.splice(half),
+      parent.maxSlots.splice(half),
+      parent.maxScores.splice(half),
+    );
     this.addSibling(level - 1, parent, sum(parent.counts), sibling, sum(sibling.counts));
   }
 
@@ -383,7 +439,9 @@ export class ZTree {
     for (let level = 0; level < this.height; level++) pathNodes[level].counts[pathIdx[level]]--;
     leaf.slots.copyWithin(idx, idx + 1, leaf.n);
     leaf.n--;
-    if (leaf.n < LEAF_MIN && this.height > 0) this.rebalanceLeaf();
+    if (this.height === 0) return;
+    if (idx === leaf.n) this.leafMaxChanged(leaf);
+    if (leaf.n < LEAF_MIN) this.rebalanceLeaf();
   }
 
   private rebalanceLeaf(): void {
@@ -403,6 +461,8 @@ export class ZTree {
       parent.counts[li] += parent.counts[li + 1];
       parent.kids.splice(li + 1, 1);
       parent.counts.splice(li + 1, 1);
+      parent.maxSlots.splice(li, 1);
+      parent.maxScores.splice(li, 1);
       this.afterInnerShrink(level);
       return;
     }
@@ -424,6 +484,7 @@ export class ZTree {
     }
     parent.counts[li] = left.n;
     parent.counts[li + 1] = right.n;
+    this.refreshMax(parent, li);
   }
 
   /** pathNodes[level] lost a kid: merge or redistribute it with a sibling, or shrink the root. */
@@ -447,10 +508,14 @@ export class ZTree {
       for (let k = 0; k < right.kids.length; k++) {
         left.kids.push(right.kids[k]);
         left.counts.push(right.counts[k]);
+        left.maxSlots.push(right.maxSlots[k]);
+        left.maxScores.push(right.maxScores[k]);
       }
       parent.counts[li] += parent.counts[li + 1];
       parent.kids.splice(li + 1, 1);
       parent.counts.splice(li + 1, 1);
+      parent.maxSlots.splice(li, 1);
+      parent.maxScores.splice(li, 1);
       this.afterInnerShrink(level - 1);
       return;
     }
@@ -458,13 +523,18 @@ export class ZTree {
     if (left.kids.length > want) {
       right.kids.unshift(...left.kids.splice(want));
       right.counts.unshift(...left.counts.splice(want));
+      right.maxSlots.unshift(...left.maxSlots.splice(want));
+      right.maxScores.unshift(...left.maxScores.splice(want));
     } else {
       const move = want - left.kids.length;
       left.kids.push(...right.kids.splice(0, move));
       left.counts.push(...right.counts.splice(0, move));
+      left.maxSlots.push(...right.maxSlots.splice(0, move));
+      left.maxScores.push(...right.maxScores.splice(0, move));
     }
     parent.counts[li] = sum(left.counts);
     parent.counts[li + 1] = sum(right.counts);
+    this.refreshMax(parent, li);
   }
 
   // ---- bulk operations -----------------------------------------------------------------
@@ -503,7 +573,7 @@ export class ZTree {
         const end = Math.floor((level.length * (g + 1)) / groups);
         const kids = level.slice(at, end);
         const kc = counts.slice(at, end);
-        next.push(new Inner(kids, kc));
+        next.push(this.makeInner(kids, kc));
         nextCounts.push(sum(kc));
         at = end;
       }
@@ -617,6 +687,9 @@ export class ZTree {
       for (let i = 0; i < inner.kids.length; i++) {
         const n = check(inner.kids[i], depth + 1, false);
         if (n !== inner.counts[i]) throw new Error("count mismatch");
+        const maxSlot = ZTree.maxSlot(inner.kids[i]);
+        if (inner.maxSlots[i] !== maxSlot || !Object.is(inner.maxScores[i], this.scores[maxSlot]))
+          throw new Error("stale cached maximum");
         total += n;
       }
       return total;
