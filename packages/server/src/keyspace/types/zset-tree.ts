@@ -28,10 +28,10 @@ import { stringMemory } from "../memory.js";
  * about 1 byte per element while keeping an insert's memmove short.
  */
 export const LEAF_CAP = 128;
-const LEAF_MIN = LEAF_CAP >> 2;
+export const LEAF_MIN = LEAF_CAP >> 2;
 /** Kids per inner node: 1M elements fit in three levels. */
-const INNER_CAP = 64;
-const INNER_MIN = INNER_CAP >> 2;
+export const INNER_CAP = 64;
+export const INNER_MIN = INNER_CAP >> 2;
 /** Deepest tree the path arrays allow (64^15 is far beyond any Map's capacity). */
 const MAX_HEIGHT = 16;
 
@@ -52,7 +52,7 @@ export class Leaf {
  * An inner node: per kid, its element count and its maximum element (slot and score, cached so
  * a descent compares against contiguous numbers instead of chasing down to a leaf per probe).
  */
-class Inner {
+export class Inner {
   kids: (Leaf | Inner)[];
   counts: number[];
   maxSlots: number[];
@@ -65,7 +65,7 @@ class Inner {
   }
 }
 
-type TreeNode = Leaf | Inner;
+export type TreeNode = Leaf | Inner;
 
 /** What a descent looks for (a predicate false then true along the order). */
 const SEEK_KEY = 0; // element >= (score, member)
@@ -91,9 +91,10 @@ export class ZTree {
   members: (string | null)[] = [];
   scores: number[] = [];
   private freeHead = -1;
-  private root: TreeNode;
+  /** The top node (read by zset-tree-check.ts). */
+  root: TreeNode;
   /** Levels of inner nodes above the leaves (0: the root is a leaf). */
-  private height = 0;
+  height = 0;
   head: Leaf;
   tail: Leaf;
   size = 0;
@@ -178,7 +179,7 @@ export class ZTree {
   }
 
   /** The slot of a subtree's maximum, found by walking down (structural changes only). */
-  private static maxSlot(node: TreeNode): number {
+  static maxSlot(node: TreeNode): number {
     while (node instanceof Inner) node = node.kids[node.kids.length - 1];
     return node.slots[node.n - 1];
   }
@@ -650,51 +651,6 @@ export class ZTree {
     copy.memberMem = this.memberMem;
     copy.rebuild(ordered, ordered.length);
     return copy;
-  }
-
-  /** Debug/test aid: checks every structural invariant, throwing on the first violation. */
-  verify(): void {
-    let count = 0;
-    let prevSlot = -1;
-    for (let leaf: Leaf | null = this.head; leaf !== null; leaf = leaf.next) {
-      if (leaf.next !== null && leaf.next.prev !== leaf) throw new Error("broken leaf links");
-      for (let i = 0; i < leaf.n; i++) {
-        const slot = leaf.slots[i];
-        if (this.members[slot] === null) throw new Error("free slot in a leaf");
-        if (prevSlot >= 0) {
-          const a = this.scores[prevSlot];
-          const b = this.scores[slot];
-          const am = this.members[prevSlot] as string;
-          const bm = this.members[slot] as string;
-          if (a > b || (a === b && am >= bm)) throw new Error("order violated");
-        }
-        prevSlot = slot;
-        count++;
-      }
-    }
-    if (count !== this.size || this.dict.size !== this.size) throw new Error("size mismatch");
-    const check = (node: TreeNode, depth: number, isRoot: boolean): number => {
-      if (depth === this.height) {
-        const leaf = node as Leaf;
-        if (!isRoot && leaf.n < LEAF_MIN) throw new Error(`underfull leaf ${leaf.n}`);
-        return leaf.n;
-      }
-      const inner = node as Inner;
-      if (!isRoot && inner.kids.length < INNER_MIN) throw new Error("underfull inner node");
-      if (inner.kids.length > INNER_CAP || inner.kids.length !== inner.counts.length)
-        throw new Error("bad inner node");
-      let total = 0;
-      for (let i = 0; i < inner.kids.length; i++) {
-        const n = check(inner.kids[i], depth + 1, false);
-        if (n !== inner.counts[i]) throw new Error("count mismatch");
-        const maxSlot = ZTree.maxSlot(inner.kids[i]);
-        if (inner.maxSlots[i] !== maxSlot || !Object.is(inner.maxScores[i], this.scores[maxSlot]))
-          throw new Error("stale cached maximum");
-        total += n;
-      }
-      return total;
-    };
-    if (check(this.root, 0, true) !== this.size) throw new Error("root count mismatch");
   }
 }
 
