@@ -364,7 +364,7 @@ export function stringEncoding(value: string): string {
 }
 
 function objectEntry(c: Client): Entry | undefined {
-  const entry = c.db.lookup(c.argv[2], LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
+  const entry = c.db.lookup(c.argv[2], LOOKUP_NOTOUCH);
   if (entry === undefined) c.out.nullBulk();
   return entry;
 }

@@ -327,11 +327,15 @@ function memoryDoctorCommand(c: Client): void {
   c.out.verbatim(text, "txt");
 }
 
+/** V8's gc() options (--expose-gc): "last-resort" also shrinks the young generation. */
+type GcOptions = { type: "major"; execution: "sync"; flavor: "last-resort" };
+
 function memoryPurgeCommand(c: Client): void {
-  const gc = (globalThis as { gc?: (options?: object) => void }).gc;
+  const gc = (globalThis as { gc?: (options?: GcOptions) => void }).gc;
   if (gc !== undefined) {
-    // The "last-resort" flavour also shrinks the young generation and compacts, returning
-    // pages to the OS: the nearest thing to Redis's jemalloc purge of dirty pages.
+    // Like jemalloc's purge of dirty pages: besides collecting, give the emptied semispaces of
+    // the young generation back (up to 2 x max-semi-space-size stays committed after a burst
+    // of allocation otherwise; a plain gc() keeps it).
     gc({ type: "major", execution: "sync", flavor: "last-resort" });
     c.server.logger.verbose("MEMORY PURGE ran a full V8 garbage collection");
   } else {

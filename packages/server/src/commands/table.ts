@@ -26,6 +26,7 @@ import { sortCommands } from "./sort.js";
 import type { Command, CommandFlag, CommandSpec } from "./spec.js";
 import { stringCommands } from "./strings.js";
 import { transactionCommands } from "./transactions.js";
+import { zsetCommands } from "./zsets.js";
 
 function finalize(s: CommandSpec, parent: Command | null): Command {
   const has = (f: CommandFlag) => s.flags.includes(f);
@@ -121,6 +122,7 @@ export function buildCommandTable(): CommandTable {
     adminCommands,
     configCommands,
     introspectionCommands,
+    zsetCommands,
   ]) {
     table.add(family);
   }

@@ -8,7 +8,9 @@
 import type { RdbValue } from "@keyhaven/protocol";
 import { HashObject } from "../keyspace/types/hash.js";
 import { ListObject } from "../keyspace/types/list.js";
+import { typeLimits } from "../keyspace/types/limits.js";
 import { SetObject } from "../keyspace/types/set.js";
+import { ZSet } from "../keyspace/types/zset.js";
 import type { HashValue, ListValue, SetValue, Value, ZSetValue } from "../keyspace/value.js";
 
 /** Builders of collection values from RDB contents; each type module registers its own. */
@@ -27,7 +29,13 @@ export const valueFactories: ValueFactories = {
     for (const m of members) set.add(m);
     return set;
   },
-  zset: null,
+  zset: (entries) =>
+    ZSet.fromUnsorted(
+      entries.map((e) => e[0]),
+      entries.map((e) => e[1]),
+      typeLimits.zsetMaxListpackEntries,
+      typeLimits.zsetMaxListpackValue,
+    ),
   hash: (entries) => {
     const hash = new HashObject();
     for (const [field, value] of entries) hash.set(field, value);

@@ -18,20 +18,33 @@ export interface TypeLimits {
   hashMaxListpackValue: number;
   /** set-max-intset-entries: an all-integer set with more members becomes a hashtable. */
   setMaxIntsetEntries: number;
+  /** zset-max-listpack-entries / -value: beyond either, a sorted set is a skiplist. */
+  zsetMaxListpackEntries: number;
+  zsetMaxListpackValue: number;
 }
 
 export const typeLimits: TypeLimits = {
   hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
   setMaxIntsetEntries: 512,
+  zsetMaxListpackEntries: 128,
+  zsetMaxListpackValue: 64,
 };
 
-const WATCHED = new Set(["hash-max-listpack-entries", "hash-max-listpack-value", "set-max-intset-entries"]);
+const WATCHED = new Set([
+  "hash-max-listpack-entries",
+  "hash-max-listpack-value",
+  "set-max-intset-entries",
+  "zset-max-listpack-entries",
+  "zset-max-listpack-value",
+]);
 
 function load(config: Config): void {
   typeLimits.hashMaxListpackEntries = config.num("hash-max-listpack-entries");
   typeLimits.hashMaxListpackValue = config.num("hash-max-listpack-value");
   typeLimits.setMaxIntsetEntries = config.num("set-max-intset-entries");
+  typeLimits.zsetMaxListpackEntries = config.num("zset-max-listpack-entries");
+  typeLimits.zsetMaxListpackValue = config.num("zset-max-listpack-value");
 }
 
 /** Copies the thresholds from `config` now and on every later change (called once by the server). */

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * Sorted set memory, Keyhaven against real Redis (Debian's redis-server 7.0) on this machine:
+ *
+ *   small: 100,000 sorted sets of 10 members each (listpack encoding), RSS per key
+ *   big:   one sorted set of 1,000,000 members (skiplist encoding), RSS per member
+ *
+ * Method, identical for both servers: a fresh server per scenario; a warm-up that sends the
+ * very same pipelined traffic with ZADD's XX flag (so nothing is stored), which lets the fixed
+ * start-up growth (V8's young generation, buffers, allocator arenas) happen before the baseline
+ * without leaving freed data pages behind for the real load to reuse; then RSS (INFO
+ * used_memory_rss) after MEMORY PURGE (jemalloc purge in Redis, a full GC in Keyhaven) and a
+ * short settle, before and after loading the data with pipelined ZADDs. Prints the deltas per
+ * key / per member and the ratio keyhaven/redis (target: <= 2.5).
+ *
+ * Usage: node bench/zset-memory.mjs [--small-keys N] [--big-members N]   (build first: pnpm run build)
+ */
+
+import { infoField, prng, sleep, startServer } from "./zset-lib.mjs";
+
+const argv = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : def;
+};
+const SMALL_KEYS = opt("--small-keys", 100_000);
+const SMALL_MEMBERS = 10;
+const BIG_MEMBERS = opt("--big-members", 1_000_000);
+const BATCH = 100;
+
+async function settledRss(conn) {
+  await conn.call("MEMORY", "PURGE");
+  await sleep(500);
+  await conn.call("MEMORY", "PURGE");
+  await sleep(500);
+  return {
+    rss: await infoField(conn, "memory", "used_memory_rss"),
+    used: await infoField(conn, "memory", "used_memory"),
+  };
+}
+
+function loadSmall(conn, prefix, keys, flags = []) {
+  return conn.pipeline(keys, (k) => {
+    const args = ["ZADD", `${prefix}:${k}`, ...flags];
+    for (let j = 0; j < SMALL_MEMBERS; j++) args.push(j * 10 + (k % 7), `member:${j}`);
+    return args;
+  });
+}
+
+function loadBig(conn, key, members, flags = []) {
+  const rnd = prng(42);
+  return conn.pipeline(
+    Math.ceil(members / BATCH),
+    (b) => {
+      const args = ["ZADD", key, ...flags];
+      for (let j = 0; j < BATCH && b * BATCH + j < members; j++)
+        args.push(Math.floor(rnd() * 1e9), `member:${b * BATCH + j}`);
+      return args;
+    },
+    200,
+  );
+}
+
+async function scenario(kind, name) {
+  const s = await startServer(kind);
+  try {
+    const c = s.conn;
+    if (name === "small") await loadSmall(c, "zs", SMALL_KEYS, ["XX"]);
+    else await loadBig(c, "bigz", BIG_MEMBERS, ["XX"]);
+    if ((await c.call("DBSIZE")) !== ":0") throw new Error("the warm-up stored data");
+    const before = await settledRss(c);
+    const t0 = performance.now();
+    if (name === "small") await loadSmall(c, "zs", SMALL_KEYS);
+    else await loadBig(c, "bigz", BIG_MEMBERS);
+    const loadMs = performance.now() - t0;
+    const after = await settledRss(c);
+    const check = name === "small" ? await c.call("ZCARD", "zs:7") : await c.call("ZCARD", "bigz");
+    const encoding = await c.call("OBJECT", "ENCODING", name === "small" ? "zs:7" : "bigz");
+    const units = name === "small" ? SMALL_KEYS : BIG_MEMBERS;
+    return {
+      rss: (after.rss - before.rss) / units,
+      used: (after.used - before.used) / units,
+      loadMs,
+      check: `${check} ${encoding}`,
+    };
+  } finally {
+    s.stop();
+  }
+}
+
+const rows = [];
+for (const name of ["small", "big"]) {
+  const redis = await scenario("redis", name);
+  const keyhaven = await scenario("keyhaven", name);
+  rows.push({ name, redis, keyhaven });
+}
+
+const unit = {
+  small: `per key (${SMALL_KEYS} sets x ${SMALL_MEMBERS})`,
+  big: `per member (1 set x ${BIG_MEMBERS})`,
+};
+for (const { name, redis, keyhaven } of rows) {
+  console.log(`${name}: RSS bytes ${unit[name]}`);
+  console.log(
+    `  redis    rss ${redis.rss.toFixed(1).padStart(8)}  used_memory ${redis.used.toFixed(1).padStart(8)}  load ${redis.loadMs.toFixed(0)} ms  [${redis.check}]`,
+  );
+  console.log(
+    `  keyhaven rss ${keyhaven.rss.toFixed(1).padStart(8)}  used_memory ${keyhaven.used.toFixed(1).padStart(8)}  load ${keyhaven.loadMs.toFixed(0)} ms  [${keyhaven.check}]`,
+  );
+  console.log(`  ratio keyhaven/redis (RSS): ${(keyhaven.rss / redis.rss).toFixed(2)}x (target <= 2.5x)`);
+}
+process.exit(0);
