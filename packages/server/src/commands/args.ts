@@ -109,19 +109,36 @@ export function parseDouble(s: string): number | null {
   if (lower === "inf" || lower === "+inf" || lower === "infinity" || lower === "+infinity")
     return Number.POSITIVE_INFINITY;
   if (lower === "-inf" || lower === "-infinity") return Number.NEGATIVE_INFINITY;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) && !/^[+-]?0[xX][0-9a-fA-F]+$/.test(s)) return null;
-  const d =
-    s.startsWith("0x") || s.startsWith("0X") || s.startsWith("-0x") || s.startsWith("+0x")
-      ? hexToNumber(s)
-      : Number(s);
+  let d: number;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) {
+    d = Number(s);
+    // strtod sets ERANGE on overflow, and on underflow to zero: string2d refuses both.
+    if (!Number.isFinite(d)) return null;
+    if (d === 0 && /[1-9]/.test(s.replace(/[eE].*$/, ""))) return null;
+  } else {
+    const hex = parseHexFloat(s);
+    if (hex === null) return null;
+    d = hex;
+  }
   return Number.isNaN(d) ? null : d;
 }
 
-function hexToNumber(s: string): number {
-  const negative = s.startsWith("-");
-  const digits = s.replace(/^[+-]?0[xX]/, "");
-  const v = Number.parseInt(digits, 16);
-  return negative ? -v : v;
+/** C99 hexadecimal floating point ("0x1p3", "-0x1.8P-1"), as strtod accepts it. */
+function parseHexFloat(s: string): number | null {
+  const m = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/.exec(s);
+  if (m === null) return null;
+  const [, sign, intDigits, fracDigits = "", exp] = m;
+  if (intDigits.length === 0 && fracDigits.length === 0) return null;
+  let v = 0;
+  for (const ch of intDigits) v = v * 16 + Number.parseInt(ch, 16);
+  let scale = 1 / 16;
+  for (const ch of fracDigits) {
+    v += Number.parseInt(ch, 16) * scale;
+    scale /= 16;
+  }
+  if (exp !== undefined) v *= 2 ** Number(exp);
+  if (!Number.isFinite(v)) return null;
+  return sign === "-" ? -v : v;
 }
 
 export function doubleOrReply(

@@ -7,8 +7,8 @@
 
 import type { RdbValue } from "@keyhaven/protocol";
 import { HashObject } from "../keyspace/types/hash.js";
-import { ListObject } from "../keyspace/types/list.js";
 import { typeLimits } from "../keyspace/types/limits.js";
+import { ListObject } from "../keyspace/types/list.js";
 import { SetObject } from "../keyspace/types/set.js";
 import { ZSet } from "../keyspace/types/zset.js";
 import type { HashValue, ListValue, SetValue, Value, ZSetValue } from "../keyspace/value.js";
