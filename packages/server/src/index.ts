@@ -6,6 +6,7 @@
 import { registerMonitorCleanup, registerSlowlog } from "./commands/server-admin.js";
 import type { Config } from "./config/config.js";
 import { registerCoreInfoSections } from "./info/info.js";
+import { registerAof } from "./persistence/aof.js";
 import { Server } from "./server.js";
 
 export { Config } from "./config/config.js";
@@ -19,5 +20,6 @@ export function createServer(config: Config): Server {
   registerMonitorCleanup(server);
   registerSlowlog(server);
   registerCoreInfoSections(server);
+  registerAof(server);
   return server;
 }
