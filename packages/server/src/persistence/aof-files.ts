@@ -87,19 +87,29 @@ export function dirCreateIfMissing(path: string): void {
     throw Object.assign(new Error(`${path} is not a directory`), { code: "ENOTDIR" });
 }
 
-/** The names that locate the AOF (appenddirname and appendfilename are immutable settings). */
+/**
+ * The names that locate the AOF (appenddirname and appendfilename are immutable settings).
+ * `root` is the working directory they are relative to ("" for the process's, as in Redis;
+ * in-process tests pass a temporary directory).
+ */
 export class AofDir {
   readonly dirname: string;
   readonly filename: string;
+  /** The AOF directory's path. */
+  readonly dirPath: string;
+  /** Where a pre-7.0 single-file AOF lives (`appendfilename` in the working directory). */
+  readonly oldFilePath: string;
 
-  constructor(dirname: string, filename: string) {
+  constructor(dirname: string, filename: string, root = "") {
     this.dirname = dirname;
     this.filename = filename;
+    this.dirPath = join(root, dirname);
+    this.oldFilePath = join(root, filename);
   }
 
   /** Path of a file of the AOF directory (makePath). */
   path(name: string): string {
-    return join(this.dirname, name);
+    return join(this.dirPath, name);
   }
 
   get manifestPath(): string {
@@ -112,7 +122,7 @@ export class AofDir {
    * Redis's reason and the line) for a bad manifest, and the fs error when it cannot be read.
    */
   loadManifest(logger: Logger): AofManifest {
-    if (!dirExists(this.dirname)) {
+    if (!dirExists(this.dirPath)) {
       logger.debug(`The AOF directory ${this.dirname} doesn't exist`);
       return emptyAofManifest();
     }
@@ -169,7 +179,7 @@ export class AofDir {
         throw err;
       }
       // New AOF files may have been added to the directory too.
-      fsyncDir(this.dirname);
+      fsyncDir(this.dirPath);
     } finally {
       if (fd !== -1) closeSync(fd);
     }
@@ -195,7 +205,7 @@ export class AofDir {
    */
   upgradeSingleFile(am: AofManifest, logger: Logger): void {
     try {
-      dirCreateIfMissing(this.dirname);
+      dirCreateIfMissing(this.dirPath);
     } catch (err) {
       logger.warning(`Can't open or create append-only dir ${this.dirname}: ${strerror(err)}`);
       throw err;
@@ -204,14 +214,14 @@ export class AofDir {
     am.currBaseFileSeq = 1;
     this.persistManifest(am, logger);
     try {
-      renameSync(this.filename, this.path(this.filename));
+      renameSync(this.oldFilePath, this.path(this.filename));
     } catch (err) {
       logger.warning(
         `Error trying to move the old AOF file ${this.filename} into dir ${this.dirname}: ${strerror(err)}`,
       );
       throw err;
     }
-    fsyncDir(this.dirname);
+    fsyncDir(this.dirPath);
     logger.notice(
       `Successfully migrated an old-style AOF file (${this.filename}) into the AOF directory (${this.dirname}).`,
     );

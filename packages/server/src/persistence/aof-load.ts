@@ -76,14 +76,14 @@ export function* loadAppendOnlyFiles(ctx: AofLoadContext, am: AofManifest): Gene
   const { dir, server } = ctx;
   const logger = server.logger;
   const none = (status: AofLoadStatus): AofLoadOutcome => ({ status, totalSize: 0, baseSize: 0 });
-  if (fileExists(dir.filename)) {
+  if (fileExists(dir.oldFilePath)) {
     const noFiles = am.base === null && am.incr.length === 0;
     const baseIsOldFile =
       am.base !== null &&
       am.incr.length === 0 &&
       am.base.fileName === dir.filename &&
       !fileExists(dir.path(dir.filename));
-    if (!dirExists(dir.dirname) || noFiles || baseIsOldFile) {
+    if (!dirExists(dir.dirPath) || noFiles || baseIsOldFile) {
       try {
         dir.upgradeSingleFile(am, logger);
       } catch {
@@ -332,7 +332,9 @@ function* loadSingleAppendOnlyFile(
       }
     }
     let validBeforeMulti = validUpTo;
-    const loadDelay = server.config.num("key-load-delay");
+    // key-load-delay: microseconds per command (a test hook, as in Redis), slept in 5 ms steps.
+    const loadDelayMs = Math.max(0, server.config.num("key-load-delay")) / 1000;
+    let owedDelay = 0;
     let count = 0;
     let end: "complete" | "truncated";
     try {
@@ -369,9 +371,13 @@ function* loadSingleAppendOnlyFile(
         if (!wasInMulti && replay.queued !== null) validBeforeMulti = validUpTo;
         validUpTo = reader.itemEnd;
         count++;
-        if (loadDelay > 0) {
-          yield Math.max(1, Math.round(loadDelay / 1000));
-          sliceStart = performance.now();
+        if (loadDelayMs > 0) {
+          owedDelay += loadDelayMs;
+          if (owedDelay >= 5) {
+            yield Math.round(owedDelay);
+            owedDelay = 0;
+            sliceStart = performance.now();
+          }
         } else if ((count & 63) === 0 && performance.now() - sliceStart > SLICE_MS) {
           yield 0;
           sliceStart = performance.now();

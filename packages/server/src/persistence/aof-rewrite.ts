@@ -97,7 +97,7 @@ export class AofRewriter {
     const logger = server.logger;
     if (this.job !== null || server.snapshots.busy) return false;
     try {
-      dirCreateIfMissing(aof.dir.dirname);
+      dirCreateIfMissing(aof.dir.dirPath);
     } catch (err) {
       logger.warning(`Can't open or create append-only dir ${aof.dir.dirname}: ${strerror(err)}`);
       this.lastStatus = "err";

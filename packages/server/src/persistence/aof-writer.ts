@@ -146,6 +146,11 @@ export class AofWriter implements PropagationSink {
     this.len = need;
   }
 
+  /** The last `#TS:` written was for `unixSeconds` (the next one is due in a later second). */
+  noteTimestamp(unixSeconds: number): void {
+    this.curTimestamp = unixSeconds;
+  }
+
   /** Drops the buffered bytes (stopAppendOnly, a failed initial rewrite). */
   clearBuffer(): void {
     this.len = 0;

@@ -292,7 +292,7 @@ export class Aof implements Subsystem, AofWriterHost {
     const dir = this.dir;
     const logger = this.logger;
     try {
-      dirCreateIfMissing(dir.dirname);
+      dirCreateIfMissing(dir.dirPath);
     } catch (err) {
       logger.warning(`Can't open or create append-only dir ${dir.dirname}: ${strerror(err)}`);
       throw err;
@@ -309,6 +309,9 @@ export class Aof implements Subsystem, AofWriterHost {
         buildBaseSync(this.server, preamble, config.bool("aof-timestamp-enabled")),
         "rewriteaof",
       );
+      // A plain base written here carries `#TS:` now, and the incr file continues that second
+      // (the base is written in-process, as Redis's synchronous rewriteAppendOnlyFile).
+      if (!preamble && config.bool("aof-timestamp-enabled")) this.writer.noteTimestamp(Math.floor(Date.now() / 1000));
       logger.notice(`Creating AOF base file ${baseName} on server start`);
       changed = true;
     }
