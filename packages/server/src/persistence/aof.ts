@@ -311,7 +311,8 @@ export class Aof implements Subsystem, AofWriterHost {
       );
       // A plain base written here carries `#TS:` now, and the incr file continues that second
       // (the base is written in-process, as Redis's synchronous rewriteAppendOnlyFile).
-      if (!preamble && config.bool("aof-timestamp-enabled")) this.writer.noteTimestamp(Math.floor(Date.now() / 1000));
+      if (!preamble && config.bool("aof-timestamp-enabled"))
+        this.writer.noteTimestamp(Math.floor(Date.now() / 1000));
       logger.notice(`Creating AOF base file ${baseName} on server start`);
       changed = true;
     }

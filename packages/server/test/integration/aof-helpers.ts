@@ -11,7 +11,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AofManifest, parseAofManifest } from "@keyhaven/protocol";
-import { errorText, type RespClient, type ServerProcess, type StartOptions, startServer, waitFor } from "../helpers.js";
+import {
+  errorText,
+  type RespClient,
+  type ServerProcess,
+  type StartOptions,
+  startServer,
+  waitFor,
+} from "../helpers.js";
 
 export type Kind = "keyhaven" | "redis";
 
@@ -104,7 +111,11 @@ export async function write(c: RespClient, ...args: (string | number)[]): Promis
  * several databases, MULTI/EXEC, INCRBYFLOAT, a key that expires (its DEL goes to the AOF), and
  * collections when the server has them.
  */
-export async function populate(c: RespClient, prefix = "", skip: ReadonlySet<string> = new Set()): Promise<void> {
+export async function populate(
+  c: RespClient,
+  prefix = "",
+  skip: ReadonlySet<string> = new Set(),
+): Promise<void> {
   const p = prefix;
   const coll = async (...args: (string | number)[]) => {
     if (!skip.has(String(args[0]).toUpperCase())) await write(c, ...args);
