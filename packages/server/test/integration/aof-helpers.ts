@@ -184,10 +184,22 @@ export async function unsupported(c: RespClient): Promise<Set<string>> {
 }
 
 /** Starts several collection keys big enough for multi-command rewrites (>64 items each). */
-export async function populateBig(c: RespClient, n = 200): Promise<void> {
+export async function populateBig(c: RespClient, skip: ReadonlySet<string> = new Set(), n = 200): Promise<void> {
   const items = Array.from({ length: n }, (_, i) => `item:${i}`);
-  await write(c, "RPUSH", "biglist", ...items);
-  await write(c, "SADD", "bigset", ...items);
-  await write(c, "HSET", "bighash", ...items.flatMap((x, i) => [x, String(i)]));
-  await write(c, "ZADD", "bigzset", ...items.flatMap((x, i) => [String(i / 3), x]));
+  if (!skip.has("RPUSH")) await write(c, "RPUSH", "biglist", ...items);
+  if (!skip.has("SADD")) await write(c, "SADD", "bigset", ...items);
+  if (!skip.has("HSET")) await write(c, "HSET", "bighash", ...items.flatMap((x, i) => [x, String(i)]));
+  if (!skip.has("ZADD")) await write(c, "ZADD", "bigzset", ...items.flatMap((x, i) => [String(i / 3), x]));
+}
+
+/** The collection commands the suite's target lacks (probed once on a throwaway server). */
+export async function targetUnsupported(): Promise<Set<string>> {
+  const s = await startServer(TARGET);
+  const c = await s.client();
+  try {
+    return await unsupported(c);
+  } finally {
+    c.close();
+    await s.kill();
+  }
 }
