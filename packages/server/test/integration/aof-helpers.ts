@@ -184,7 +184,11 @@ export async function unsupported(c: RespClient): Promise<Set<string>> {
 }
 
 /** Starts several collection keys big enough for multi-command rewrites (>64 items each). */
-export async function populateBig(c: RespClient, skip: ReadonlySet<string> = new Set(), n = 200): Promise<void> {
+export async function populateBig(
+  c: RespClient,
+  skip: ReadonlySet<string> = new Set(),
+  n = 200,
+): Promise<void> {
   const items = Array.from({ length: n }, (_, i) => `item:${i}`);
   if (!skip.has("RPUSH")) await write(c, "RPUSH", "biglist", ...items);
   if (!skip.has("SADD")) await write(c, "SADD", "bigset", ...items);

@@ -124,7 +124,9 @@ describe("AOF interop with real Redis 7.0", () => {
       results.push(readFileSync(join(dir, AOF_DIR, MANIFEST), "latin1"));
       expect(checkAof(dir).status).toBe(0);
     }
-    expect(results[0]).toBe("file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n");
+    expect(results[0]).toBe(
+      "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
+    );
     expect(results[0]).toBe(results[1]);
   });
 
