@@ -69,7 +69,7 @@ function writeCase(files: Buffer[], baseIsFirst = true): { dir: AofDir; names: s
   });
   rmSync(caseRoot, { recursive: true, force: true });
   mkdirSync(dir.dirPath, { recursive: true });
-  files.forEach((f, i) => writeFileSync(dir.path(names[i]), f));
+  for (let i = 0; i < files.length; i++) writeFileSync(dir.path(names[i]), files[i]);
   writeFileSync(dir.manifestPath, formatAofManifest(am), "latin1");
   return { dir, names };
 }
