@@ -249,7 +249,8 @@ export class Aof implements Subsystem, AofWriterHost {
       const start = performance.now();
       const outcome = await runLoadAsync(this.server, loadAppendOnlyFiles(this.loadContext(), this.manifest));
       this.afterLoad(outcome, start);
-      this.openIfNeededOnServerStart();
+      // CONFIG SET appendonly no may have come while loading (CONFIG is allowed then).
+      if (this.state === "on") this.openIfNeededOnServerStart();
     }
     this.dir.deleteHistoryFiles(this.manifest, this.logger);
   }

@@ -73,7 +73,10 @@ describe("AOF write errors", () => {
       expect(errorText(reply)).toBe("CONNECTION CLOSED");
       expect(await s.exited).toBe(1);
       await waitFor(
-        () => s.output().includes("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."),
+        () =>
+          s
+            .output()
+            .includes("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."),
         "the exit message",
       );
     } finally {

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { errorText, RespClient, sleep, tempDir, waitFor } from "../helpers.js";
+import { errorText, RespClient, sleep, startServer, tempDir, waitFor } from "../helpers.js";
 import {
   AOF_DIR,
   aofFiles,
@@ -184,6 +184,32 @@ describe("AOF rewrite", () => {
       const i = await info(c);
       expect(i.get("aof_rewrites")).toBe("1");
       expect(readManifest(dir).base?.fileSeq).toBe(2);
+    } finally {
+      c.close();
+      await s.kill();
+    }
+  });
+
+  it("BGREWRITEAOF with appendonly no writes a directory holding just a base", async () => {
+    const dir = tempDir();
+    const s = await startServer(TARGET, { dir, args: ["--enable-debug-command", "yes"] });
+    const c = await s.client();
+    try {
+      await populate(c);
+      const d = await digest(c);
+      expect(await c.call("BGREWRITEAOF")).toBe("Background append only file rewriting started");
+      await waitRewriteDone(c);
+      const am = readManifest(dir);
+      expect(am.base?.fileName).toBe("appendonly.aof.1.base.rdb");
+      expect(am.incr).toEqual([]);
+      expect((await info(c)).get("aof_enabled")).toBe("0");
+      c.close();
+      await s.kill();
+      const again = await startAof(TARGET, dir);
+      const c2 = await again.client();
+      expect(await digest(c2)).toBe(d);
+      c2.close();
+      await again.kill();
     } finally {
       c.close();
       await s.kill();
