@@ -131,6 +131,22 @@ describe("AofWriter", () => {
     closeSync(w.fd);
   });
 
+  it("no-appendfsync-on-rewrite: no fsync while a snapshot runs; always fsyncs every turn otherwise", () => {
+    const { w, h } = writerOnFile("always");
+    let snapshot = true;
+    h.snapshotActive = () => snapshot;
+    w.noFsyncOnRewrite = true;
+    w.feed(0, set("a", "1"));
+    w.flush(false);
+    expect(w.currentSize).toBeGreaterThan(0);
+    expect(w.fsyncOffset).toBe(0);
+    snapshot = false;
+    w.feed(0, set("b", "1"));
+    w.flush(false);
+    expect(w.fsyncOffset).toBe(w.currentSize);
+    closeSync(w.fd);
+  });
+
   it("a failed write keeps the buffer, reports MISCONF, and succeeds once the file works again", () => {
     const h = host();
     const w = new AofWriter(h);

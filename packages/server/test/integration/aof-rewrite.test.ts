@@ -216,6 +216,28 @@ describe("AOF rewrite", () => {
     }
   });
 
+  it("SHUTDOWN is refused while the first AOF is being written, unless FORCE", async () => {
+    const dir = tempDir();
+    const s = await startServer(TARGET, { dir, args: ["--enable-debug-command", "yes"] });
+    const c = await s.client();
+    try {
+      for (let i = 0; i < 1000; i++) await c.call("SET", `k${i}`, i);
+      await c.call("CONFIG", "SET", "rdb-key-save-delay", 5000);
+      expect(await c.call("CONFIG", "SET", "appendonly", "yes")).toBe("OK");
+      expect((await info(c)).get("aof_rewrite_in_progress")).toBe("1");
+      expect(errorText(await c.call("SHUTDOWN", "NOSAVE"))).toBe(
+        "ERR Errors trying to SHUTDOWN. Check logs.",
+      );
+      expect(await c.call("PING")).toBe("PONG");
+      await waitFor(() => s.output().includes("Writing initial AOF, can't exit."), "the refusal in the log");
+      expect(errorText(await c.call("SHUTDOWN", "NOSAVE", "FORCE"))).toBe("CONNECTION CLOSED");
+      expect(await s.exited).toBe(0);
+    } finally {
+      c.close();
+      await s.kill();
+    }
+  });
+
   it.skipIf(TARGET === "redis")("a failed rewrite keeps every write; the next one succeeds", async () => {
     const dir = tempDir();
     let s = await startAof("keyhaven", dir, ["--appendfsync", "always"]);
