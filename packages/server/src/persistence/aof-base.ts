@@ -50,22 +50,22 @@ export function entryCommands(entry: RdbEntry, out: Buffer[]): void {
       out.push(encodeCommand(["SET", key, v.value]));
       break;
     case "list":
-      batched("RPUSH", key, v.value, 1, out, (items, argv) => {
+      batched("RPUSH", key, v.value, out, (items, argv) => {
         for (const item of items) argv.push(item);
       });
       break;
     case "set":
-      batched("SADD", key, v.value, 1, out, (items, argv) => {
+      batched("SADD", key, v.value, out, (items, argv) => {
         for (const item of items) argv.push(item);
       });
       break;
     case "zset":
-      batched("ZADD", key, v.value, 1, out, (items, argv) => {
+      batched("ZADD", key, v.value, out, (items, argv) => {
         for (const [member, score] of items) argv.push(formatDouble17g(score), member);
       });
       break;
     case "hash":
-      batched("HMSET", key, v.value, 1, out, (items, argv) => {
+      batched("HMSET", key, v.value, out, (items, argv) => {
         for (const [field, value] of items) argv.push(field, value);
       });
       break;
@@ -73,11 +73,11 @@ export function entryCommands(entry: RdbEntry, out: Buffer[]): void {
   if (entry.expireAtMs !== -1) out.push(encodeCommand(["PEXPIREAT", key, String(entry.expireAtMs)]));
 }
 
+/** One command per AOF_REWRITE_ITEMS_PER_CMD items (rewriteListObject and its siblings). */
 function batched<T>(
   name: string,
   key: string,
   items: readonly T[],
-  _unit: number,
   out: Buffer[],
   add: (items: readonly T[], argv: string[]) => void,
 ): void {
