@@ -196,9 +196,9 @@ export async function populateBig(
   if (!skip.has("ZADD")) await write(c, "ZADD", "bigzset", ...items.flatMap((x, i) => [String(i / 3), x]));
 }
 
-/** The collection commands the suite's target lacks (probed once on a throwaway server). */
-export async function targetUnsupported(): Promise<Set<string>> {
-  const s = await startServer(TARGET);
+/** The collection commands a server kind (the suite's target by default) lacks, probed once. */
+export async function targetUnsupported(kind: Kind = TARGET): Promise<Set<string>> {
+  const s = await startServer(kind);
   const c = await s.client();
   try {
     return await unsupported(c);
