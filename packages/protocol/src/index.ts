@@ -1,3 +1,4 @@
+export * from "./aof/command-reader.js";
 export * from "./aof/manifest.js";
 export * from "./errors.js";
 export * from "./format/double.js";

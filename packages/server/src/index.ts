@@ -7,6 +7,7 @@ import { registerMonitorCleanup, registerSlowlog } from "./commands/server-admin
 import type { Config } from "./config/config.js";
 import { registerCoreInfoSections } from "./info/info.js";
 import { registerEviction } from "./keyspace/evict.js";
+import { registerAof } from "./persistence/aof.js";
 import { Server } from "./server.js";
 
 export { Config } from "./config/config.js";
@@ -21,5 +22,6 @@ export function createServer(config: Config): Server {
   registerSlowlog(server);
   registerCoreInfoSections(server);
   registerEviction(server);
+  registerAof(server);
   return server;
 }

@@ -167,9 +167,13 @@ export function memoryInfo(server: Server): string[] {
   ];
 }
 
-/** Idle persistence fields, for when no persistence subsystem registered its own section. */
+/**
+ * Persistence fields for when no persistence subsystem registered its own section: idle RDB
+ * fields, and the aof_* fields the AOF subsystem publishes in `server.aofStatus`.
+ */
 function persistenceIdleInfo(server: Server): string[] {
-  return [
+  const aof = server.aofStatus;
+  const lines = [
     `loading:${server.loading ? 1 : 0}`,
     "async_loading:0",
     "current_cow_peak:0",
@@ -188,19 +192,30 @@ function persistenceIdleInfo(server: Server): string[] {
     "rdb_last_cow_size:0",
     "rdb_last_load_keys_expired:0",
     "rdb_last_load_keys_loaded:0",
-    "aof_enabled:0",
-    "aof_rewrite_in_progress:0",
-    "aof_rewrite_scheduled:0",
-    "aof_last_rewrite_time_sec:-1",
-    "aof_current_rewrite_time_sec:-1",
-    "aof_last_bgrewrite_status:ok",
-    "aof_rewrites:0",
-    "aof_rewrites_consecutive_failures:0",
-    "aof_last_write_status:ok",
+    `aof_enabled:${aof.enabled ? 1 : 0}`,
+    `aof_rewrite_in_progress:${aof.rewriteInProgress ? 1 : 0}`,
+    `aof_rewrite_scheduled:${aof.rewriteScheduled ? 1 : 0}`,
+    `aof_last_rewrite_time_sec:${aof.lastRewriteTimeSec}`,
+    `aof_current_rewrite_time_sec:${aof.currentRewriteTimeSec}`,
+    `aof_last_bgrewrite_status:${aof.lastBgrewriteStatus}`,
+    `aof_rewrites:${aof.rewrites}`,
+    `aof_rewrites_consecutive_failures:${aof.rewritesConsecutiveFailures}`,
+    `aof_last_write_status:${aof.lastWriteStatus}`,
     "aof_last_cow_size:0",
     "module_fork_in_progress:0",
     "module_fork_last_cow_size:0",
   ];
+  if (aof.enabled) {
+    lines.push(
+      `aof_current_size:${aof.currentSize}`,
+      `aof_base_size:${aof.baseSize}`,
+      `aof_pending_rewrite:${aof.pendingRewrite ? 1 : 0}`,
+      `aof_buffer_length:${aof.bufferLength}`,
+      `aof_pending_bio_fsync:${aof.pendingBioFsync}`,
+      `aof_delayed_fsync:${aof.delayedFsync}`,
+    );
+  }
+  return lines;
 }
 
 function statsInfo(server: Server): string[] {

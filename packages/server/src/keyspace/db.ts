@@ -34,6 +34,11 @@ export interface KeyspaceHooks {
   executingMasterCommand(): boolean;
   /** Writes are paused (CLIENT PAUSE WRITE / failover): expired keys are hidden, not deleted. */
   writesPaused(): boolean;
+  /**
+   * The dataset is being loaded (AOF replay): nothing expires, so the file's commands apply to
+   * exactly the keys they applied to when they ran (keyIsExpired's `if (server.loading) return 0`).
+   */
+  isLoading(): boolean;
   /** A key was deleted because its TTL passed: propagate DEL, notify `expired`, count it. */
   onKeyExpired(db: Db, key: string): void;
   /** Lookup statistics (keyspace_hits/misses). */
@@ -141,6 +146,7 @@ export class Db {
    * except from their master's own commands.
    */
   private expireIfNeeded(entry: Entry, forWrite: boolean): boolean {
+    if (this.hooks.isLoading()) return false;
     if (this.hooks.isReplica()) {
       if (this.hooks.executingMasterCommand()) return false;
       if (!forWrite) return true;

@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+/**
+ * AOF write throughput, real Redis vs keyhaven-server side by side: each server runs with
+ * `appendonly yes` and `appendfsync everysec`, then `always`, on its own temporary directory and
+ * free port, and `redis-benchmark -q -c 50 -n 100000 -t set` is run against it. Rounds alternate
+ * which server goes first, and the median of the rounds is reported with the ratio to Redis.
+ * Targets: everysec >= 0.9x Redis, always >= 1x Redis (group commit: one write+fsync per event-loop
+ * turn). Every process started is killed by PID at the end. Not a test: nothing is asserted.
+ *
+ *   pnpm -s run build && node bench/aof-throughput.mjs [rounds=3] [requests=100000]
+ */
+
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROUNDS = Number(process.argv[2] ?? 3);
+const REQUESTS = Number(process.argv[3] ?? 100_000);
+const here = dirname(fileURLToPath(import.meta.url));
+const KEYHAVEN = resolve(here, "../packages/server/bin/keyhaven-server");
+
+const started = new Set();
+const dirs = new Set();
+function cleanup() {
+  for (const p of started) {
+    if (p.exitCode === null) {
+      try {
+        process.kill(p.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+process.on("exit", cleanup);
+process.on("SIGINT", () => process.exit(130));
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.on("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once the server answers PING. */
+async function waitReady(port, proc) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`server on ${port} exited (${proc.exitCode})`);
+    const ok = await new Promise((res) => {
+      const s = connect(port, "127.0.0.1");
+      s.on("error", () => res(false));
+      s.on("connect", () => s.write("PING\r\n"));
+      s.on("data", (d) => {
+        res(d.toString().startsWith("+PONG"));
+        s.destroy();
+      });
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`server on ${port} not ready`);
+}
+
+async function startServer(kind, fsync) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), `kh-aof-bench-${kind}-`));
+  dirs.add(dir);
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
+  args.push("--appendonly", "yes", "--appendfsync", fsync);
+  const proc = spawn(kind === "redis" ? "redis-server" : KEYHAVEN, args, { stdio: "ignore" });
+  started.add(proc);
+  await waitReady(port, proc);
+  return { port, proc, dir };
+}
+
+async function stopServer(s) {
+  if (s.proc.exitCode === null) {
+    const exited = new Promise((r) => s.proc.on("exit", r));
+    process.kill(s.proc.pid, "SIGKILL");
+    await exited;
+  }
+  started.delete(s.proc);
+  rmSync(s.dir, { recursive: true, force: true });
+  dirs.delete(s.dir);
+}
+
+/** CPU seconds (user + system) the process has used, from /proc (Linux). */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function benchmark(port) {
+  const r = spawnSync(
+    "redis-benchmark",
+    ["-p", String(port), "-q", "-c", "50", "-n", String(REQUESTS), "-t", "set"],
+    {
+      encoding: "latin1",
+      timeout: 600_000,
+    },
+  );
+  const m = /SET: ([\d.]+) requests per second/.exec(r.stdout.replace(/\r/g, "\n"));
+  if (m === null) throw new Error(`redis-benchmark failed: ${r.stdout}${r.stderr}`);
+  return Number(m[1]);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const version = spawnSync("redis-server", ["--version"], { encoding: "latin1" }).stdout.trim();
+console.log(`AOF SET throughput: redis-benchmark -q -c 50 -n ${REQUESTS} -t set, ${ROUNDS} rounds, median`);
+console.log(`redis: ${version}`);
+const results = {};
+for (const fsync of ["everysec", "always"]) {
+  const rps = { redis: [], keyhaven: [] };
+  const cpu = { redis: [], keyhaven: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? ["redis", "keyhaven"] : ["keyhaven", "redis"];
+    for (const kind of order) {
+      const s = await startServer(kind, fsync);
+      try {
+        const before = cpuSeconds(s.proc.pid);
+        rps[kind].push(benchmark(s.port));
+        // Server CPU per request: a figure that a loaded machine disturbs less than rps.
+        cpu[kind].push(((cpuSeconds(s.proc.pid) - before) / REQUESTS) * 1e6);
+      } finally {
+        await stopServer(s);
+      }
+    }
+  }
+  const r = median(rps.redis);
+  const k = median(rps.keyhaven);
+  results[fsync] = { redis: r, keyhaven: k, ratio: k / r };
+  console.log(
+    `appendfsync ${fsync.padEnd(8)}  redis ${r.toFixed(0).padStart(7)} rps  keyhaven ${k.toFixed(0).padStart(7)} rps  ratio ${(k / r).toFixed(2)}x` +
+      `   server CPU/request: redis ${median(cpu.redis).toFixed(1)} us, keyhaven ${median(cpu.keyhaven).toFixed(1)} us` +
+      `   (rounds: redis ${rps.redis.map((x) => x.toFixed(0)).join("/")}, keyhaven ${rps.keyhaven.map((x) => x.toFixed(0)).join("/")})`,
+  );
+}
+const target = { everysec: 0.9, always: 1.0 };
+for (const [fsync, r] of Object.entries(results)) {
+  console.log(
+    `target ${fsync}: >= ${target[fsync]}x -> ${r.ratio >= target[fsync] ? "met" : "NOT met"} (${r.ratio.toFixed(2)}x)`,
+  );
+}
+cleanup();

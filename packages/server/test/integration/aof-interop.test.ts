@@ -1,0 +1,154 @@
+/**
+ * AOF interop with Debian's Redis 7.0: redis-check-aof accepts our AOF directories (RDB and plain
+ * bases, timestamps, several incr files); a real redis-server started on a copy of our directory
+ * holds the same data; we load directories written by real Redis (with and without an RDB
+ * preamble) and pre-7.0 single-file AOFs (plain, and with an RDB preamble), upgrading them into
+ * the directory as Redis 7 does. "Ours" is the suite's target (Keyhaven unless
+ * KEYHAVEN_TEST_TARGET=redis).
+ */
+
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers.js";
+import {
+  AOF_DIR,
+  digest,
+  expiries,
+  type Kind,
+  MANIFEST,
+  populate,
+  populateBig,
+  readManifest,
+  startAof,
+  TARGET,
+  targetUnsupported,
+  waitRewriteDone,
+} from "./aof-helpers.js";
+
+function checkAof(dir: string): { status: number | null; out: string } {
+  const r = spawnSync("redis-check-aof", [join(dir, AOF_DIR, MANIFEST)], { encoding: "latin1" });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+interface Written {
+  dir: string;
+  digest: string;
+  ttls: Map<string, number>;
+}
+
+/** Writes a dataset with `kind` (a rewrite in the middle, so base + incr both hold data). */
+async function writeWith(kind: Kind, args: string[] = []): Promise<Written> {
+  const dir = tempDir();
+  const s = await startAof(kind, dir, args);
+  const c = await s.client();
+  try {
+    // Only types both sides have (collections arrive with their branches).
+    await populate(c, "before:", skip);
+    await populateBig(c, skip);
+    expect(await c.call("BGREWRITEAOF")).toBe("Background append only file rewriting started");
+    await waitRewriteDone(c);
+    await populate(c, "after:", skip);
+    await c.call("SET", "last", "1");
+    return { dir, digest: await digest(c), ttls: await expiries(c) };
+  } finally {
+    c.close();
+    await s.stop();
+  }
+}
+
+/** Starts `kind` on a copy of `from` and checks it holds the same data. */
+async function loadWith(kind: Kind, from: Written, args: string[] = []): Promise<string> {
+  const dir = tempDir();
+  cpSync(from.dir, dir, { recursive: true });
+  const s = await startAof(kind, dir, args);
+  const c = await s.client();
+  try {
+    expect(await digest(c)).toBe(from.digest);
+    expect(await expiries(c)).toEqual(from.ttls);
+    return dir;
+  } finally {
+    c.close();
+    await s.kill();
+  }
+}
+
+let skip: Set<string> = new Set();
+
+describe("AOF interop with real Redis 7.0", () => {
+  beforeAll(async () => {
+    skip = await targetUnsupported();
+  });
+
+  for (const [label, args] of [
+    ["RDB preamble", []],
+    ["plain base", ["--aof-use-rdb-preamble", "no"]],
+    ["plain base with timestamps", ["--aof-use-rdb-preamble", "no", "--aof-timestamp-enabled", "yes"]],
+  ] as const) {
+    it(`redis-check-aof accepts our directory and redis-server loads it (${label})`, async () => {
+      const ours = await writeWith(TARGET, [...args]);
+      const check = checkAof(ours.dir);
+      expect(check.out).toContain("All AOF files and manifest are valid");
+      expect(check.status).toBe(0);
+      await loadWith("redis", ours);
+    });
+
+    it(`we load a directory written by redis-server (${label})`, async () => {
+      const theirs = await writeWith("redis", [...args]);
+      await loadWith(TARGET, theirs);
+    });
+  }
+
+  it("upgrades a pre-7.0 single-file AOF (plain) into the directory, as Redis 7 does", async () => {
+    const theirs = await writeWith("redis", ["--aof-use-rdb-preamble", "no"]);
+    const am = readManifest(theirs.dir);
+    const single = Buffer.concat([
+      readFileSync(join(theirs.dir, AOF_DIR, am.base!.fileName)),
+      readFileSync(join(theirs.dir, AOF_DIR, am.incr[0].fileName)),
+    ]);
+    const results: string[] = [];
+    for (const kind of [TARGET, "redis"] as const) {
+      const dir = tempDir();
+      writeFileSync(join(dir, "appendonly.aof"), single);
+      const s = await startAof(kind, dir);
+      const c = await s.client();
+      try {
+        expect(await digest(c)).toBe(theirs.digest);
+        expect(await expiries(c)).toEqual(theirs.ttls);
+      } finally {
+        c.close();
+        await s.stop();
+      }
+      expect(existsSync(join(dir, "appendonly.aof"))).toBe(false);
+      results.push(readFileSync(join(dir, AOF_DIR, MANIFEST), "latin1"));
+      expect(checkAof(dir).status).toBe(0);
+    }
+    expect(results[0]).toBe(
+      "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
+    );
+    expect(results[0]).toBe(results[1]);
+  });
+
+  it("loads a pre-7.0 single-file AOF with an RDB preamble and an AOF tail", async () => {
+    const theirs = await writeWith("redis");
+    const am = readManifest(theirs.dir);
+    const single = Buffer.concat([
+      readFileSync(join(theirs.dir, AOF_DIR, am.base!.fileName)),
+      readFileSync(join(theirs.dir, AOF_DIR, am.incr[0].fileName)),
+    ]);
+    for (const kind of [TARGET, "redis"] as const) {
+      const dir = tempDir();
+      writeFileSync(join(dir, "appendonly.aof"), single);
+      const s = await startAof(kind, dir);
+      const c = await s.client();
+      try {
+        expect(await digest(c)).toBe(theirs.digest);
+        expect(await expiries(c)).toEqual(theirs.ttls);
+      } finally {
+        c.close();
+        await s.stop();
+      }
+    }
+  });
+});
