@@ -258,7 +258,7 @@ function monitorCommand(c: Client): void {
     return;
   }
   if (port <= 0 || port > 65535) {
-    c.error("ERR Invalid port number");
+    c.error("ERR Invalid port number.");
     return;
   }
   if (!s.state.resolveHostnames && isIP(argv[3]) === 0) {
@@ -330,7 +330,7 @@ function setCommand(c: Client): void {
       const value = argv[++j];
       if (s.state.denyScriptsReconfig) {
         c.error(
-          "ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your config file.",
+          "ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration",
         );
         break;
       }
@@ -517,8 +517,12 @@ function debugCommand(c: Client): void {
   const updates: [keyof Timings, number][] = [];
   for (let j = 2; j < argv.length; j += 2) {
     const entry = DEBUG_PARAMS.find(([n]) => n === argv[j].toLowerCase());
-    const v = j + 1 < argv.length && /^\d+$/.test(argv[j + 1]) ? Number(argv[j + 1]) : 0;
-    if (entry === undefined || v <= 0) {
+    if (entry === undefined || j + 1 >= argv.length) {
+      c.error(`ERR Unknown option or number of arguments for SENTINEL DEBUG '${argv[j]}'`);
+      return;
+    }
+    const v = /^\d+$/.test(argv[j + 1]) ? Number(argv[j + 1]) : 0;
+    if (v <= 0) {
       c.error(`ERR Invalid argument '${argv[j + 1] ?? ""}' for SENTINEL DEBUG '${argv[j]}'`);
       return;
     }

@@ -283,7 +283,7 @@ export function createInstance(
     table = master!.sentinels;
     key = name!;
   }
-  if (table.has(key)) return flags & SRI_MASTER ? "Duplicated master name" : "Duplicated instance";
+  if (table.has(key)) return flags & SRI_MASTER ? "Duplicate master name." : "Duplicated instance";
   const ri = new Instance(key, flags, { ip, port }, quorum, master, state.timings, Date.now());
   table.set(key, ri);
   return ri;
