@@ -6,6 +6,9 @@ export default defineProject({
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 60_000,
+    // The scenarios mostly wait (down-after, elections): CPU stays low, so run files side by
+    // side to keep the suite within a few minutes on 2 cores.
+    maxWorkers: 4,
   },
   resolve: { conditions: ["keyhaven-source"] },
 });

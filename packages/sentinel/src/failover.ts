@@ -44,6 +44,7 @@ import {
   SRI_S_DOWN,
   SRI_SLAVE,
 } from "./instance.js";
+import { sendInfo } from "./monitor.js";
 
 /** sentinelFailoverStateMachine: one step for `ri` per timer tick. */
 export function failoverStateMachine(s: Sentinel, ri: Instance): void {
@@ -119,6 +120,9 @@ function failoverSendSlaveOfNoOne(s: Sentinel, ri: Instance): void {
   sentinelEvent(s, "notice", "+failover-state-wait-promotion", promoted, "");
   ri.failoverState = FAILOVER_WAIT_PROMOTION;
   ri.failoverStateChangeTime = Date.now();
+  // Keyhaven addition: INFO pipelined right behind the EXEC shows the new role at once (the
+  // promotion is synchronous), instead of waiting for the next periodic INFO.
+  sendInfo(s, promoted);
 }
 
 /** sentinelFailoverWaitPromotion: INFO parsing moves us on; here only the timeout. */

@@ -137,5 +137,15 @@ it("ioredis, node-redis and redis-py follow a failover; +switch-master arrives v
   const direct = await RespClient.connect(newPort);
   closers.push(() => direct.close());
   expect(await direct.call("MGET", "k", "k2", "k3")).toEqual(["after", "after", "after"]);
-  if (py) expect(runPython("after")).toBe(`${newAddr} after 1`);
+  if (py) {
+    // redis-py lists replicas that are not s_down: wait until the dead old master is flagged.
+    await waitFor(async () => {
+      for (const s of g.sentinels) {
+        const old = (await s.replicas()).find((r) => Number(r.port) === g.master.port);
+        if (old === undefined || !old.flags.includes("s_down")) return false;
+      }
+      return true;
+    }, "old master flagged s_down as a replica");
+    expect(runPython("after")).toBe(`${newAddr} after 1`);
+  }
 }, 90_000);
