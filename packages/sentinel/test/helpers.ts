@@ -75,6 +75,8 @@ export class SentinelProcess {
   exited!: Promise<number | null>;
   readonly events: SentinelEvent[] = [];
   private subscriber: RespClient | null = null;
+  /** The Sentinel's requirepass, if any: helpers authenticate with it. */
+  password: string | null = null;
 
   constructor(
     readonly kind: SentinelKind,
@@ -113,7 +115,7 @@ export class SentinelProcess {
           const c = await RespClient.connect(this.port);
           const pong = await c.call("PING");
           c.close();
-          return pong === "PONG";
+          return pong === "PONG" || (pong instanceof Error && pong.message.startsWith("NOAUTH"));
         } catch {
           return false;
         }
@@ -126,6 +128,7 @@ export class SentinelProcess {
 
   private async subscribeEvents(): Promise<void> {
     const sub = await RespClient.connect(this.port);
+    if (this.password !== null) await sub.call("AUTH", this.password);
     await sub.call("PSUBSCRIBE", "*");
     this.subscriber = sub;
     const poll = async () => {
@@ -176,6 +179,7 @@ export class SentinelProcess {
   async call(...args: (string | number)[]): Promise<unknown> {
     const c = await RespClient.connect(this.port);
     try {
+      if (this.password !== null) await c.call("AUTH", this.password);
       return await c.call(...args);
     } finally {
       c.close();
@@ -266,6 +270,8 @@ export async function startSentinel(kind: SentinelKind, o: SentinelOptions): Pro
   ];
   writeFileSync(confPath, `${lines.join("\n")}\n`);
   const s = new SentinelProcess(kind, port, dir, confPath);
+  const pw = lines.find((l) => l.startsWith("requirepass "));
+  if (pw !== undefined) s.password = pw.slice("requirepass ".length);
   if (o.start !== false) await s.start();
   return s;
 }
@@ -280,6 +286,8 @@ export interface GroupOptions {
   /** Extra args per replica (e.g. ["--replica-priority", "0"]). */
   replicaArgs?: string[][];
   sentinelExtra?: string[];
+  /** Extra args for every data node (e.g. requirepass/masterauth). */
+  nodeArgs?: string[];
   /** Wait until every Sentinel knows every replica and every other Sentinel (default true). */
   waitDiscovery?: boolean;
 }
@@ -294,17 +302,20 @@ export interface Group {
 
 /** Starts a master, its replicas (in sync), and the Sentinels, and waits for discovery. */
 export async function startGroup(o: GroupOptions = {}): Promise<Group> {
-  const master = await startServer("redis");
+  const nodeArgs = o.nodeArgs ?? [];
+  const master = await startServer("redis", { args: nodeArgs });
   const replicas: ServerProcess[] = [];
   for (let i = 0; i < (o.replicas ?? 2); i++) {
     replicas.push(
       await startServer("redis", {
-        args: ["--replicaof", "127.0.0.1", String(master.port), ...(o.replicaArgs?.[i] ?? [])],
+        args: [...nodeArgs, "--replicaof", "127.0.0.1", String(master.port), ...(o.replicaArgs?.[i] ?? [])],
       }),
     );
   }
+  const pass = nodeArgs.includes("--requirepass") ? nodeArgs[nodeArgs.indexOf("--requirepass") + 1] : null;
   await waitFor(async () => {
-    for (const r of replicas) if (!(await info(r.port)).includes("master_link_status:up")) return false;
+    for (const r of replicas)
+      if (!(await info(r.port, "replication", pass)).includes("master_link_status:up")) return false;
     return true;
   }, "replicas in sync");
   const sentinels: SentinelProcess[] = [];
@@ -341,10 +352,15 @@ export async function waitDiscovery(g: Group, timeoutMs = 20_000): Promise<void>
   );
 }
 
-export async function info(port: number, section = "replication"): Promise<string> {
+export async function info(
+  port: number,
+  section = "replication",
+  pass: string | null = null,
+): Promise<string> {
   try {
     const c = await RespClient.connect(port);
     try {
+      if (pass !== null) await c.call("AUTH", pass);
       return String(await c.call("INFO", section));
     } finally {
       c.close();
