@@ -194,9 +194,12 @@ describe("00-base: failover after SIGKILL of the master", () => {
     const oldAddr = `127.0.0.1:${g.master.port}`;
     const t0 = Date.now();
     await g.master.kill();
-    const newAddr = await waitNewMaster(g.sentinels, oldAddr, 20_000);
-    // down-after (1 s) + ODOWN + election + promotion: a few seconds, not more.
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    const newAddr = await waitNewMaster(g.sentinels, oldAddr);
+    // down-after (1 s) + ODOWN + election + promotion: a few seconds, not more; unless the first
+    // election was split (every candidate voted for itself), which Redis retries later too.
+    if (!g.sentinels.some((s) => s.hasEvent("-failover-abort-not-elected"))) {
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    }
     const newPort = portOf(newAddr);
     expect(g.replicas.map((r) => r.port)).toContain(newPort);
     await waitMasterAddr(g.sentinels, newAddr);
@@ -216,7 +219,13 @@ describe("00-base: failover after SIGKILL of the master", () => {
       return epochs.every((e) => e === epochs[0] && e !== "0");
     }, "same config epoch everywhere");
     const leaders = g.sentinels.filter((s) => s.hasEvent("+elected-leader"));
-    expect(leaders).toHaveLength(1);
+    expect(leaders.length).toBeGreaterThanOrEqual(1);
+    // The leader is the one whose failover epoch won: the highest +elected-leader.
+    leaders.sort(
+      (a, b) =>
+        b.events.find((e) => e.channel === "+elected-leader")!.at -
+        a.events.find((e) => e.channel === "+elected-leader")!.at,
+    );
     const leader = leaders[0];
     for (const ev of [
       "+sdown",
@@ -262,8 +271,12 @@ describe("00-base: failover after SIGKILL of the master", () => {
       30_000,
     );
     expect(g.sentinels.some((s) => s.hasEvent("+convert-to-slave"))).toBe(true);
+    const backDesc = `slave 127.0.0.1:${back.port} 127.0.0.1 ${back.port} @ ${MASTER} 127.0.0.1 ${newPort}`;
+    expect(
+      g.sentinels.some((s) => s.events.some((e) => e.channel === "-sdown" && e.message === backDesc)),
+    ).toBe(true);
     await back.kill();
-  }, 90_000);
+  }, 120_000);
 
   it("a restarted Sentinel reloads its rewritten config (same id, address and epoch)", async () => {
     const s = g.sentinels[1];

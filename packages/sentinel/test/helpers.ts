@@ -398,23 +398,37 @@ export async function waitNewMaster(
   timeoutMs = 30_000,
 ): Promise<string> {
   let found = "";
-  await waitFor(
-    async () => {
-      for (const s of sentinels) {
-        const a = await s.masterAddr();
-        if (a !== "" && a !== old) {
-          found = a;
-          return true;
+  try {
+    await waitFor(
+      async () => {
+        for (const s of sentinels) {
+          const a = await s.masterAddr();
+          if (a !== "" && a !== old) {
+            found = a;
+            return true;
+          }
         }
-      }
-      return false;
-    },
-    `a master other than ${old}`,
-    timeoutMs,
-  );
+        return false;
+      },
+      `a master other than ${old}`,
+      timeoutMs,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${describeEvents(sentinels)}`);
+  }
   return found;
 }
 
 export function portOf(addr: string): number {
   return Number(addr.slice(addr.lastIndexOf(":") + 1));
+}
+
+/** Every event each Sentinel published, for failure messages. */
+export function describeEvents(sentinels: SentinelProcess[]): string {
+  return sentinels
+    .map(
+      (s) =>
+        `sentinel ${s.port}:\n${s.events.map((e) => `  ${e.at % 100000} ${e.channel} ${e.message}`).join("\n")}`,
+    )
+    .join("\n");
 }
