@@ -9,6 +9,7 @@ import {
   info,
   MASTER,
   portOf,
+  RespClient,
   startGroup,
   waitFor,
   waitMasterAddr,
@@ -32,10 +33,21 @@ it("promotes the only replica with a non-zero priority and re-points the others"
   const reps = await g.sentinels[0].replicas();
   expect(reps.map((r) => r["slave-priority"]).sort()).toEqual(["0", "0", "100"]);
   const oldAddr = `127.0.0.1:${g.master.port}`;
+  // A client of the replica that will be promoted: the promotion disconnects it.
+  const bystander = await RespClient.connect(g.replicas[2].port);
+  expect(await bystander.call("PING")).toBe("PONG");
   await g.master.kill();
   const newAddr = await waitNewMaster(g.sentinels, oldAddr);
   expect(portOf(newAddr)).toBe(g.replicas[2].port);
   await waitMasterAddr(g.sentinels, newAddr);
+  // The promotion ran as MULTI / REPLICAOF NO ONE / CONFIG REWRITE / CLIENT KILL TYPE normal
+  // and pubsub / EXEC, and its clients were disconnected.
+  const stats = await info(portOf(newAddr), "commandstats");
+  // (Redis 7.0 sends SLAVEOF, Keyhaven its current name REPLICAOF: same command.)
+  for (const cmd of ["multi", "exec", "(replicaof|slaveof)", "config|rewrite", "client|kill"]) {
+    expect(stats, cmd).toMatch(new RegExp(`cmdstat_${cmd.replace("|", "\\|")}:calls=[1-9]`));
+  }
+  await waitFor(() => bystander.isClosed, "the replica's clients disconnected");
   for (const r of g.replicas.slice(0, 2)) {
     await waitFor(async () => {
       const text = await info(r.port);

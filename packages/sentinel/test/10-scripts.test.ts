@@ -96,3 +96,25 @@ it("runs notification and client-reconfig scripts with Redis's arguments", async
   const pending = (await g.sentinels[0].call("SENTINEL", "PENDING-SCRIPTS")) as unknown[];
   expect(Array.isArray(pending)).toBe(true);
 }, 60_000);
+
+it("kills a script that runs longer than script-max-runtime (-script-timeout)", async () => {
+  const { startSentinel, startServer } = await import("./helpers.js");
+  const master = await startServer("redis");
+  const slow = script("slow.sh", "exec sleep 30");
+  const s = await startSentinel(TARGET, {
+    masterPort: master.port,
+    quorum: 1,
+    extra: [`sentinel notification-script ${MASTER} ${slow}`],
+  });
+  try {
+    expect(await s.call("SENTINEL", "DEBUG", "script-max-runtime", "300")).toBe("OK");
+    // +set is a warning-level event: it runs the notification script.
+    expect(await s.call("SENTINEL", "SET", MASTER, "quorum", "1")).toBe("OK");
+    const e = await s.waitEvent("-script-timeout", /.*/, 10_000);
+    expect(e.message).toMatch(new RegExp(`^${slow} \\d+$`));
+    const pending = (await s.call("SENTINEL", "PENDING-SCRIPTS")) as unknown[];
+    expect(pending.length).toBeGreaterThanOrEqual(1);
+  } finally {
+    await s.kill();
+  }
+}, 30_000);
