@@ -44,8 +44,14 @@ it("promotes the only replica with a non-zero priority and re-points the others"
   // and pubsub / EXEC, and its clients were disconnected.
   const stats = await info(portOf(newAddr), "commandstats");
   // (Redis 7.0 sends SLAVEOF, Keyhaven its current name REPLICAOF: same command.)
-  for (const cmd of ["multi", "exec", "(replicaof|slaveof)", "config|rewrite", "client|kill"]) {
-    expect(stats, cmd).toMatch(new RegExp(`cmdstat_${cmd.replace("|", "\\|")}:calls=[1-9]`));
+  for (const re of [
+    /cmdstat_multi:calls=[1-9]/,
+    /cmdstat_exec:calls=[1-9]/,
+    /cmdstat_(replicaof|slaveof):calls=[1-9]/,
+    /cmdstat_config\|rewrite:calls=[1-9]/,
+    /cmdstat_client\|kill:calls=[1-9]/,
+  ]) {
+    expect(stats).toMatch(re);
   }
   await waitFor(() => bystander.isClosed, "the replica's clients disconnected");
   for (const r of g.replicas.slice(0, 2)) {
