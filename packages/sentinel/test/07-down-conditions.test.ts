@@ -11,6 +11,7 @@ import {
   type Group,
   MASTER,
   portOf,
+  RespClient,
   sleep,
   startGroup,
   TARGET,
@@ -101,4 +102,20 @@ describe("07-down-conditions", () => {
       "conf",
     );
   }, 60_000);
+
+  it("a master that keeps reporting itself as a replica is SDOWN after down-after + 2 INFO periods", async () => {
+    const g = await startGroup({ replicas: 1, sentinels: [TARGET], quorum: 1 });
+    groups.push(g);
+    const s = g.sentinels[0];
+    expect(await s.call("SENTINEL", "DEBUG", "info-period", "300")).toBe("OK");
+    // Point the master at an address where nothing listens: it answers PING but says role:slave.
+    const c = await RespClient.connect(g.master.port);
+    expect(await c.call("REPLICAOF", "127.0.0.1", "1")).toBe("OK");
+    c.close();
+    const t0 = Date.now();
+    const e = await s.waitEvent("+sdown", `master ${MASTER} 127.0.0.1 ${g.master.port}`, 10_000);
+    // down-after-milliseconds (1000) + 2 * info-period (300), measured from the role change.
+    expect(e.at - t0).toBeGreaterThanOrEqual(1000);
+    expect((await s.master())["role-reported"]).toBe("slave");
+  }, 40_000);
 });
