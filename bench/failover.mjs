@@ -184,17 +184,24 @@ async function round(kind) {
   const acked = [];
   let i = 0;
   let firstWriteAfterKill = null;
+  // A write answered just before the master died does not count: only successes after the
+  // first failure seen since the kill.
+  let failedSinceKill = false;
   let stop = false;
   const writer = (async () => {
     while (!stop) {
       const key = `k:${i++}`;
       try {
         const ok = await Promise.race([client.set(key, key), sleep(500).then(() => "timeout")]);
-        if (ok !== "OK") continue;
-        if (killedAt !== 0 && firstWriteAfterKill === null) firstWriteAfterKill = Date.now() - killedAt;
+        if (ok !== "OK") {
+          if (killedAt !== 0) failedSinceKill = true;
+          continue;
+        }
+        if (failedSinceKill && firstWriteAfterKill === null) firstWriteAfterKill = Date.now() - killedAt;
         const n = await Promise.race([client.call("WAIT", "2", "1000"), sleep(1500).then(() => -1)]);
         if (n >= 2) acked.push(key);
       } catch {
+        if (killedAt !== 0) failedSinceKill = true;
         await sleep(10);
       }
     }

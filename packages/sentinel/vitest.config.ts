@@ -8,7 +8,7 @@ export default defineProject({
     hookTimeout: 60_000,
     // The scenarios mostly wait (down-after, elections): CPU stays low, so run files side by
     // side to keep the suite within a few minutes on 2 cores.
-    maxWorkers: 4,
+    maxWorkers: 3,
   },
   resolve: { conditions: ["keyhaven-source"] },
 });

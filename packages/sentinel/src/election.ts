@@ -33,21 +33,24 @@ export function voteLeader(
   reqRunid: string,
 ): { leader: string | null; epoch: number } {
   const state = s.state;
+  let changed = false;
   if (reqEpoch > state.currentEpoch) {
     state.currentEpoch = reqEpoch;
-    s.flushConfig();
+    changed = true;
     sentinelEvent(s, "warning", "+new-epoch", master, `${state.currentEpoch}`, false);
   }
   if (master.leaderEpoch < reqEpoch && state.currentEpoch <= reqEpoch) {
     master.leader = reqRunid;
     master.leaderEpoch = state.currentEpoch;
-    s.flushConfig();
+    changed = true;
     sentinelEvent(s, "warning", "+vote-for-leader", master, `${master.leader} ${master.leaderEpoch}`, false);
     // Having voted for another Sentinel, leave it time to act before trying ourselves.
     if (master.leader.toLowerCase() !== state.myid.toLowerCase()) {
       master.failoverStartTime = Date.now() + Math.floor(Math.random() * SENTINEL_MAX_DESYNC);
     }
   }
+  // The epoch and the vote are durable before anyone hears of them.
+  if (changed) s.flushConfig(true);
   return { leader: master.leader, epoch: master.leaderEpoch };
 }
 

@@ -24,8 +24,11 @@ export interface Sentinel {
   readonly state: SentinelState;
   readonly server: Server;
   readonly scripts: ScriptQueue;
-  /** sentinelFlushConfig: rewrites the config file with the current state (logs failures). */
-  flushConfig(): void;
+  /**
+   * sentinelFlushConfig: rewrites the config file with the current state (logs failures), at
+   * the end of the current event-loop turn, or at once with `now`.
+   */
+  flushConfig(now?: boolean): void;
 }
 
 /** The "%@" part of an event message for `ri`. */

@@ -23,6 +23,7 @@ import { type Sentinel, sentinelEvent } from "./events.js";
 import { failoverStateMachine, failoverSwitchToPromotedSlave } from "./failover.js";
 import {
   FAILOVER_UPDATE_CONFIG,
+  FAILOVER_WAIT_START,
   type Instance,
   SRI_FAILOVER_IN_PROGRESS,
   SRI_MASTER,
@@ -65,18 +66,37 @@ export class SentinelTimer {
 
   private schedule(): void {
     const hz = 10 + Math.floor(Math.random() * 10);
-    this.timer = setTimeout(
-      () => {
-        this.timer = null;
-        try {
-          sentinelTimer(this.s);
-        } finally {
-          this.schedule();
-        }
-      },
-      Math.floor(1000 / hz),
-    );
+    let delay = Math.floor(1000 / hz);
+    // Keyhaven addition: wake up right when a master's down-after period expires, so SDOWN is
+    // not seen up to a tick late. The random pace above still desynchronizes the Sentinels.
+    const deadline = nextMasterDownDeadline(this.s);
+    if (deadline !== null) delay = Math.max(1, Math.min(delay, deadline - Date.now()));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      try {
+        sentinelTimer(this.s);
+      } finally {
+        this.schedule();
+      }
+    }, delay);
   }
+}
+
+/**
+ * The earliest time (ms) at which a master not yet SDOWN would become SDOWN by the PING rule
+ * of checkSubjectivelyDown (1 ms past down-after-milliseconds), or null.
+ */
+function nextMasterDownDeadline(s: Sentinel): number | null {
+  let next: number | null = null;
+  for (const m of s.state.masters.values()) {
+    if (m.has(SRI_S_DOWN)) continue;
+    const link = m.link;
+    const since = link.actPingTime !== 0 ? link.actPingTime : link.disconnected ? link.lastAvailTime : 0;
+    if (since === 0) continue;
+    const at = since + m.downAfterPeriod + 1;
+    if (next === null || at < next) next = at;
+  }
+  return next;
 }
 
 /** One pass of sentinelTimer. Exported for tests that drive it by hand. */
@@ -129,6 +149,18 @@ function handleInstance(s: Sentinel, ri: Instance): void {
     failoverStateMachine(s, ri);
     askMasterStateToOtherSentinels(s, ri, false);
   }
+}
+
+/**
+ * The ODOWN / failover-start part of sentinelHandleRedisInstance's acting half, also run as
+ * soon as another Sentinel's is-master-down answer arrives (down.ts). The state machine itself
+ * keeps the timer's pace: as in Redis, at least one tick separates the replicas' fresh INFO
+ * (requested once the master is ODOWN) from the replica selection.
+ */
+export function actOnMasterState(s: Sentinel, master: Instance): void {
+  if (s.state.tilt || !master.has(SRI_S_DOWN) || master.failoverState > FAILOVER_WAIT_START) return;
+  checkObjectivelyDown(s, master);
+  if (startFailoverIfNeeded(s, master)) askMasterStateToOtherSentinels(s, master, true);
 }
 
 /** The credentials used towards `ri` (sentinelSendAuthIfNeeded). */

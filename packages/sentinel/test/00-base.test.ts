@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  describeEvents,
   errorText,
   type Group,
   info,
@@ -198,7 +199,7 @@ describe("00-base: failover after SIGKILL of the master", () => {
     // down-after (1 s) + ODOWN + election + promotion: a few seconds, not more; unless the first
     // election was split (every candidate voted for itself), which Redis retries later too.
     if (!g.sentinels.some((s) => s.hasEvent("-failover-abort-not-elected"))) {
-      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(Date.now() - t0, describeEvents(g.sentinels)).toBeLessThan(10_000);
     }
     const newPort = portOf(newAddr);
     expect(g.replicas.map((r) => r.port)).toContain(newPort);

@@ -156,19 +156,23 @@ export class SentinelProcess {
     since = 0,
   ): Promise<SentinelEvent> {
     let found: SentinelEvent | undefined;
-    await waitFor(
-      () => {
-        found = this.events.find(
-          (e) =>
-            e.at >= since &&
-            e.channel === channel &&
-            (typeof match === "string" ? e.message === match : match.test(e.message)),
-        );
-        return found !== undefined;
-      },
-      `${channel} ${match} on sentinel ${this.port}`,
-      timeoutMs,
-    );
+    try {
+      await waitFor(
+        () => {
+          found = this.events.find(
+            (e) =>
+              e.at >= since &&
+              e.channel === channel &&
+              (typeof match === "string" ? e.message === match : match.test(e.message)),
+          );
+          return found !== undefined;
+        },
+        `${channel} ${match} on sentinel ${this.port}`,
+        timeoutMs,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${describeEvents([this])}`);
+    }
     return found!;
   }
 
