@@ -69,3 +69,24 @@ it("authenticates to instances and to each other, and fails over with passwords"
     30_000,
   );
 }, 60_000);
+
+it("uses auth-user with auth-pass (an ACL user on the data nodes)", async () => {
+  const acl = ["--user", "sentuser", "on", ">spw", "~*", "&*", "+@all"];
+  const g2 = await startGroup({
+    replicas: 1,
+    sentinels: [TARGET],
+    quorum: 1,
+    nodeArgs: acl,
+    sentinelExtra: [`sentinel auth-user ${MASTER} sentuser`, `sentinel auth-pass ${MASTER} spw`],
+  });
+  try {
+    const c = await RespClient.connect(g2.master.port);
+    const list = String(await c.call("CLIENT", "LIST"));
+    c.close();
+    const sentinelLinks = list.split("\n").filter((l) => / name=sentinel-[0-9a-f]{8}-(cmd|pubsub) /.test(l));
+    expect(sentinelLinks).toHaveLength(2);
+    for (const l of sentinelLinks) expect(l).toContain(" user=sentuser ");
+  } finally {
+    for (const s of g2.sentinels) await s.kill();
+  }
+}, 60_000);
