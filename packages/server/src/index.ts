@@ -1,6 +1,7 @@
 /**
  * Public surface of @keyhaven/server: building a server from a Config (used by main.ts, tests
- * that embed a server, and Sentinel, which reuses the networking and pub/sub layers).
+ * that embed a server, and Sentinel, which reuses the networking, pub/sub, config parsing and
+ * config rewriting layers).
  */
 
 import { registerMonitorCleanup, registerSlowlog } from "./commands/server-admin.js";
@@ -10,10 +11,15 @@ import { registerEviction } from "./keyspace/evict.js";
 import { registerAof } from "./persistence/aof.js";
 import { Server } from "./server.js";
 
-export { Config } from "./config/config.js";
+export { type CommandSpec, container, spec } from "./commands/spec.js";
+export { Config, formatConfigError } from "./config/config.js";
+export { readConfigText, rewriteConfigText, writeFileAtomically } from "./config/rewrite.js";
 export { ConfigError, KeyhavenError } from "./errors.js";
 export type { Client } from "./network/client.js";
 export { Server } from "./server.js";
+export { globMatch } from "./util/glob.js";
+export { createLogger, type Logger, type LogLevel } from "./util/logger.js";
+export { REDIS_VERSION } from "./version.js";
 
 /** A fully wired server (core subsystems registered), not yet started. */
 export function createServer(config: Config): Server {

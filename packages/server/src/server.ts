@@ -96,6 +96,8 @@ export class Server implements KeyspaceHooks {
   currentClient: Client | null = null;
   /** The master link's client when this server is a replica. */
   masterClient: Client | null = null;
+  /** HELLO's `mode` and INFO's `redis_mode`: Sentinel sets "sentinel". */
+  mode: "standalone" | "sentinel" = "standalone";
   /** Replicas never expire keys themselves; set by the replication subsystem. */
   replicaMode = false;
   loading = false;

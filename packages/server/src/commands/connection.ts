@@ -141,7 +141,7 @@ function helloCommand(c: Client): void {
   out.bulk("id");
   out.integer(c.id);
   out.bulk("mode");
-  out.bulk("standalone");
+  out.bulk(server.mode);
   out.bulk("role");
   out.bulk(server.replicaMode ? "replica" : "master");
   out.bulk("modules");

@@ -59,7 +59,7 @@ export function serverInfo(server: Server): string[] {
     "redis_git_sha1:00000000",
     "redis_git_dirty:0",
     "redis_build_id:6b6579686176656e",
-    "redis_mode:standalone",
+    `redis_mode:${server.mode}`,
     `os:${process.platform === "linux" ? "Linux" : process.platform} ${process.version} ${arch()}`,
     "arch_bits:64",
     "monotonic_clock:POSIX clock_gettime",

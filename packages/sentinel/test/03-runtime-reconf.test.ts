@@ -1,0 +1,205 @@
+/**
+ * 03-runtime-reconf (tests/sentinel/tests/03-runtime-reconf.tcl): SENTINEL MONITOR / SET /
+ * REMOVE / RESET / CONFIG SET / FLUSHCONFIG at run time, their events and errors, and that each
+ * change reaches the config file. Also the process rules: config file required and writable.
+ */
+
+import { spawn } from "node:child_process";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../server/test/helpers.js";
+import {
+  errorText,
+  MASTER,
+  SENTINEL_BIN,
+  type SentinelProcess,
+  type ServerProcess,
+  startSentinel,
+  startServer,
+  TARGET,
+  tempDir,
+  toRecord,
+  waitFor,
+} from "./helpers.js";
+
+let master: ServerProcess;
+let other: ServerProcess;
+let s: SentinelProcess;
+
+beforeAll(async () => {
+  master = await startServer("redis");
+  other = await startServer("redis");
+  s = await startSentinel(TARGET, { masterPort: master.port, quorum: 1 });
+});
+afterAll(async () => {
+  await s?.kill();
+});
+
+describe("03-runtime-reconf", () => {
+  it("SENTINEL SET changes a master's settings, publishes +set and rewrites the config", async () => {
+    expect(
+      await s.call(
+        "SENTINEL",
+        "SET",
+        MASTER,
+        "down-after-milliseconds",
+        "2000",
+        "parallel-syncs",
+        "3",
+        "quorum",
+        "2",
+      ),
+    ).toBe("OK");
+    const m = await s.master();
+    expect([m["down-after-milliseconds"], m["parallel-syncs"], m.quorum]).toEqual(["2000", "3", "2"]);
+    const e = await s.waitEvent("+set", /down-after-milliseconds 2000$/);
+    expect(e.message).toBe(`master ${MASTER} 127.0.0.1 ${master.port} down-after-milliseconds 2000`);
+    await waitFor(
+      () => s.conf().includes(`sentinel down-after-milliseconds ${MASTER} 2000`),
+      "conf has 2000",
+    );
+    expect(s.conf()).toContain(`sentinel parallel-syncs ${MASTER} 3`);
+    expect(errorText(await s.call("SENTINEL", "SET", MASTER, "quorum", "0"))).toBe(
+      "ERR Invalid argument '0' for SENTINEL SET 'quorum'",
+    );
+    expect(errorText(await s.call("SENTINEL", "SET", MASTER, "nosuch", "1"))).toBe(
+      "ERR Unknown option or number of arguments for SENTINEL SET 'nosuch'",
+    );
+    expect(errorText(await s.call("SENTINEL", "SET", MASTER, "notification-script", "/bin/true"))).toBe(
+      "ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration",
+    );
+    expect(errorText(await s.call("SENTINEL", "SET", "nope", "quorum", "1"))).toBe(
+      "ERR No such master with that name",
+    );
+  });
+
+  it("SENTINEL MONITOR and REMOVE add and drop masters with +monitor / -monitor", async () => {
+    expect(errorText(await s.call("SENTINEL", "MONITOR", MASTER, "127.0.0.1", other.port, 1))).toBe(
+      "ERR Duplicate master name.",
+    );
+    expect(errorText(await s.call("SENTINEL", "MONITOR", "m2", "127.0.0.1", other.port, 0))).toBe(
+      "ERR Quorum must be 1 or greater.",
+    );
+    expect(errorText(await s.call("SENTINEL", "MONITOR", "m2", "127.0.0.1", 70000, 1))).toBe(
+      "ERR Invalid port number.",
+    );
+    expect(await s.call("SENTINEL", "MONITOR", "m2", "127.0.0.1", other.port, 1)).toBe("OK");
+    expect((await s.waitEvent("+monitor", /^master m2 /)).message).toBe(
+      `master m2 127.0.0.1 ${other.port} quorum 1`,
+    );
+    await waitFor(() => s.conf().includes(`sentinel monitor m2 127.0.0.1 ${other.port} 1`), "conf has m2");
+    const roleReply = (await s.call("ROLE")) as [string, string[]];
+    expect([roleReply[0], [...roleReply[1]].sort()]).toEqual(["sentinel", ["m2", MASTER]]);
+    await waitFor(
+      async () => toRecord(await s.call("SENTINEL", "MASTER", "m2"))["role-reported"] === "master",
+      "m2 INFO",
+    );
+    expect(await s.call("SENTINEL", "REMOVE", "m2")).toBe("OK");
+    expect((await s.waitEvent("-monitor")).message).toBe(`master m2 127.0.0.1 ${other.port}`);
+    expect(errorText(await s.call("SENTINEL", "MASTER", "m2"))).toBe("ERR No such master with that name");
+    await waitFor(() => !s.conf().includes("sentinel monitor m2"), "m2 gone from conf");
+  });
+
+  it("SENTINEL RESET matches names by pattern and publishes +reset-master", async () => {
+    expect(await s.call("SENTINEL", "RESET", "nomatch*")).toBe(0);
+    expect(await s.call("SENTINEL", "RESET", "my*")).toBe(1);
+    expect((await s.waitEvent("+reset-master")).message).toBe(`master ${MASTER} 127.0.0.1 ${master.port}`);
+  });
+
+  it("SENTINEL CONFIG SET/GET and FLUSHCONFIG", async () => {
+    expect(await s.call("SENTINEL", "CONFIG", "SET", "announce-port", "12345")).toBe("OK");
+    expect(toRecord(await s.call("SENTINEL", "CONFIG", "GET", "announce-*"))).toEqual({
+      "announce-hostnames": "no",
+      "announce-ip": "",
+      "announce-port": "12345",
+    });
+    await waitFor(() => s.conf().includes("sentinel announce-port 12345"), "conf has announce-port");
+    expect(await s.call("SENTINEL", "CONFIG", "SET", "announce-port", "0")).toBe("OK");
+    expect(await s.call("SENTINEL", "FLUSHCONFIG")).toBe("OK");
+    expect(s.conf()).not.toContain("announce-port");
+    expect(s.conf()).toMatch(/^sentinel myid [0-9a-f]{40}$/m);
+    expect(s.conf()).toMatch(/^sentinel current-epoch \d+$/m);
+  });
+});
+
+describe.runIf(TARGET === "keyhaven")("03-runtime-reconf: process and config file", () => {
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(SENTINEL_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      p.stdout.on("data", (d) => (out += d));
+      p.stderr.on("data", (d) => (out += d));
+      const timer = setTimeout(() => p.kill("SIGKILL"), 10_000);
+      p.on("exit", (code) => {
+        clearTimeout(timer);
+        resolve({ code, out });
+      });
+    });
+
+  it("refuses to start without a config file or with an unwritable one", async () => {
+    const none = await run([]);
+    expect(none.code).toBe(1);
+    expect(none.out).toContain("Sentinel needs config file on disk to save state.  Exiting...");
+    if (process.getuid?.() !== 0) {
+      const dir = tempDir();
+      const conf = join(dir, "ro.conf");
+      writeFileSync(conf, `port ${await freePort()}\n`);
+      chmodSync(conf, 0o444);
+      const ro = await run([conf]);
+      expect(ro.code).toBe(1);
+      expect(ro.out).toContain(`Sentinel config file ${conf} is not writable`);
+    }
+  });
+
+  it("reports a bad sentinel directive with its file and line", async () => {
+    const dir = tempDir();
+    const conf = join(dir, "bad.conf");
+    writeFileSync(conf, `port ${await freePort()}\nsentinel monitor m 127.0.0.1 6379 2\nsentinel bogus 1\n`);
+    const r = await run([conf]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("Reading the configuration file, at line 3");
+    expect(r.out).toContain(">>> 'sentinel bogus 1'");
+    expect(r.out).toContain("Unrecognized sentinel configuration statement.");
+  });
+
+  it("accepts the seed's directives as written and keyhaven-server --sentinel runs it", async () => {
+    const dir = tempDir();
+    const conf = join(dir, "seed.conf");
+    const port = await freePort();
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        `sentinel monitor mymaster 127.0.0.1 ${master.port} 2`,
+        "down-after-milliseconds mymaster 5000",
+        "parallel-syncs mymaster 1",
+        "failover-timeout mymaster 180000",
+        "# a comment that must survive",
+        "",
+      ].join("\n"),
+    );
+    const server = await import("../../server/test/helpers.js");
+    const p = spawn(server.SERVER_BIN, [conf, "--sentinel"], { stdio: "ignore" });
+    try {
+      const { RespClient } = server;
+      await waitFor(async () => {
+        try {
+          const c = await RespClient.connect(port);
+          const m = toRecord(await c.call("SENTINEL", "MASTER", MASTER));
+          c.close();
+          return m["down-after-milliseconds"] === "5000" && m["failover-timeout"] === "180000";
+        } catch {
+          return false;
+        }
+      }, "seed config running");
+      const { readFileSync } = await import("node:fs");
+      await waitFor(() => readFileSync(conf, "latin1").includes("sentinel myid"), "myid saved");
+      const text = readFileSync(conf, "latin1");
+      expect(text).toContain("# a comment that must survive");
+      expect(text).toContain("sentinel down-after-milliseconds mymaster 5000");
+    } finally {
+      p.kill("SIGKILL");
+    }
+  });
+});
