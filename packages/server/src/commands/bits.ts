@@ -6,9 +6,10 @@
  */
 
 import { bytesToLatin1, shared } from "@keyhaven/protocol";
+import { STR_ENC_RAW } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { is, parseInt64, parseInteger } from "./args.js";
-import { modified, readStringOrReply, writeStringOrReply } from "./common.js";
+import { maxStringLength, modified, readStringOrReply, writeStringOrReply } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 const POPCOUNT = new Uint8Array(256);
@@ -23,7 +24,7 @@ function bitOffsetOrReply(c: Client, arg: string, hashAllowed: boolean, bits: nu
     mul = bits;
   }
   const n = parseInteger(text);
-  const limit = c.server.config.num("proto-max-bulk-len") * 8;
+  const limit = maxStringLength(c) * 8;
   if (n === null || n < 0 || n * mul >= limit) {
     c.error("ERR bit offset is not an integer or out of range");
     return null;
@@ -38,10 +39,12 @@ function toBuffer(value: string | null, minBytes: number): Buffer {
   return buf;
 }
 
+/** Stores an edited bitmap: Redis edits the sds in place, so the value becomes "raw". */
 function store(c: Client, key: string, buf: Buffer, existed: boolean, event: string): void {
   const value = bytesToLatin1(buf, 0, buf.length);
-  if (existed) c.db.overwrite(c.db.peek(key)!, value);
-  else c.db.add(key, value);
+  const entry = existed ? c.db.peek(key)! : c.db.add(key, value);
+  if (existed) c.db.overwrite(entry, value);
+  entry.strEncoding = STR_ENC_RAW;
   modified(c, c.db, key, "$", event);
 }
 
@@ -264,7 +267,7 @@ function bitopCommand(c: Client): void {
     c.out.raw(shared.ZERO);
     return;
   }
-  db.set(dest, bytesToLatin1(out, 0, out.length));
+  db.set(dest, bytesToLatin1(out, 0, out.length)).strEncoding = STR_ENC_RAW;
   modified(c, db, dest, "$", "set");
   c.out.integer(maxLen);
 }
@@ -370,10 +373,7 @@ function bitfieldGeneric(c: Client, readonly: boolean): void {
       writes = true;
       i += 4;
     } else if (sub === "overflow" && remaining >= 1) {
-      if (readonly) {
-        c.error("ERR BITFIELD_RO only supports the GET subcommand");
-        return;
-      }
+      // BITFIELD_RO accepts OVERFLOW (it has nothing to apply to), as Redis does.
       const mode = argv[i + 1].toLowerCase();
       if (mode !== "wrap" && mode !== "sat" && mode !== "fail") {
         c.error("ERR Invalid OVERFLOW type specified");
@@ -390,11 +390,19 @@ function bitfieldGeneric(c: Client, readonly: boolean): void {
   const current = writes ? writeStringOrReply(c, key) : readStringOrReply(c, key);
   if (current === undefined) return;
   let buf: Buffer | null = null;
+  let grown = false;
   if (writes) {
+    // lookupStringForBitCommand: the key is created, or grown to the highest written byte, even
+    // when every write then fails under OVERFLOW FAIL.
     let maxByte = 0;
     for (const op of ops)
       if (op.kind !== "get") maxByte = Math.max(maxByte, (op.offset + op.type.bits - 1) >> 3);
+    if (maxByte + 1 > maxStringLength(c)) {
+      c.error("ERR bit offset is not an integer or out of range");
+      return;
+    }
     buf = toBuffer(current, maxByte + 1);
+    grown = current === null || buf.length > current.length;
   }
   let changed = false;
   c.out.arrayHeader(ops.length);
@@ -414,7 +422,7 @@ function bitfieldGeneric(c: Client, readonly: boolean): void {
     changed = true;
     c.out.bigInteger(op.kind === "set" ? old : stored);
   }
-  if (changed && buf !== null) store(c, key, buf, current !== null, "setbit");
+  if ((changed || grown) && buf !== null) store(c, key, buf, current !== null, "setbit");
 }
 
 export const bitCommands = [

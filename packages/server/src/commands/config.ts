@@ -8,6 +8,7 @@ import { shared } from "@keyhaven/protocol";
 import { findOption, OPTIONS } from "../config/options.js";
 import { readConfigText, rewriteConfigText, writeFileAtomically } from "../config/rewrite.js";
 import { formatOptionLines } from "../config/values.js";
+import { allowedByEnableOption } from "../exec/dispatch.js";
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { type CommandSpec, container, spec } from "./spec.js";
@@ -45,7 +46,8 @@ function configSetCommand(c: Client): void {
   }
   const pairs: [string, string][] = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
-  const err = c.server.config.setMany(pairs);
+  const allowProtected = allowedByEnableOption(c.server.config.str("enable-protected-configs"), c);
+  const err = c.server.config.setMany(pairs, allowProtected);
   if (err !== null) c.error(err);
   else c.out.raw(shared.OK);
 }

@@ -196,7 +196,7 @@ export const connectionCommands = [
       acl: ["fast", "connection"],
     },
   ),
-  spec("echo", 2, "fast", [0, 0, 0], "connection", "Returns the given string.", "1.0.0", echoCommand, {
+  spec("echo", 2, "fast loading stale", [0, 0, 0], "connection", "Returns the given string.", "1.0.0", echoCommand, {
     acl: ["fast", "connection"],
   }),
   spec(

@@ -49,6 +49,8 @@ export interface CommandSpec {
   /** One-line summary for COMMAND DOCS. */
   summary: string;
   since: string;
+  /** Key spec flags for COMMAND INFO / GETKEYSANDFLAGS when not the read/write default. */
+  keySpecFlags?: readonly string[];
   /** ACL categories without the '@' (COMMAND INFO prints them). */
   acl?: readonly string[];
   handler?: CommandHandler;

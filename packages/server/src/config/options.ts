@@ -21,6 +21,8 @@ export interface OptionSpec {
   max?: number;
   /** Allowed values of an enum/flags option. */
   values?: readonly string[];
+  /** PROTECTED_CONFIG: CONFIG SET needs enable-protected-configs (yes, or local + loopback). */
+  protected?: boolean;
   /** Hidden from `CONFIG GET *` (Redis's HIDDEN_CONFIG); exact names still answer. */
   hidden?: boolean;
   /** Sensitive: CONFIG REWRITE still writes it, but it is redacted in logs. */
@@ -29,8 +31,13 @@ export interface OptionSpec {
   inert?: boolean;
 }
 
+/**
+ * Redis's LLONG_MAX bound. Values are JS numbers, so anything above 2^53 is clamped on parse;
+ * error messages still print Redis's 9223372036854775807 (see formatBound).
+ */
 const LONG_MAX = Number.MAX_SAFE_INTEGER;
 const INT_MAX = 2147483647;
+const UINT_MAX = 4294967295;
 
 function bool(name: string, def: boolean, mutable = true, alias?: string): OptionSpec {
   return { name, alias, type: "bool", default: def, mutable };
@@ -125,7 +132,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   str("ignore-warnings", "", true),
   // Network
   special("bind", ["*", "-::*"]),
-  bool("bind-source-addr", false, true),
+  str("bind-source-addr", "", true),
   bool("protected-mode", true),
   int("port", 6379, 0, 65535),
   int("tcp-backlog", 511, 0, INT_MAX, false),
@@ -133,7 +140,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "unixsocketperm", type: "octal", default: 0, mutable: false, min: 0, max: 0o777 },
   int("timeout", 0, 0, INT_MAX),
   int("tcp-keepalive", 300, 0, INT_MAX),
-  int("maxclients", 10000, 1, INT_MAX),
+  int("maxclients", 10000, 1, UINT_MAX),
   mem("client-query-buffer-limit", 1024 * 1024 * 1024, 1024 * 1024, LONG_MAX),
   mem("proto-max-bulk-len", 512 * 1024 * 1024, 1024 * 1024, LONG_MAX),
   special("client-output-buffer-limit", {
@@ -143,7 +150,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   }),
   int("io-threads", 1, 1, 128, false),
   bool("io-threads-do-reads", false, false),
-  int("hz", 10, 0, INT_MAX),
+  int("hz", 10, 0, INT_MAX),  // values above 500 are stored as 500 (Config.setMany clamps)
   bool("dynamic-hz", true),
   int("active-expire-effort", 1, 1, 10),
   // Security
@@ -161,9 +168,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   bool("rdbcompression", true),
   bool("rdbchecksum", true),
   enm("sanitize-dump-payload", "no", ["no", "yes", "clients"]),
-  str("dbfilename", "dump.rdb", true),
+  { name: "dbfilename", type: "string", default: "dump.rdb", mutable: true, protected: true },
   bool("rdb-del-sync-files", false),
-  str("dir", "", true),
+  { name: "dir", type: "string", default: "", mutable: true, protected: true },
   int("rdb-key-save-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX),
   int("key-load-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX),
   // Replication
@@ -192,7 +199,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Memory management
   mem("maxmemory", 0, 0, LONG_MAX),
   enm("maxmemory-policy", "noeviction", MAXMEMORY_POLICIES),
-  int("maxmemory-samples", 5, 1, 64),
+  int("maxmemory-samples", 5, 1, INT_MAX),
   int("maxmemory-eviction-tenacity", 10, 0, 100),
   int("lfu-log-factor", 10, 0, INT_MAX),
   int("lfu-decay-time", 1, 0, INT_MAX),
@@ -209,7 +216,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   bool("appendonly", false),
   str("appendfilename", "appendonly.aof", false),
   str("appenddirname", "appendonlydir", false),
-  enm("appendfsync", "everysec", ["always", "everysec", "no"]),
+  enm("appendfsync", "everysec", ["everysec", "always", "no"]),
   bool("no-appendfsync-on-rewrite", false),
   int("auto-aof-rewrite-percentage", 100, 0, INT_MAX),
   mem("auto-aof-rewrite-min-size", 64 * 1024 * 1024, 0, LONG_MAX),
@@ -243,7 +250,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Event notification
   special("notify-keyspace-events", ""),
   // Advanced config
-  int("hash-max-listpack-entries", 128, 0, LONG_MAX, true, "hash-max-ziplist-entries"),
+  int("hash-max-listpack-entries", 512, 0, LONG_MAX, true, "hash-max-ziplist-entries"),
   int("hash-max-listpack-value", 64, 0, LONG_MAX, true, "hash-max-ziplist-value"),
   int("list-max-listpack-size", -2, -5, INT_MAX, true, "list-max-ziplist-size"),
   int("list-compress-depth", 0, 0, INT_MAX),
