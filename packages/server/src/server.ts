@@ -91,6 +91,8 @@ export class Server implements KeyspaceHooks {
   queryBufferLimit = 1024 * 1024 * 1024;
   maxClients = 10000;
   lfuMode = false;
+  /** slowlog-log-slower-than (µs; negative disables the slow log). */
+  slowlogThreshold = 10000;
   lfuSettings = { logFactor: 10, decayTime: 1 };
   /** CLIENT PAUSE: until when (ms) and which commands. */
   pauseEndMs = 0;
@@ -131,6 +133,7 @@ export class Server implements KeyspaceHooks {
   private applyHotConfig(): void {
     const c = this.config;
     this.requirePass = c.str("requirepass");
+    this.slowlogThreshold = c.num("slowlog-log-slower-than");
     this.queryBufferLimit = c.num("client-query-buffer-limit");
     this.maxClients = c.num("maxclients");
     this.lfuMode = c.str("maxmemory-policy").includes("lfu");
@@ -385,7 +388,6 @@ export class Server implements KeyspaceHooks {
     socket.on("data", (chunk: Buffer) => {
       this.stats.totalNetInputBytes += chunk.length;
       this.stats.totalReadsProcessed++;
-      refreshClock();
       c.onData(chunk);
     });
     socket.on("error", () => this.closeClient(c));

@@ -196,9 +196,19 @@ export const connectionCommands = [
       acl: ["fast", "connection"],
     },
   ),
-  spec("echo", 2, "fast loading stale", [0, 0, 0], "connection", "Returns the given string.", "1.0.0", echoCommand, {
-    acl: ["fast", "connection"],
-  }),
+  spec(
+    "echo",
+    2,
+    "fast loading stale",
+    [0, 0, 0],
+    "connection",
+    "Returns the given string.",
+    "1.0.0",
+    echoCommand,
+    {
+      acl: ["fast", "connection"],
+    },
+  ),
   spec(
     "quit",
     -1,

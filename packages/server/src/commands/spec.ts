@@ -73,6 +73,9 @@ export interface Command extends CommandSpec {
   isPubsub: boolean;
   mayReplicate: boolean;
   isBlocking: boolean;
+  isProtected: boolean;
+  skipMonitor: boolean;
+  skipSlowlog: boolean;
   subcommandMap: Map<string, Command> | null;
   /** INFO commandstats. */
   calls: number;

@@ -13,7 +13,6 @@ import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { type CommandSpec, spec } from "./spec.js";
 
-
 function multiCommand(c: Client): void {
   if (c.has(ClientFlag.Multi)) {
     c.error("ERR MULTI calls can not be nested");

@@ -150,7 +150,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   }),
   int("io-threads", 1, 1, 128, false),
   bool("io-threads-do-reads", false, false),
-  int("hz", 10, 0, INT_MAX),  // values above 500 are stored as 500 (Config.setMany clamps)
+  int("hz", 10, 0, INT_MAX), // values above 500 are stored as 500 (Config.setMany clamps)
   bool("dynamic-hz", true),
   int("active-expire-effort", 1, 1, 10),
   // Security

@@ -9,7 +9,6 @@
 
 import { ReplyWriter } from "@keyhaven/protocol";
 import type { Command } from "../commands/spec.js";
-import { refreshClock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
 import { unwatchAllKeys } from "./watch.js";
@@ -67,7 +66,9 @@ function reject(_server: Server, c: Client, text: string, cmd: Command | null): 
   if ((c.flags & ClientFlag.Multi) !== 0) {
     if (cmd !== null && cmd.name === "exec" && cmd.parent === null) {
       abortTransaction(c);
-      c.error(`EXECABORT Transaction discarded because of: ${text.startsWith("ERR ") ? text.slice(4) : text}`);
+      c.error(
+        `EXECABORT Transaction discarded because of: ${text.startsWith("ERR ") ? text.slice(4) : text}`,
+      );
       return;
     }
     c.flags |= ClientFlag.DirtyExec;
@@ -84,7 +85,8 @@ export function abortTransaction(c: Client): void {
 
 /** processCommand: runs or queues the command in `c.argv`, or replies with why it cannot. */
 export function processCommand(server: Server, c: Client): void {
-  refreshClock();
+  // The clock was refreshed when the input arrived (and before resumed input): every command
+  // of one read sees one instant, as commands of one MULTI or pipeline batch do in Redis.
   const argv = c.argv;
   const cmd = server.commands.lookup(argv);
   if (cmd === null || cmd === undefined) {
@@ -97,7 +99,7 @@ export function processCommand(server: Server, c: Client): void {
     reject(server, c, `ERR wrong number of arguments for '${cmd.fullName}' command`, cmd);
     return;
   }
-  if (cmd.flags.includes("protected") && !debugAllowed(server, c)) {
+  if (cmd.isProtected && !debugAllowed(server, c)) {
     reject(
       server,
       c,
@@ -270,7 +272,7 @@ export function call(server: Server, c: Client, cmd: Command): void {
   // SLOWLOG show what the client sent (Redis's original_argv).
   const originalArgv = c.argv;
   const monitors = gates.feedMonitors;
-  if (monitors !== null && !cmd.flags.includes("skip_monitor")) monitors(c, originalArgv);
+  if (monitors !== null && !cmd.skipMonitor) monitors(c, originalArgv);
   // CLIENT REPLY itself is exempt, so that CLIENT REPLY ON can answer +OK.
   const replyOff =
     (c.flags & (ClientFlag.ReplyOff | ClientFlag.ReplySkip)) !== 0 && cmd.fullName !== "client|reply";
@@ -302,7 +304,13 @@ export function call(server: Server, c: Client, cmd: Command): void {
     cmd.usec += micros;
     if (c.failed) cmd.failedCalls++;
     c.lastCmd = cmd;
-    if (gates.slowlog !== null && !cmd.flags.includes("skip_slowlog")) gates.slowlog(c, originalArgv, micros);
+    if (
+      gates.slowlog !== null &&
+      !cmd.skipSlowlog &&
+      micros >= server.slowlogThreshold &&
+      server.slowlogThreshold >= 0
+    )
+      gates.slowlog(c, originalArgv, micros);
     if (
       ((server.dirty !== dirtyBefore && !c.preventPropagation) || c.forcePropagation) &&
       !c.has(ClientFlag.Master)

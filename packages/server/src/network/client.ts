@@ -12,6 +12,7 @@
 import type { Socket } from "node:net";
 import { PARSE_COMMAND, PARSE_ERROR, ReplyWriter, RequestParser } from "@keyhaven/protocol";
 import type { Command } from "../commands/spec.js";
+import { refreshClock } from "../keyspace/clock.js";
 import type { Db } from "../keyspace/db.js";
 import type { Server } from "../server.js";
 
@@ -134,7 +135,7 @@ export class Client {
   onData(chunk: Buffer): void {
     if ((this.flags & (ClientFlag.CloseAsap | ClientFlag.CloseAfterReply)) !== 0) return;
     this.bytesRead += chunk.length;
-    this.lastInteraction = Date.now();
+    this.lastInteraction = refreshClock();
     this.parser.feed(chunk);
     const limit = this.server.queryBufferLimit;
     if (this.parser.bufferedLength > limit && (this.flags & ClientFlag.Master) === 0) {
