@@ -268,9 +268,17 @@ export class Server implements KeyspaceHooks {
     if (watchers !== undefined) for (const w of watchers) w.markDirtyCas();
   }
 
-  /** FLUSHDB/FLUSHALL/SWAPDB: every WATCH on the database is invalidated (touchAllWatchedKeysInDb). */
-  signalFlushedDb(db: Db): void {
-    for (const watchers of db.watchedKeys.values()) for (const w of watchers) w.markDirtyCas();
+  /**
+   * touchAllWatchedKeysInDb, called before FLUSHDB/FLUSHALL empties `db` or SWAPDB replaces its
+   * contents with `replacedWith`'s: a watched key is touched when it exists in `db` now or in
+   * what replaces it, so WATCH of a key that stays missing survives.
+   */
+  signalFlushedDb(db: Db, replacedWith: Db | null = null): void {
+    for (const [key, watchers] of db.watchedKeys) {
+      if (db.peek(key) === undefined && (replacedWith === null || replacedWith.peek(key) === undefined))
+        continue;
+      for (const w of watchers) w.markDirtyCas();
+    }
   }
 
   notify(type: string, event: string, key: string, dbId: number): void {

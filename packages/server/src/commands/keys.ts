@@ -354,9 +354,9 @@ function swapdbCommand(c: Client): void {
   const a = dbs[ia];
   const b = dbs[ib];
   if (a !== b) {
+    c.server.signalFlushedDb(a, b);
+    c.server.signalFlushedDb(b, a);
     a.swapContents(b);
-    c.server.signalFlushedDb(a);
-    c.server.signalFlushedDb(b);
     // Clients blocked on keys that now exist in the swapped-in data may be served.
     for (const db of [a, b]) {
       for (const key of db.blockingKeys.keys())

@@ -93,7 +93,9 @@ export function processCommand(server: Server, c: Client): void {
     rejectUnknown(server, c, cmd === null);
     return;
   }
+  // Like processCommand's c->lastcmd: CLIENT LIST shows the command being run (or refused).
   c.cmd = cmd;
+  c.lastCmd = cmd;
   const argc = argv.length;
   if ((cmd.arity > 0 && cmd.arity !== argc) || argc < -cmd.arity) {
     reject(server, c, `ERR wrong number of arguments for '${cmd.fullName}' command`, cmd);
@@ -303,7 +305,6 @@ export function call(server: Server, c: Client, cmd: Command): void {
     cmd.calls++;
     cmd.usec += micros;
     if (c.failed) cmd.failedCalls++;
-    c.lastCmd = cmd;
     if (
       gates.slowlog !== null &&
       !cmd.skipSlowlog &&

@@ -13,14 +13,24 @@
 
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasRealRedis, RespClient, type ServerProcess, startServer } from "../helpers.js";
+import { hasRealRedis, type RespClient, type ServerProcess, startServer } from "../helpers.js";
 
 const KEYS = ["k1", "k2", "k3", "{k}4"];
 const TIME_LIMIT_MS = 30_000;
 
 const key = fc.constantFrom(...KEYS);
 const smallValue = fc.constantFrom("", "a", "abc", "hello world", "0", "1", "-1", "42", "10.5", "x\0y\xff");
-const intArg = fc.constantFrom("0", "1", "-1", "7", "-100", "9223372036854775807", "-9223372036854775808", "x", "1.5");
+const intArg = fc.constantFrom(
+  "0",
+  "1",
+  "-1",
+  "7",
+  "-100",
+  "9223372036854775807",
+  "-9223372036854775808",
+  "x",
+  "1.5",
+);
 const floatArg = fc.constantFrom("1", "-1.5", "0.1", "3e2", "-0", "1e-3", "abc", "inf", "5.0e3");
 const offset = fc.constantFrom("0", "1", "3", "7", "-1", "-3", "10", "x");
 const relSeconds = fc.constantFrom("-5", "0", "100", "500", "1000", "9999999", "x");
@@ -51,7 +61,9 @@ const setOptions = fc
       fc.constant(["EX", "100", "PX", "100000"]),
     ),
   )
-  .chain(([a, b, c]) => fc.shuffledSubarray([...a, ...b, ...c], { minLength: a.length + b.length + c.length }));
+  .chain(([a, b, c]) =>
+    fc.shuffledSubarray([...a, ...b, ...c], { minLength: a.length + b.length + c.length }),
+  );
 
 const command: fc.Arbitrary<string[]> = fc.oneof(
   // Strings
@@ -82,9 +94,13 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   fc.tuple(key, floatArg).map(([k, n]) => ["INCRBYFLOAT", k, n]),
   fc.tuple(key, offset, offset).map(([k, s, e]) => ["GETRANGE", k, s, e]),
   fc.tuple(key, offset, smallValue).map(([k, o, v]) => ["SETRANGE", k, o, v]),
-  fc.tuple(key, key, fc.constantFrom([], ["LEN"], ["IDX"], ["IDX", "WITHMATCHLEN"], ["IDX", "MINMATCHLEN", "2"])).map(
-    ([a, b, o]) => ["LCS", a, b, ...o],
-  ),
+  fc
+    .tuple(
+      key,
+      key,
+      fc.constantFrom([], ["LEN"], ["IDX"], ["IDX", "WITHMATCHLEN"], ["IDX", "MINMATCHLEN", "2"]),
+    )
+    .map(([a, b, o]) => ["LCS", a, b, ...o]),
   // Keys
   fc.array(key, { minLength: 1, maxLength: 3 }).map((ks) => ["DEL", ...ks]),
   fc.array(key, { minLength: 1, maxLength: 3 }).map((ks) => ["EXISTS", ...ks]),
@@ -97,13 +113,15 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   fc.constantFrom(["KEYS", "*"], ["KEYS", "k?"], ["KEYS", "*[0-9]"], ["SCANALL"]),
   fc.constant(["SWAPDB", "0", "1"]),
   // Expiry
-  fc.tuple(fc.constantFrom("EXPIRE", "PEXPIRE"), key, expireFlags).chain(([c, k, f]) =>
-    (c === "EXPIRE" ? relSeconds : relMillis).map((t) => [c, k, t, ...f]),
-  ),
-  fc.tuple(fc.constantFrom("EXPIREAT", "PEXPIREAT"), key, expireFlags).chain(([c, k, f]) =>
-    (c === "EXPIREAT" ? absSeconds : absMillis).map((t) => [c, k, t, ...f]),
-  ),
-  fc.tuple(fc.constantFrom("TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "PERSIST"), key).map(([c, k]) => [c, k]),
+  fc
+    .tuple(fc.constantFrom("EXPIRE", "PEXPIRE"), key, expireFlags)
+    .chain(([c, k, f]) => (c === "EXPIRE" ? relSeconds : relMillis).map((t) => [c, k, t, ...f])),
+  fc
+    .tuple(fc.constantFrom("EXPIREAT", "PEXPIREAT"), key, expireFlags)
+    .chain(([c, k, f]) => (c === "EXPIREAT" ? absSeconds : absMillis).map((t) => [c, k, t, ...f])),
+  fc
+    .tuple(fc.constantFrom("TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "PERSIST"), key)
+    .map(([c, k]) => [c, k]),
   // Transactions
   fc.constantFrom(["MULTI"], ["EXEC"], ["DISCARD"], ["UNWATCH"]),
   fc.array(key, { minLength: 1, maxLength: 2 }).map((ks) => ["WATCH", ...ks]),
@@ -112,14 +130,12 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
   // Bitmaps
   fc.tuple(key, bitOffset, bit).map(([k, o, b]) => ["SETBIT", k, o, b]),
   fc.tuple(key, bitOffset).map(([k, o]) => ["GETBIT", k, o]),
-  fc.tuple(key, fc.constantFrom([], ["0", "-1"], ["1", "2"], ["0", "-1", "BIT"], ["2", "9", "BIT"])).map(([k, r]) => [
-    "BITCOUNT",
-    k,
-    ...r,
-  ]),
-  fc.tuple(key, fc.constantFrom("0", "1"), fc.constantFrom([], ["1"], ["0", "-1"], ["1", "20", "BIT"])).map(
-    ([k, b, r]) => ["BITPOS", k, b, ...r],
-  ),
+  fc
+    .tuple(key, fc.constantFrom([], ["0", "-1"], ["1", "2"], ["0", "-1", "BIT"], ["2", "9", "BIT"]))
+    .map(([k, r]) => ["BITCOUNT", k, ...r]),
+  fc
+    .tuple(key, fc.constantFrom("0", "1"), fc.constantFrom([], ["1"], ["0", "-1"], ["1", "20", "BIT"]))
+    .map(([k, b, r]) => ["BITPOS", k, b, ...r]),
   fc.tuple(fc.constantFrom("AND", "OR", "XOR"), key, key, key).map(([op, d, a, b]) => ["BITOP", op, d, a, b]),
   fc.tuple(key, key).map(([d, a]) => ["BITOP", "NOT", d, a]),
   fc
@@ -252,10 +268,18 @@ describe.skipIf(!enabled)("differential: core commands against redis-server 7.0"
           for (const c of side.conns) await c.call("RESET");
           side.multi = [null, null];
         }
-        const [d1, d2] = [await sides[0].conns[0].call("DEBUG", "DIGEST"), await sides[1].conns[0].call("DEBUG", "DIGEST")];
+        const [d1, d2] = [
+          await sides[0].conns[0].call("DEBUG", "DIGEST"),
+          await sides[1].conns[0].call("DEBUG", "DIGEST"),
+        ];
         if (d1 !== d2) throw new Error(`DEBUG DIGEST differs (${d1} vs ${d2})\n${history.join("\n")}`);
       }),
-      { numRuns: 1500, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false, endOnFailure: true },
+      {
+        numRuns: 1500,
+        interruptAfterTimeLimit: TIME_LIMIT_MS,
+        markInterruptAsFailure: false,
+        endOnFailure: true,
+      },
     );
     expect(Date.now() - started).toBeLessThan(TIME_LIMIT_MS + 15_000);
   });
