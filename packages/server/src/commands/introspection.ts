@@ -166,6 +166,19 @@ function keySpecFlags(cmd: Command): readonly string[] {
   return cmd.isWrite ? ["RW", "update"] : ["RO", "access"];
 }
 
+/**
+ * The flags of a key spec with "variable_flags" resolved against actual arguments, as Redis's
+ * setGetKeys/bitfieldGetKeys do: SET without GET only overwrites, BITFIELD with only GET reads.
+ */
+function resolvedKeySpecFlags(cmd: Command, argv: readonly string[]): readonly string[] {
+  const flags = keySpecFlags(cmd);
+  if (!flags.includes("variable_flags")) return flags;
+  const rest = argv.slice(cmd.name === "set" ? 3 : 2).map((a) => a.toLowerCase());
+  if (cmd.name === "set") return rest.includes("get") ? ["RW", "access", "update"] : ["OW", "update"];
+  const writes = rest.includes("set") || rest.includes("incrby");
+  return writes ? ["RW", "access", "update"] : ["RO", "access"];
+}
+
 function writeKeySpecs(c: Client, cmd: Command): void {
   const out = c.out;
   if (cmd.firstKey === 0 && cmd.getKeys === undefined) {
@@ -349,7 +362,7 @@ function commandGetkeysAndFlagsCommand(c: Client): void {
   if (r === null) return;
   const [keys, argv] = r;
   const cmd = c.server.commands.lookup(argv)!;
-  const flags = keySpecFlags(cmd);
+  const flags = resolvedKeySpecFlags(cmd, argv);
   c.out.arrayHeader(keys.length);
   for (const i of keys) {
     c.out.arrayHeader(2);
