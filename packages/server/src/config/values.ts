@@ -302,6 +302,17 @@ export function formatOptionLines(spec: OptionSpec, value: unknown): string[] {
     case "bind":
       return [`bind ${(value as string[]).join(" ")}`];
     default:
+      if (spec.type === "memory") return [`${spec.name} ${formatMemory(value as number)}`];
       return [`${spec.name} ${quote(formatOptionValue(spec, value))}`];
   }
+}
+
+/** rewriteConfigFormatMemory: the largest unit that divides the value exactly ("3mb"). */
+export function formatMemory(bytes: number): string {
+  const gb = 1024 * 1024 * 1024;
+  const mb = 1024 * 1024;
+  if (bytes !== 0 && bytes % gb === 0) return `${bytes / gb}gb`;
+  if (bytes !== 0 && bytes % mb === 0) return `${bytes / mb}mb`;
+  if (bytes !== 0 && bytes % 1024 === 0) return `${bytes / 1024}kb`;
+  return String(bytes);
 }

@@ -35,9 +35,12 @@ describe("ioredis 6", () => {
     expect(await r.incrby("io:a", 5)).toBe(6);
     expect(await r.ttl("io:a")).toBe(100);
     expect(await r.mget("io:a", "io:none")).toEqual(["6", null]);
-    await expect(r.incr("io:none-int").then(() => r.set("io:s", "x")).then(() => r.incr("io:s"))).rejects.toThrow(
-      "ERR value is not an integer or out of range",
-    );
+    await expect(
+      r
+        .incr("io:none-int")
+        .then(() => r.set("io:s", "x"))
+        .then(() => r.incr("io:s")),
+    ).rejects.toThrow("ERR value is not an integer or out of range");
   });
 
   it("pipelines and MULTI", async () => {
@@ -82,7 +85,8 @@ describe("ioredis 6", () => {
     expect(await sub.subscribe("io:ch")).toBe(1);
     expect(await sub.psubscribe("io:*")).toBe(2);
     expect(await pub.publish("io:ch", "hello")).toBe(2);
-    for (let i = 0; i < 100 && (got.length < 1 || pgot.length < 1); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && (got.length < 1 || pgot.length < 1); i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(got).toEqual([["io:ch", "hello"]]);
     expect(pgot).toEqual([["io:*", "io:ch", "hello"]]);
     await sub.unsubscribe("io:ch");

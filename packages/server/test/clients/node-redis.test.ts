@@ -73,7 +73,9 @@ for (const resp of [2, 3] as const) {
     it("a pool of isolated connections", async () => {
       const c = await connect(resp);
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => c.multi().set(`nr${resp}:iso:${i}`, String(i)).get(`nr${resp}:iso:${i}`).exec()),
+        Array.from({ length: 20 }, (_, i) =>
+          c.multi().set(`nr${resp}:iso:${i}`, String(i)).get(`nr${resp}:iso:${i}`).exec(),
+        ),
       );
       expect(results.map((r) => r[1])).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
     });

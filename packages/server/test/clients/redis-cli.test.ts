@@ -44,7 +44,9 @@ describe("redis-cli", () => {
     expect(await cli(["--no-raw", "GET", "cli:none"])).toBe("(nil)\n");
     expect(await cli(["--no-raw", "INCR", "cli:n"])).toBe("(integer) 2\n");
     expect(await cli(["--no-raw", "MGET", "cli:a", "cli:none"])).toBe('1) "hello world"\n2) (nil)\n');
-    expect(await cli(["--no-raw", "INCR", "cli:a"])).toBe("(error) ERR value is not an integer or out of range\n");
+    expect(await cli(["--no-raw", "INCR", "cli:a"])).toBe(
+      "(error) ERR value is not an integer or out of range\n",
+    );
     expect(await cli(["--no-raw", "SET", "cli:b", "x\ny"])).toBe("OK\n");
     expect(await cli(["--no-raw", "GET", "cli:b"])).toBe('"x\\ny"\n');
   });
@@ -57,7 +59,9 @@ describe("redis-cli", () => {
   it("--scan lists matching keys", async () => {
     for (let i = 0; i < 30; i++) await cli(["SET", `cli:scan:${i}`, "v"]);
     const out = await cli(["--scan", "--pattern", "cli:scan:*"]);
-    expect(out.trim().split("\n").sort()).toEqual(Array.from({ length: 30 }, (_, i) => `cli:scan:${i}`).sort());
+    expect(out.trim().split("\n").sort()).toEqual(
+      Array.from({ length: 30 }, (_, i) => `cli:scan:${i}`).sort(),
+    );
   });
 
   it("inline commands on a raw socket", async () => {
@@ -65,7 +69,7 @@ describe("redis-cli", () => {
     await new Promise<void>((resolve) => socket.connect(server.port, "127.0.0.1", resolve));
     const received: Buffer[] = [];
     socket.on("data", (d) => received.push(d));
-    socket.write('SET cli:inline "with space"\r\nGET cli:inline\nPING\r\nECHO \'q\\\'x\'\r\n');
+    socket.write("SET cli:inline \"with space\"\r\nGET cli:inline\nPING\r\nECHO 'q\\'x'\r\n");
     const expected = "+OK\r\n$10\r\nwith space\r\n+PONG\r\n$3\r\nq'x\r\n";
     for (let i = 0; i < 200 && Buffer.concat(received).length < expected.length; i++) {
       await new Promise((r) => setTimeout(r, 10));
