@@ -13,7 +13,7 @@
  */
 
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -97,6 +97,21 @@ async function start(kind, port, dir) {
   return proc;
 }
 
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux). Wall-clock rps on
+ * a shared 2-core machine moves with whatever else runs; the server's own CPU time per request
+ * does not, so it is printed beside the rps.
+ */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Runs redis-benchmark --csv; returns test name -> rps. */
 function benchmark(port, args) {
   return new Promise((res, rej) => {
@@ -127,13 +142,19 @@ async function main() {
       `redis-server pid ${redis.pid} port ${redisPort}; keyhaven-server pid ${keyhaven.pid} port ${khPort}; node ${process.version}; ${rounds} round(s), best kept`,
     );
     const rows = [];
+    const pids = { redis: redis.pid, keyhaven: keyhaven.pid };
     for (const run of RUNS) {
       const best = { redis: new Map(), keyhaven: new Map() };
+      // Server CPU time used over all rounds of this run, per side.
+      const cpu = { redis: 0, keyhaven: 0 };
+      const tests = run.args[run.args.indexOf("-t") + 1].split(",").length;
       for (let r = 0; r < rounds; r++) {
         // Alternate which side goes first so neither always runs on a warmer machine.
         const order = r % 2 === 0 ? ["redis", "keyhaven"] : ["keyhaven", "redis"];
         for (const side of order) {
+          const before = cpuSeconds(pids[side]);
           const result = await benchmark(side === "redis" ? redisPort : khPort, run.args);
+          cpu[side] += cpuSeconds(pids[side]) - before;
           for (const [test, rps] of result) best[side].set(test, Math.max(best[side].get(test) ?? 0, rps));
         }
       }
@@ -147,14 +168,23 @@ async function main() {
           target: run.target,
         });
       }
+      const perRequest = (side) => ((cpu[side] / (rounds * tests * requests)) * 1e6).toFixed(2);
+      rows.push({
+        note: `server CPU per request${run.label}: redis ${perRequest("redis")} us, keyhaven ${perRequest("keyhaven")} us`,
+      });
     }
     const pad = (s, n) => String(s).padEnd(n);
     console.log(
       `\n${pad("test", 16)}${pad("redis rps", 14)}${pad("keyhaven rps", 14)}${pad("ratio", 8)}target`,
     );
     for (const row of rows) {
+      if (row.note !== undefined) {
+        console.log(`  (${row.note})`);
+        continue;
+      }
+      const verdict = row.ratio >= row.target ? "" : "  (below)";
       console.log(
-        `${pad(row.test, 16)}${pad(row.redis.toFixed(0), 14)}${pad(row.keyhaven.toFixed(0), 14)}${pad(row.ratio.toFixed(2), 8)}>= ${row.target}${row.ratio >= row.target ? "" : "  (below)"}`,
+        `${pad(row.test, 16)}${pad(row.redis.toFixed(0), 14)}${pad(row.keyhaven.toFixed(0), 14)}${pad(row.ratio.toFixed(2), 8)}>= ${row.target}${verdict}`,
       );
     }
     redis.kill("SIGTERM");
