@@ -39,13 +39,22 @@ function toBuffer(value: string | null, minBytes: number): Buffer {
   return buf;
 }
 
-/** Stores an edited bitmap: Redis edits the sds in place, so the value becomes "raw". */
-function store(c: Client, key: string, buf: Buffer, existed: boolean, event: string): void {
+/**
+ * Stores an edited bitmap: Redis edits the sds in place, so the value becomes "raw". `event`
+ * null stores silently (a BITFIELD whose writes all failed still creates/grows the key, without
+ * a keyspace event, as Redis does; it is still propagated so replicas hold the same bytes).
+ */
+function store(c: Client, key: string, buf: Buffer, existed: boolean, event: string | null): void {
   const value = bytesToLatin1(buf, 0, buf.length);
   const entry = existed ? c.db.peek(key)! : c.db.add(key, value);
   if (existed) c.db.overwrite(entry, value);
   entry.strEncoding = STR_ENC_RAW;
-  modified(c, c.db, key, "$", event);
+  if (event !== null) {
+    modified(c, c.db, key, "$", event);
+  } else {
+    c.server.signalModifiedKey(c.db, key);
+    c.server.dirty++;
+  }
 }
 
 function setbitCommand(c: Client): void {
@@ -65,7 +74,14 @@ function setbitCommand(c: Client): void {
   const previous = (buf[byte] & mask) !== 0 ? 1 : 0;
   if (bitArg === "1") buf[byte] |= mask;
   else buf[byte] &= ~mask;
-  store(c, key, buf, old !== null, "setbit");
+  // Like setbitCommand: a bit set to the value it had changes nothing (no event, no dirty),
+  // unless the string had to be created or grown.
+  if (old === null || buf.length !== old.length || previous !== (bitArg === "1" ? 1 : 0)) {
+    store(c, key, buf, old !== null, "setbit");
+  } else {
+    // lookupStringForBitCommand unshared the value all the same: it is "raw" from now on.
+    c.db.peek(key)!.strEncoding = STR_ENC_RAW;
+  }
   c.out.raw(previous ? shared.ONE : shared.ZERO);
 }
 
@@ -422,7 +438,8 @@ function bitfieldGeneric(c: Client, readonly: boolean): void {
     changed = true;
     c.out.bigInteger(op.kind === "set" ? old : stored);
   }
-  if ((changed || grown) && buf !== null) store(c, key, buf, current !== null, "setbit");
+  if ((changed || grown) && buf !== null) store(c, key, buf, current !== null, changed ? "setbit" : null);
+  else if (writes && current !== null) c.db.peek(key)!.strEncoding = STR_ENC_RAW;
 }
 
 export const bitCommands = [

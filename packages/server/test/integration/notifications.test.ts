@@ -67,6 +67,10 @@ describe("keyspace notifications", () => {
     expect((await next(2))[0]).toEqual(["__keyspace@0__:n5", "setbit"]);
     // Nothing for commands that change nothing.
     await c.call("DEL", "nokey");
+    await c.call("SETBIT", "n5", "1", "1");
+    await c.call("SETNX", "n5", "x");
+    await c.call("PERSIST", "n5");
+    await c.call("BITFIELD", "n6", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1000");
     await c.call("SET", "marker", "1");
     expect((await next(2))[0]).toEqual(["__keyspace@0__:marker", "set"]);
   });
