@@ -91,6 +91,8 @@ export class Server implements KeyspaceHooks {
   queryBufferLimit = 1024 * 1024 * 1024;
   maxClients = 10000;
   lfuMode = false;
+  /** latency-tracking: per-command histograms for INFO latencystats. */
+  latencyTracking = true;
   /** slowlog-log-slower-than (µs; negative disables the slow log). */
   slowlogThreshold = 10000;
   lfuSettings = { logFactor: 10, decayTime: 1 };
@@ -134,6 +136,7 @@ export class Server implements KeyspaceHooks {
     const c = this.config;
     this.requirePass = c.str("requirepass");
     this.slowlogThreshold = c.num("slowlog-log-slower-than");
+    this.latencyTracking = c.bool("latency-tracking");
     this.queryBufferLimit = c.num("client-query-buffer-limit");
     this.maxClients = c.num("maxclients");
     this.lfuMode = c.str("maxmemory-policy").includes("lfu");

@@ -57,9 +57,12 @@ function configResetstatCommand(c: Client): void {
   server.stats.reset();
   for (const cmd of server.commands.all()) {
     cmd.calls = cmd.usec = cmd.rejectedCalls = cmd.failedCalls = 0;
+    cmd.latency = null;
     if (cmd.subcommandMap !== null) {
-      for (const sub of cmd.subcommandMap.values())
+      for (const sub of cmd.subcommandMap.values()) {
         sub.calls = sub.usec = sub.rejectedCalls = sub.failedCalls = 0;
+        sub.latency = null;
+      }
     }
   }
   c.out.raw(shared.OK);

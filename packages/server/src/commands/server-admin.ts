@@ -274,9 +274,10 @@ function memoryStatsCommand(c: Client): void {
     ["aof.buffer", server.aofBufferMemory()],
     ["lua.caches", 0],
     ["functions.caches", 184],
-    ["overhead.total", overhead],
   ];
+  // Redis prints the per-db overheads between functions.caches and overhead.total.
   const tail: [string, number | string][] = [
+    ["overhead.total", overhead],
     ["keys.count", keys],
     ["keys.bytes-per-key", keys > 0 ? Math.floor((used - server.startupMemory) / keys) : 0],
     ["dataset.bytes", dataset],
@@ -290,8 +291,8 @@ function memoryStatsCommand(c: Client): void {
     ["allocator.resident", rss],
     ["allocator-fragmentation.ratio", heap.heapUsed > 0 ? (heap.heapTotal / heap.heapUsed).toFixed(3) : "1"],
     ["allocator-fragmentation.bytes", heap.heapTotal - heap.heapUsed],
-    ["allocator.rss-ratio", heap.heapTotal > 0 ? (rss / (heap.heapTotal + heap.external)).toFixed(3) : "1"],
-    ["allocator.rss-bytes", rss - heap.heapTotal - heap.external],
+    ["allocator-rss.ratio", heap.heapTotal > 0 ? (rss / (heap.heapTotal + heap.external)).toFixed(3) : "1"],
+    ["allocator-rss.bytes", rss - heap.heapTotal - heap.external],
     ["rss-overhead.ratio", "1"],
     ["rss-overhead.bytes", 0],
     ["fragmentation", used > 0 ? (rss / used).toFixed(3) : "0"],

@@ -82,6 +82,8 @@ export interface Command extends CommandSpec {
   usec: number;
   rejectedCalls: number;
   failedCalls: number;
+  /** INFO latencystats: this command's latency histogram, created on its first call. */
+  latency: Float64Array | null;
 }
 
 /** Keys of a command's argv, from getKeys or first/last/step (COMMAND GETKEYS, WATCH gates). */

@@ -46,6 +46,7 @@ function finalize(s: CommandSpec, parent: Command | null): Command {
     usec: 0,
     rejectedCalls: 0,
     failedCalls: 0,
+    latency: null,
   };
   if (s.subcommands !== undefined) {
     cmd.subcommandMap = new Map();

@@ -9,6 +9,7 @@
 
 import { ReplyWriter } from "@keyhaven/protocol";
 import type { Command } from "../commands/spec.js";
+import { newLatencyHistogram, recordLatency } from "../info/latency.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
 import { unwatchAllKeys } from "./watch.js";
@@ -304,6 +305,10 @@ export function call(server: Server, c: Client, cmd: Command): void {
     const micros = (performance.now() - start) * 1000;
     cmd.calls++;
     cmd.usec += micros;
+    if (server.latencyTracking) {
+      if (cmd.latency === null) cmd.latency = newLatencyHistogram();
+      recordLatency(cmd.latency, micros);
+    }
     if (c.failed) cmd.failedCalls++;
     if (
       gates.slowlog !== null &&
