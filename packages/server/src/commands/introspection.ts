@@ -181,11 +181,12 @@ function resolvedKeySpecFlags(cmd: Command, argv: readonly string[]): readonly s
 
 function writeKeySpecs(c: Client, cmd: Command): void {
   const out = c.out;
+  // Redis 7.0 replies key specs and subcommands as RESP3 sets (arrays in RESP2).
   if (cmd.firstKey === 0 && cmd.getKeys === undefined) {
-    out.arrayHeader(0);
+    out.setHeader(0);
     return;
   }
-  out.arrayHeader(1);
+  out.setHeader(1);
   out.mapHeader(3);
   out.bulk("flags");
   const flags = keySpecFlags(cmd);
@@ -232,7 +233,7 @@ function writeCommandInfo(c: Client, cmd: Command): void {
   out.setHeader(0);
   writeKeySpecs(c, cmd);
   const subs = cmd.subcommandMap === null ? [] : [...cmd.subcommandMap.values()];
-  out.arrayHeader(subs.length);
+  out.setHeader(subs.length);
   for (const sub of subs) writeCommandInfo(c, sub);
 }
 

@@ -67,6 +67,14 @@ describe("pub/sub", () => {
       ],
     });
     expect(await sub.call("SET", "k", "v")).toEqual({ type: "simple", value: "OK" });
+    // NUMSUB stays a flat array in RESP3.
+    expect(await sub.call("PUBSUB", "NUMSUB", "r3")).toEqual({
+      type: "array",
+      value: [
+        { type: "bulk", value: Buffer.from("r3") },
+        { type: "integer", value: 1n },
+      ],
+    });
     expect(await pub.call("PUBLISH", "r3", "hi")).toBe(1);
     expect(await sub.waitPushed(1)).toEqual([
       {
