@@ -124,6 +124,19 @@ export class ReplyWriter {
     slab[this.pos++] = prefix;
     if (n >= 0 && n < 10) {
       slab[this.pos++] = 48 + n;
+    } else if (n >= 0 && n < 4294967296 && n === Math.floor(n)) {
+      // Digits written in place: lengths and counts are the common case, and String(n) would
+      // allocate a string per reply.
+      let digits = 1;
+      for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+      let p = this.pos + digits;
+      this.pos = p;
+      let v = n;
+      do {
+        const q = Math.floor(v / 10);
+        slab[--p] = 48 + (v - q * 10);
+        v = q;
+      } while (v !== 0);
     } else if (Number.isSafeInteger(n)) {
       this.pos += writeLatin1(slab, String(n), this.pos);
     } else {

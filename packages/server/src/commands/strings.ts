@@ -145,6 +145,11 @@ function setGeneric(
 }
 
 function setCommand(c: Client): void {
+  // Plain SET key value: no options object to build.
+  if (c.argv.length === 3) {
+    setGeneric(c, c.argv[1], c.argv[2], 0, -1, true);
+    return;
+  }
   const opts = parseSetOptions(c, 3, true);
   if (opts === null) return;
   let expireAt = -1;
