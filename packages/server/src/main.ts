@@ -123,16 +123,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const server = createServer(config);
-  try {
-    await server.start();
-  } catch (err) {
-    server.logger.warning(
-      { error: (err as Error).message },
-      `Fatal error during start-up: ${(err as Error).message}`,
-    );
-    server.stop();
-    return 1;
-  }
+  // Handlers go in before start-up logs "Ready to accept connections": a supervisor (or a test)
+  // that signals as soon as it reads that line must get a graceful shutdown, not Node's default.
   const onSignal = (signal: NodeJS.Signals) => {
     server.logger.warning(`Received ${signal} scheduling shutdown...`);
     void server.shutdown({ save: null, now: false, force: false }).then((ok) => {
@@ -144,5 +136,15 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  try {
+    await server.start();
+  } catch (err) {
+    server.logger.warning(
+      { error: (err as Error).message },
+      `Fatal error during start-up: ${(err as Error).message}`,
+    );
+    server.stop();
+    return 1;
+  }
   return server.exited;
 }
