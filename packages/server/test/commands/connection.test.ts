@@ -127,7 +127,8 @@ describe("requirepass", () => {
   it("refuses commands until AUTH, then accepts them", async () => {
     const a = await secured.client();
     expect(errorText(await a.call("GET", "x"))).toBe("NOAUTH Authentication required.");
-    // Command lookup comes before the auth gate.
+    // Command lookup and arity come before the auth gate.
+    expect(errorText(await a.call("GET"))).toBe("ERR wrong number of arguments for 'get' command");
     expect(errorText(await a.call("NOSUCH"))).toBe(
       "ERR unknown command 'NOSUCH', with args beginning with: ",
     );

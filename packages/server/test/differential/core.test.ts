@@ -5,6 +5,9 @@
  * compared as sets, PTTL-like replies within the time that separates the two executions), and
  * after each sequence DEBUG DIGEST must be equal.
  *
+ * Connection 0 speaks RESP2 and connection 1 RESP3 (HELLO 3), so reply shapes of both protocols
+ * are compared.
+ *
  * Determinism: relative expiries are at least 100 s away (or already in the past, which deletes
  * at once), absolute ones are fixed far-future or past timestamps, and active expiry is off
  * (DEBUG SET-ACTIVE-EXPIRE 0) so a key with a past TTL disappears at the same lazy lookup on
@@ -19,7 +22,21 @@ const KEYS = ["k1", "k2", "k3", "{k}4"];
 const TIME_LIMIT_MS = 30_000;
 
 const key = fc.constantFrom(...KEYS);
-const smallValue = fc.constantFrom("", "a", "abc", "hello world", "0", "1", "-1", "42", "10.5", "x\0y\xff");
+const smallValue = fc.constantFrom(
+  "",
+  "a",
+  "abc",
+  "hello world",
+  "0",
+  "1",
+  "-1",
+  "42",
+  "10.5",
+  "1e3",
+  "x\0y\xff",
+  "9223372036854775807",
+  "a".repeat(45),
+);
 const intArg = fc.constantFrom(
   "0",
   "1",
@@ -31,8 +48,24 @@ const intArg = fc.constantFrom(
   "x",
   "1.5",
 );
-const floatArg = fc.constantFrom("1", "-1.5", "0.1", "3e2", "-0", "1e-3", "abc", "inf", "5.0e3");
-const offset = fc.constantFrom("0", "1", "3", "7", "-1", "-3", "10", "x");
+const floatArg = fc.constantFrom(
+  "1",
+  "-1.5",
+  "0.1",
+  "0.3",
+  "3e2",
+  "-0",
+  "1e-3",
+  "-2.5e-3",
+  "abc",
+  "inf",
+  "5.0e3",
+  "1e20",
+  "123456789.123456789",
+  "100000000000000000000",
+  " 1",
+);
+const offset = fc.constantFrom("0", "1", "3", "7", "-1", "-3", "10", "-100", "50", "x");
 const relSeconds = fc.constantFrom("-5", "0", "100", "500", "1000", "9999999", "x");
 const relMillis = fc.constantFrom("-1", "0", "100000", "500000", "x");
 const absSeconds = fc.constantFrom("1", "4102444800", "4102444900");
@@ -162,6 +195,7 @@ function canonical(reply: unknown, unordered = false): string {
     if (typeof v === "bigint") return { int: v.toString() };
     if (typeof v === "number") return { int: String(v) };
     if (Array.isArray(v)) return v.map(walk);
+    if (v instanceof Map) return { map: [...v].map(([k, x]) => [walk(k), walk(x)]) };
     return v;
   };
   let value = reply;
@@ -253,6 +287,8 @@ describe.skipIf(!enabled)("differential: core commands against redis-server 7.0"
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
         for (const side of sides) {
           for (const c of side.conns) await c.call("RESET");
+          // The second connection speaks RESP3, so both protocols are compared.
+          await side.conns[1].call("HELLO", "3");
           side.multi = [null, null];
           await side.conns[0].call("FLUSHALL");
         }
@@ -275,7 +311,7 @@ describe.skipIf(!enabled)("differential: core commands against redis-server 7.0"
         if (d1 !== d2) throw new Error(`DEBUG DIGEST differs (${d1} vs ${d2})\n${history.join("\n")}`);
       }),
       {
-        numRuns: 1500,
+        numRuns: Number(process.env.DIFF_RUNS ?? 1500),
         interruptAfterTimeLimit: TIME_LIMIT_MS,
         markInterruptAsFailure: false,
         endOnFailure: true,

@@ -140,6 +140,22 @@ describe("process", () => {
     expect(existsSync(pidfile)).toBe(false);
   });
 
+  it("logs to logfile at the configured loglevel", async () => {
+    const dir = tempDir();
+    const logfile = join(dir, "server.log");
+    const s = await start({ args: ["--logfile", logfile, "--loglevel", "verbose"], waitReady: false });
+    await waitFor(
+      () => existsSync(logfile) && readFileSync(logfile, "latin1").includes("Ready to accept connections"),
+      "log",
+    );
+    const c = await s.client();
+    expect(await c.call("CONFIG", "GET", "loglevel")).toEqual(["loglevel", "verbose"]);
+    expect(await c.call("CONFIG", "SET", "loglevel", "warning")).toBe("OK");
+    c.close();
+    expect(await s.stop()).toBe(0);
+    expect(s.output()).not.toContain("Ready to accept connections");
+  });
+
   it("SIGINT also shuts down gracefully", async () => {
     const s = await start({});
     expect(await s.stop("SIGINT")).toBe(0);
