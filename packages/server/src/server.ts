@@ -548,17 +548,23 @@ export class Server implements KeyspaceHooks {
     }
   }
 
-  /** Rebinds listeners on CONFIG SET port/bind (changeListenPort). */
+  /**
+   * changeListenPort / changeBindAddr for CONFIG SET port|bind: closes the listening sockets
+   * (connected clients stay) and listens again with the current settings. On failure nothing is
+   * left listening: the caller restores the previous settings and calls this again.
+   */
   async rebind(): Promise<void> {
-    const old = this.listeners.splice(0);
+    for (const srv of this.listeners.splice(0)) srv.close();
+    // The listening handles close on the next turn; only then is the port free again.
+    await new Promise((resolve) => setImmediate(resolve));
     this.boundPort = 0;
     try {
       await this.listen();
     } catch (err) {
-      this.listeners.push(...old);
+      for (const srv of this.listeners.splice(0)) srv.close();
+      await new Promise((resolve) => setImmediate(resolve));
       throw err;
     }
-    for (const srv of old) srv.close();
   }
 
   /**

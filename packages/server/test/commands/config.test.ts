@@ -1,5 +1,6 @@
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import { errorText, freePort, RespClient, type ServerProcess, startTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -115,6 +116,36 @@ describe("CONFIG", () => {
       "client-output-buffer-limit": "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 2097152 3",
     });
     await c.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60");
+  });
+
+  it("SET port and bind move the listener; an address in use is refused and the old one kept", async () => {
+    const s = await startTarget();
+    const a = await s.client();
+    const newPort = await freePort();
+    expect(await a.call("CONFIG", "SET", "port", String(newPort))).toBe("OK");
+    const b = await RespClient.connect(newPort);
+    expect(await b.call("PING")).toBe("PONG");
+    // The connection made on the old port stays open.
+    expect(await a.call("PING")).toBe("PONG");
+    await expect(RespClient.connect(s.port)).rejects.toThrow();
+    const taken = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(taken, "127.0.0.1", r));
+    try {
+      expect(errorText(await b.call("CONFIG", "SET", "port", String(taken)))).toBe(
+        "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.",
+      );
+    } finally {
+      blocker.close();
+    }
+    expect(await b.call("CONFIG", "GET", "port")).toEqual(["port", String(newPort)]);
+    expect(errorText(await b.call("CONFIG", "SET", "bind", "192.0.2.1"))).toBe(
+      "ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.",
+    );
+    const c2 = await RespClient.connect(newPort);
+    expect(await c2.call("PING")).toBe("PONG");
+    for (const x of [a, b, c2]) x.close();
+    await s.stop();
   });
 
   it("RESETSTAT clears INFO counters; REWRITE needs a config file", async () => {
