@@ -112,6 +112,15 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
+  // Checked once every source is read: a later `--daemonize no` overrides a file's
+  // `daemonize yes`, as Redis reads file and command line as one text.
+  if (config.bool("daemonize")) {
+    process.stderr.write(
+      "daemonize yes is not supported: run keyhaven-server in the foreground under a supervisor (or pass --daemonize no)\n",
+    );
+    return 1;
+  }
+
   const dir = config.str("dir");
   if (dir !== "") {
     try {

@@ -144,12 +144,6 @@ export class Config {
     if (spec.name === "cluster-enabled" && args[0]?.toLowerCase() === "yes") {
       throw configError("Cluster mode is not supported by Keyhaven", where);
     }
-    if (spec.name === "daemonize" && args[0]?.toLowerCase() === "yes") {
-      throw configError(
-        "daemonize yes is not supported: run keyhaven-server under a supervisor instead",
-        where,
-      );
-    }
     let value: unknown;
     try {
       // The first `save` line of the sources replaces the defaults; later ones add to it.

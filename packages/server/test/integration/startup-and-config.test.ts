@@ -98,6 +98,35 @@ describe("configuration file", () => {
     c.close();
   });
 
+  it("Debian's stock redis.conf loads, with command-line overrides", async (ctx) => {
+    const stock = "/etc/redis/redis.conf";
+    let text: string;
+    try {
+      text = readFileSync(stock, "latin1");
+    } catch {
+      ctx.skip(); // redis-server's package is not installed here
+      return;
+    }
+    const dir = tempDir();
+    const file = join(dir, "redis.conf");
+    writeFileSync(file, text);
+    // The stock file daemonizes and logs to /var/log: the command line overrides both.
+    const s = await start({
+      configFile: file,
+      args: ["--daemonize", "no", "--logfile", "", "--pidfile", join(dir, "pid"), "--supervised", "no"],
+    });
+    const c = await s.client();
+    expect(await c.call("CONFIG", "GET", "client-output-buffer-limit")).toEqual([
+      "client-output-buffer-limit",
+      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    ]);
+    expect(await c.call("CONFIG", "GET", "auto-aof-rewrite-min-size")).toEqual([
+      "auto-aof-rewrite-min-size",
+      "67108864",
+    ]);
+    c.close();
+  });
+
   it("command-line directives: --save with several points and --save with no value", async () => {
     const s = await start({ args: ["--save", "900", "1", "--save", "300", "10", "--maxmemory", "1gb"] });
     const c = await s.client();
