@@ -8,7 +8,10 @@ import { globMatch } from "../util/glob.js";
 import { is } from "./args.js";
 import { type Command, type CommandSpec, commandKeys, container, spec } from "./spec.js";
 
-/** Flags COMMAND shows (Redis hides internal ones such as `sentinel` and `protected`). */
+/**
+ * Flags COMMAND shows. Redis 7.0 hides internal ones such as `sentinel` and `protected`, and
+ * prints no `may_replicate` either (PUBLISH carries it: CLIENT PAUSE WRITE holds it back).
+ */
 const SHOWN_FLAGS = new Set([
   "write",
   "readonly",
@@ -24,7 +27,6 @@ const SHOWN_FLAGS = new Set([
   "skip_slowlog",
   "fast",
   "no_auth",
-  "may_replicate",
   "no_mandatory_keys",
   "no_async_loading",
   "no_multi",

@@ -121,7 +121,7 @@ export const pubsubCommands = [
   spec(
     "publish",
     3,
-    "pubsub loading stale fast sentinel",
+    "pubsub loading stale fast may_replicate sentinel",
     [0, 0, 0],
     "pubsub",
     "Posts a message to a channel.",

@@ -151,8 +151,19 @@ describe("CLIENT", () => {
     expect(await reader.call("GET", "paused")).toBeNull();
     await sleep(100);
     expect(done).toBe(false);
+    // PUBLISH may replicate: it waits too.
+    const publisher = await server.client();
+    let published = false;
+    const pendingPublish = publisher.call("PUBLISH", "ch", "x").then((r) => {
+      published = true;
+      return r;
+    });
+    await sleep(100);
+    expect(published).toBe(false);
     expect(await c.call("CLIENT", "UNPAUSE")).toBe("OK");
     expect(await pending).toBe("OK");
+    expect(await pendingPublish).toBe(0);
+    publisher.close();
     expect(await reader.call("GET", "paused")).toBe("1");
     expect(errorText(await c.call("CLIENT", "PAUSE", "abc"))).toBe(
       "ERR timeout is not an integer or out of range",
