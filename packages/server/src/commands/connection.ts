@@ -8,6 +8,7 @@ import { unwatchAllKeys } from "../exec/watch.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { REDIS_VERSION } from "../version.js";
 import { intOrReply, is } from "./args.js";
+import { stopMonitoring } from "./server-admin.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 function pingCommand(c: Client): void {
@@ -167,6 +168,7 @@ function resetCommand(c: Client): void {
   unwatchAllKeys(c);
   server.pubsub.unsubscribeAll(c, false);
   server.pubsub.punsubscribeAll(c, false);
+  stopMonitoring(c);
   c.flags &= ~(
     ClientFlag.ReplyOff |
     ClientFlag.ReplySkip |

@@ -147,6 +147,14 @@ function monitorCommand(c: Client): void {
   c.out.raw(shared.OK);
 }
 
+/** Leaves MONITOR mode (RESET, like clearClientConnectionState). */
+export function stopMonitoring(c: Client): void {
+  if (!c.has(ClientFlag.Monitor)) return;
+  c.flags &= ~ClientFlag.Monitor;
+  monitors.delete(c);
+  if (monitors.size === 0) gates.feedMonitors = null;
+}
+
 export function registerMonitorCleanup(server: Server): void {
   server.clientCloseHooks.push((c) => {
     monitors.delete(c);

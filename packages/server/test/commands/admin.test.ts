@@ -49,6 +49,11 @@ describe("administration", () => {
     await c.call("SET", "mon", "a b");
     const [line] = (await mon.waitPushed(1)) as string[];
     expect(line).toMatch(/^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "mon" "a b"$/);
+    // RESET leaves MONITOR mode.
+    expect(await mon.call("RESET")).toBe("RESET");
+    await c.call("SET", "mon", "after");
+    expect(await mon.call("PING")).toBe("PONG");
+    expect(mon.pushed).toEqual([]);
     mon.close();
   });
 
