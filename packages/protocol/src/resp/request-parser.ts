@@ -18,6 +18,7 @@
  *                        └── big bulk ◄─────┘  (a bulk >= 32 KB is gathered in its own buffer)
  */
 
+import { constants } from "node:buffer";
 import { bytesToLatin1 } from "./latin1.js";
 import {
   PROTO_INLINE_MAX_SIZE,
@@ -242,7 +243,14 @@ export class RequestParser {
           return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos])}'`);
         }
         const len = parseStrictInt(buf, this.pos + 1, cr);
-        if (Number.isNaN(len) || len < 0 || (!this.trusted && len > this.maxBulkLen)) {
+        // Besides proto-max-bulk-len, a bulk can never exceed what a V8 string holds (2^29 - 24
+        // chars): refusing it here beats failing to decode it once 512 MB have arrived.
+        if (
+          Number.isNaN(len) ||
+          len < 0 ||
+          len > constants.MAX_STRING_LENGTH ||
+          (!this.trusted && len > this.maxBulkLen)
+        ) {
           return this.fail("Protocol error: invalid bulk length");
         }
         this.pos = cr + 2;

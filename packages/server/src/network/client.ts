@@ -136,17 +136,27 @@ export class Client {
     if ((this.flags & (ClientFlag.CloseAsap | ClientFlag.CloseAfterReply)) !== 0) return;
     this.bytesRead += chunk.length;
     this.lastInteraction = refreshClock();
-    this.parser.feed(chunk);
-    const limit = this.server.queryBufferLimit;
-    if (this.parser.bufferedLength > limit && (this.flags & ClientFlag.Master) === 0) {
+    try {
+      this.parser.feed(chunk);
+      const limit = this.server.queryBufferLimit;
+      if (this.parser.bufferedLength > limit && (this.flags & ClientFlag.Master) === 0) {
+        this.server.logger.warning(
+          { client: this.describe() },
+          "Closing client that reached max query buffer length",
+        );
+        this.server.closeClient(this);
+        return;
+      }
+      this.processInput();
+    } catch (err) {
+      // A bug while reading or dispatching must cost this connection only, never the server.
       this.server.logger.warning(
-        { client: this.describe() },
-        "Closing client that reached max query buffer length",
+        { client: this.describe(), error: (err as Error).stack ?? String(err) },
+        "Internal error while reading from client",
       );
       this.server.closeClient(this);
       return;
     }
-    this.processInput();
     this.server.scheduleFlush(this);
   }
 

@@ -73,6 +73,19 @@ describe("limits", () => {
     good.close();
   });
 
+  it("keyhaven refuses a bulk longer than a V8 string instead of crashing", async (ctx) => {
+    // Redis 7.0 would wait for the 512 MB; Keyhaven cannot hold a string that long (V8's limit
+    // is 2^29 - 24 chars), so it refuses the length up front, on that connection only.
+    if (process.env.KEYHAVEN_TEST_TARGET === "redis") ctx.skip();
+    const s = await start(["--proto-max-bulk-len", "1gb"]);
+    const good = await s.client();
+    const { text, closed } = await rawExchange(s.port, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870900\r\n");
+    expect(text).toBe("-ERR Protocol error: invalid bulk length\r\n");
+    expect(closed).toBe(true);
+    expect(await good.call("PING")).toBe("PONG");
+    good.close();
+  });
+
   it("inline commands and pipelined mixes of inline and multibulk", async () => {
     const s = await start();
     const { text } = await rawExchange(
