@@ -109,18 +109,23 @@ export function parseDouble(s: string): number | null {
   if (lower === "inf" || lower === "+inf" || lower === "infinity" || lower === "+infinity")
     return Number.POSITIVE_INFINITY;
   if (lower === "-inf" || lower === "-infinity") return Number.NEGATIVE_INFINITY;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) && !/^[+-]?0[xX][0-9a-fA-F]+$/.test(s)) return null;
-  const d =
-    s.startsWith("0x") || s.startsWith("0X") || s.startsWith("-0x") || s.startsWith("+0x")
-      ? hexToNumber(s)
-      : Number(s);
+  const hex = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/.exec(s);
+  if (hex !== null) return hexToNumber(hex[1] === "-", hex[2], hex[3] ?? "", hex[4]);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return null;
+  const d = Number(s);
   return Number.isNaN(d) ? null : d;
 }
 
-function hexToNumber(s: string): number {
-  const negative = s.startsWith("-");
-  const digits = s.replace(/^[+-]?0[xX]/, "");
-  const v = Number.parseInt(digits, 16);
+/** strtod's C99 hex floats: "0x10", "0x1.8p3" (digits in base 16, binary exponent). */
+function hexToNumber(
+  negative: boolean,
+  intPart: string,
+  fracPart: string,
+  exp: string | undefined,
+): number | null {
+  if (intPart === "" && fracPart === "") return null;
+  const mantissa = Number.parseInt(intPart + fracPart || "0", 16);
+  const v = mantissa * 2 ** ((exp === undefined ? 0 : Number(exp)) - 4 * fracPart.length);
   return negative ? -v : v;
 }
 

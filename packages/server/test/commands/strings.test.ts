@@ -218,6 +218,9 @@ describe("strings: options, ranges, encodings", () => {
     expect(await c.call("INCRBYFLOAT", "fl", "1e-5")).toBe("1.50001");
     expect(await c.call("INCRBYFLOAT", "nf", "5.")).toBe("5");
     expect(await c.call("INCRBYFLOAT", "nf2", ".5")).toBe("0.5");
+    // strtold reads C99 hex floats too.
+    expect(await c.call("INCRBYFLOAT", "nf2", "0x10")).toBe("16.5");
+    expect(await c.call("INCRBYFLOAT", "nf2", "0x1.8p1")).toBe("19.5");
     expect(await c.call("SET", "fl", "1 ")).toBe("OK");
     expect(errorText(await c.call("INCRBYFLOAT", "fl", "1"))).toBe("ERR value is not a valid float");
   });

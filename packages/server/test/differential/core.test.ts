@@ -64,6 +64,8 @@ const floatArg = fc.constantFrom(
   "123456789.123456789",
   "100000000000000000000",
   " 1",
+  "0x10",
+  "-0x1.8p3",
 );
 const offset = fc.constantFrom("0", "1", "3", "7", "-1", "-3", "10", "-100", "50", "x");
 const relSeconds = fc.constantFrom("-5", "0", "100", "500", "1000", "9999999", "x");
