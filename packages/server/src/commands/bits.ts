@@ -98,9 +98,18 @@ function getbitCommand(c: Client): void {
   c.out.raw((v.charCodeAt(byte) & (1 << (7 - (offset & 7)))) !== 0 ? shared.ONE : shared.ZERO);
 }
 
-/** Normalizes a [start, end] range with negative indexes over `len` units; null if empty. */
-function normalizeRange(start: number, end: number, len: number): [number, number] | null {
-  if (start < 0 && end < 0 && start > end) return null;
+/**
+ * Normalizes a [start, end] range with negative indexes over `len` units; null if empty.
+ * BITCOUNT (like GETRANGE) treats two negative indexes in reverse order as empty before
+ * clamping; BITPOS does not (`reversedNegativesEmpty` false), as in Redis 7.0.
+ */
+function normalizeRange(
+  start: number,
+  end: number,
+  len: number,
+  reversedNegativesEmpty = true,
+): [number, number] | null {
+  if (reversedNegativesEmpty && start < 0 && end < 0 && start > end) return null;
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
   if (start < 0) start = 0;
@@ -173,16 +182,32 @@ function bitcountCommand(c: Client): void {
 
 function bitposCommand(c: Client): void {
   const argv = c.argv;
-  const bitArg = argv[2];
-  if (bitArg !== "0" && bitArg !== "1") {
+  const bitNum = parseInteger(argv[2]);
+  if (bitNum === null) {
+    c.error("ERR value is not an integer or out of range");
+    return;
+  }
+  if (bitNum !== 0 && bitNum !== 1) {
     c.error("ERR The bit argument must be 1 or 0.");
     return;
   }
-  const bit = bitArg === "1" ? 1 : 0;
+  const bit = bitNum;
+  // Like bitposCommand, the key is looked up before the range is parsed: a missing key is an
+  // endless run of zeros whatever the other arguments say.
+  const v = readStringOrReply(c, argv[1]);
+  if (v === undefined) return;
+  if (v === null) {
+    c.out.integer(bit ? -1 : 0);
+    return;
+  }
   let start = 0;
   let end = -1;
   let endGiven = false;
   let isBit = false;
+  if (argv.length > 6) {
+    c.error("ERR syntax error");
+    return;
+  }
   if (argv.length >= 4) {
     const s = parseInteger(argv[3]);
     if (s === null) {
@@ -207,30 +232,28 @@ function bitposCommand(c: Client): void {
       return;
     }
   }
-  if (argv.length > 6) {
-    c.error("ERR syntax error");
-    return;
-  }
-  const v = readStringOrReply(c, argv[1]);
-  if (v === undefined) return;
-  if (v === null) {
-    c.out.integer(bit ? -1 : 0);
-    return;
-  }
   const units = isBit ? v.length * 8 : v.length;
-  const range = normalizeRange(start, end, units);
+  const range = normalizeRange(start, end, units, false);
   if (range === null) {
     c.out.integer(-1);
     return;
   }
   const fromBit = isBit ? range[0] : range[0] * 8;
   const toBit = isBit ? range[1] : range[1] * 8 + 7;
-  for (let b = fromBit; b <= toBit; b++) {
+  // Whole bytes that cannot hold the bit (0x00 when looking for a 1, 0xff for a 0) are skipped
+  // eight bits at a time, so a long run costs one comparison per byte.
+  const skipByte = bit === 1 ? 0x00 : 0xff;
+  for (let b = fromBit; b <= toBit; ) {
+    if ((b & 7) === 0 && b + 7 <= toBit && v.charCodeAt(b >> 3) === skipByte) {
+      b += 8;
+      continue;
+    }
     const set = (v.charCodeAt(b >> 3) & (1 << (7 - (b & 7)))) !== 0 ? 1 : 0;
     if (set === bit) {
       c.out.integer(b);
       return;
     }
+    b++;
   }
   // Looking for a clear bit with no explicit end: the string is padded with zeros on the right.
   if (bit === 0 && !endGiven) {

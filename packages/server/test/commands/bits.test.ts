@@ -62,6 +62,21 @@ describe("bitmaps", () => {
     expect(await c.call("BITPOS", "nokey", "0")).toBe(0);
     expect(await c.call("BITPOS", "nokey", "1")).toBe(-1);
     expect(errorText(await c.call("BITPOS", "p", "2"))).toBe("ERR The bit argument must be 1 or 0.");
+    expect(errorText(await c.call("BITPOS", "p", "x"))).toBe("ERR value is not an integer or out of range");
+    // A missing key answers before the range is even parsed.
+    expect(await c.call("BITPOS", "nokey", "1", "x")).toBe(-1);
+    expect(errorText(await c.call("BITPOS", "p", "1", "x"))).toBe(
+      "ERR value is not an integer or out of range",
+    );
+    // Unlike BITCOUNT, two negative indexes in reverse order are clamped, not an empty range.
+    await c.call("SET", "z", "\x00\x00");
+    expect(await c.call("BITPOS", "z", "0", "-1", "-100")).toBe(0);
+    expect(await c.call("BITCOUNT", "z", "-1", "-100")).toBe(0);
+    // Long runs are skipped a byte at a time and still give the exact position.
+    await c.call("SETBIT", "long", "80001", "1");
+    expect(await c.call("BITPOS", "long", "1")).toBe(80001);
+    expect(await c.call("BITPOS", "long", "1", "10", "-1")).toBe(80001);
+    expect(await c.call("BITPOS", "long", "1", "80", "80002", "BIT")).toBe(80001);
   });
 
   it("BITOP", async () => {
