@@ -70,8 +70,8 @@ describe("bitmaps", () => {
     );
     // Unlike BITCOUNT, two negative indexes in reverse order are clamped, not an empty range.
     await c.call("SET", "z", "\x00\x00");
-    expect(await c.call("BITPOS", "z", "0", "-1", "-100")).toBe(0);
-    expect(await c.call("BITCOUNT", "z", "-1", "-100")).toBe(0);
+    expect(await c.call("BITPOS", "z", "0", "-5", "-100")).toBe(0);
+    expect(await c.call("BITCOUNT", "z", "-5", "-100")).toBe(0);
     // Long runs are skipped a byte at a time and still give the exact position.
     await c.call("SETBIT", "long", "80001", "1");
     expect(await c.call("BITPOS", "long", "1")).toBe(80001);
