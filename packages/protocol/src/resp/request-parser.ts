@@ -197,7 +197,7 @@ export class RequestParser {
   /** Reads `*N\r\n`. Leaves `remaining` = N (0 for N <= 0). */
   private parseMultibulkHeader(): ParseStatus {
     const buf = this.buf;
-    const cr = buf.indexOf(CR, this.pos);
+    const cr = findCR(buf, this.pos);
     if (cr === -1 || cr + 1 >= buf.length) {
       if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE)
         return this.fail("Protocol error: too big mbulk count string");
@@ -233,7 +233,7 @@ export class RequestParser {
       }
       const buf = this.buf;
       if (this.bulkLen === -1) {
-        const cr = buf.indexOf(CR, this.pos);
+        const cr = findCR(buf, this.pos);
         if (cr === -1 || cr + 1 >= buf.length) {
           if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE)
             return this.fail("Protocol error: too big bulk count string");
@@ -285,6 +285,16 @@ export class RequestParser {
     this.finishCommand();
     return PARSE_COMMAND;
   }
+}
+
+/**
+ * indexOf(CR) for header lines (`*3`, `$16`): they are a few bytes long, and a short JS scan is
+ * several times cheaper than the native indexOf call; long lines fall back to it.
+ */
+function findCR(buf: Buffer, from: number): number {
+  const end = Math.min(buf.length, from + 24);
+  for (let i = from; i < end; i++) if (buf[i] === CR) return i;
+  return end === buf.length ? -1 : buf.indexOf(CR, end);
 }
 
 /**
