@@ -112,6 +112,15 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
+  // Checked once every source is read: a later `--daemonize no` overrides a file's
+  // `daemonize yes`, as Redis reads file and command line as one text.
+  if (config.bool("daemonize")) {
+    process.stderr.write(
+      "daemonize yes is not supported: run keyhaven-server in the foreground under a supervisor (or pass --daemonize no)\n",
+    );
+    return 1;
+  }
+
   const dir = config.str("dir");
   if (dir !== "") {
     try {
@@ -123,16 +132,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const server = createServer(config);
-  try {
-    await server.start();
-  } catch (err) {
-    server.logger.warning(
-      { error: (err as Error).message },
-      `Fatal error during start-up: ${(err as Error).message}`,
-    );
-    server.stop();
-    return 1;
-  }
+  // Handlers go in before start-up logs "Ready to accept connections": a supervisor (or a test)
+  // that signals as soon as it reads that line must get a graceful shutdown, not Node's default.
   const onSignal = (signal: NodeJS.Signals) => {
     server.logger.warning(`Received ${signal} scheduling shutdown...`);
     void server.shutdown({ save: null, now: false, force: false }).then((ok) => {
@@ -144,5 +145,15 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  try {
+    await server.start();
+  } catch (err) {
+    server.logger.warning(
+      { error: (err as Error).message },
+      `Fatal error during start-up: ${(err as Error).message}`,
+    );
+    server.stop();
+    return 1;
+  }
   return server.exited;
 }

@@ -106,6 +106,10 @@ export class Server implements KeyspaceHooks {
   queryBufferLimit = 1024 * 1024 * 1024;
   maxClients = 10000;
   lfuMode = false;
+  /** latency-tracking: per-command histograms for INFO latencystats. */
+  latencyTracking = true;
+  /** slowlog-log-slower-than (µs; negative disables the slow log). */
+  slowlogThreshold = 10000;
   lfuSettings = { logFactor: 10, decayTime: 1 };
   /** CLIENT PAUSE: until when (ms) and which commands. */
   pauseEndMs = 0;
@@ -148,6 +152,8 @@ export class Server implements KeyspaceHooks {
   private applyHotConfig(): void {
     const c = this.config;
     this.requirePass = c.str("requirepass");
+    this.slowlogThreshold = c.num("slowlog-log-slower-than");
+    this.latencyTracking = c.bool("latency-tracking");
     this.queryBufferLimit = c.num("client-query-buffer-limit");
     this.maxClients = c.num("maxclients");
     this.lfuMode = c.str("maxmemory-policy").includes("lfu");
@@ -286,9 +292,17 @@ export class Server implements KeyspaceHooks {
     if (watchers !== undefined) for (const w of watchers) w.markDirtyCas();
   }
 
-  /** FLUSHDB/FLUSHALL/SWAPDB: every WATCH on the database is invalidated (touchAllWatchedKeysInDb). */
-  signalFlushedDb(db: Db): void {
-    for (const watchers of db.watchedKeys.values()) for (const w of watchers) w.markDirtyCas();
+  /**
+   * touchAllWatchedKeysInDb, called before FLUSHDB/FLUSHALL empties `db` or SWAPDB replaces its
+   * contents with `replacedWith`'s: a watched key is touched when it exists in `db` now or in
+   * what replaces it, so WATCH of a key that stays missing survives.
+   */
+  signalFlushedDb(db: Db, replacedWith: Db | null = null): void {
+    for (const [key, watchers] of db.watchedKeys) {
+      if (db.peek(key) === undefined && (replacedWith === null || replacedWith.peek(key) === undefined))
+        continue;
+      for (const w of watchers) w.markDirtyCas();
+    }
   }
 
   notify(type: string, event: string, key: string, dbId: number): void {
@@ -406,7 +420,6 @@ export class Server implements KeyspaceHooks {
     socket.on("data", (chunk: Buffer) => {
       this.stats.totalNetInputBytes += chunk.length;
       this.stats.totalReadsProcessed++;
-      refreshClock();
       c.onData(chunk);
     });
     socket.on("error", () => this.closeClient(c));
@@ -560,17 +573,23 @@ export class Server implements KeyspaceHooks {
     }
   }
 
-  /** Rebinds listeners on CONFIG SET port/bind (changeListenPort). */
+  /**
+   * changeListenPort / changeBindAddr for CONFIG SET port|bind: closes the listening sockets
+   * (connected clients stay) and listens again with the current settings. On failure nothing is
+   * left listening: the caller restores the previous settings and calls this again.
+   */
   async rebind(): Promise<void> {
-    const old = this.listeners.splice(0);
+    for (const srv of this.listeners.splice(0)) srv.close();
+    // The listening handles close on the next turn; only then is the port free again.
+    await new Promise((resolve) => setImmediate(resolve));
     this.boundPort = 0;
     try {
       await this.listen();
     } catch (err) {
-      this.listeners.push(...old);
+      for (const srv of this.listeners.splice(0)) srv.close();
+      await new Promise((resolve) => setImmediate(resolve));
       throw err;
     }
-    for (const srv of old) srv.close();
   }
 
   /**

@@ -197,6 +197,18 @@ describe("hostile input", () => {
     expect(parser.error).toBe("Protocol error: invalid bulk length");
   });
 
+  it("a bulk longer than a V8 string is refused even when proto-max-bulk-len allows it", () => {
+    for (const trusted of [false, true]) {
+      const parser = new RequestParser({ maxBulkLen: 1024 * 1024 * 1024, trusted });
+      parser.feed(bytes("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870900\r\n"));
+      expect(parser.next()).toBe(PARSE_ERROR);
+      expect(parser.error).toBe("Protocol error: invalid bulk length");
+    }
+    const ok = new RequestParser({ maxBulkLen: 1024 * 1024 * 1024 });
+    ok.feed(bytes("*1\r\n$536870888\r\n"));
+    expect(ok.next()).toBe(PARSE_NEED_MORE);
+  });
+
   it("an unfinished command is need-more, not an error", () => {
     const parser = new RequestParser();
     parser.feed(bytes("*2\r\n$3\r\nGET\r\n$1"));

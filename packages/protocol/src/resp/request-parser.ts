@@ -18,6 +18,7 @@
  *                        └── big bulk ◄─────┘  (a bulk >= 32 KB is gathered in its own buffer)
  */
 
+import { constants } from "node:buffer";
 import { bytesToLatin1 } from "./latin1.js";
 import {
   PROTO_INLINE_MAX_SIZE,
@@ -48,13 +49,6 @@ export interface RequestParserOptions {
 const SHORT_ARG = 13;
 /** Chunks up to this size are decoded once as a whole, so short arguments avoid a native call each. */
 const WHOLE_DECODE_MAX = 64 * 1024;
-
-/** Index of the first CR at or after `from`, or -1: a JS loop beats indexOf on short header lines. */
-function findCr(buf: Buffer, from: number): number {
-  const len = buf.length;
-  for (let i = from; i < len; i++) if (buf[i] === CR) return i;
-  return -1;
-}
 
 export class RequestParser {
   /** Arguments of the command just returned by next() (a fresh array per command). */
@@ -217,7 +211,7 @@ export class RequestParser {
   /** Reads `*N\r\n`. Leaves `remaining` = N (0 for N <= 0). */
   private parseMultibulkHeader(): ParseStatus {
     const buf = this.buf;
-    const cr = findCr(buf, this.pos);
+    const cr = findCR(buf, this.pos);
     if (cr === -1 || cr + 1 >= buf.length) {
       if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE)
         return this.fail("Protocol error: too big mbulk count string");
@@ -253,7 +247,7 @@ export class RequestParser {
       }
       const buf = this.buf;
       if (this.bulkLen === -1) {
-        const cr = findCr(buf, this.pos);
+        const cr = findCR(buf, this.pos);
         if (cr === -1 || cr + 1 >= buf.length) {
           if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE)
             return this.fail("Protocol error: too big bulk count string");
@@ -263,7 +257,14 @@ export class RequestParser {
           return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos])}'`);
         }
         const len = parseStrictInt(buf, this.pos + 1, cr);
-        if (Number.isNaN(len) || len < 0 || (!this.trusted && len > this.maxBulkLen)) {
+        // Besides proto-max-bulk-len, a bulk can never exceed what a V8 string holds (2^29 - 24
+        // chars): refusing it here beats failing to decode it once 512 MB have arrived.
+        if (
+          Number.isNaN(len) ||
+          len < 0 ||
+          len > constants.MAX_STRING_LENGTH ||
+          (!this.trusted && len > this.maxBulkLen)
+        ) {
           return this.fail("Protocol error: invalid bulk length");
         }
         this.pos = cr + 2;
@@ -284,7 +285,9 @@ export class RequestParser {
         return PARSE_NEED_MORE;
       }
       // Like Redis, the two bytes after the payload are skipped without checking for CRLF.
-      if (len < SHORT_ARG && buf.length <= WHOLE_DECODE_MAX) {
+      if (argv.length === 0 && len <= NAME_MAX) {
+        argv.push(internName(buf, this.pos, len));
+      } else if (len < SHORT_ARG && buf.length <= WHOLE_DECODE_MAX) {
         let text = this.bufText;
         if (text === null) {
           text = bytesToLatin1(buf, 0, buf.length);
@@ -303,6 +306,37 @@ export class RequestParser {
     this.finishCommand();
     return PARSE_COMMAND;
   }
+}
+
+/**
+ * indexOf(CR) for header lines (`*3`, `$16`): they are a few bytes long, and a short JS scan is
+ * several times cheaper than the native indexOf call; long lines fall back to it.
+ */
+function findCR(buf: Buffer, from: number): number {
+  const end = Math.min(buf.length, from + 24);
+  for (let i = from; i < end; i++) if (buf[i] === CR) return i;
+  return end === buf.length ? -1 : buf.indexOf(CR, end);
+}
+
+/**
+ * Command names: the first argument of most commands is one of a few short words, so it is
+ * interned by its bytes instead of decoded per command (a native string slice costs ~10x the
+ * lookup). The key packs the length and up to NAME_MAX bytes exactly below 2^53; the cache is
+ * bounded so hostile clients sending random short first arguments cannot grow it.
+ */
+const NAME_MAX = 6;
+const NAME_CACHE_MAX = 4096;
+const nameCache = new Map<number, string>();
+
+function internName(buf: Buffer, start: number, len: number): string {
+  let key = len;
+  for (let i = 0; i < len; i++) key = key * 256 + buf[start + i];
+  let name = nameCache.get(key);
+  if (name === undefined) {
+    name = bytesToLatin1(buf, start, start + len);
+    if (nameCache.size < NAME_CACHE_MAX) nameCache.set(key, name);
+  }
+  return name;
 }
 
 /**

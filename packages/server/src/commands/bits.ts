@@ -6,9 +6,10 @@
  */
 
 import { bytesToLatin1, shared } from "@keyhaven/protocol";
+import { STR_ENC_RAW } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { is, parseInt64, parseInteger } from "./args.js";
-import { modified, readStringOrReply, writeStringOrReply } from "./common.js";
+import { maxStringLength, modified, readStringOrReply, writeStringOrReply } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 const POPCOUNT = new Uint8Array(256);
@@ -23,7 +24,7 @@ function bitOffsetOrReply(c: Client, arg: string, hashAllowed: boolean, bits: nu
     mul = bits;
   }
   const n = parseInteger(text);
-  const limit = c.server.config.num("proto-max-bulk-len") * 8;
+  const limit = maxStringLength(c) * 8;
   if (n === null || n < 0 || n * mul >= limit) {
     c.error("ERR bit offset is not an integer or out of range");
     return null;
@@ -38,11 +39,22 @@ function toBuffer(value: string | null, minBytes: number): Buffer {
   return buf;
 }
 
-function store(c: Client, key: string, buf: Buffer, existed: boolean, event: string): void {
+/**
+ * Stores an edited bitmap: Redis edits the sds in place, so the value becomes "raw". `event`
+ * null stores silently (a BITFIELD whose writes all failed still creates/grows the key, without
+ * a keyspace event, as Redis does; it is still propagated so replicas hold the same bytes).
+ */
+function store(c: Client, key: string, buf: Buffer, existed: boolean, event: string | null): void {
   const value = bytesToLatin1(buf, 0, buf.length);
-  if (existed) c.db.overwrite(c.db.peek(key)!, value);
-  else c.db.add(key, value);
-  modified(c, c.db, key, "$", event);
+  const entry = existed ? c.db.peek(key)! : c.db.add(key, value);
+  if (existed) c.db.overwrite(entry, value);
+  entry.strEncoding = STR_ENC_RAW;
+  if (event !== null) {
+    modified(c, c.db, key, "$", event);
+  } else {
+    c.server.signalModifiedKey(c.db, key);
+    c.server.dirty++;
+  }
 }
 
 function setbitCommand(c: Client): void {
@@ -62,7 +74,14 @@ function setbitCommand(c: Client): void {
   const previous = (buf[byte] & mask) !== 0 ? 1 : 0;
   if (bitArg === "1") buf[byte] |= mask;
   else buf[byte] &= ~mask;
-  store(c, key, buf, old !== null, "setbit");
+  // Like setbitCommand: a bit set to the value it had changes nothing (no event, no dirty),
+  // unless the string had to be created or grown.
+  if (old === null || buf.length !== old.length || previous !== (bitArg === "1" ? 1 : 0)) {
+    store(c, key, buf, old !== null, "setbit");
+  } else {
+    // lookupStringForBitCommand unshared the value all the same: it is "raw" from now on.
+    c.db.peek(key)!.strEncoding = STR_ENC_RAW;
+  }
   c.out.raw(previous ? shared.ONE : shared.ZERO);
 }
 
@@ -79,9 +98,18 @@ function getbitCommand(c: Client): void {
   c.out.raw((v.charCodeAt(byte) & (1 << (7 - (offset & 7)))) !== 0 ? shared.ONE : shared.ZERO);
 }
 
-/** Normalizes a [start, end] range with negative indexes over `len` units; null if empty. */
-function normalizeRange(start: number, end: number, len: number): [number, number] | null {
-  if (start < 0 && end < 0 && start > end) return null;
+/**
+ * Normalizes a [start, end] range with negative indexes over `len` units; null if empty.
+ * BITCOUNT (like GETRANGE) treats two negative indexes in reverse order as empty before
+ * clamping; BITPOS does not (`reversedNegativesEmpty` false), as in Redis 7.0.
+ */
+function normalizeRange(
+  start: number,
+  end: number,
+  len: number,
+  reversedNegativesEmpty = true,
+): [number, number] | null {
+  if (reversedNegativesEmpty && start < 0 && end < 0 && start > end) return null;
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
   if (start < 0) start = 0;
@@ -154,16 +182,32 @@ function bitcountCommand(c: Client): void {
 
 function bitposCommand(c: Client): void {
   const argv = c.argv;
-  const bitArg = argv[2];
-  if (bitArg !== "0" && bitArg !== "1") {
+  const bitNum = parseInteger(argv[2]);
+  if (bitNum === null) {
+    c.error("ERR value is not an integer or out of range");
+    return;
+  }
+  if (bitNum !== 0 && bitNum !== 1) {
     c.error("ERR The bit argument must be 1 or 0.");
     return;
   }
-  const bit = bitArg === "1" ? 1 : 0;
+  const bit = bitNum;
+  // Like bitposCommand, the key is looked up before the range is parsed: a missing key is an
+  // endless run of zeros whatever the other arguments say.
+  const v = readStringOrReply(c, argv[1]);
+  if (v === undefined) return;
+  if (v === null) {
+    c.out.integer(bit ? -1 : 0);
+    return;
+  }
   let start = 0;
   let end = -1;
   let endGiven = false;
   let isBit = false;
+  if (argv.length > 6) {
+    c.error("ERR syntax error");
+    return;
+  }
   if (argv.length >= 4) {
     const s = parseInteger(argv[3]);
     if (s === null) {
@@ -188,30 +232,28 @@ function bitposCommand(c: Client): void {
       return;
     }
   }
-  if (argv.length > 6) {
-    c.error("ERR syntax error");
-    return;
-  }
-  const v = readStringOrReply(c, argv[1]);
-  if (v === undefined) return;
-  if (v === null) {
-    c.out.integer(bit ? -1 : 0);
-    return;
-  }
   const units = isBit ? v.length * 8 : v.length;
-  const range = normalizeRange(start, end, units);
+  const range = normalizeRange(start, end, units, false);
   if (range === null) {
     c.out.integer(-1);
     return;
   }
   const fromBit = isBit ? range[0] : range[0] * 8;
   const toBit = isBit ? range[1] : range[1] * 8 + 7;
-  for (let b = fromBit; b <= toBit; b++) {
+  // Whole bytes that cannot hold the bit (0x00 when looking for a 1, 0xff for a 0) are skipped
+  // eight bits at a time, so a long run costs one comparison per byte.
+  const skipByte = bit === 1 ? 0x00 : 0xff;
+  for (let b = fromBit; b <= toBit; ) {
+    if ((b & 7) === 0 && b + 7 <= toBit && v.charCodeAt(b >> 3) === skipByte) {
+      b += 8;
+      continue;
+    }
     const set = (v.charCodeAt(b >> 3) & (1 << (7 - (b & 7)))) !== 0 ? 1 : 0;
     if (set === bit) {
       c.out.integer(b);
       return;
     }
+    b++;
   }
   // Looking for a clear bit with no explicit end: the string is padded with zeros on the right.
   if (bit === 0 && !endGiven) {
@@ -264,7 +306,7 @@ function bitopCommand(c: Client): void {
     c.out.raw(shared.ZERO);
     return;
   }
-  db.set(dest, bytesToLatin1(out, 0, out.length));
+  db.set(dest, bytesToLatin1(out, 0, out.length)).strEncoding = STR_ENC_RAW;
   modified(c, db, dest, "$", "set");
   c.out.integer(maxLen);
 }
@@ -370,10 +412,7 @@ function bitfieldGeneric(c: Client, readonly: boolean): void {
       writes = true;
       i += 4;
     } else if (sub === "overflow" && remaining >= 1) {
-      if (readonly) {
-        c.error("ERR BITFIELD_RO only supports the GET subcommand");
-        return;
-      }
+      // BITFIELD_RO accepts OVERFLOW (it has nothing to apply to), as Redis does.
       const mode = argv[i + 1].toLowerCase();
       if (mode !== "wrap" && mode !== "sat" && mode !== "fail") {
         c.error("ERR Invalid OVERFLOW type specified");
@@ -390,11 +429,19 @@ function bitfieldGeneric(c: Client, readonly: boolean): void {
   const current = writes ? writeStringOrReply(c, key) : readStringOrReply(c, key);
   if (current === undefined) return;
   let buf: Buffer | null = null;
+  let grown = false;
   if (writes) {
+    // lookupStringForBitCommand: the key is created, or grown to the highest written byte, even
+    // when every write then fails under OVERFLOW FAIL.
     let maxByte = 0;
     for (const op of ops)
       if (op.kind !== "get") maxByte = Math.max(maxByte, (op.offset + op.type.bits - 1) >> 3);
+    if (maxByte + 1 > maxStringLength(c)) {
+      c.error("ERR bit offset is not an integer or out of range");
+      return;
+    }
     buf = toBuffer(current, maxByte + 1);
+    grown = current === null || buf.length > current.length;
   }
   let changed = false;
   c.out.arrayHeader(ops.length);
@@ -414,7 +461,8 @@ function bitfieldGeneric(c: Client, readonly: boolean): void {
     changed = true;
     c.out.bigInteger(op.kind === "set" ? old : stored);
   }
-  if (changed && buf !== null) store(c, key, buf, current !== null, "setbit");
+  if ((changed || grown) && buf !== null) store(c, key, buf, current !== null, changed ? "setbit" : null);
+  else if (writes && current !== null) c.db.peek(key)!.strEncoding = STR_ENC_RAW;
 }
 
 export const bitCommands = [

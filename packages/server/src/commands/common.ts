@@ -4,9 +4,10 @@
  * is one call so no write can forget a part).
  */
 
+import { constants } from "node:buffer";
 import type { Db } from "../keyspace/db.js";
 import type { CollectionValue, Value } from "../keyspace/value.js";
-import type { Client } from "../network/client.js";
+import { type Client, ClientFlag } from "../network/client.js";
 
 export const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
@@ -71,4 +72,21 @@ export function deleteIfEmpty(c: Client, db: Db, key: string, value: CollectionV
   db.delete(key);
   c.server.notify("g", "del", key, db.id);
   return true;
+}
+
+/**
+ * The longest string value we can hold: proto-max-bulk-len, like Redis, but never more than V8's
+ * string limit (2^29 - 24 chars on 64-bit), which is just under Redis's 512 MB default.
+ */
+export function maxStringLength(c: Client): number {
+  return Math.min(c.server.config.num("proto-max-bulk-len"), constants.MAX_STRING_LENGTH);
+}
+
+/** checkStringLength: replies the error and returns false when `size` is too long. */
+export function checkStringLength(c: Client, size: number): boolean {
+  // Our master's stream is trusted as Redis's mustObeyClient is, up to what V8 can hold.
+  const limit = c.has(ClientFlag.Master) ? constants.MAX_STRING_LENGTH : maxStringLength(c);
+  if (size <= limit) return true;
+  c.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+  return false;
 }

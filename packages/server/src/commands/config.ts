@@ -8,7 +8,8 @@ import { shared } from "@keyhaven/protocol";
 import { findOption, OPTIONS } from "../config/options.js";
 import { readConfigText, rewriteConfigText, writeFileAtomically } from "../config/rewrite.js";
 import { formatOptionLines } from "../config/values.js";
-import type { Client } from "../network/client.js";
+import { allowedByEnableOption } from "../exec/dispatch.js";
+import { type Client, ClientFlag } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
@@ -45,9 +46,63 @@ function configSetCommand(c: Client): void {
   }
   const pairs: [string, string][] = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
-  const err = c.server.config.setMany(pairs);
-  if (err !== null) c.error(err);
-  else c.out.raw(shared.OK);
+  const config = c.server.config;
+  const allowProtected = allowedByEnableOption(config.str("enable-protected-configs"), c);
+  const before = { port: config.get("port"), bind: config.get("bind") };
+  const err = config.setMany(pairs, allowProtected);
+  if (err !== null) {
+    c.error(err);
+    return;
+  }
+  const listenChanged =
+    config.get("port") !== before.port || JSON.stringify(config.get("bind")) !== JSON.stringify(before.bind);
+  if (!listenChanged) {
+    c.out.raw(shared.OK);
+    return;
+  }
+  rebindThenReply(c, pairs, before);
+}
+
+/**
+ * CONFIG SET port/bind must listen before it can answer, which takes an event-loop turn: the
+ * client waits (as a blocked client) for the outcome. If the new address cannot be used, the
+ * previous port and bind are restored and listened on again, and the error names the argument
+ * as Redis does ("Unable to listen on this port. Check server logs." / "Failed to bind to specified addresses.").
+ */
+function rebindThenReply(
+  c: Client,
+  pairs: [string, string][],
+  before: { port: unknown; bind: unknown },
+): void {
+  const server = c.server;
+  c.flags |= ClientFlag.Blocked;
+  const done = (error: string | null) => {
+    c.flags &= ~ClientFlag.Blocked;
+    if (error === null) c.out.raw(shared.OK);
+    else c.error(error);
+    server.queueUnblocked(c);
+  };
+  server.rebind().then(
+    () => done(null),
+    (err: Error) => {
+      server.logger.warning({ error: err.message }, "CONFIG SET could not listen on the new address");
+      const portArg = pairs.find(([name]) => name.toLowerCase() === "port");
+      const reason =
+        portArg !== undefined
+          ? "Unable to listen on this port. Check server logs."
+          : "Failed to bind to specified addresses.";
+      const arg = portArg?.[0] ?? pairs.find(([name]) => name.toLowerCase() === "bind")?.[0] ?? "bind";
+      server.config.setInternal("port", before.port);
+      server.config.setInternal("bind", before.bind);
+      server.rebind().then(
+        () => done(`ERR CONFIG SET failed (possibly related to argument '${arg}') - ${reason}`),
+        (again: Error) => {
+          server.logger.warning({ error: again.message }, "Could not listen again on the previous address");
+          done(`ERR CONFIG SET failed (possibly related to argument '${arg}') - ${reason}`);
+        },
+      );
+    },
+  );
 }
 
 function configResetstatCommand(c: Client): void {
@@ -55,9 +110,12 @@ function configResetstatCommand(c: Client): void {
   server.stats.reset();
   for (const cmd of server.commands.all()) {
     cmd.calls = cmd.usec = cmd.rejectedCalls = cmd.failedCalls = 0;
+    cmd.latency = null;
     if (cmd.subcommandMap !== null) {
-      for (const sub of cmd.subcommandMap.values())
+      for (const sub of cmd.subcommandMap.values()) {
         sub.calls = sub.usec = sub.rejectedCalls = sub.failedCalls = 0;
+        sub.latency = null;
+      }
     }
   }
   c.out.raw(shared.OK);

@@ -8,6 +8,7 @@ import { unwatchAllKeys } from "../exec/watch.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { REDIS_VERSION } from "../version.js";
 import { intOrReply, is } from "./args.js";
+import { stopMonitoring } from "./server-admin.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 function pingCommand(c: Client): void {
@@ -117,7 +118,7 @@ function helloCommand(c: Client): void {
   }
   if (!c.authenticated) {
     c.error(
-      "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+      "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
     );
     return;
   }
@@ -167,6 +168,7 @@ function resetCommand(c: Client): void {
   unwatchAllKeys(c);
   server.pubsub.unsubscribeAll(c, false);
   server.pubsub.punsubscribeAll(c, false);
+  stopMonitoring(c);
   c.flags &= ~(
     ClientFlag.ReplyOff |
     ClientFlag.ReplySkip |
@@ -196,9 +198,19 @@ export const connectionCommands = [
       acl: ["fast", "connection"],
     },
   ),
-  spec("echo", 2, "fast", [0, 0, 0], "connection", "Returns the given string.", "1.0.0", echoCommand, {
-    acl: ["fast", "connection"],
-  }),
+  spec(
+    "echo",
+    2,
+    "fast loading stale",
+    [0, 0, 0],
+    "connection",
+    "Returns the given string.",
+    "1.0.0",
+    echoCommand,
+    {
+      acl: ["fast", "connection"],
+    },
+  ),
   spec(
     "quit",
     -1,

@@ -8,7 +8,10 @@ import { globMatch } from "../util/glob.js";
 import { is } from "./args.js";
 import { type Command, type CommandSpec, commandKeys, container, spec } from "./spec.js";
 
-/** Flags COMMAND shows (Redis hides internal ones such as `sentinel` and `protected`). */
+/**
+ * Flags COMMAND shows. Redis 7.0 hides internal ones such as `sentinel` and `protected`, and
+ * prints no `may_replicate` either (PUBLISH carries it: CLIENT PAUSE WRITE holds it back).
+ */
 const SHOWN_FLAGS = new Set([
   "write",
   "readonly",
@@ -24,7 +27,6 @@ const SHOWN_FLAGS = new Set([
   "skip_slowlog",
   "fast",
   "no_auth",
-  "may_replicate",
   "no_mandatory_keys",
   "no_async_loading",
   "no_multi",
@@ -48,10 +50,42 @@ const GROUP_CATEGORY: Record<string, string> = {
   scripting: "scripting",
 };
 
+/** ACLCommandCategories: the order in which Redis prints a command's categories. */
+const CATEGORY_ORDER = [
+  "@keyspace",
+  "@read",
+  "@write",
+  "@set",
+  "@sortedset",
+  "@list",
+  "@hash",
+  "@string",
+  "@bitmap",
+  "@hyperloglog",
+  "@geo",
+  "@stream",
+  "@pubsub",
+  "@admin",
+  "@fast",
+  "@slow",
+  "@blocking",
+  "@dangerous",
+  "@connection",
+  "@transaction",
+  "@scripting",
+];
+
 /** ACL categories derived from flags and group, as Redis's setImplicitACLCategories does. */
 export function aclCategories(cmd: Command): string[] {
-  if (cmd.acl !== undefined) return cmd.acl.map((a) => `@${a}`);
-  const cats = new Set<string>();
+  const cats = aclCategorySet(cmd);
+  return CATEGORY_ORDER.filter((cat) => cats.has(cat));
+}
+
+function aclCategorySet(cmd: Command): Set<string> {
+  if (cmd.acl !== undefined) return new Set(cmd.acl.map((a) => `@${a}`));
+  // Pure containers only carry @slow; their subcommands carry the real categories.
+  if (cmd.subcommandMap !== null && cmd.handler === undefined) return new Set(["@slow"]);
+  const cats = new Set<string>(EXTRA_CATEGORIES[cmd.fullName] ?? []);
   if (cmd.isWrite) cats.add("@write");
   if (cmd.isReadonly) cats.add("@read");
   if (cmd.isAdmin) {
@@ -62,21 +96,102 @@ export function aclCategories(cmd: Command): string[] {
   if (cmd.flags.includes("fast")) cats.add("@fast");
   else cats.add("@slow");
   if (cmd.isBlocking) cats.add("@blocking");
-  const group = GROUP_CATEGORY[cmd.group];
-  if (group) cats.add(`@${group}`);
-  return [...cats];
+  // COMMAND and its subcommands are @connection commands in Redis's json; PUBSUB HELP is the
+  // one HELP without its family's category.
+  const group = cmd.fullName.startsWith("command") ? "connection" : GROUP_CATEGORY[cmd.group];
+  if (group && cmd.fullName !== "pubsub|help") cats.add(`@${group}`);
+  return cats;
+}
+
+/** Key spec flags of the core commands whose keys Redis 7.0 describes beyond read/write. */
+const KEY_SPEC_FLAGS: Record<string, readonly string[]> = {
+  del: ["RM", "delete"],
+  unlink: ["RM", "delete"],
+  exists: ["RO"],
+  type: ["RO"],
+  rename: ["RW", "access", "delete"],
+  renamenx: ["RW", "access", "delete"],
+  move: ["RW", "access", "update"],
+  copy: ["RO", "access"],
+  touch: ["RO"],
+  "object|encoding": ["RO"],
+  "object|freq": ["RO"],
+  "object|idletime": ["RO"],
+  "object|refcount": ["RO"],
+  set: ["RW", "access", "update", "variable_flags"],
+  setnx: ["OW", "insert"],
+  setex: ["OW", "update"],
+  psetex: ["OW", "update"],
+  getdel: ["RW", "access", "delete"],
+  getex: ["RW", "access", "update"],
+  getset: ["RW", "access", "update"],
+  mset: ["OW", "update"],
+  msetnx: ["OW", "insert"],
+  append: ["RW", "insert"],
+  strlen: ["RO"],
+  incr: ["RW", "access", "update"],
+  decr: ["RW", "access", "update"],
+  incrby: ["RW", "access", "update"],
+  decrby: ["RW", "access", "update"],
+  incrbyfloat: ["RW", "access", "update"],
+  setbit: ["RW", "access", "update"],
+  bitop: ["OW", "update"],
+  bitfield: ["RW", "access", "update", "variable_flags"],
+  watch: ["RO"],
+  "memory|usage": ["RO"],
+};
+
+/**
+ * Categories Redis 7.0 declares beyond what flags and group give (the json "acl_categories"):
+ * KEYS, FLUSH* and SWAPDB are dangerous, INFO too, LASTSAVE and ROLE are admin commands.
+ */
+const EXTRA_CATEGORIES: Record<string, readonly string[]> = {
+  keys: ["@dangerous"],
+  dbsize: ["@keyspace"],
+  flushdb: ["@keyspace", "@dangerous"],
+  flushall: ["@keyspace", "@dangerous"],
+  swapdb: ["@keyspace", "@dangerous"],
+  info: ["@dangerous"],
+  lastsave: ["@admin", "@dangerous"],
+  role: ["@admin", "@dangerous"],
+};
+
+/**
+ * A key spec's flags as Redis prints them: the access kind (RO, RW, OW overwrite, RM remove) and
+ * the operation (access, update, insert, delete). Commands whose keys Redis describes
+ * differently from the read/write default declare `keySpecFlags` in their spec.
+ */
+function keySpecFlags(cmd: Command): readonly string[] {
+  if (cmd.keySpecFlags !== undefined) return cmd.keySpecFlags;
+  const known = KEY_SPEC_FLAGS[cmd.fullName];
+  if (known !== undefined) return known;
+  return cmd.isWrite ? ["RW", "update"] : ["RO", "access"];
+}
+
+/**
+ * The flags of a key spec with "variable_flags" resolved against actual arguments, as Redis's
+ * setGetKeys/bitfieldGetKeys do: SET without GET only overwrites, BITFIELD with only GET reads.
+ */
+function resolvedKeySpecFlags(cmd: Command, argv: readonly string[]): readonly string[] {
+  const flags = keySpecFlags(cmd);
+  if (!flags.includes("variable_flags")) return flags;
+  const rest = argv.slice(cmd.name === "set" ? 3 : 2).map((a) => a.toLowerCase());
+  if (cmd.name === "set") return rest.includes("get") ? ["RW", "access", "update"] : ["OW", "update"];
+  const writes = rest.includes("set") || rest.includes("incrby");
+  return writes ? ["RW", "access", "update"] : ["RO", "access"];
 }
 
 function writeKeySpecs(c: Client, cmd: Command): void {
   const out = c.out;
+  // Redis 7.0 replies key specs and subcommands as RESP3 sets (arrays in RESP2).
   if (cmd.firstKey === 0 && cmd.getKeys === undefined) {
-    out.arrayHeader(0);
+    out.setHeader(0);
     return;
   }
-  out.arrayHeader(1);
+  out.setHeader(1);
   out.mapHeader(3);
   out.bulk("flags");
-  const flags = cmd.isWrite ? ["RW", "UPDATE"] : ["RO", "ACCESS"];
+  const flags = keySpecFlags(cmd);
   out.setHeader(flags.length);
   for (const f of flags) out.simple(f);
   out.bulk("begin_search");
@@ -120,7 +235,7 @@ function writeCommandInfo(c: Client, cmd: Command): void {
   out.setHeader(0);
   writeKeySpecs(c, cmd);
   const subs = cmd.subcommandMap === null ? [] : [...cmd.subcommandMap.values()];
-  out.arrayHeader(subs.length);
+  out.setHeader(subs.length);
   for (const sub of subs) writeCommandInfo(c, sub);
 }
 
@@ -146,7 +261,7 @@ function commandInfoCommand(c: Client): void {
   c.out.arrayHeader(names.length);
   for (const name of names) {
     const cmd = findCommand(c, name);
-    if (cmd === undefined) c.out.nullArray();
+    if (cmd === undefined) c.out.nullBulk();
     else writeCommandInfo(c, cmd);
   }
 }
@@ -221,13 +336,17 @@ function getKeysOrReply(c: Client): [number[], string[]] | null {
     c.error("ERR Invalid command specified");
     return null;
   }
+  if (cmd.firstKey === 0 && cmd.getKeys === undefined) {
+    c.error("ERR The command has no key arguments");
+    return null;
+  }
   if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity) {
     c.error("ERR Invalid number of arguments specified for command");
     return null;
   }
   const keys = commandKeys(cmd, argv);
   if (keys.length === 0) {
-    c.error("ERR The command has no key arguments");
+    c.error("ERR Invalid arguments specified for command");
     return null;
   }
   return [keys, argv];
@@ -246,7 +365,7 @@ function commandGetkeysAndFlagsCommand(c: Client): void {
   if (r === null) return;
   const [keys, argv] = r;
   const cmd = c.server.commands.lookup(argv)!;
-  const flags = cmd.isWrite ? ["RW", "UPDATE"] : ["RO", "ACCESS"];
+  const flags = resolvedKeySpecFlags(cmd, argv);
   c.out.arrayHeader(keys.length);
   for (const i of keys) {
     c.out.arrayHeader(2);
@@ -322,7 +441,7 @@ export const introspectionCommands = [
       ),
       spec(
         "getkeys",
-        -3,
+        -4,
         "loading stale",
         [0, 0, 0],
         "server",
@@ -332,7 +451,7 @@ export const introspectionCommands = [
       ),
       spec(
         "getkeysandflags",
-        -3,
+        -4,
         "loading stale",
         [0, 0, 0],
         "server",

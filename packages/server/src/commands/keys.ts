@@ -7,7 +7,7 @@ import { shared } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
 import { type Db, LOOKUP_NOSTATS, LOOKUP_NOTOUCH, LOOKUP_WRITE } from "../keyspace/db.js";
 import { lfuDecayedCounter, lruIdleSeconds } from "../keyspace/lru.js";
-import { type Entry, typeOf, type Value } from "../keyspace/value.js";
+import { type Entry, STR_ENC_NO_INT, STR_ENC_RAW, typeOf, type Value } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { intOrReply, is, parseInteger } from "./args.js";
@@ -58,11 +58,15 @@ function keysCommand(c: Client): void {
 
 /** Parses a SCAN cursor (parseScanCursorOrReply): an unsigned 64-bit decimal. */
 export function parseCursorOrReply(c: Client, text: string): number | null {
-  if (!/^\d+$/.test(text) || text.length > 20 || BigInt(text) > 18446744073709551615n) {
+  // strtoul: an optional sign, then digits; "-1" wraps to 2^64-1 (past every slot here).
+  const m = /^([+-]?)(\d+)$/.exec(text);
+  const value = m === null ? -1n : BigInt(m[2]);
+  if (m === null || value > 18446744073709551615n) {
     c.error("ERR invalid cursor");
     return null;
   }
-  return Number(text);
+  if (m[1] === "-" && value !== 0n) return Number.MAX_SAFE_INTEGER;
+  return Number(value);
 }
 
 export interface ScanOptions {
@@ -188,6 +192,7 @@ function renameGeneric(c: Client, nx: boolean): void {
   const expireAt = entry.expireAt;
   db.delete(src);
   const moved = db.add(dst, value);
+  moved.strEncoding = entry.strEncoding;
   if (expireAt >= 0) db.setExpire(moved, expireAt);
   const server = c.server;
   server.signalDeletedKey(db, src);
@@ -228,6 +233,7 @@ function moveCommand(c: Client): void {
   const { value, expireAt } = entry;
   src.delete(key);
   const moved = dst.add(key, value);
+  moved.strEncoding = entry.strEncoding;
   if (expireAt >= 0) dst.setExpire(moved, expireAt);
   c.server.signalDeletedKey(src, key);
   c.server.signalModifiedKey(dst, key);
@@ -275,6 +281,7 @@ function copyCommand(c: Client): void {
     dstDb.delete(dstKey);
   }
   const created = dstDb.add(dstKey, copyValue(entry.value));
+  created.strEncoding = entry.strEncoding;
   if (entry.expireAt >= 0) dstDb.setExpire(created, entry.expireAt);
   c.server.signalModifiedKey(dstDb, dstKey);
   c.server.notify("g", "copy_to", dstKey, dstDb.id);
@@ -336,14 +343,20 @@ function flushallCommand(c: Client): void {
 }
 
 function swapdbCommand(c: Client): void {
-  const a = dbIndexOrReply(c, c.argv[1], "ERR DB index is out of range");
-  if (a === null) return;
-  const b = dbIndexOrReply(c, c.argv[2], "ERR DB index is out of range");
-  if (b === null) return;
+  const ia = parseInteger(c.argv[1]);
+  if (ia === null) return void c.error("ERR invalid first DB index");
+  const ib = parseInteger(c.argv[2]);
+  if (ib === null) return void c.error("ERR invalid second DB index");
+  const dbs = c.server.dbs;
+  if (ia < 0 || ia >= dbs.length || ib < 0 || ib >= dbs.length) {
+    return void c.error("ERR DB index is out of range");
+  }
+  const a = dbs[ia];
+  const b = dbs[ib];
   if (a !== b) {
+    c.server.signalFlushedDb(a, b);
+    c.server.signalFlushedDb(b, a);
     a.swapContents(b);
-    c.server.signalFlushedDb(a);
-    c.server.signalFlushedDb(b);
     // Clients blocked on keys that now exist in the swapped-in data may be served.
     for (const db of [a, b]) {
       for (const key of db.blockingKeys.keys())
@@ -352,6 +365,13 @@ function swapdbCommand(c: Client): void {
   }
   c.server.dirty++;
   c.out.raw(shared.OK);
+}
+
+/** OBJECT ENCODING of a string value (see Entry.strEncoding). */
+export function entryStringEncoding(entry: Entry, value: string): string {
+  if (entry.strEncoding === STR_ENC_RAW) return "raw";
+  if (entry.strEncoding === STR_ENC_NO_INT) return value.length <= 44 ? "embstr" : "raw";
+  return stringEncoding(value);
 }
 
 /** OBJECT ENCODING of a string, as tryObjectEncoding would leave a value set by SET. */
@@ -373,7 +393,7 @@ function objectEncodingCommand(c: Client): void {
   const entry = objectEntry(c);
   if (entry === undefined) return;
   const v = entry.value;
-  c.out.bulk(typeof v === "string" ? stringEncoding(v) : v.encoding());
+  c.out.bulk(typeof v === "string" ? entryStringEncoding(entry, v) : v.encoding());
 }
 
 function objectFreqCommand(c: Client): void {
@@ -408,7 +428,7 @@ function objectRefcountCommand(c: Client): void {
   const policy = c.server.config.str("maxmemory-policy");
   const shared =
     typeof v === "string" &&
-    stringEncoding(v) === "int" &&
+    entryStringEncoding(entry, v) === "int" &&
     Number(v) >= 0 &&
     Number(v) < 10000 &&
     (c.server.config.num("maxmemory") === 0 || !/lru|lfu/.test(policy));

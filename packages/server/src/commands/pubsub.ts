@@ -48,7 +48,8 @@ function pubsubChannelsCommand(c: Client): void {
 
 function pubsubNumsubCommand(c: Client): void {
   const argv = c.argv;
-  c.out.mapHeader(argv.length - 2);
+  // A flat array even in RESP3, as Redis 7.0 replies it.
+  c.out.arrayHeader((argv.length - 2) * 2);
   for (let i = 2; i < argv.length; i++) {
     c.out.bulk(argv[i]);
     c.out.integer(c.server.pubsub.channels.get(argv[i])?.size ?? 0);

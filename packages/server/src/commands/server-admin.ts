@@ -15,8 +15,8 @@ import { setActiveExpireEnabled } from "../keyspace/expire.js";
 import { EXPIRE_OVERHEAD, keyMemory } from "../keyspace/memory.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
-import { intOrReply, is } from "./args.js";
-import { stringEncoding } from "./keys.js";
+import { intOrReply, is, parseInteger } from "./args.js";
+import { entryStringEncoding } from "./keys.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
 function infoCommand(c: Client): void {
@@ -137,14 +137,22 @@ function feedMonitors(c: Client, argv: string[]): void {
 
 function monitorCommand(c: Client): void {
   if (c.has(ClientFlag.Monitor)) return;
-  if (c.has(ClientFlag.Multi)) {
-    c.error("ERR MONITOR isn't allowed inside MULTI");
+  if (c.has(ClientFlag.InExec)) {
+    c.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
     return;
   }
   c.flags |= ClientFlag.Monitor;
   monitors.add(c);
   gates.feedMonitors = feedMonitors;
   c.out.raw(shared.OK);
+}
+
+/** Leaves MONITOR mode (RESET, like clearClientConnectionState). */
+export function stopMonitoring(c: Client): void {
+  if (!c.has(ClientFlag.Monitor)) return;
+  c.flags &= ~ClientFlag.Monitor;
+  monitors.delete(c);
+  if (monitors.size === 0) gates.feedMonitors = null;
 }
 
 export function registerMonitorCleanup(server: Server): void {
@@ -177,7 +185,7 @@ export function registerSlowlog(server: Server): void {
     const args: string[] = [];
     const n = Math.min(argv.length, SLOWLOG_MAX_ARGC);
     for (let i = 0; i < n; i++) {
-      if (n === SLOWLOG_MAX_ARGC && i === n - 1) {
+      if (n !== argv.length && i === n - 1) {
         args.push(`... (${argv.length - SLOWLOG_MAX_ARGC + 1} more arguments)`);
         break;
       }
@@ -204,9 +212,8 @@ export function registerSlowlog(server: Server): void {
 function slowlogGetCommand(c: Client): void {
   let count = 10;
   if (c.argv.length === 3) {
-    const n = intOrReply(c, c.argv[2]);
-    if (n === null) return;
-    if (n < -1) {
+    const n = parseInteger(c.argv[2]);
+    if (n === null || n < -1) {
       c.error("ERR count should be greater than or equal to -1");
       return;
     }
@@ -275,9 +282,10 @@ function memoryStatsCommand(c: Client): void {
     ["aof.buffer", server.aofBufferMemory()],
     ["lua.caches", 0],
     ["functions.caches", 184],
-    ["overhead.total", overhead],
   ];
+  // Redis prints the per-db overheads between functions.caches and overhead.total.
   const tail: [string, number | string][] = [
+    ["overhead.total", overhead],
     ["keys.count", keys],
     ["keys.bytes-per-key", keys > 0 ? Math.floor((used - server.startupMemory) / keys) : 0],
     ["dataset.bytes", dataset],
@@ -291,8 +299,8 @@ function memoryStatsCommand(c: Client): void {
     ["allocator.resident", rss],
     ["allocator-fragmentation.ratio", heap.heapUsed > 0 ? (heap.heapTotal / heap.heapUsed).toFixed(3) : "1"],
     ["allocator-fragmentation.bytes", heap.heapTotal - heap.heapUsed],
-    ["allocator.rss-ratio", heap.heapTotal > 0 ? (rss / (heap.heapTotal + heap.external)).toFixed(3) : "1"],
-    ["allocator.rss-bytes", rss - heap.heapTotal - heap.external],
+    ["allocator-rss.ratio", heap.heapTotal > 0 ? (rss / (heap.heapTotal + heap.external)).toFixed(3) : "1"],
+    ["allocator-rss.bytes", rss - heap.heapTotal - heap.external],
     ["rss-overhead.ratio", "1"],
     ["rss-overhead.bytes", 0],
     ["fragmentation", used > 0 ? (rss / used).toFixed(3) : "0"],
@@ -322,8 +330,8 @@ function memoryDoctorCommand(c: Client): void {
   const used = server.usedMemory();
   const text =
     used < 5 * 1024 * 1024
-      ? "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting."
-      : "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.";
+      ? "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+      : "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n";
   c.out.verbatim(text, "txt");
 }
 
@@ -396,8 +404,9 @@ debugSubcommands.set("digest-value", (c) => {
   for (const k of keys) c.out.simple(keyValueDigest(c.db.peek(k)));
 });
 debugSubcommands.set("sleep", (c) => {
-  const seconds = Number(c.argv[2] ?? "0");
-  if (!Number.isFinite(seconds) || seconds < 0) return void c.error("ERR value is not a valid float");
+  // strtod: a leading number is used, anything unparsable is 0 (Redis replies OK at once).
+  const parsed = Number.parseFloat(c.argv[2] ?? "0");
+  const seconds = Number.isFinite(parsed) && parsed > 0 ? parsed : 0;
   // Blocks the event loop on purpose: this is how Redis's test suite simulates a busy server.
   const until = performance.now() + seconds * 1000;
   const shared32 = new Int32Array(new SharedArrayBuffer(4));
@@ -420,23 +429,32 @@ debugSubcommands.set("object", (c) => {
   const entry = c.db.peek(c.argv[2]);
   if (entry === undefined) return void c.error("ERR no such key");
   const v = entry.value;
-  const encoding = typeof v === "string" ? stringEncoding(v) : v.encoding();
+  const encoding = typeof v === "string" ? entryStringEncoding(entry, v) : v.encoding();
   const serializedLength = typeof v === "string" ? v.length : valueMemory(v);
   c.out.simple(
     `Value at:0x0 refcount:1 encoding:${encoding} serializedlength:${serializedLength} lru:${entry.lru & 0xffffff} lru_seconds_idle:${Math.max(0, clock.lruSeconds - entry.lru)}`,
   );
 });
+/** getPositiveLongFromObjectOrReply: one message for non-numbers and negatives alike. */
+function populateArg(c: Client, text: string): number | null {
+  const n = parseInteger(text);
+  if (n === null || n < 0) {
+    c.error("ERR value is out of range, must be positive");
+    return null;
+  }
+  return n;
+}
+
 debugSubcommands.set("populate", (c) => {
   const argv = c.argv;
   if (argv.length < 3 || argv.length > 5)
     return void c.error("ERR wrong number of arguments for 'debug|populate' command");
-  const count = intOrReply(c, argv[2]);
+  const count = populateArg(c, argv[2]);
   if (count === null) return;
-  if (count < 0) return void c.error("ERR count must be greater than or equal to 0");
   const prefix = argv.length >= 4 ? argv[3] : "key";
-  let size = -1;
+  let size = 0;
   if (argv.length === 5) {
-    const n = intOrReply(c, argv[4]);
+    const n = populateArg(c, argv[4]);
     if (n === null) return;
     size = n;
   }
@@ -445,7 +463,8 @@ debugSubcommands.set("populate", (c) => {
     const key = `${prefix}:${i}`;
     if (db.peek(key) !== undefined) continue;
     let value = `value:${i}`;
-    if (size >= 0)
+    // A size of 0 means "no size": the plain `value:<n>` text.
+    if (size > 0)
       value = value.length >= size ? value.slice(0, size) : value + "\0".repeat(size - value.length);
     db.add(key, value);
   }

@@ -49,6 +49,8 @@ export interface CommandSpec {
   /** One-line summary for COMMAND DOCS. */
   summary: string;
   since: string;
+  /** Key spec flags for COMMAND INFO / GETKEYSANDFLAGS when not the read/write default. */
+  keySpecFlags?: readonly string[];
   /** ACL categories without the '@' (COMMAND INFO prints them). */
   acl?: readonly string[];
   handler?: CommandHandler;
@@ -71,12 +73,17 @@ export interface Command extends CommandSpec {
   isPubsub: boolean;
   mayReplicate: boolean;
   isBlocking: boolean;
+  isProtected: boolean;
+  skipMonitor: boolean;
+  skipSlowlog: boolean;
   subcommandMap: Map<string, Command> | null;
   /** INFO commandstats. */
   calls: number;
   usec: number;
   rejectedCalls: number;
   failedCalls: number;
+  /** INFO latencystats: this command's latency histogram, created on its first call. */
+  latency: Float64Array | null;
 }
 
 /** Keys of a command's argv, from getKeys or first/last/step (COMMAND GETKEYS, WATCH gates). */

@@ -7,10 +7,11 @@
 
 import { shared } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
+import { STR_ENC_NO_INT, STR_ENC_RAW } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "../util/long-double.js";
 import { INT64_MAX, INT64_MIN, intOrReply, is, parseInt64 } from "./args.js";
-import { modified, readStringOrReply, WRONGTYPE, writeStringOrReply } from "./common.js";
+import { checkStringLength, modified, readStringOrReply, WRONGTYPE, writeStringOrReply } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 const SET_NX = 1;
@@ -23,12 +24,11 @@ const SET_EXAT = 64;
 const SET_PXAT = 128;
 const EXPIRE_FLAGS = SET_EX | SET_PX | SET_EXAT | SET_PXAT;
 
-/** Largest absolute ms timestamp Redis accepts (checkAlreadyExpired overflow guard). */
-const MAX_MS = Number.MAX_SAFE_INTEGER;
-
 /**
- * Parses the expiry argument of SET/GETEX into an absolute ms time; null after replying.
- * Mirrors getExpireMillisecondsOrReply: non-positive or overflowing values are invalid.
+ * Parses the expiry argument of SET/GETEX/SETEX/PSETEX into an absolute ms time; null after
+ * replying. Mirrors getExpireMillisecondsOrReply: a non-positive value, a seconds value that
+ * would overflow when scaled, or a relative time that overflows int64 is invalid. Times beyond
+ * 2^53 ms (year 285616) are accepted and kept as the nearest double.
  */
 export function expireArgToAbsMs(c: Client, arg: string, flag: number, commandName: string): number | null {
   const n = parseInt64(arg);
@@ -36,13 +36,14 @@ export function expireArgToAbsMs(c: Client, arg: string, flag: number, commandNa
     c.error("ERR value is not an integer or out of range");
     return null;
   }
-  if (n <= 0n) {
+  const seconds = flag === SET_EX || flag === SET_EXAT;
+  if (n <= 0n || (seconds && n > INT64_MAX / 1000n)) {
     c.error(`ERR invalid expire time in '${commandName}' command`);
     return null;
   }
-  let ms = flag === SET_EX || flag === SET_EXAT ? n * 1000n : n;
+  let ms = seconds ? n * 1000n : n;
   if (flag === SET_EX || flag === SET_PX) ms += BigInt(clock.ms);
-  if (ms > BigInt(MAX_MS) || ms > INT64_MAX) {
+  if (ms > INT64_MAX) {
     c.error(`ERR invalid expire time in '${commandName}' command`);
     return null;
   }
@@ -55,13 +56,14 @@ interface SetOptions {
   expireFlag: number;
 }
 
-/** parseExtendedStringArgumentsOrReply for SET (starting at argv[3]). */
-function parseSetOptions(
-  c: Client,
-  start: number,
-  allowGet: boolean,
-  commandName: string,
-): SetOptions | null {
+const SET_PERSIST = 256;
+
+/**
+ * parseExtendedStringArgumentsOrReply for SET (`forSet`) and GETEX, from argv[start]. As in
+ * Redis, an option may repeat (the last expiry wins) but may not be combined with a conflicting
+ * one: NX/XX, the four expiry forms, KEEPTTL (SET) and PERSIST (GETEX).
+ */
+function parseSetOptions(c: Client, start: number, forSet: boolean): SetOptions | null {
   const argv = c.argv;
   let flags = 0;
   let expireArg: string | null = null;
@@ -69,24 +71,25 @@ function parseSetOptions(
   for (let i = start; i < argv.length; i++) {
     const a = argv[i].toLowerCase();
     const hasNext = i + 1 < argv.length;
-    if (a === "nx" && (flags & SET_XX) === 0) flags |= SET_NX;
-    else if (a === "xx" && (flags & SET_NX) === 0) flags |= SET_XX;
-    else if (a === "get" && allowGet) flags |= SET_GET;
-    else if (a === "keepttl" && (flags & EXPIRE_FLAGS) === 0) flags |= SET_KEEPTTL;
-    else if (
-      (a === "ex" || a === "px" || a === "exat" || a === "pxat") &&
-      hasNext &&
-      (flags & (EXPIRE_FLAGS | SET_KEEPTTL)) === 0
-    ) {
-      expireFlag = a === "ex" ? SET_EX : a === "px" ? SET_PX : a === "exat" ? SET_EXAT : SET_PXAT;
-      flags |= expireFlag;
+    if (a === "nx" && forSet && (flags & SET_XX) === 0) flags |= SET_NX;
+    else if (a === "xx" && forSet && (flags & SET_NX) === 0) flags |= SET_XX;
+    else if (a === "get" && forSet) flags |= SET_GET;
+    else if (a === "keepttl" && forSet && (flags & (EXPIRE_FLAGS | SET_PERSIST)) === 0) flags |= SET_KEEPTTL;
+    else if (a === "persist" && !forSet && (flags & (EXPIRE_FLAGS | SET_KEEPTTL)) === 0) flags |= SET_PERSIST;
+    else if ((a === "ex" || a === "px" || a === "exat" || a === "pxat") && hasNext) {
+      const flag = a === "ex" ? SET_EX : a === "px" ? SET_PX : a === "exat" ? SET_EXAT : SET_PXAT;
+      if ((flags & (SET_KEEPTTL | SET_PERSIST | (EXPIRE_FLAGS & ~flag))) !== 0) {
+        c.error("ERR syntax error");
+        return null;
+      }
+      expireFlag = flag;
+      flags |= flag;
       expireArg = argv[++i];
     } else {
       c.error("ERR syntax error");
       return null;
     }
   }
-  void commandName;
   return { flags, expireArg, expireFlag };
 }
 
@@ -142,7 +145,12 @@ function setGeneric(
 }
 
 function setCommand(c: Client): void {
-  const opts = parseSetOptions(c, 3, true, "set");
+  // Plain SET key value: no options object to build.
+  if (c.argv.length === 3) {
+    setGeneric(c, c.argv[1], c.argv[2], 0, -1, true);
+    return;
+  }
+  const opts = parseSetOptions(c, 3, true);
   if (opts === null) return;
   let expireAt = -1;
   if (opts.expireArg !== null) {
@@ -193,31 +201,11 @@ function getdelCommand(c: Client): void {
 }
 
 function getexCommand(c: Client): void {
-  const argv = c.argv;
-  const key = argv[1];
-  let flag = 0;
-  let expireArg: string | null = null;
-  let persist = false;
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i].toLowerCase();
-    const hasNext = i + 1 < argv.length;
-    if ((a === "ex" || a === "px" || a === "exat" || a === "pxat") && hasNext && flag === 0 && !persist) {
-      flag = a === "ex" ? SET_EX : a === "px" ? SET_PX : a === "exat" ? SET_EXAT : SET_PXAT;
-      expireArg = argv[++i];
-    } else if (a === "persist" && flag === 0 && !persist) {
-      persist = true;
-    } else {
-      c.error("ERR syntax error");
-      return;
-    }
-  }
-  let at = -1;
-  if (expireArg !== null) {
-    const parsed = expireArgToAbsMs(c, expireArg, flag, "getex");
-    if (parsed === null) return;
-    at = parsed;
-  }
+  const opts = parseSetOptions(c, 2, false);
+  if (opts === null) return;
+  const key = c.argv[1];
   const db = c.db;
+  // Like getexCommand: the key is looked up (and type-checked) before the expiry is validated.
   const entry = db.lookup(key, 0);
   if (entry === undefined) {
     c.out.nullBulk();
@@ -227,24 +215,31 @@ function getexCommand(c: Client): void {
     c.error(WRONGTYPE);
     return;
   }
+  let at = -1;
+  if (opts.expireArg !== null) {
+    const parsed = expireArgToAbsMs(c, opts.expireArg, opts.expireFlag, "getex");
+    if (parsed === null) return;
+    at = parsed;
+  }
   const value = entry.value;
-  if (at >= 0 && at <= clock.ms) {
-    // An expiry in the past deletes the key (checkAlreadyExpired), propagated as DEL.
+  const server = c.server;
+  if (at >= 0 && at <= clock.ms && !server.loading && !server.isReplica()) {
+    // An absolute expiry in the past deletes the key (checkAlreadyExpired), propagated as DEL.
     db.delete(key);
-    c.server.signalDeletedKey(db, key);
-    c.server.notify("g", "del", key, db.id);
-    c.server.dirty++;
-    c.argv = ["DEL", key];
+    server.signalDeletedKey(db, key);
+    server.notify("g", "del", key, db.id);
+    server.dirty++;
+    c.argv = [server.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key];
   } else if (at >= 0) {
     db.setExpire(entry, at);
-    c.server.signalModifiedKey(db, key);
-    c.server.notify("g", "expire", key, db.id);
-    c.server.dirty++;
+    server.signalModifiedKey(db, key);
+    server.notify("g", "expire", key, db.id);
+    server.dirty++;
     c.argv = ["PEXPIREAT", key, String(at)];
-  } else if (persist && db.removeExpire(entry)) {
-    c.server.signalModifiedKey(db, key);
-    c.server.notify("g", "persist", key, db.id);
-    c.server.dirty++;
+  } else if ((opts.flags & SET_PERSIST) !== 0 && db.removeExpire(entry)) {
+    server.signalModifiedKey(db, key);
+    server.notify("g", "persist", key, db.id);
+    server.dirty++;
     c.argv = ["PERSIST", key];
   }
   c.out.bulk(value);
@@ -302,13 +297,14 @@ function appendCommand(c: Client): void {
   if (old === undefined) return;
   const add = c.argv[2];
   const total = (old?.length ?? 0) + add.length;
-  if (total > c.server.config.num("proto-max-bulk-len")) {
-    c.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
-    return;
-  }
+  if (old !== null && !checkStringLength(c, total)) return;
   const next = old === null ? add : old + add;
   if (old === null) db.add(key, next);
-  else db.overwrite(db.peek(key)!, next);
+  else {
+    const entry = db.peek(key)!;
+    db.overwrite(entry, next);
+    entry.strEncoding = STR_ENC_RAW;
+  }
   modified(c, db, key, "$", "append");
   c.out.integer(next.length);
 }
@@ -427,8 +423,9 @@ function incrbyfloatCommand(c: Client): void {
     return;
   }
   const text = result.ok;
-  if (old === null) db.add(key, text);
-  else db.overwrite(db.peek(key)!, text);
+  const entry = old === null ? db.add(key, text) : db.peek(key)!;
+  if (old !== null) db.overwrite(entry, text);
+  entry.strEncoding = STR_ENC_NO_INT;
   modified(c, db, key, "$", "incrbyfloat");
   c.out.bulk(text);
   // Float formatting may differ between platforms: propagate the result, keeping the TTL.
@@ -484,15 +481,13 @@ function setrangeCommand(c: Client): void {
     c.out.integer(old!.length);
     return;
   }
-  if (offset + value.length > c.server.config.num("proto-max-bulk-len")) {
-    c.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
-    return;
-  }
+  if (!checkStringLength(c, offset + value.length)) return;
   const base = old ?? "";
   const padded = base.length < offset ? base + "\0".repeat(offset - base.length) : base;
   const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
-  if (old === null) db.add(key, next);
-  else db.overwrite(db.peek(key)!, next);
+  const entry = old === null ? db.add(key, next) : db.peek(key)!;
+  if (old !== null) db.overwrite(entry, next);
+  entry.strEncoding = STR_ENC_RAW;
   modified(c, db, key, "$", "setrange");
   c.out.integer(next.length);
 }

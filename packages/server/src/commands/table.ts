@@ -45,11 +45,15 @@ function finalize(s: CommandSpec, parent: Command | null): Command {
     isPubsub: has("pubsub"),
     mayReplicate: has("may_replicate"),
     isBlocking: has("blocking"),
+    isProtected: has("protected"),
+    skipMonitor: has("skip_monitor"),
+    skipSlowlog: has("skip_slowlog"),
     subcommandMap: null,
     calls: 0,
     usec: 0,
     rejectedCalls: 0,
     failedCalls: 0,
+    latency: null,
   };
   if (s.subcommands !== undefined) {
     cmd.subcommandMap = new Map();
@@ -61,13 +65,24 @@ function finalize(s: CommandSpec, parent: Command | null): Command {
 export class CommandTable {
   private readonly map = new Map<string, Command>();
 
+  /** Every command by lower-case name, for COMMAND and INFO (the lookup map also has aliases). */
+  private readonly byName = new Map<string, Command>();
+
   add(specs: readonly CommandSpec[]): void {
-    for (const s of specs) this.map.set(s.name, finalize(s, null));
+    for (const s of specs) {
+      const cmd = finalize(s, null);
+      this.byName.set(s.name, cmd);
+      this.map.set(s.name, cmd);
+      // Clients send names upper-case as often as lower-case: both hit on the first lookup.
+      this.map.set(s.name.toUpperCase(), cmd);
+    }
   }
 
   /** Removes a command (e.g. Sentinel mode keeps only its own set). */
   remove(name: string): void {
+    this.byName.delete(name);
     this.map.delete(name);
+    this.map.delete(name.toUpperCase());
   }
 
   /**
@@ -89,16 +104,16 @@ export class CommandTable {
   }
 
   get(name: string): Command | undefined {
-    return this.map.get(name.toLowerCase());
+    return this.byName.get(name.toLowerCase());
   }
 
   /** Every top-level command. */
   all(): IterableIterator<Command> {
-    return this.map.values();
+    return this.byName.values();
   }
 
   get size(): number {
-    return this.map.size;
+    return this.byName.size;
   }
 }
 

@@ -8,13 +8,10 @@
 
 import { shared } from "@keyhaven/protocol";
 import { call } from "../exec/dispatch.js";
-import { unwatchAllKeys } from "../exec/watch.js";
+import { expiredAtWatch, unwatchAllKeys } from "../exec/watch.js";
 import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { type CommandSpec, spec } from "./spec.js";
-
-/** Keys watched when they were already expired count as changed only if they changed since. */
-const expiredAtWatch = new WeakMap<Client, Set<string>>();
 
 function multiCommand(c: Client): void {
   if (c.has(ClientFlag.Multi)) {

@@ -144,12 +144,6 @@ export class Config {
     if (spec.name === "cluster-enabled" && args[0]?.toLowerCase() === "yes") {
       throw configError("Cluster mode is not supported by Keyhaven", where);
     }
-    if (spec.name === "daemonize" && args[0]?.toLowerCase() === "yes") {
-      throw configError(
-        "daemonize yes is not supported: run keyhaven-server under a supervisor instead",
-        where,
-      );
-    }
     let value: unknown;
     try {
       // The first `save` line of the sources replaces the defaults; later ones add to it.
@@ -169,7 +163,7 @@ export class Config {
    * are applied; if a listener rejects one (throws ValueError), every option is restored.
    * Returns null on success or the error text Redis would reply.
    */
-  setMany(pairs: [string, string][]): string | null {
+  setMany(pairs: [string, string][], allowProtected = true): string | null {
     const parsed: [OptionSpec, unknown, string][] = [];
     const seen = new Set<string>();
     for (const [name, text] of pairs) {
@@ -179,6 +173,9 @@ export class Config {
       }
       if (!spec.mutable) {
         return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
+      }
+      if (spec.protected && !allowProtected) {
+        return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set protected config`;
       }
       if (seen.has(spec.name)) {
         return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;

@@ -21,6 +21,8 @@ export interface OptionSpec {
   max?: number;
   /** Allowed values of an enum/flags option. */
   values?: readonly string[];
+  /** PROTECTED_CONFIG: CONFIG SET needs enable-protected-configs (yes, or local + loopback). */
+  protected?: boolean;
   /** Hidden from `CONFIG GET *` (Redis's HIDDEN_CONFIG); exact names still answer. */
   hidden?: boolean;
   /** Sensitive: CONFIG REWRITE still writes it, but it is redacted in logs. */
@@ -29,8 +31,13 @@ export interface OptionSpec {
   inert?: boolean;
 }
 
+/**
+ * Redis's LLONG_MAX bound. Values are JS numbers, so anything above 2^53 is clamped on parse;
+ * error messages still print Redis's 9223372036854775807 (see formatBound).
+ */
 const LONG_MAX = Number.MAX_SAFE_INTEGER;
 const INT_MAX = 2147483647;
+const UINT_MAX = 4294967295;
 
 function bool(name: string, def: boolean, mutable = true, alias?: string): OptionSpec {
   return { name, alias, type: "bool", default: def, mutable };
@@ -125,7 +132,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   str("ignore-warnings", "", true),
   // Network
   special("bind", ["*", "-::*"]),
-  bool("bind-source-addr", false, true),
+  str("bind-source-addr", "", true),
   bool("protected-mode", true),
   int("port", 6379, 0, 65535),
   int("tcp-backlog", 511, 0, INT_MAX, false),
@@ -133,7 +140,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "unixsocketperm", type: "octal", default: 0, mutable: false, min: 0, max: 0o777 },
   int("timeout", 0, 0, INT_MAX),
   int("tcp-keepalive", 300, 0, INT_MAX),
-  int("maxclients", 10000, 1, INT_MAX),
+  int("maxclients", 10000, 1, UINT_MAX),
   mem("client-query-buffer-limit", 1024 * 1024 * 1024, 1024 * 1024, LONG_MAX),
   mem("proto-max-bulk-len", 512 * 1024 * 1024, 1024 * 1024, LONG_MAX),
   special("client-output-buffer-limit", {
@@ -143,7 +150,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   }),
   int("io-threads", 1, 1, 128, false),
   bool("io-threads-do-reads", false, false),
-  int("hz", 10, 0, INT_MAX),
+  int("hz", 10, 0, INT_MAX), // values above 500 are stored as 500 (Config.setMany clamps)
   bool("dynamic-hz", true),
   int("active-expire-effort", 1, 1, 10),
   // Security
@@ -161,11 +168,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   bool("rdbcompression", true),
   bool("rdbchecksum", true),
   enm("sanitize-dump-payload", "no", ["no", "yes", "clients"]),
-  str("dbfilename", "dump.rdb", true),
+  { name: "dbfilename", type: "string", default: "dump.rdb", mutable: true, protected: true },
   bool("rdb-del-sync-files", false),
-  str("dir", "", true),
-  int("rdb-key-save-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX),
-  int("key-load-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX),
+  { name: "dir", type: "string", default: "", mutable: true, protected: true },
+  { ...int("rdb-key-save-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX), hidden: true },
+  { ...int("key-load-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX), hidden: true },
   // Replication
   special("replicaof", null, true, "slaveof"),
   { name: "masterauth", type: "string", default: "", mutable: true, sensitive: true },
@@ -192,7 +199,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Memory management
   mem("maxmemory", 0, 0, LONG_MAX),
   enm("maxmemory-policy", "noeviction", MAXMEMORY_POLICIES),
-  int("maxmemory-samples", 5, 1, 64),
+  int("maxmemory-samples", 5, 1, INT_MAX),
   int("maxmemory-eviction-tenacity", 10, 0, 100),
   int("lfu-log-factor", 10, 0, INT_MAX),
   int("lfu-decay-time", 1, 0, INT_MAX),
@@ -209,7 +216,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   bool("appendonly", false),
   str("appendfilename", "appendonly.aof", false),
   str("appenddirname", "appendonlydir", false),
-  enm("appendfsync", "everysec", ["always", "everysec", "no"]),
+  enm("appendfsync", "everysec", ["everysec", "always", "no"]),
   bool("no-appendfsync-on-rewrite", false),
   int("auto-aof-rewrite-percentage", 100, 0, INT_MAX),
   mem("auto-aof-rewrite-min-size", 64 * 1024 * 1024, 0, LONG_MAX),
@@ -256,7 +263,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   int("tracking-table-max-keys", 1000000, 0, LONG_MAX),
   mem("maxmemory-clients", 0, 0, LONG_MAX),
   int("busy-reply-threshold", 5000, 0, LONG_MAX, true, "lua-time-limit"),
-  int("lua-replicate-commands", 1, 0, 1, true),
+  { ...int("lua-replicate-commands", 1, 0, 1, true), hidden: true },
   {
     name: "oom-score-adj",
     type: "enum",
@@ -265,9 +272,68 @@ export const OPTIONS: readonly OptionSpec[] = [
     values: ["no", "yes", "relative", "absolute"],
   },
   special("oom-score-adj-values", "0 200 800"),
-  int("watchdog-period", 0, 0, INT_MAX, true),
+  { ...int("watchdog-period", 0, 0, INT_MAX, true), hidden: true },
   bool("cluster-enabled", false, false),
+  // Accepted so that real redis.conf files load and CONFIG GET lists what Redis lists, but
+  // inert: Keyhaven has no TLS, cluster mode, active defrag or CPU affinity.
+  ...inert([
+    int("tls-port", 0, 0, 65535, false),
+    str("tls-cert-file", ""),
+    str("tls-key-file", ""),
+    str("tls-key-file-pass", ""),
+    str("tls-client-cert-file", ""),
+    str("tls-client-key-file", ""),
+    str("tls-client-key-file-pass", ""),
+    str("tls-dh-params-file", ""),
+    str("tls-ca-cert-file", ""),
+    str("tls-ca-cert-dir", ""),
+    str("tls-protocols", ""),
+    str("tls-ciphers", ""),
+    str("tls-ciphersuites", ""),
+    bool("tls-prefer-server-ciphers", false),
+    bool("tls-session-caching", true),
+    int("tls-session-cache-size", 20480, 0, INT_MAX),
+    int("tls-session-cache-timeout", 300, 0, INT_MAX),
+    bool("tls-replication", false),
+    bool("tls-cluster", false),
+    enm("tls-auth-clients", "yes", ["no", "yes", "optional"]),
+    str("cluster-config-file", "nodes.conf", false),
+    int("cluster-port", 0, 0, 65535, false),
+    int("cluster-node-timeout", 15000, 0, LONG_MAX),
+    int("cluster-replica-validity-factor", 10, 0, INT_MAX, true, "cluster-slave-validity-factor"),
+    int("cluster-migration-barrier", 1, 0, INT_MAX),
+    bool("cluster-allow-replica-migration", true),
+    bool("cluster-require-full-coverage", true),
+    bool("cluster-replica-no-failover", false, true, "cluster-slave-no-failover"),
+    bool("cluster-allow-reads-when-down", false),
+    bool("cluster-allow-pubsubshard-when-down", true),
+    str("cluster-announce-ip", ""),
+    str("cluster-announce-hostname", ""),
+    int("cluster-announce-port", 0, 0, 65535),
+    int("cluster-announce-bus-port", 0, 0, 65535),
+    int("cluster-announce-tls-port", 0, 0, 65535),
+    enm("cluster-preferred-endpoint-type", "ip", ["ip", "hostname", "unknown-endpoint"]),
+    mem("cluster-link-sendbuf-limit", 0, 0, LONG_MAX),
+    mem("active-defrag-ignore-bytes", 100 * 1024 * 1024, 1, LONG_MAX),
+    int("active-defrag-threshold-lower", 10, 0, 1000),
+    int("active-defrag-threshold-upper", 100, 0, 1000),
+    int("active-defrag-cycle-min", 1, 1, 99),
+    int("active-defrag-cycle-max", 25, 1, 99),
+    int("active-defrag-max-scan-fields", 1000, 1, LONG_MAX),
+    str("server_cpulist", "", false),
+    str("bio_cpulist", "", false),
+    str("aof_rewrite_cpulist", "", false),
+    str("bgsave_cpulist", "", false),
+    int("socket-mark-id", 0, 0, UINT_MAX),
+    enm("propagation-error-behavior", "ignore", ["ignore", "panic", "panic-on-replicas"]),
+    bool("replica-ignore-disk-write-errors", false),
+    bool("aof-disable-auto-gc", false),
+  ]),
 ];
+
+function inert(specs: OptionSpec[]): OptionSpec[] {
+  return specs.map((s) => ({ ...s, inert: true }));
+}
 
 const byName = new Map<string, OptionSpec>();
 for (const spec of OPTIONS) {

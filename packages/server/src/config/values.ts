@@ -27,6 +27,13 @@ export function parseMemory(text: string): number | null {
   return Number.isSafeInteger(value) ? value : null;
 }
 
+/** A bound as Redis prints it: our 2^53 stand-ins for LLONG_MIN/LLONG_MAX print as those. */
+function formatBound(n: number): string {
+  if (n === Number.MAX_SAFE_INTEGER) return "9223372036854775807";
+  if (n === Number.MIN_SAFE_INTEGER) return "-9223372036854775808";
+  return String(n);
+}
+
 /** string2ll-strict integer, or null. */
 export function parseInteger(text: string): number | null {
   if (!/^-?(0|[1-9]\d*)$/.test(text) || text === "-0") return null;
@@ -99,8 +106,12 @@ export function parseOptionValue(
         }
       }
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
-        throw new ValueError(`argument must be between ${spec.min} and ${spec.max} inclusive`);
+        throw new ValueError(
+          `argument must be between ${formatBound(spec.min!)} and ${formatBound(spec.max!)} inclusive`,
+        );
       }
+      // hz: Redis accepts any int and clamps it to CONFIG_MAX_HZ.
+      if (spec.name === "hz" && n > 500) return 500;
       return n;
     }
     case "octal": {
@@ -164,7 +175,7 @@ function parseSpecial(spec: OptionSpec, args: string[], previous: unknown, fromF
     case "notify-keyspace-events": {
       if (args.length !== 1) throw new ValueError("wrong number of arguments");
       const flags = parseNotifyFlags(args[0]);
-      if (flags === null) throw new ValueError("Invalid event class character. Use 'Ag$lshzxeKEtmd'.");
+      if (flags === null) throw new ValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
       return flags;
     }
     case "oom-score-adj-values": {
@@ -291,6 +302,17 @@ export function formatOptionLines(spec: OptionSpec, value: unknown): string[] {
     case "bind":
       return [`bind ${(value as string[]).join(" ")}`];
     default:
+      if (spec.type === "memory") return [`${spec.name} ${formatMemory(value as number)}`];
       return [`${spec.name} ${quote(formatOptionValue(spec, value))}`];
   }
+}
+
+/** rewriteConfigFormatMemory: the largest unit that divides the value exactly ("3mb"). */
+export function formatMemory(bytes: number): string {
+  const gb = 1024 * 1024 * 1024;
+  const mb = 1024 * 1024;
+  if (bytes !== 0 && bytes % gb === 0) return `${bytes / gb}gb`;
+  if (bytes !== 0 && bytes % mb === 0) return `${bytes / mb}mb`;
+  if (bytes !== 0 && bytes % 1024 === 0) return `${bytes / 1024}kb`;
+  return String(bytes);
 }

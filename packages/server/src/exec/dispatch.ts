@@ -9,9 +9,10 @@
 
 import { ReplyWriter } from "@keyhaven/protocol";
 import type { Command } from "../commands/spec.js";
-import { refreshClock } from "../keyspace/clock.js";
+import { newLatencyHistogram, recordLatency } from "../info/latency.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
+import { unwatchAllKeys } from "./watch.js";
 
 /** Where replies of CLIENT REPLY OFF/SKIP commands go. */
 const discardedReplies = new ReplyWriter(64);
@@ -56,28 +57,52 @@ const PUBSUB_CONTEXT_ALLOWED = new Set([
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
+/**
+ * rejectCommand / rejectCommandFormat: flags the transaction, counts the rejection, replies. A
+ * rejected EXEC aborts the transaction with the reason (execCommandAbort), where Redis's
+ * formatted rejections lose their "ERR " prefix.
+ */
 function reject(_server: Server, c: Client, text: string, cmd: Command | null): void {
-  if (c.has(ClientFlag.Multi)) c.flags |= ClientFlag.DirtyExec;
   if (cmd !== null) cmd.rejectedCalls++;
+  if ((c.flags & ClientFlag.Multi) !== 0) {
+    if (cmd !== null && cmd.name === "exec" && cmd.parent === null) {
+      abortTransaction(c);
+      c.error(
+        `EXECABORT Transaction discarded because of: ${text.startsWith("ERR ") ? text.slice(4) : text}`,
+      );
+      return;
+    }
+    c.flags |= ClientFlag.DirtyExec;
+  }
   c.error(text);
+}
+
+/** discardTransaction: leaves MULTI state and forgets WATCHed keys. */
+export function abortTransaction(c: Client): void {
+  c.multiQueue = [];
+  c.flags &= ~(ClientFlag.Multi | ClientFlag.DirtyCas | ClientFlag.DirtyExec);
+  unwatchAllKeys(c);
 }
 
 /** processCommand: runs or queues the command in `c.argv`, or replies with why it cannot. */
 export function processCommand(server: Server, c: Client): void {
-  refreshClock();
+  // The clock was refreshed when the input arrived (and before resumed input): every command
+  // of one read sees one instant, as commands of one MULTI or pipeline batch do in Redis.
   const argv = c.argv;
   const cmd = server.commands.lookup(argv);
   if (cmd === null || cmd === undefined) {
     rejectUnknown(server, c, cmd === null);
     return;
   }
+  // Like processCommand's c->lastcmd: CLIENT LIST shows the command being run (or refused).
   c.cmd = cmd;
+  c.lastCmd = cmd;
   const argc = argv.length;
   if ((cmd.arity > 0 && cmd.arity !== argc) || argc < -cmd.arity) {
     reject(server, c, `ERR wrong number of arguments for '${cmd.fullName}' command`, cmd);
     return;
   }
-  if (cmd.flags.includes("protected") && !debugAllowed(server, c)) {
+  if (cmd.isProtected && !debugAllowed(server, c)) {
     reject(
       server,
       c,
@@ -218,9 +243,16 @@ function truncate(s: string, n: number): string {
 }
 
 function debugAllowed(server: Server, c: Client): boolean {
-  const mode = server.config.str("enable-debug-command");
+  return allowedByEnableOption(server.config.str("enable-debug-command"), c);
+}
+
+/**
+ * allowProtectedAction for enable-debug-command / enable-protected-configs: "yes", or "local"
+ * and the client is on a Unix socket or the loopback interface.
+ */
+export function allowedByEnableOption(mode: string, c: Client): boolean {
   if (mode === "yes") return true;
-  if (mode === "local") return c.has(ClientFlag.UnixSocket) || /^(127\.|::1|::ffff:127\.)/.test(c.addr);
+  if (mode === "local") return c.has(ClientFlag.UnixSocket) || /^(127\.|\[?::1|::ffff:127\.)/.test(c.addr);
   return false;
 }
 
@@ -239,11 +271,13 @@ export function call(server: Server, c: Client, cmd: Command): void {
   c.preventPropagation = false;
   c.forcePropagation = false;
   c.failed = false;
-  // A blocked client's command re-run when its key is ready was already fed to MONITOR and
-  // counted when it arrived (Redis counts a blocking command once).
+  // The argv as received: handlers may rewrite c.argv into its propagation form, but MONITOR and
+  // SLOWLOG show what the client sent (Redis's original_argv). A blocked client's command re-run
+  // when its key is ready was already fed to MONITOR when it arrived (Redis counts it once).
+  const originalArgv = c.argv;
   const reprocessing = (c.flags & ClientFlag.Blocked) !== 0;
   const monitors = gates.feedMonitors;
-  if (monitors !== null && !reprocessing && !cmd.flags.includes("skip_monitor")) monitors(c, c.argv);
+  if (monitors !== null && !reprocessing && !cmd.skipMonitor) monitors(c, originalArgv);
   // CLIENT REPLY itself is exempt, so that CLIENT REPLY ON can answer +OK.
   const replyOff =
     (c.flags & (ClientFlag.ReplyOff | ClientFlag.ReplySkip)) !== 0 && cmd.fullName !== "client|reply";
@@ -255,6 +289,16 @@ export function call(server: Server, c: Client, cmd: Command): void {
   const start = performance.now();
   try {
     cmd.handler!(c);
+  } catch (err) {
+    // A handler bug must not take the server down with it. The reply stream of this client may
+    // hold half a reply, so the connection is closed after an error; every other client goes on.
+    server.logger.warning(
+      { client: c.describe(), command: cmd.fullName, error: (err as Error).stack ?? String(err) },
+      "Internal error while executing a command",
+    );
+    server.stats.unexpectedErrorReplies++;
+    c.error(`ERR internal error executing '${cmd.fullName}': ${(err as Error).message}`);
+    c.flags |= ClientFlag.CloseAfterReply;
   } finally {
     if (replyOff) {
       discardedReplies.discard();
@@ -263,10 +307,19 @@ export function call(server: Server, c: Client, cmd: Command): void {
     const micros = (performance.now() - start) * 1000;
     if (!reprocessing) cmd.calls++;
     cmd.usec += micros;
+    if (server.latencyTracking) {
+      if (cmd.latency === null) cmd.latency = newLatencyHistogram();
+      recordLatency(cmd.latency, micros);
+    }
     if (c.failed) cmd.failedCalls++;
-    c.lastCmd = cmd;
-    if (gates.slowlog !== null && !reprocessing && !cmd.flags.includes("skip_slowlog"))
-      gates.slowlog(c, c.argv, micros);
+    if (
+      gates.slowlog !== null &&
+      !reprocessing &&
+      !cmd.skipSlowlog &&
+      micros >= server.slowlogThreshold &&
+      server.slowlogThreshold >= 0
+    )
+      gates.slowlog(c, originalArgv, micros);
     if (
       ((server.dirty !== dirtyBefore && !c.preventPropagation) || c.forcePropagation) &&
       !c.has(ClientFlag.Master)

@@ -10,6 +10,7 @@ import { clock } from "../keyspace/clock.js";
 import { currentEvictionExceededMs } from "../keyspace/evict.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
+import { latencyPercentile } from "./latency.js";
 
 /** Sections printed by INFO / INFO default, in Redis's order. */
 const DEFAULT_SECTIONS = [
@@ -30,6 +31,7 @@ const ALL_SECTIONS = [
   "modules",
   "commandstats",
   "errorstats",
+  "latencystats",
   "cluster",
   "keyspace",
 ];
@@ -325,6 +327,28 @@ function commandstatsInfo(server: Server): string[] {
   return lines;
 }
 
+/** latencystats: `latency_percentiles_usec_<cmd>:p50=..,p99=..,p99.9=..` per command called. */
+function latencystatsInfo(server: Server): string[] {
+  const percentiles = server.config
+    .str("latency-tracking-info-percentiles")
+    .split(" ")
+    .filter((p) => p.length > 0)
+    .map(Number)
+    .filter((p) => Number.isFinite(p));
+  const lines: string[] = [];
+  const add = (name: string, histogram: Float64Array | null) => {
+    if (histogram === null) return;
+    const parts = percentiles.map((p) => `p${p}=${latencyPercentile(histogram, p).toFixed(3)}`);
+    lines.push(`latency_percentiles_usec_${name}:${parts.join(",")}`);
+  };
+  for (const cmd of server.commands.all()) {
+    add(cmd.name, cmd.latency);
+    if (cmd.subcommandMap !== null)
+      for (const sub of cmd.subcommandMap.values()) add(sub.fullName, sub.latency);
+  }
+  return lines;
+}
+
 function errorstatsInfo(server: Server): string[] {
   const lines: string[] = [];
   for (const [code, count] of server.stats.errorCodes) lines.push(`errorstat_${code}:count=${count}`);
@@ -351,6 +375,7 @@ const SECTION_TITLES: Record<string, string> = {
   modules: "Modules",
   commandstats: "Commandstats",
   errorstats: "Errorstats",
+  latencystats: "Latencystats",
   cluster: "Cluster",
   keyspace: "Keyspace",
   sentinel: "Sentinel",
@@ -369,6 +394,7 @@ export function registerCoreInfoSections(server: Server): void {
   s.set("modules", () => []);
   s.set("commandstats", () => commandstatsInfo(server));
   s.set("errorstats", () => errorstatsInfo(server));
+  s.set("latencystats", () => latencystatsInfo(server));
   s.set("cluster", () => ["cluster_enabled:0"]);
   s.set("keyspace", () => keyspaceInfo(server));
 }

@@ -24,7 +24,7 @@
 
 import { clock } from "./clock.js";
 import { EXPIRE_OVERHEAD, keyMemory, stringMemory } from "./memory.js";
-import { Entry, type Value } from "./value.js";
+import { Entry, STR_ENC_AUTO, type Value } from "./value.js";
 
 /** What a Db needs from the server, so this module stays free of networking and propagation. */
 export interface KeyspaceHooks {
@@ -195,6 +195,7 @@ export class Db {
     this.usedMemory += valueMemory(value) - accountedMemory(entry.value);
     if (typeof value !== "string") value.accountedMem = value.mem;
     entry.value = value;
+    entry.strEncoding = STR_ENC_AUTO;
   }
 
   /**

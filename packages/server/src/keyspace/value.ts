@@ -46,6 +46,10 @@ export function typeOf(value: Value): ValueType {
   return typeof value === "string" ? "string" : value.type;
 }
 
+export const STR_ENC_AUTO = 0;
+export const STR_ENC_RAW = 1;
+export const STR_ENC_NO_INT = 2;
+
 /**
  * A key's record. One object per key carries what Redis keeps in the dictEntry and the robj
  * header: the value, the absolute expiry, the LRU/LFU clock, and the key's positions in the
@@ -62,6 +66,14 @@ export class Entry {
   slot: number;
   /** Index in Db's array of entries with a TTL, or -1. */
   vslot: number;
+  /**
+   * How Redis would encode this string value (OBJECT ENCODING): STR_ENC_AUTO is what
+   * tryObjectEncoding gives a value set by SET (int, embstr or raw by content); STR_ENC_RAW is
+   * the result of an in-place edit (APPEND to an existing key, SETRANGE, SETBIT, BITFIELD,
+   * BITOP); STR_ENC_NO_INT a value Redis builds as a plain string object even when it looks
+   * like an integer (INCRBYFLOAT). Any replacement of the value (Db.overwrite) resets it.
+   */
+  strEncoding: number;
 
   constructor(key: string, value: Value, lru: number) {
     this.key = key;
@@ -70,5 +82,6 @@ export class Entry {
     this.lru = lru;
     this.slot = -1;
     this.vslot = -1;
+    this.strEncoding = STR_ENC_AUTO;
   }
 }

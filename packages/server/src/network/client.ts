@@ -12,6 +12,7 @@
 import type { Socket } from "node:net";
 import { PARSE_COMMAND, PARSE_ERROR, ReplyWriter, RequestParser } from "@keyhaven/protocol";
 import type { Command } from "../commands/spec.js";
+import { refreshClock } from "../keyspace/clock.js";
 import type { Db } from "../keyspace/db.js";
 import type { Server } from "../server.js";
 
@@ -134,18 +135,28 @@ export class Client {
   onData(chunk: Buffer): void {
     if ((this.flags & (ClientFlag.CloseAsap | ClientFlag.CloseAfterReply)) !== 0) return;
     this.bytesRead += chunk.length;
-    this.lastInteraction = Date.now();
-    this.parser.feed(chunk);
-    const limit = this.server.queryBufferLimit;
-    if (this.parser.bufferedLength > limit && (this.flags & ClientFlag.Master) === 0) {
+    this.lastInteraction = refreshClock();
+    try {
+      this.parser.feed(chunk);
+      const limit = this.server.queryBufferLimit;
+      if (this.parser.bufferedLength > limit && (this.flags & ClientFlag.Master) === 0) {
+        this.server.logger.warning(
+          { client: this.describe() },
+          "Closing client that reached max query buffer length",
+        );
+        this.server.closeClient(this);
+        return;
+      }
+      this.processInput();
+    } catch (err) {
+      // A bug while reading or dispatching must cost this connection only, never the server.
       this.server.logger.warning(
-        { client: this.describe() },
-        "Closing client that reached max query buffer length",
+        { client: this.describe(), error: (err as Error).stack ?? String(err) },
+        "Internal error while reading from client",
       );
       this.server.closeClient(this);
       return;
     }
-    this.processInput();
     this.server.scheduleFlush(this);
   }
 

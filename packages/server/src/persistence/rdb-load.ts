@@ -124,7 +124,7 @@ export class RdbKeyspaceLoader {
       const live = server.dbs[i];
       const loaded = this.target[i];
       if (live === loaded) continue;
-      server.signalFlushedDb(live);
+      server.signalFlushedDb(live, loaded);
       live.swapContents(loaded);
       loaded.clear();
     }

@@ -53,14 +53,17 @@ function roundRational(num: bigint, den: bigint, negative: boolean): LongDouble 
 }
 
 /**
- * strtold as string2ld accepts it: decimal with optional exponent, or inf; no spaces, no NaN.
- * Returns null when not a valid number, "inf"/"-inf" for infinities.
+ * strtold as string2ld accepts it: decimal with optional exponent, C99 hex floats ("0x10",
+ * "0x1.8p3"), or inf; no spaces, no NaN. Returns null when not a valid number, "inf"/"-inf" for
+ * infinities.
  */
 export function parseLongDouble(text: string): LongDouble | "inf" | "-inf" | null {
   if (text.length === 0 || text.length > 5120) return null;
   const lower = text.toLowerCase();
   if (/^[+]?inf(inity)?$/.test(lower)) return "inf";
   if (/^-inf(inity)?$/.test(lower)) return "-inf";
+  const hex = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/.exec(text);
+  if (hex !== null) return parseHexLongDouble(hex[1] === "-", hex[2], hex[3] ?? "", hex[4]);
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
   if (m === null) return null;
   const [, sign, intPart, fracPart = "", expPart] = m;
@@ -79,6 +82,27 @@ export function parseLongDouble(text: string): LongDouble | "inf" | "-inf" | nul
   exp10 = 0;
   const r = roundRational(num, den, sign === "-");
   if (r === null) return sign === "-" ? "-inf" : "inf";
+  return r;
+}
+
+/** A hex float: (int.frac in base 16) * 2^exp2, rounded like the decimal form. */
+function parseHexLongDouble(
+  negative: boolean,
+  intPart: string,
+  fracPart: string,
+  expPart: string | undefined,
+): LongDouble | "inf" | "-inf" | null {
+  if (intPart === "" && fracPart === "") return null;
+  const digits = BigInt(`0x${intPart + fracPart || "0"}`);
+  const exp2 = (expPart === undefined ? 0 : Number(expPart)) - 4 * fracPart.length;
+  if (digits === 0n) return { mantissa: 0n, exponent: 0 };
+  if (!Number.isFinite(exp2) || exp2 > MAX_EXP2 + 64) return negative ? "-inf" : "inf";
+  if (exp2 < MIN_EXP2 - 64 * 80) return { mantissa: 0n, exponent: 0 };
+  const r =
+    exp2 >= 0
+      ? roundRational(digits << BigInt(exp2), 1n, negative)
+      : roundRational(digits, 1n << BigInt(-exp2), negative);
+  if (r === null) return negative ? "-inf" : "inf";
   return r;
 }
 

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorText, RespClient, type ServerProcess, startTarget, waitFor } from "../helpers.js";
+
+let server: ServerProcess;
+let c: RespClient;
+
+beforeAll(async () => {
+  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
+  c = await server.client();
+});
+afterAll(async () => {
+  c?.close();
+  await server?.stop();
+});
+
+describe("administration", () => {
+  it("TIME, LASTSAVE, ROLE", async () => {
+    const [sec, usec] = (await c.call("TIME")) as string[];
+    expect(Math.abs(Number(sec) - Date.now() / 1000)).toBeLessThan(5);
+    expect(Number(usec)).toBeLessThan(1_000_000);
+    expect(typeof (await c.call("LASTSAVE"))).toBe("number");
+    expect(await c.call("ROLE")).toEqual(["master", 0, []]);
+  });
+
+  it("SLOWLOG records commands slower than the threshold", async () => {
+    await c.call("CONFIG", "SET", "slowlog-log-slower-than", "0");
+    expect(await c.call("SLOWLOG", "RESET")).toBe("OK");
+    await c.call("SET", "slow", "v", "EX", "100");
+    const entries = (await c.call("SLOWLOG", "GET", "-1")) as unknown[][];
+    const set = entries.find((e) => (e[3] as string[])[0] === "SET")!;
+    // The command as sent, not its propagation form.
+    expect(set[3]).toEqual(["SET", "slow", "v", "EX", "100"]);
+    expect(typeof set[0]).toBe("number");
+    expect(typeof set[4]).toBe("string");
+    expect((await c.call("SLOWLOG", "LEN")) as number).toBeGreaterThan(0);
+    expect(errorText(await c.call("SLOWLOG", "GET", "abc"))).toBe(
+      "ERR count should be greater than or equal to -1",
+    );
+    await c.call("CONFIG", "SET", "slowlog-log-slower-than", "-1");
+    await c.call("SLOWLOG", "RESET");
+    await c.call("GET", "x");
+    expect(await c.call("SLOWLOG", "LEN")).toBe(0);
+    await c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000");
+  });
+
+  it("MONITOR streams every other client's commands", async () => {
+    const mon = await server.client();
+    expect(await mon.call("MONITOR")).toBe("OK");
+    await c.call("SET", "mon", "a b");
+    const [line] = (await mon.waitPushed(1)) as string[];
+    expect(line).toMatch(/^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "mon" "a b"$/);
+    // RESET leaves MONITOR mode.
+    expect(await mon.call("RESET")).toBe("RESET");
+    await c.call("SET", "mon", "after");
+    expect(await mon.call("PING")).toBe("PONG");
+    expect(mon.pushed).toEqual([]);
+    mon.close();
+  });
+
+  it("MEMORY subcommands", async () => {
+    await c.call("SET", "m", "x".repeat(100));
+    expect((await c.call("MEMORY", "USAGE", "m")) as number).toBeGreaterThan(100);
+    expect(await c.call("MEMORY", "USAGE", "nokey")).toBeNull();
+    expect(errorText(await c.call("MEMORY", "USAGE", "m", "FOO", "1"))).toBe("ERR syntax error");
+    const stats = (await c.call("MEMORY", "STATS")) as unknown[];
+    expect(stats.filter((_, i) => i % 2 === 0)).toEqual([
+      "peak.allocated",
+      "total.allocated",
+      "startup.allocated",
+      "replication.backlog",
+      "clients.slaves",
+      "clients.normal",
+      "cluster.links",
+      "aof.buffer",
+      "lua.caches",
+      "functions.caches",
+      "db.0",
+      "overhead.total",
+      "keys.count",
+      "keys.bytes-per-key",
+      "dataset.bytes",
+      "dataset.percentage",
+      "peak.percentage",
+      "allocator.allocated",
+      "allocator.active",
+      "allocator.resident",
+      "allocator-fragmentation.ratio",
+      "allocator-fragmentation.bytes",
+      "allocator-rss.ratio",
+      "allocator-rss.bytes",
+      "rss-overhead.ratio",
+      "rss-overhead.bytes",
+      "fragmentation",
+      "fragmentation.bytes",
+    ]);
+    expect(await c.call("MEMORY", "DOCTOR")).toMatch(/^Hi Sam, .*\.\n$/);
+    expect(await c.call("MEMORY", "PURGE")).toBe("OK");
+    expect(typeof (await c.call("MEMORY", "MALLOC-STATS"))).toBe("string");
+    expect(errorText(await c.call("MEMORY", "FOO"))).toBe("ERR unknown subcommand 'FOO'. Try MEMORY HELP.");
+  });
+
+  it("DEBUG DIGEST, DIGEST-VALUE, POPULATE, OBJECT, SLEEP, LOG", async () => {
+    await c.call("FLUSHALL");
+    expect(await c.call("DEBUG", "DIGEST")).toBe("0".repeat(40));
+    expect(await c.call("DEBUG", "POPULATE", "3")).toBe("OK");
+    expect(await c.call("DBSIZE")).toBe(3);
+    expect(await c.call("GET", "key:1")).toBe("value:1");
+    expect(await c.call("DEBUG", "POPULATE", "2", "bar", "3")).toBe("OK");
+    expect(await c.call("GET", "bar:1")).toBe("val");
+    expect(await c.call("DEBUG", "POPULATE", "1", "baz", "10")).toBe("OK");
+    expect(await c.call("GET", "baz:0")).toBe("value:0\0\0\0");
+    expect(errorText(await c.call("DEBUG", "POPULATE", "-1"))).toBe(
+      "ERR value is out of range, must be positive",
+    );
+    await c.call("FLUSHALL");
+    await c.call("SET", "a", "1");
+    await c.call("SET", "b", "hello", "EX", "1000");
+    // The digest of this exact dataset, as Redis 7.0 computes it.
+    expect(await c.call("DEBUG", "DIGEST")).toBe("669dc7955c0119edb82e7cfeb40ea4a28f89f902");
+    expect(await c.call("DEBUG", "DIGEST-VALUE", "a", "nokey")).toEqual([
+      "b4fc66738120fba0b5aa500ab5c2bf89cea1c5da",
+      "0".repeat(40),
+    ]);
+    expect(await c.call("DEBUG", "OBJECT", "a")).toMatch(/^Value at:0x[0-9a-f]+ refcount:\d+ encoding:int /);
+    expect(errorText(await c.call("DEBUG", "OBJECT", "nokey"))).toBe("ERR no such key");
+    expect(await c.call("DEBUG", "SLEEP", "0")).toBe("OK");
+    expect(await c.call("DEBUG", "LOG", "hello from the test")).toBe("OK");
+  });
+
+  it("DEBUG is refused unless enable-debug-command allows it", async () => {
+    const plain = await startTarget();
+    const p = await plain.client();
+    expect(errorText(await p.call("DEBUG", "DIGEST"))).toBe(
+      `ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
+    );
+    p.close();
+    await plain.stop();
+  });
+
+  it("SHUTDOWN variants", async () => {
+    expect(errorText(await c.call("SHUTDOWN", "FOO"))).toBe("ERR syntax error");
+    expect(errorText(await c.call("SHUTDOWN", "ABORT"))).toBe("ERR No shutdown in progress.");
+    const victim = await startTarget();
+    const v = await RespClient.connect(victim.port);
+    await v.call("SHUTDOWN", "NOSAVE", "NOW");
+    await waitFor(() => victim.proc.exitCode !== null, "server exit", 10_000);
+    expect(victim.proc.exitCode).toBe(0);
+  });
+});

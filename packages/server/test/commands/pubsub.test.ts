@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorText, RespClient, type ServerProcess, startTarget } from "../helpers.js";
+
+let server: ServerProcess;
+
+beforeAll(async () => {
+  server = await startTarget();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe("pub/sub", () => {
+  it("SUBSCRIBE/PUBLISH/UNSUBSCRIBE in RESP2", async () => {
+    const sub = await server.client();
+    const pub = await server.client();
+    expect(await sub.call("SUBSCRIBE", "ch1", "ch2")).toEqual(["subscribe", "ch1", 1]);
+    expect(await sub.waitPushed(1)).toEqual([["subscribe", "ch2", 2]]);
+    expect(await pub.call("PUBLISH", "ch1", "hello")).toBe(1);
+    expect(await pub.call("PUBLISH", "nobody", "x")).toBe(0);
+    expect(await sub.waitPushed(1)).toEqual([["message", "ch1", "hello"]]);
+    expect(await pub.call("PUBSUB", "NUMSUB", "ch1", "ch3")).toEqual(["ch1", 1, "ch3", 0]);
+    expect(((await pub.call("PUBSUB", "CHANNELS")) as string[]).sort()).toEqual(["ch1", "ch2"]);
+    expect(await pub.call("PUBSUB", "CHANNELS", "*2")).toEqual(["ch2"]);
+    // RESP2 subscribed clients may only use the subscribe family, PING, QUIT and RESET.
+    expect(errorText(await sub.call("GET", "x"))).toBe(
+      "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+    );
+    expect(await sub.call("PING")).toEqual(["pong", ""]);
+    expect(await sub.call("PING", "hi")).toEqual(["pong", "hi"]);
+    expect(await sub.call("UNSUBSCRIBE", "ch1")).toEqual(["unsubscribe", "ch1", 1]);
+    expect(await sub.call("UNSUBSCRIBE")).toEqual(["unsubscribe", "ch2", 0]);
+    expect(await sub.call("GET", "x")).toBeNull();
+    expect(await sub.call("UNSUBSCRIBE")).toEqual(["unsubscribe", null, 0]);
+    sub.close();
+    pub.close();
+  });
+
+  it("PSUBSCRIBE delivers pmessage and counts patterns", async () => {
+    const sub = await server.client();
+    const pub = await server.client();
+    expect(await sub.call("PSUBSCRIBE", "news.*")).toEqual(["psubscribe", "news.*", 1]);
+    expect(await sub.call("SUBSCRIBE", "news.tech")).toEqual(["subscribe", "news.tech", 2]);
+    expect(await pub.call("PUBSUB", "NUMPAT")).toBe(1);
+    expect(await pub.call("PUBLISH", "news.tech", "m1")).toBe(2);
+    const got = await sub.waitPushed(2);
+    expect(got).toContainEqual(["message", "news.tech", "m1"]);
+    expect(got).toContainEqual(["pmessage", "news.*", "news.tech", "m1"]);
+    expect(await sub.call("PUNSUBSCRIBE")).toEqual(["punsubscribe", "news.*", 1]);
+    expect(await sub.call("PUNSUBSCRIBE")).toEqual(["punsubscribe", null, 1]);
+    expect(await sub.call("RESET")).toBe("RESET");
+    expect(await pub.call("PUBSUB", "NUMSUB", "news.tech")).toEqual(["news.tech", 0]);
+    sub.close();
+    pub.close();
+  });
+
+  it("RESP3 clients get push messages and may run any command while subscribed", async () => {
+    const sub = await RespClient.connect(server.port, { typed: true });
+    const pub = await server.client();
+    await sub.call("HELLO", "3");
+    expect(await sub.call("SUBSCRIBE", "r3")).toEqual({
+      type: "push",
+      value: [
+        { type: "bulk", value: Buffer.from("subscribe") },
+        { type: "bulk", value: Buffer.from("r3") },
+        { type: "integer", value: 1n },
+      ],
+    });
+    expect(await sub.call("SET", "k", "v")).toEqual({ type: "simple", value: "OK" });
+    // NUMSUB stays a flat array in RESP3.
+    expect(await sub.call("PUBSUB", "NUMSUB", "r3")).toEqual({
+      type: "array",
+      value: [
+        { type: "bulk", value: Buffer.from("r3") },
+        { type: "integer", value: 1n },
+      ],
+    });
+    expect(await pub.call("PUBLISH", "r3", "hi")).toBe(1);
+    expect(await sub.waitPushed(1)).toEqual([
+      {
+        type: "push",
+        value: [
+          { type: "bulk", value: Buffer.from("message") },
+          { type: "bulk", value: Buffer.from("r3") },
+          { type: "bulk", value: Buffer.from("hi") },
+        ],
+      },
+    ]);
+    sub.close();
+    pub.close();
+  });
+
+  it("PUBSUB errors and HELP", async () => {
+    const c = await server.client();
+    expect(errorText(await c.call("PUBSUB", "FOO"))).toBe("ERR unknown subcommand 'FOO'. Try PUBSUB HELP.");
+    expect(errorText(await c.call("PUBLISH", "a"))).toBe(
+      "ERR wrong number of arguments for 'publish' command",
+    );
+    expect(errorText(await c.call("SUBSCRIBE"))).toBe(
+      "ERR wrong number of arguments for 'subscribe' command",
+    );
+    expect(((await c.call("PUBSUB", "HELP")) as string[])[0]).toBe(
+      "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    );
+    c.close();
+  });
+});

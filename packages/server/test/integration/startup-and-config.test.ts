@@ -1,0 +1,252 @@
+/**
+ * Process-level start-up and configuration: config file errors with file and line, include,
+ * quoting/units/legacy aliases, daemonize, port already taken, pidfile, unix socket, signals.
+ * Runs against the target (keyhaven or real Redis); Keyhaven-only behaviour is marked.
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer, Socket } from "node:net";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort, RespClient, type ServerProcess, startTarget, tempDir, waitFor } from "../helpers.js";
+
+const isRedis = process.env.KEYHAVEN_TEST_TARGET === "redis";
+const running: ServerProcess[] = [];
+afterAll(async () => {
+  for (const s of running) await s.stop();
+});
+
+async function start(options: Parameters<typeof startTarget>[0]): Promise<ServerProcess> {
+  const s = await startTarget(options);
+  running.push(s);
+  return s;
+}
+
+async function failing(configText: string): Promise<{ code: number | null; output: string; file: string }> {
+  const dir = tempDir();
+  const file = join(dir, "redis.conf");
+  writeFileSync(file, configText);
+  const s = await start({ configFile: file, waitReady: false });
+  const code = await s.exited;
+  return { code, output: s.output(), file };
+}
+
+describe("configuration file", () => {
+  it("an unknown directive stops start-up with the line, its text and the reason", async () => {
+    const { code, output } = await failing("# comment\nmaxmemory 1mb\nnosuchoption yes\n");
+    expect(code).not.toBe(0);
+    expect(output).toContain("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***");
+    expect(output).toContain("Reading the configuration file, at line 3");
+    expect(output).toContain(">>> 'nosuchoption yes'");
+    expect(output).toContain("Bad directive or wrong number of arguments");
+  });
+
+  it("an invalid value names the problem", async () => {
+    const { code, output } = await failing("maxmemory lots\n");
+    expect(code).not.toBe(0);
+    expect(output).toContain("at line 1");
+    expect(output).toContain("argument must be a memory value");
+    const bool = await failing("appendonly perhaps\n");
+    expect(bool.output).toContain("argument must be 'yes' or 'no'");
+  });
+
+  it("keyhaven names the file of the bad line, also inside an include", async (ctx) => {
+    if (isRedis) ctx.skip(); // Redis prints no file name
+    const dir = tempDir();
+    writeFileSync(join(dir, "inner.conf"), "maxmemory 1mb\nbogus 1\n");
+    const main = join(dir, "main.conf");
+    writeFileSync(main, `include ${join(dir, "inner.conf")}\n`);
+    const s = await start({ configFile: main, waitReady: false });
+    expect(await s.exited).not.toBe(0);
+    expect(s.output()).toContain(`(in ${join(dir, "inner.conf")})`);
+    expect(s.output()).toContain("at line 2");
+  });
+
+  it("include, quoting, units, booleans, multi-argument and legacy directives are honoured", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "inc.conf"), "maxmemory 2mb\n");
+    const file = join(dir, "redis.conf");
+    writeFileSync(
+      file,
+      [
+        "# a comment",
+        `include ${join(dir, "inc.conf")}`,
+        'requirepass "pass word"',
+        "slave-read-only no",
+        "save 900 1",
+        "save 300 10",
+        "client-output-buffer-limit pubsub 64mb 16mb 90",
+        "appendfsync always",
+        "maxmemory-policy allkeys-lru",
+        "notify-keyspace-events Ex",
+        "tcp-keepalive 60",
+        "",
+      ].join("\n"),
+    );
+    const s = await start({ configFile: file });
+    const c = await s.client();
+    expect(await c.call("AUTH", "pass word")).toBe("OK");
+    const get = async (name: string) => ((await c.call("CONFIG", "GET", name)) as string[])[1];
+    expect(await get("maxmemory")).toBe("2097152");
+    expect(await get("replica-read-only")).toBe("no");
+    expect(await get("client-output-buffer-limit")).toBe(
+      "normal 0 0 0 slave 268435456 67108864 60 pubsub 67108864 16777216 90",
+    );
+    expect(await get("appendfsync")).toBe("always");
+    expect(await get("maxmemory-policy")).toBe("allkeys-lru");
+    expect(await get("notify-keyspace-events")).toBe("xE");
+    expect(await get("tcp-keepalive")).toBe("60");
+    c.close();
+  });
+
+  it("Debian's stock redis.conf loads, with command-line overrides", async (ctx) => {
+    const stock = "/etc/redis/redis.conf";
+    let text: string;
+    try {
+      text = readFileSync(stock, "latin1");
+    } catch {
+      ctx.skip(); // redis-server's package is not installed here
+      return;
+    }
+    const dir = tempDir();
+    const file = join(dir, "redis.conf");
+    writeFileSync(file, text);
+    // The stock file daemonizes and logs to /var/log: the command line overrides both.
+    const s = await start({
+      configFile: file,
+      args: ["--daemonize", "no", "--logfile", "", "--pidfile", join(dir, "pid"), "--supervised", "no"],
+    });
+    const c = await s.client();
+    expect(await c.call("CONFIG", "GET", "client-output-buffer-limit")).toEqual([
+      "client-output-buffer-limit",
+      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    ]);
+    expect(await c.call("CONFIG", "GET", "auto-aof-rewrite-min-size")).toEqual([
+      "auto-aof-rewrite-min-size",
+      "67108864",
+    ]);
+    c.close();
+  });
+
+  it("command-line directives: --save with several points and --save with no value", async () => {
+    const s = await start({ args: ["--save", "900", "1", "--save", "300", "10", "--maxmemory", "1gb"] });
+    const c = await s.client();
+    expect(await c.call("CONFIG", "GET", "save")).toEqual(["save", "900 1 300 10"]);
+    expect(await c.call("CONFIG", "GET", "maxmemory")).toEqual(["maxmemory", "1073741824"]);
+    c.close();
+  });
+
+  it("CONFIG REWRITE keeps comments and unknown lines in place", async () => {
+    const dir = tempDir();
+    const file = join(dir, "redis.conf");
+    writeFileSync(file, "# my settings\nmaxmemory 1mb\n\n# keep me\ntimeout 0\n");
+    const s = await start({ configFile: file });
+    const c = await s.client();
+    await c.call("CONFIG", "SET", "maxmemory", "3mb", "timeout", "7");
+    expect(await c.call("CONFIG", "REWRITE")).toBe("OK");
+    const text = readFileSync(file, "latin1");
+    expect(text).toMatch(/^# my settings\nmaxmemory 3mb\n\n# keep me\ntimeout 7\n/);
+    c.close();
+  });
+
+  it("daemonize yes is refused clearly (keyhaven)", async (ctx) => {
+    if (isRedis) ctx.skip(); // Redis would fork into the background
+    const { code, output } = await failing("daemonize yes\n");
+    expect(code).not.toBe(0);
+    expect(output).toContain("daemonize yes is not supported");
+  });
+});
+
+describe("process", () => {
+  it("logs its PID and readiness, writes the pidfile and exits 0 on SIGTERM", async () => {
+    const dir = tempDir();
+    const pidfile = join(dir, "server.pid");
+    const s = await start({ args: ["--pidfile", pidfile] });
+    // Keyhaven prints Redis's logo-line form; Redis without a TTY prints "pid=<pid>, just started".
+    expect(s.output()).toMatch(isRedis ? /pid=\d+, just started/ : /PID: \d+/);
+    expect(s.output()).toContain("Ready to accept connections");
+    expect(readFileSync(pidfile, "latin1").trim()).toBe(String(s.pid));
+    expect(await s.stop("SIGTERM")).toBe(0);
+    expect(existsSync(pidfile)).toBe(false);
+  });
+
+  it("logs to logfile at the configured loglevel", async () => {
+    const dir = tempDir();
+    const logfile = join(dir, "server.log");
+    const s = await start({ args: ["--logfile", logfile, "--loglevel", "verbose"], waitReady: false });
+    await waitFor(
+      () => existsSync(logfile) && readFileSync(logfile, "latin1").includes("Ready to accept connections"),
+      "log",
+    );
+    const c = await s.client();
+    expect(await c.call("CONFIG", "GET", "loglevel")).toEqual(["loglevel", "verbose"]);
+    expect(await c.call("CONFIG", "SET", "loglevel", "warning")).toBe("OK");
+    c.close();
+    expect(await s.stop()).toBe(0);
+    expect(s.output()).not.toContain("Ready to accept connections");
+  });
+
+  it("SIGINT also shuts down gracefully", async () => {
+    const s = await start({});
+    expect(await s.stop("SIGINT")).toBe(0);
+  });
+
+  it("fails with 'Failed listening on port' when the port is taken", async () => {
+    const port = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", r));
+    try {
+      const s = await start({ port, waitReady: false });
+      const code = await s.exited;
+      expect(code).not.toBe(0);
+      expect(s.output()).toContain(`Failed listening on port ${port}`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("listens on a unix socket with unixsocketperm, and on no TCP port with port 0", async () => {
+    const dir = tempDir();
+    const path = join(dir, "kh.sock");
+    const s = await start({ args: ["--unixsocket", path, "--unixsocketperm", "700"] });
+    expect(statSync(path).mode & 0o777).toBe(0o700);
+    const sock = new Socket();
+    await new Promise<void>((r) => sock.connect(path, r));
+    const got = await new Promise<string>((r) => {
+      sock.once("data", (d) => r(d.toString("latin1")));
+      sock.write("PING\r\n");
+    });
+    expect(got).toBe("+PONG\r\n");
+    sock.destroy();
+    await s.stop();
+    const path2 = join(dir, "only.sock");
+    // Redis logs a different ready line without TCP: wait for the socket file instead.
+    const unixOnly = await start({ args: ["--unixsocket", path2], port: 0, waitReady: false });
+    await waitFor(() => existsSync(path2), "unix socket file");
+    const only = new Socket();
+    await new Promise<void>((r) => only.connect(path2, r));
+    only.destroy();
+    await unixOnly.stop();
+  });
+
+  it("binds several addresses", async () => {
+    const s = await start({ args: ["--bind", "127.0.0.1", "::1"] });
+    const c4 = await RespClient.connect(s.port, { host: "127.0.0.1" });
+    expect(await c4.call("PING")).toBe("PONG");
+    c4.close();
+    try {
+      const c6 = await RespClient.connect(s.port, { host: "::1" });
+      expect(await c6.call("PING")).toBe("PONG");
+      c6.close();
+    } catch {
+      // No IPv6 loopback on this machine.
+    }
+  });
+
+  it("SHUTDOWN from a client stops the process", async () => {
+    const s = await start({});
+    const c = await s.client();
+    await c.call("SHUTDOWN", "NOSAVE");
+    await waitFor(() => s.proc.exitCode !== null, "exit");
+    expect(s.proc.exitCode).toBe(0);
+  });
+});
