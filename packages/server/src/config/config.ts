@@ -168,7 +168,7 @@ export class Config {
     const seen = new Set<string>();
     for (const [name, text] of pairs) {
       const spec = findOption(name);
-      if (spec === undefined || spec.hidden) {
+      if (spec === undefined) {
         return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
       }
       if (!spec.mutable) {
