@@ -123,16 +123,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const server = createServer(config);
-  try {
-    await server.start();
-  } catch (err) {
-    server.logger.warning(
-      { error: (err as Error).message },
-      `Fatal error during start-up: ${(err as Error).message}`,
-    );
-    server.stop();
-    return 1;
-  }
   const onSignal = (signal: NodeJS.Signals) => {
     server.logger.warning(`Received ${signal} scheduling shutdown...`);
     void server.shutdown({ save: null, now: false, force: false }).then((ok) => {
@@ -142,7 +132,22 @@ export async function main(argv: string[]): Promise<number> {
         );
     });
   };
+  // Installed before start-up: a signal during a long dataset load exits at once, without saving.
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  const starting = server.start().then(() => null);
+  // A shutdown during start-up wins the race below; a later start-up error is then moot.
+  starting.catch(() => {});
+  try {
+    const stopped = await Promise.race([starting, server.exited]);
+    if (stopped !== null) return stopped;
+  } catch (err) {
+    server.logger.warning(
+      { error: (err as Error).message },
+      `Fatal error during start-up: ${(err as Error).message}`,
+    );
+    server.stop();
+    return 1;
+  }
   return server.exited;
 }

@@ -38,8 +38,13 @@ export type InfoSection = () => string[];
 
 /** Hooks a subsystem registers to take part in the server's life cycle. */
 export interface Subsystem {
-  /** Runs after the config is loaded, before listening (e.g. load the dataset). */
+  /** Runs after the config is loaded, before listening. */
   start?(): Promise<void> | void;
+  /**
+   * Runs once the listeners are bound, before "Ready to accept connections" (Redis's
+   * loadDataFromDisk): loads the dataset while clients that connect get -LOADING.
+   */
+  load?(): Promise<void> | void;
   /** Runs at the end of each event-loop turn, before replies are written (AOF flush). */
   beforeSleep?(): void;
   /** Runs on SHUTDOWN / SIGTERM; may save. Returns false to abort the shutdown. */
@@ -489,6 +494,10 @@ export class Server implements KeyspaceHooks {
     await this.listen();
     const pidfile = this.config.str("pidfile");
     if (pidfile !== "") writeFileSync(pidfile, `${process.pid}\n`);
+    for (const s of this.subsystems) {
+      await s.load?.();
+      if (this.shuttingDown) return;
+    }
     this.cron.start();
     this.logger.notice({ port: this.boundPort }, "Ready to accept connections tcp");
   }
