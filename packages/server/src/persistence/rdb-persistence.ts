@@ -19,6 +19,7 @@
 
 import { isAbsolute, join, resolve } from "node:path";
 import { gates } from "../exec/dispatch.js";
+import type { Client } from "../network/client.js";
 import type { Server, ShutdownOptions, Subsystem } from "../server.js";
 import { safeUnlink } from "./atomic-file.js";
 import { loadRdbFile } from "./rdb-file-load.js";
@@ -280,15 +281,17 @@ export class RdbPersistence implements Subsystem {
     return false;
   }
 
-  /** flushAllDataAndResetRDB: cancel the BGSAVE; with save points, save the empty dataset now. */
-  onFlushAll(): void {
+  /**
+   * flushAllDataAndResetRDB: cancel the BGSAVE (its file would bring the flushed data back); with
+   * save points, save the empty dataset now. The save resets the dirty counter, as in Redis 7.0,
+   * so FLUSHALL forces its own propagation.
+   */
+  onFlushAll(c: Client): void {
     const server = this.server;
     if (this.rdbChildActive()) this.killRdbChild(false);
     if (server.config.savePoints().length > 0) {
-      // The save resets dirty, but FLUSHALL must still be propagated: keep the counter.
-      const dirty = server.dirty;
       this.saveSync();
-      server.dirty = dirty;
+      c.forcePropagation = true;
     }
   }
 
@@ -315,6 +318,9 @@ export function installRdbPersistence(server: Server): RdbPersistence {
   const previous = gates.writeDeniedReason;
   gates.writeDeniedReason = () => p.writeDeniedReason() ?? previous?.() ?? null;
   server.config.onChange((name, value) => {
+    // PROTECTED_CONFIG options: refused unless enable-protected-configs allows them.
+    if ((name === "dir" || name === "dbfilename") && server.config.str("enable-protected-configs") === "no")
+      throw new Error("can't set protected config");
     if (name === "dir") {
       try {
         process.chdir(String(value));

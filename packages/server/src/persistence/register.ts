@@ -16,7 +16,7 @@ export function registerPersistence(server: Server): RdbPersistence {
   server.commands.add(persistenceCommands);
   for (const [name, handler] of persistenceDebugSubcommands) debugSubcommands.set(name, handler);
   flushAllHooks.push((c) => {
-    if (c.server === server) p.onFlushAll();
+    if (c.server === server) p.onFlushAll(c);
   });
   server.infoSections.set("persistence", () => persistenceInfo(server));
   return p;

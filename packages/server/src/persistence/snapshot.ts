@@ -15,8 +15,9 @@
  *   loader swapping fresh databases in) capture whatever of the affected database was not yet
  *   written and close its walk: from then on nothing found in that Db object belongs to the
  *   snapshot (its entries are either already handled or newer than the start).
- * - Invariant: an entry present at the start is serialized exactly once (`alreadyWritten` marks
- *   it, whichever path wrote or captured it); an entry created later never is.
+ * - Invariant: an entry present at the start is serialized exactly once; an entry created later
+ *   never is. Entries handled ahead of the walk are marked (`alreadyWritten`); the ones the walk
+ *   writes itself are recognized by position (see writeEntry), which spares a mark per key.
  *
  * So the RDB is exactly the dataset at the start instant. One snapshot feeds any number of sinks
  * (a BGSAVE file, replicas' full syncs); they all receive the same bytes. Only one snapshot runs
@@ -197,6 +198,8 @@ export class Snapshot implements KeyspaceObserver {
   private capture(index: number, walk: DbWalk, entry: Entry): void {
     if (index === this.current && this.sectionOpen) {
       if (entry.slot < this.cursor) return;
+      // Written ahead of the walk: mark it so the walk skips it when it gets there.
+      this.alreadyWritten.add(entry);
       this.writeEntry(entry);
       return;
     }
@@ -240,8 +243,12 @@ export class Snapshot implements KeyspaceObserver {
 
   // ---- The walk ------------------------------------------------------------------------------
 
+  /**
+   * Serializes an entry now. The walk does not mark what it writes: a later write to such an
+   * entry is recognized by its slot (behind the cursor), its database (already written), or its
+   * database's walk being closed (when SWAPDB moved it elsewhere).
+   */
   private writeEntry(entry: Entry): void {
-    this.alreadyWritten.add(entry);
     this.writer.entry(entry.key, toRdbValue(entry.value), entry.expireAt, this.meta.options(entry.lru));
     this.keysWritten++;
   }
