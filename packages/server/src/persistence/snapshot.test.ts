@@ -47,7 +47,9 @@ function modelOf(server: Server): Model {
       const v = e.value;
       m.set(e.key, {
         value:
-          typeof v === "string" ? { type: "string", value: v } : { type: "list", value: [...(v as TestList).items] },
+          typeof v === "string"
+            ? { type: "string", value: v }
+            : { type: "list", value: [...(v as TestList).items] },
         expireAt: e.expireAt,
       });
     }
@@ -108,17 +110,36 @@ type Op =
   | { op: "wait"; ms: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant("set" as const), db: dbIndex, key, value: fc.string({ unit: "binary-ascii" }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant("set" as const),
+      db: dbIndex,
+      key,
+      value: fc.string({ unit: "binary-ascii" }),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant("del" as const), db: dbIndex, key }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("expire" as const), db: dbIndex, key }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("persist" as const), db: dbIndex, key }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant("push" as const), db: dbIndex, key, value: fc.string({ unit: "binary-ascii" }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant("push" as const),
+      db: dbIndex,
+      key,
+      value: fc.string({ unit: "binary-ascii" }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("rename" as const), db: dbIndex, key, to: key }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("move" as const), db: dbIndex, key, to: dbIndex }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("flushdb" as const), db: dbIndex }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("swapdb" as const), db: dbIndex, to: dbIndex }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("reload" as const), db: dbIndex }) },
-  { weight: 6, arbitrary: fc.record({ op: fc.constant("wait" as const), ms: fc.integer({ min: 0, max: 4 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ op: fc.constant("wait" as const), ms: fc.integer({ min: 0, max: 4 }) }),
+  },
 );
 
 const W = LOOKUP_WRITE | LOOKUP_NOTOUCH;
@@ -205,7 +226,7 @@ async function runScenario(
   delayMicros: number,
 ): Promise<void> {
   const config = new Config();
-  config.loadText("databases 3\nsave \"\"\nloglevel warning", "(test)");
+  config.loadText('databases 3\nsave ""\nloglevel warning', "(test)");
   config.setInternal("rdb-key-save-delay", delayMicros);
   const server = new Server(config);
   for (const { db, key: k, i, ttl } of initial) {
@@ -238,10 +259,18 @@ describe("Snapshot point-in-time property", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
-          fc.record({ db: dbIndex, key, i: fc.integer({ min: 0, max: 1000 }), ttl: fc.integer({ min: 0, max: 2 }) }),
+          fc.record({
+            db: dbIndex,
+            key,
+            i: fc.integer({ min: 0, max: 1000 }),
+            ttl: fc.integer({ min: 0, max: 2 }),
+          }),
           { maxLength: 120, size: "max" },
         ),
-        fc.array(opArb.filter((o): o is Exclude<Op, { op: "wait" }> => o.op !== "wait"), { maxLength: 10 }),
+        fc.array(
+          opArb.filter((o): o is Exclude<Op, { op: "wait" }> => o.op !== "wait"),
+          { maxLength: 10 },
+        ),
         fc.array(opArb, { maxLength: 100, size: "max" }),
         fc.constantFrom(0, 200, 1000),
         runScenario,
