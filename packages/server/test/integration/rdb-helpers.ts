@@ -134,10 +134,15 @@ export function buildModel(n: number, collections: boolean, seed = 1): Model {
         };
         break;
       default:
+        // A few big ones (hashtable / several quicklist nodes), the rest small.
         value =
-          i % 24 === 11
+          i % 1200 === 11
             ? { type: "list", value: Array.from({ length: 700 }, (_, j) => `long-list-element-${j}`) }
-            : { type: "hash", value: Array.from({ length: 600 }, (_, j) => [`field${j}`, `value${j}`]) };
+            : i % 1200 === 611
+              ? { type: "hash", value: Array.from({ length: 600 }, (_, j) => [`field${j}`, `value${j}`]) }
+              : i % 1200 === 1199
+                ? { type: "zset", value: Array.from({ length: 200 }, (_, j) => [`member${j}`, j / 3]) }
+                : { type: "set", value: Array.from({ length: 5 }, (_, j) => `s${i}-${j}`) };
     }
     modelSet(model, db, key, { value, expireAt: i % 7 === 0 ? ttlBase + i : -1 });
   }

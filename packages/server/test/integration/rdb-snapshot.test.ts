@@ -27,7 +27,9 @@ import {
 } from "./rdb-helpers.js";
 
 const N = 40_000;
-const collections = collectionsAvailable();
+// Real Redis has every type: the collection cases run there already.
+const keyhavenLoadsCollections = collectionsAvailable();
+const collections = process.env.KEYHAVEN_TEST_TARGET === "redis" || keyhavenLoadsCollections;
 const started: ServerProcess[] = [];
 afterAll(async () => {
   for (const s of started) await s.stop();
@@ -135,10 +137,12 @@ async function pointInTime(variant: "keys" | "dbs", withCollections: boolean): P
   const saved = readRdbFile(file).model;
   expect(canonicalModel(saved)).toEqual(canonicalModel(model));
 
-  // Loaded by a fresh keyhaven-server: the same dataset, to the digest.
+  // Loaded by a fresh keyhaven-server: the same dataset, to the digest. (Until Keyhaven loads
+  // collections, a Redis file with collections is checked by a fresh Redis instead.)
   const dir = tempDir();
   copyFileSync(file, join(dir, "dump.rdb"));
-  const fresh = await startServer("keyhaven", {
+  const kind = withCollections && !keyhavenLoadsCollections ? "redis" : "keyhaven";
+  const fresh = await startServer(kind, {
     dir,
     args: ["--enable-debug-command", "yes", "--databases", "4"],
   });
@@ -164,10 +168,14 @@ describe("BGSAVE point-in-time snapshot", () => {
     await pointInTime("dbs", false);
   });
 
-  it.skipIf(!collections)(`with every type (skipped until: ${COLLECTIONS_SKIP_REASON})`, async () => {
-    await pointInTime("keys", true);
-    await pointInTime("dbs", true);
-  });
+  it.skipIf(!collections)(
+    `with every type${collections ? "" : ` (skipped until: ${COLLECTIONS_SKIP_REASON})`}`,
+    async () => {
+      await pointInTime("keys", true);
+      await pointInTime("dbs", true);
+    },
+    180_000,
+  );
 
   it("leaves no temporary file behind", async () => {
     const { server, c } = await start();
