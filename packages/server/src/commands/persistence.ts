@@ -187,6 +187,12 @@ function restoreCommand(c: Client): void {
 const debugReload: DebugHandler = (c) => {
   const p = persistenceOf(c);
   if (p === null) return;
+  // DEBUG may run while loading; a reload inside a start-up load would interleave the two (Redis
+  // then dies of a "duplicated key"): refuse it until the load is over.
+  if (c.server.loading) {
+    c.error("LOADING Redis is loading the dataset in memory");
+    return;
+  }
   let flush = true;
   let save = true;
   let merge = false;

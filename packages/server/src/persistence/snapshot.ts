@@ -57,7 +57,7 @@ export interface SnapshotOptions {
 }
 
 /** Time budget of one walk slice: small enough that clients wait at most this long. */
-const SLICE_BUDGET_MS = 2;
+const SLICE_BUDGET_MS = 1;
 /**
  * With rdb-key-save-delay, the walk sleeps between slices instead of per key (a timer per key
  * would be ~1 ms each): a slice writes the keys whose delay has accrued since the previous one.
@@ -111,6 +111,8 @@ export class Snapshot implements KeyspaceObserver {
   keysWritten = 0;
   readonly keysTotal: number;
   private readonly finished: Promise<void>;
+  /** Schedules walk slices (see schedule()); closed when the snapshot ends. */
+  private readonly channel = new MessageChannel();
   private resolveFinished!: () => void;
   private rejectFinished!: (err: Error) => void;
 
@@ -120,6 +122,7 @@ export class Snapshot implements KeyspaceObserver {
     this.options = options;
     for (const s of sinks) this.sinks.add(s);
     this.meta = new EntryMeta(server);
+    this.channel.port1.on("message", this.runSlice);
     this.writer = new RdbWriter(rdbWriterOptions(server.config));
     this.finished = new Promise((resolve, reject) => {
       this.resolveFinished = resolve;
@@ -256,13 +259,25 @@ export class Snapshot implements KeyspaceObserver {
   private schedule(delayMs = 0): void {
     if (this.scheduled || this.done) return;
     this.scheduled = true;
-    const run = () => {
-      this.scheduled = false;
-      this.slice();
-    };
-    if (delayMs > 0) setTimeout(run, delayMs);
-    else setImmediate(run);
+    if (delayMs > 0) setTimeout(this.runSlice, delayMs);
+    else setImmediate(this.postSlice);
   }
+
+  /**
+   * Slices run as port messages, posted from the check phase: a message is delivered in the next
+   * poll phase, after the check phase has flushed the replies of the commands served meanwhile
+   * (beforeSleep), so a reply never waits behind a second slice, as it would if the next slice were
+   * a setImmediate queued ahead of that flush. (Posting from the message handler itself would let
+   * Node drain up to 1000 slices in one go without returning to the event loop.)
+   */
+  private readonly postSlice = (): void => {
+    if (!this.done) this.channel.port2.postMessage(null);
+  };
+
+  private readonly runSlice = (): void => {
+    this.scheduled = false;
+    this.slice();
+  };
 
   private sinksBehind(): boolean {
     for (const s of this.sinks) if (s.backlogBytes() > SINK_BACKLOG_LIMIT) return true;
@@ -350,6 +365,7 @@ export class Snapshot implements KeyspaceObserver {
 
   private detach(): void {
     this.done = true;
+    this.channel.port1.close();
     for (const db of this.server.dbs) if (db.observer === this) db.observer = null;
   }
 
