@@ -125,7 +125,12 @@ export async function main(argv: string[]): Promise<number> {
   const server = createServer(config);
   const onSignal = (signal: NodeJS.Signals) => {
     server.logger.warning(`Received ${signal} scheduling shutdown...`);
-    void server.shutdown({ save: null, now: false, force: false }).then((ok) => {
+    // shutdown-on-sigterm / shutdown-on-sigint: "default", or save|nosave, now, force.
+    const flags = config.str(signal === "SIGINT" ? "shutdown-on-sigint" : "shutdown-on-sigterm").split(" ");
+    const save = flags.includes("save") ? true : flags.includes("nosave") ? false : null;
+    const now = flags.includes("now");
+    const force = flags.includes("force");
+    void server.shutdown({ save, now, force }).then((ok) => {
       if (!ok)
         server.logger.warning(
           "SIGTERM received but errors trying to shut down the server, check the logs for more information",

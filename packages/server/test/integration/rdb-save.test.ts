@@ -201,6 +201,18 @@ describe("shutdown save", () => {
     expect(existsSync(join(b.server.dir, "dump.rdb"))).toBe(false);
   });
 
+  it("shutdown-on-sigterm overrides the save points", async () => {
+    const a = await start(["--save", "3600 1", "--shutdown-on-sigterm", "nosave"]);
+    await populate(a.c, 5);
+    expect(await a.server.stop("SIGTERM")).toBe(0);
+    expect(existsSync(join(a.server.dir, "dump.rdb"))).toBe(false);
+
+    const b = await start(["--save", "", "--shutdown-on-sigterm", "save"]);
+    await populate(b.c, 5);
+    expect(await b.server.stop("SIGTERM")).toBe(0);
+    expect(keysInFile(join(b.server.dir, "dump.rdb"))).toBe(5);
+  });
+
   it("SHUTDOWN kills a running BGSAVE and saves synchronously", async () => {
     const { server, c } = await start(["--save", "3600 1"]);
     await populate(c, 3000);
