@@ -9,14 +9,13 @@
 
 import {
   createDumpPayload,
-  DumpPayloadDataError,
   DumpPayloadVersionError,
   parseDumpPayload,
   type RdbValue,
   shared,
 } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
-import { Db, LOOKUP_NOTOUCH, LOOKUP_WRITE } from "../keyspace/db.js";
+import { Db, LOOKUP_NOSTATS, LOOKUP_NOTOUCH, LOOKUP_WRITE } from "../keyspace/db.js";
 import type { Value } from "../keyspace/value.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { fromRdbValue, toRdbValue } from "../persistence/rdb-convert.js";
@@ -128,7 +127,7 @@ function restoreCommand(c: Client): void {
   const key = argv[1];
   const db = c.db;
   // Write lookup first: an existing key's pre-image is captured by a running snapshot.
-  const exists = db.lookup(key, LOOKUP_WRITE | LOOKUP_NOTOUCH) !== undefined;
+  const exists = db.lookup(key, LOOKUP_WRITE | LOOKUP_NOTOUCH | LOOKUP_NOSTATS) !== undefined;
   if (!replace && exists) {
     c.error("BUSYKEY Target key name already exists.");
     return;
@@ -145,8 +144,8 @@ function restoreCommand(c: Client): void {
     rdbValue = parseDumpPayload(Buffer.from(argv[3], "latin1"));
     value = fromRdbValue(rdbValue);
   } catch (err) {
+    // A type this build cannot hold (no factory registered) is as unloadable as bad data.
     if (err instanceof DumpPayloadVersionError) c.error("ERR DUMP payload version or checksum are wrong");
-    else if (err instanceof DumpPayloadDataError) c.error("ERR Bad data format");
     else c.error("ERR Bad data format");
     return;
   }
@@ -156,7 +155,6 @@ function restoreCommand(c: Client): void {
   if (ttl !== 0 && ttl <= clock.ms && !server.loading && !server.replicaMode) {
     if (deleted) {
       c.argv = [server.config.bool("lazyfree-lazy-server-del") ? "UNLINK" : "DEL", key];
-      server.signalDeletedKey(db, key);
       modified(c, db, key, "g", "del");
     }
     c.out.raw(shared.OK);
@@ -254,7 +252,8 @@ function mergeLoaded(c: Client, server: Server, fresh: Db[], flush: boolean, mer
   for (let i = 0; i < fresh.length; i++) {
     const live = server.dbs[i];
     for (const e of fresh[i].entries()) {
-      if (live.lookup(e.key, LOOKUP_WRITE | LOOKUP_NOTOUCH) !== undefined) live.delete(e.key);
+      if (live.lookup(e.key, LOOKUP_WRITE | LOOKUP_NOTOUCH | LOOKUP_NOSTATS) !== undefined)
+        live.delete(e.key);
       const added = live.add(e.key, e.value);
       if (e.expireAt >= 0) live.setExpire(added, e.expireAt);
       added.lru = e.lru;
@@ -274,7 +273,7 @@ export const persistenceCommands = [
     "admin noscript no_async_loading no_multi",
     [0, 0, 0],
     "server",
-    "Synchronously saves the database(s) to disk.",
+    "Synchronously save the dataset to disk",
     "1.0.0",
     saveCommand,
     { acl: ["admin", "slow", "dangerous"] },
@@ -285,7 +284,7 @@ export const persistenceCommands = [
     "admin noscript no_async_loading",
     [0, 0, 0],
     "server",
-    "Asynchronously saves the database(s) to disk.",
+    "Asynchronously save the dataset to disk",
     "1.0.0",
     bgsaveCommand,
     { acl: ["admin", "slow", "dangerous"] },
@@ -296,7 +295,7 @@ export const persistenceCommands = [
     "readonly",
     [1, 1, 1],
     "generic",
-    "Returns a serialized representation of the value stored at a key.",
+    "Return a serialized version of the value stored at the specified key.",
     "2.6.0",
     dumpCommand,
     { acl: ["keyspace", "read", "slow"] },
@@ -307,7 +306,7 @@ export const persistenceCommands = [
     "write denyoom",
     [1, 1, 1],
     "generic",
-    "Creates a key from the serialized representation of a value.",
+    "Create a key using the provided serialized value, previously obtained using DUMP.",
     "2.6.0",
     restoreCommand,
     { acl: ["keyspace", "write", "slow", "dangerous"] },

@@ -122,7 +122,6 @@ export class Snapshot implements KeyspaceObserver {
     this.options = options;
     for (const s of sinks) this.sinks.add(s);
     this.meta = new EntryMeta(server);
-    this.channel.port1.on("message", this.runSlice);
     this.writer = new RdbWriter(rdbWriterOptions(server.config));
     this.finished = new Promise((resolve, reject) => {
       this.resolveFinished = resolve;
@@ -145,6 +144,7 @@ export class Snapshot implements KeyspaceObserver {
     }
     this.keysTotal = total;
     for (const db of server.dbs) db.observer = this;
+    this.channel.port1.on("message", this.runSlice);
     this.writer.header({
       redisVer: REDIS_VERSION,
       ctime: Math.floor(Date.now() / 1000),

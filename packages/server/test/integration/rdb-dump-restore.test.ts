@@ -77,6 +77,22 @@ describe("DUMP and RESTORE", () => {
     expect(await c.call("RESTORE", "t4", "0", p)).toBe("OK");
   });
 
+  it("RESTORE looks keys up as a write (no keyspace hit/miss), DUMP as a read", async () => {
+    await c.call("SET", "src", "value");
+    const p = await dump("src");
+    const stats = async () => {
+      const text = String(await c.call("INFO", "stats"));
+      return [/keyspace_hits:(\d+)/.exec(text)?.[1], /keyspace_misses:(\d+)/.exec(text)?.[1]].map(Number);
+    };
+    const before = await stats();
+    expect(await c.call("RESTORE", "src", "0", p, "REPLACE")).toBe("OK");
+    expect(await c.call("RESTORE", "fresh-key", "0", p)).toBe("OK");
+    expect(await stats()).toEqual(before);
+    await c.call("DUMP", "src");
+    await c.call("DUMP", "nothing-here");
+    expect(await stats()).toEqual([before[0] + 1, before[1] + 1]);
+  });
+
   it("IDLETIME and FREQ", async () => {
     await c.call("SET", "src", "value");
     const p = await dump("src");
