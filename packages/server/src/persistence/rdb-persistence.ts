@@ -260,8 +260,8 @@ export class RdbPersistence implements Subsystem {
   /** prepareForShutdown's RDB part. Returns false when the final save failed (and not FORCE). */
   shutdown(options: ShutdownOptions): boolean {
     const server = this.server;
-    if (server.loading) {
-      // Never save a half-loaded dataset over the file it came from.
+    if (server.loading || !server.datasetLoaded) {
+      // Never save a half-loaded (or not yet loaded) dataset over the file it came from.
       server.logger.warning("Received shutdown signal during loading, exiting now.");
       return true;
     }
