@@ -8,7 +8,7 @@
 
 import type { Server } from "../server.js";
 import { loadingInfoLines, loadingState } from "./loading.js";
-import { rdbPersistence } from "./rdb-persistence.js";
+import { elapsedUnixSeconds, rdbPersistence } from "./rdb-persistence.js";
 
 export function persistenceInfo(server: Server): string[] {
   const p = rdbPersistence(server);
@@ -17,7 +17,6 @@ export function persistenceInfo(server: Server): string[] {
   const child = snap?.inProgress ? snap : null;
   const rdb = p?.currentRdbSnapshot() ?? null;
   const running = p?.running ?? null;
-  const now = Date.now();
   const keysTotal = child?.keysTotal ?? 0;
   const keysProcessed = child?.keysWritten ?? 0;
   const forkPerc = keysTotal > 0 ? (keysProcessed / keysTotal) * 100 : 0;
@@ -37,7 +36,7 @@ export function persistenceInfo(server: Server): string[] {
     `rdb_last_save_time:${server.lastSaveTime}`,
     `rdb_last_bgsave_status:${p === undefined || p.lastBgsaveOk ? "ok" : "err"}`,
     `rdb_last_bgsave_time_sec:${p?.lastBgsaveTimeSec ?? -1}`,
-    `rdb_current_bgsave_time_sec:${rdbStart > 0 ? Math.floor((now - rdbStart) / 1000) : -1}`,
+    `rdb_current_bgsave_time_sec:${rdbStart > 0 ? elapsedUnixSeconds(rdbStart) : -1}`,
     `rdb_saves:${p?.saves ?? 0}`,
     "rdb_last_cow_size:0",
     `rdb_last_load_keys_expired:${loading.keysExpired}`,

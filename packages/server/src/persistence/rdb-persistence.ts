@@ -49,6 +49,11 @@ export type BgsaveResult =
 
 const instances = new WeakMap<Server, RdbPersistence>();
 
+/** time(NULL) - start, as Redis computes rdb_save_time_last: whole Unix seconds, not elapsed ms. */
+export function elapsedUnixSeconds(startMs: number): number {
+  return Math.floor(Date.now() / 1000) - Math.floor(startMs / 1000);
+}
+
 /** The RDB persistence of `server` (undefined when not registered, e.g. Sentinel). */
 export function rdbPersistence(server: Server): RdbPersistence | undefined {
   return instances.get(server);
@@ -185,7 +190,7 @@ export class RdbPersistence implements Subsystem {
   private bgsaveDone(run: RunningBgsave, err: Error | null): void {
     if (this.running === run) this.running = null;
     const server = this.server;
-    this.lastBgsaveTimeSec = Math.floor((Date.now() - run.startedAt) / 1000);
+    this.lastBgsaveTimeSec = elapsedUnixSeconds(run.startedAt);
     if (err === null) {
       server.logger.notice("Background saving terminated with success");
       server.dirty = Math.max(0, server.dirty - this.dirtyBeforeBgsave);
@@ -313,7 +318,7 @@ export function installRdbPersistence(server: Server): RdbPersistence {
   server.snapshots.onEnded((snapshot) => {
     // rdb_save_time_last covers replication transfers too (backgroundSaveDoneHandler).
     if (snapshot.options.purpose !== "aof-rewrite" && snapshot.options.purpose !== "bgsave")
-      p.lastBgsaveTimeSec = Math.floor((Date.now() - snapshot.startedAt) / 1000);
+      p.lastBgsaveTimeSec = elapsedUnixSeconds(snapshot.startedAt);
   });
   const previous = gates.writeDeniedReason;
   gates.writeDeniedReason = () => p.writeDeniedReason() ?? previous?.() ?? null;

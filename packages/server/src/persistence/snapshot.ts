@@ -370,6 +370,8 @@ export class Snapshot implements KeyspaceObserver {
   }
 
   private finish(): void {
+    // A sink failing during the last flush may have aborted the snapshot already.
+    if (this.done) return;
     this.detach();
     for (const s of this.sinks) s.end();
     this.resolveFinished();
