@@ -262,8 +262,8 @@ export class RdbPersistence implements Subsystem {
     server.logger.notice(`DB loaded from disk: ${result.seconds.toFixed(3)} seconds`);
   }
 
-  /** prepareForShutdown's RDB part. Returns false when the final save failed (and not FORCE). */
-  shutdown(options: ShutdownOptions): boolean {
+  /** prepareForShutdown's RDB part. Resolves false when the final save failed (and not FORCE). */
+  async shutdown(options: ShutdownOptions): Promise<boolean> {
     const server = this.server;
     if (server.loading || !server.datasetLoaded) {
       // Never save a half-loaded (or not yet loaded) dataset over the file it came from.
@@ -272,7 +272,10 @@ export class RdbPersistence implements Subsystem {
     }
     if (this.rdbChildActive()) {
       server.logger.warning("There is a child saving an .rdb. Killing it!");
+      const run = this.running;
       this.killRdbChild(true);
+      // Its temporary file may still be being created: let the abort remove it before exiting.
+      if (run !== null) await run.sink.done.catch(() => {});
     }
     const save = options.save === true || (options.save !== false && server.config.savePoints().length > 0);
     if (!save) return true;
