@@ -9,6 +9,7 @@ import type { Config } from "./config/config.js";
 import { registerCoreInfoSections } from "./info/info.js";
 import { registerEviction } from "./keyspace/evict.js";
 import { registerAof } from "./persistence/aof.js";
+import { registerPersistence } from "./persistence/register.js";
 import { Server } from "./server.js";
 
 export { type CommandSpec, container, spec } from "./commands/spec.js";
@@ -21,13 +22,22 @@ export { globMatch } from "./util/glob.js";
 export { createLogger, type Logger, type LogLevel } from "./util/logger.js";
 export { REDIS_VERSION } from "./version.js";
 
+export interface CreateServerOptions {
+  /** RDB persistence (dump.rdb load/save, SAVE/BGSAVE, DUMP/RESTORE). Default true; Sentinel: false. */
+  persistence?: boolean;
+}
+
 /** A fully wired server (core subsystems registered), not yet started. */
-export function createServer(config: Config): Server {
+export function createServer(config: Config, options: CreateServerOptions = {}): Server {
   const server = new Server(config);
   registerMonitorCleanup(server);
   registerSlowlog(server);
   registerCoreInfoSections(server);
   registerEviction(server);
-  registerAof(server);
+  if (options.persistence !== false) {
+    // AOF first: each wraps the MISCONF gate, so the RDB check (registered last) runs first, as in Redis.
+    registerAof(server);
+    registerPersistence(server);
+  }
   return server;
 }

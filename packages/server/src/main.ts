@@ -136,17 +136,29 @@ export async function main(argv: string[]): Promise<number> {
   // that signals as soon as it reads that line must get a graceful shutdown, not Node's default.
   const onSignal = (signal: NodeJS.Signals) => {
     server.logger.warning(`Received ${signal} scheduling shutdown...`);
-    void server.shutdown({ save: null, now: false, force: false }).then((ok) => {
+    // shutdown-on-sigterm / shutdown-on-sigint: "default", or save|nosave, now, force.
+    const flags = config.str(signal === "SIGINT" ? "shutdown-on-sigint" : "shutdown-on-sigterm").split(" ");
+    const save = flags.includes("save") ? true : flags.includes("nosave") ? false : null;
+    const now = flags.includes("now");
+    const force = flags.includes("force");
+    void server.shutdown({ save, now, force }).then((ok) => {
       if (!ok)
         server.logger.warning(
           "SIGTERM received but errors trying to shut down the server, check the logs for more information",
         );
     });
   };
+  // Handlers go in before start-up logs "Ready to accept connections": a supervisor (or a test)
+  // that signals as soon as it reads that line must get a graceful shutdown, not Node's default.
+  // Installed before start-up: a signal during a long dataset load exits at once, without saving.
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  const starting = server.start().then(() => null);
+  // A shutdown during start-up wins the race below; a later start-up error is then moot.
+  starting.catch(() => {});
   try {
-    await server.start();
+    const stopped = await Promise.race([starting, server.exited]);
+    if (stopped !== null) return stopped;
   } catch (err) {
     server.logger.warning(
       { error: (err as Error).message },

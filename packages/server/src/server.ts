@@ -101,6 +101,11 @@ export class Server implements KeyspaceHooks {
   /** Replicas never expire keys themselves; set by the replication subsystem. */
   replicaMode = false;
   loading = false;
+  /**
+   * Set once start-up loading is over (every subsystem's load() returned). Until then a shutdown
+   * must not save: the in-memory dataset is empty or partial and the files on disk are better.
+   */
+  datasetLoaded = false;
   /** Hot copies of options read per command or per connection. */
   requirePass = "";
   queryBufferLimit = 1024 * 1024 * 1024;
@@ -520,6 +525,7 @@ export class Server implements KeyspaceHooks {
       await s.load?.();
       if (this.shuttingDown) return;
     }
+    this.datasetLoaded = true;
     this.cron.start();
     this.logger.notice({ port: this.boundPort }, "Ready to accept connections tcp");
   }

@@ -46,6 +46,7 @@ import { AofRewriter } from "./aof-rewrite.js";
 import type { AofStatus } from "./aof-status.js";
 import { AofWriter, type AofWriterHost, type FsyncPolicy } from "./aof-writer.js";
 import { writeFileAtomic } from "./atomic-file.js";
+import { loadingState, startLoading, stopLoading } from "./loading.js";
 
 export type AofState = "off" | "on" | "wait_rewrite";
 
@@ -59,9 +60,6 @@ export class Aof implements Subsystem, AofWriterHost {
   /** aof_rewrite_base_size: the AOF size when the last rewrite ended (or the base at start-up). */
   rewriteBaseSize = 0;
   private sinkAttached = false;
-  /** Bytes processed by the current load (loading_loaded_bytes). */
-  loadedBytes = 0;
-  loadingTotalBytes = 0;
 
   constructor(server: Server) {
     this.server = server;
@@ -260,16 +258,15 @@ export class Aof implements Subsystem, AofWriterHost {
       server: this.server,
       dir: this.dir,
       truncatedOk: this.server.config.bool("aof-load-truncated"),
+      // The shared loading state (persistence/loading.ts) drives -LOADING and INFO loading_*.
       startLoading: (total) => {
-        this.loadingTotalBytes = total;
-        this.loadedBytes = 0;
-        this.server.loading = true;
+        startLoading(this.server, total);
       },
       stopLoading: () => {
-        this.server.loading = false;
+        stopLoading(this.server);
       },
       addLoadedBytes: (n) => {
-        this.loadedBytes += n;
+        loadingState(this.server).loadedBytes += n;
       },
     };
   }

@@ -30,7 +30,12 @@ export function writeFileAtomic(target: string, chunks: readonly Buffer[], tag =
     throw err;
   }
   closeSync(fd);
-  renameSync(tmp, target);
+  try {
+    renameSync(tmp, target);
+  } catch (err) {
+    safeUnlink(tmp);
+    throw err;
+  }
   fsyncDir(dirname(target));
 }
 
@@ -44,7 +49,9 @@ export function safeUnlink(path: string): void {
 
 /**
  * Streams chunks into a temporary file without blocking the event loop, then commits (fsync +
- * rename + directory fsync) or aborts (unlink). Writes are queued and performed in order.
+ * rename + directory fsync) or aborts (unlink). Writes are queued and performed in order. The
+ * internal promise chain never rejects (an error is recorded in `error` and later writes are
+ * skipped), so nothing is left as an unhandled rejection between writes.
  */
 export class AtomicFileWriter {
   readonly target: string;
@@ -59,12 +66,14 @@ export class AtomicFileWriter {
   constructor(target: string, tag: string) {
     this.target = target;
     this.tempPath = tempNameFor(target, tag);
-    this.chain = open(this.tempPath, "w", 0o644).then((h) => {
-      this.handle = h;
-    });
-    this.chain.catch((err: Error) => {
-      this.failed = err;
-    });
+    this.chain = open(this.tempPath, "w", 0o644).then(
+      (h) => {
+        this.handle = h;
+      },
+      (err: Error) => {
+        this.failed = err;
+      },
+    );
   }
 
   get error(): Error | null {
@@ -78,11 +87,22 @@ export class AtomicFileWriter {
     this.chain = this.chain.then(async () => {
       if (this.failed !== null) return;
       try {
-        for (const c of chunks) {
-          let off = 0;
-          while (off < c.length) {
-            const { bytesWritten } = await this.handle!.write(c, off, c.length - off);
-            off += bytesWritten;
+        const handle = this.handle!;
+        const done = (await handle.writev(chunks)).bytesWritten;
+        if (done < n) {
+          // A short write (rare on files): finish chunk by chunk from where it stopped.
+          let skip = done;
+          for (const c of chunks) {
+            if (skip >= c.length) {
+              skip -= c.length;
+              continue;
+            }
+            let off = skip;
+            skip = 0;
+            while (off < c.length) {
+              const { bytesWritten } = await handle.write(c, off, c.length - off);
+              off += bytesWritten;
+            }
           }
         }
         this.bytesWritten += n;
@@ -115,11 +135,7 @@ export class AtomicFileWriter {
   }
 
   async abort(): Promise<void> {
-    try {
-      await this.chain;
-    } catch {
-      // Already recorded.
-    }
+    await this.chain;
     if (this.handle !== null) {
       await this.handle.close().catch(() => {});
       this.handle = null;

@@ -13,6 +13,8 @@ export class SnapshotCoordinator {
   private readonly server: Server;
   current: Snapshot | null = null;
   private readonly waiting: (() => void)[] = [];
+  /** Told of every snapshot's end (persistence keeps rdb_last_bgsave_time_sec from it). */
+  private readonly endListeners: ((snapshot: Snapshot, ok: boolean) => void)[] = [];
 
   constructor(server: Server) {
     this.server = server;
@@ -30,10 +32,14 @@ export class SnapshotCoordinator {
     this.server.stats.latestForkUsec = snapshot.startMicros;
     this.server.stats.totalForks++;
     snapshot.whenDone.then(
-      () => this.ended(snapshot),
-      () => this.ended(snapshot),
+      () => this.ended(snapshot, true),
+      () => this.ended(snapshot, false),
     );
     return snapshot;
+  }
+
+  onEnded(listener: (snapshot: Snapshot, ok: boolean) => void): void {
+    this.endListeners.push(listener);
   }
 
   /** Runs `fn` as soon as no snapshot is running (now, if idle). */
@@ -42,8 +48,9 @@ export class SnapshotCoordinator {
     else this.waiting.push(fn);
   }
 
-  private ended(snapshot: Snapshot): void {
+  private ended(snapshot: Snapshot, ok: boolean): void {
     if (this.current === snapshot) this.current = null;
+    for (const l of this.endListeners) l(snapshot, ok);
     // Each waiter may start a new snapshot; the rest wait for that one.
     while (this.waiting.length > 0 && !this.busy) this.waiting.shift()!();
   }

@@ -11,18 +11,29 @@
  */
 
 import { RdbFormatError, RdbReader } from "@keyhaven/protocol";
-import { clock } from "../keyspace/clock.js";
 import { Db } from "../keyspace/db.js";
 import type { Server } from "../server.js";
 import { fromRdbValue } from "./rdb-convert.js";
 
+/** Valid RDB content the server cannot hold; `offset` is where the stream was when it was found. */
 export class RdbLoadError extends Error {
   readonly code = "KH_RDB_LOAD";
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super(message);
+    this.name = "RdbLoadError";
+    this.offset = offset;
+  }
 }
 
 export interface RdbLoadOptions {
   /** Drop keys whose TTL already passed (a master loading its own file). */
   dropExpired: boolean;
+  /**
+   * A key already present in the target replaces the loaded one's predecessor (DEBUG RELOAD
+   * MERGE, Redis's RDBFLAGS_ALLOW_DUP) instead of failing the load.
+   */
+  allowDuplicates?: boolean;
 }
 
 export class RdbKeyspaceLoader {
@@ -37,6 +48,8 @@ export class RdbKeyspaceLoader {
   keysExpired = 0;
   bytesFed = 0;
   private ended = false;
+  /** Expiries are judged against the time the load started (rdbLoadRio's `now`). */
+  private readonly now = Date.now();
 
   /** `target`: the databases to fill (defaults to fresh ones, to swap in on success). */
   constructor(server: Server, options: RdbLoadOptions, target?: Db[]) {
@@ -50,15 +63,36 @@ export class RdbKeyspaceLoader {
     return this.ended;
   }
 
+  /** Bytes of the stream parsed so far (the offset of the next unparsed byte). */
+  get bytesParsed(): number {
+    return this.reader.offset;
+  }
+
   /**
    * Applies the next bytes. Throws RdbFormatError on corrupt input and RdbLoadError on data the
    * server cannot hold (database index out of range, duplicate key, unsupported type).
    */
   feed(chunk: Buffer): void {
+    this.push(chunk);
+    this.drain();
+  }
+
+  /** Adds bytes without parsing them yet (see drain). The chunk is kept by reference. */
+  push(chunk: Buffer): void {
     if (this.ended) return;
     this.bytesFed += chunk.length;
+    this.reader.feed(chunk);
+  }
+
+  /**
+   * Parses and applies buffered input, at most `maxKeys` keys (a loader that paces itself, e.g.
+   * key-load-delay). Returns true when it stopped because the input ran out or the stream ended,
+   * false when it stopped at `maxKeys`. Throws like feed().
+   */
+  drain(maxKeys = Number.POSITIVE_INFINITY): boolean {
+    if (this.ended) return true;
     const reader = this.reader;
-    reader.feed(chunk);
+    let keys = 0;
     for (let ev = reader.next(); ev !== null; ev = reader.next()) {
       switch (ev.kind) {
         case "aux":
@@ -68,6 +102,7 @@ export class RdbKeyspaceLoader {
           if (ev.db >= this.target.length) {
             throw new RdbLoadError(
               `FATAL: Data file was created with a Redis server configured to handle more than ${this.target.length} databases. Exiting`,
+              reader.offset,
             );
           }
           this.db = this.target[ev.db];
@@ -77,33 +112,40 @@ export class RdbKeyspaceLoader {
           break;
         case "entry": {
           const e = ev.entry;
-          if (this.options.dropExpired && e.expireAtMs !== -1 && e.expireAtMs < clock.ms) {
+          keys++;
+          if (this.options.dropExpired && e.expireAtMs !== -1 && e.expireAtMs < this.now) {
             this.keysExpired++;
+            if (keys >= maxKeys) return false;
             break;
           }
           const db = this.db;
-          if (db.peek(e.key) !== undefined)
-            throw new RdbLoadError(`Duplicate key '${e.key}' found in RDB file`);
           let value: ReturnType<typeof fromRdbValue>;
           try {
             value = fromRdbValue(e.value);
           } catch (err) {
-            throw new RdbLoadError(`Cannot load key '${e.key}': ${(err as Error).message}`);
+            throw new RdbLoadError(`Cannot load key '${e.key}': ${(err as Error).message}`, reader.offset);
+          }
+          if (db.peek(e.key) !== undefined) {
+            if (this.options.allowDuplicates !== true)
+              throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${db.id}`, reader.offset);
+            db.delete(e.key);
           }
           const entry = db.add(e.key, value);
           if (e.expireAtMs !== -1) db.setExpire(entry, e.expireAtMs);
           if (e.lfuFreq >= 0 && this.server.lfuMode)
-            entry.lru = (Math.floor(clock.ms / 60000) & 0xffff) * 256 + e.lfuFreq;
+            entry.lru = (Math.floor(this.now / 60000) & 0xffff) * 256 + e.lfuFreq;
           else if (e.lruIdleSeconds >= 0 && !this.server.lfuMode)
-            entry.lru = clock.lruSeconds - e.lruIdleSeconds;
+            entry.lru = Math.floor(this.now / 1000) - e.lruIdleSeconds;
           this.keysLoaded++;
+          if (keys >= maxKeys) return false;
           break;
         }
         case "end":
           this.ended = true;
-          return;
+          return true;
       }
     }
+    return true;
   }
 
   /** Bytes received after the EOF trailer (a diskless stream's end mark, an AOF tail). */

@@ -11,8 +11,13 @@
  *   walk has not reached is captured first, in its state at the snapshot instant. Keys of the
  *   database being walked are written into the RDB right away; keys of later databases are kept
  *   as RdbValue copies until their section is written.
- * - Keys created after the start are remembered and skipped; FLUSHDB/FLUSHALL/SWAPDB capture
- *   whatever of the affected database was not yet written.
+ * - Keys created after the start are remembered and skipped; FLUSHDB/FLUSHALL/SWAPDB (and a
+ *   loader swapping fresh databases in) capture whatever of the affected database was not yet
+ *   written and close its walk: from then on nothing found in that Db object belongs to the
+ *   snapshot (its entries are either already handled or newer than the start).
+ * - Invariant: an entry present at the start is serialized exactly once; an entry created later
+ *   never is. Entries handled ahead of the walk are marked (`alreadyWritten`); the ones the walk
+ *   writes itself are recognized by position (see writeEntry), which spares a mark per key.
  *
  * So the RDB is exactly the dataset at the start instant. One snapshot feeds any number of sinks
  * (a BGSAVE file, replicas' full syncs); they all receive the same bytes. Only one snapshot runs
@@ -24,11 +29,11 @@
 
 import { type RdbValue, RdbWriter } from "@keyhaven/protocol";
 import type { Db, KeyspaceObserver } from "../keyspace/db.js";
-import { lfuDecayedCounter, lruIdleSeconds } from "../keyspace/lru.js";
 import type { Entry } from "../keyspace/value.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 import { toRdbValue } from "./rdb-convert.js";
+import { EntryMeta, rdbWriterOptions } from "./rdb-save.js";
 
 /** A consumer of the RDB stream. */
 export interface SnapshotSink {
@@ -52,7 +57,12 @@ export interface SnapshotOptions {
 }
 
 /** Time budget of one walk slice: small enough that clients wait at most this long. */
-const SLICE_BUDGET_MS = 2;
+const SLICE_BUDGET_MS = 1;
+/**
+ * With rdb-key-save-delay, the walk sleeps between slices instead of per key (a timer per key
+ * would be ~1 ms each): a slice writes the keys whose delay has accrued since the previous one.
+ */
+const DELAY_TICK_MS = 5;
 /** Pause the walk while any sink has this much unconsumed output. */
 const SINK_BACKLOG_LIMIT = 32 * 1024 * 1024;
 
@@ -71,6 +81,11 @@ interface DbWalk {
   slotEnd: number;
   /** Pre-images captured before this database's section began. */
   captured: CapturedEntry[];
+  /**
+   * Every entry this database held at the start has been written or captured (it was flushed
+   * or swapped): whatever the Db object holds now is newer than the snapshot.
+   */
+  closed: boolean;
 }
 
 export class Snapshot implements KeyspaceObserver {
@@ -88,13 +103,16 @@ export class Snapshot implements KeyspaceObserver {
   private sectionOpen = false;
   private readonly createdAfterStart = new WeakSet<Entry>();
   private readonly alreadyWritten = new WeakSet<Entry>();
-  private readonly saveLru: boolean;
-  private readonly saveLfu: boolean;
+  private readonly meta: EntryMeta;
   private done = false;
+  /** rdb-key-save-delay bookkeeping: when the delayed walk last ran (performance.now()). */
+  private lastDelayedRun = 0;
   private scheduled = false;
   keysWritten = 0;
   readonly keysTotal: number;
   private readonly finished: Promise<void>;
+  /** Schedules walk slices (see schedule()); closed when the snapshot ends. */
+  private readonly channel = new MessageChannel();
   private resolveFinished!: () => void;
   private rejectFinished!: (err: Error) => void;
 
@@ -103,20 +121,8 @@ export class Snapshot implements KeyspaceObserver {
     this.server = server;
     this.options = options;
     for (const s of sinks) this.sinks.add(s);
-    const config = server.config;
-    const policy = config.str("maxmemory-policy");
-    this.saveLru = policy.endsWith("-lru");
-    this.saveLfu = policy.endsWith("-lfu");
-    this.writer = new RdbWriter({
-      compression: config.bool("rdbcompression"),
-      checksum: config.bool("rdbchecksum"),
-      listMaxListpackSize: config.num("list-max-listpack-size"),
-      setMaxIntsetEntries: config.num("set-max-intset-entries"),
-      zsetMaxListpackEntries: config.num("zset-max-listpack-entries"),
-      zsetMaxListpackValue: config.num("zset-max-listpack-value"),
-      hashMaxListpackEntries: config.num("hash-max-listpack-entries"),
-      hashMaxListpackValue: config.num("hash-max-listpack-value"),
-    });
+    this.meta = new EntryMeta(server);
+    this.writer = new RdbWriter(rdbWriterOptions(server.config));
     this.finished = new Promise((resolve, reject) => {
       this.resolveFinished = resolve;
       this.rejectFinished = reject;
@@ -126,11 +132,19 @@ export class Snapshot implements KeyspaceObserver {
     for (const db of server.dbs) {
       if (db.observer !== null) throw new Error("a snapshot is already running");
       if (db.size === 0) continue;
-      this.walks.push({ db, size: db.size, expires: db.expiresCount, slotEnd: db.slotCount, captured: [] });
+      this.walks.push({
+        db,
+        size: db.size,
+        expires: db.expiresCount,
+        slotEnd: db.slotCount,
+        captured: [],
+        closed: false,
+      });
       total += db.size;
     }
     this.keysTotal = total;
     for (const db of server.dbs) db.observer = this;
+    this.channel.port1.on("message", this.runSlice);
     this.writer.header({
       redisVer: REDIS_VERSION,
       ctime: Math.floor(Date.now() / 1000),
@@ -171,14 +185,29 @@ export class Snapshot implements KeyspaceObserver {
   beforeKeyWrite(db: Db, entry: Entry): void {
     if (this.done || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) return;
     const index = this.walkIndexOf(db);
-    if (index < 0 || index < this.current) return; // empty at start, or already written
+    // Empty at start, already written, or flushed/swapped: nothing in it is ours to save.
+    if (index < 0 || index < this.current) return;
+    const walk = this.walks[index];
+    if (walk.closed) return;
+    try {
+      this.capture(index, walk, entry);
+    } catch (err) {
+      // A value the writer refuses must not fail the user's command: the snapshot fails instead.
+      this.abort(err as Error);
+    }
+  }
+
+  /** Saves the pre-image of an entry the walk has not reached (written now, or kept as a copy). */
+  private capture(index: number, walk: DbWalk, entry: Entry): void {
     if (index === this.current && this.sectionOpen) {
       if (entry.slot < this.cursor) return;
+      // Written ahead of the walk: mark it so the walk skips it when it gets there.
+      this.alreadyWritten.add(entry);
       this.writeEntry(entry);
       return;
     }
     this.alreadyWritten.add(entry);
-    this.walks[index].captured.push({
+    walk.captured.push({
       key: entry.key,
       value: toRdbValue(entry.value),
       expireAt: entry.expireAt,
@@ -191,13 +220,20 @@ export class Snapshot implements KeyspaceObserver {
     const index = this.walkIndexOf(db);
     if (index < 0 || index < this.current) return;
     const walk = this.walks[index];
+    if (walk.closed) return;
     const open = index === this.current && this.sectionOpen;
-    for (let slot = open ? this.cursor : 0; slot < walk.slotEnd; slot++) {
-      const entry = db.entryAt(slot);
-      if (!entry) continue;
-      this.beforeKeyWrite(db, entry);
+    try {
+      for (let slot = open ? this.cursor : 0; slot < walk.slotEnd; slot++) {
+        const entry = db.entryAt(slot);
+        if (!entry || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) continue;
+        this.capture(index, walk, entry);
+      }
+    } catch (err) {
+      this.abort(err as Error);
+      return;
     }
     // Everything left is written or captured: nothing of this db remains to walk.
+    walk.closed = true;
     if (open) this.cursor = walk.slotEnd;
     else walk.slotEnd = 0;
   }
@@ -210,32 +246,59 @@ export class Snapshot implements KeyspaceObserver {
 
   // ---- The walk ------------------------------------------------------------------------------
 
+  /**
+   * Serializes an entry now. The walk does not mark what it writes: a later write to such an
+   * entry is recognized by its slot (behind the cursor), its database (already written), or its
+   * database's walk being closed (when SWAPDB moved it elsewhere).
+   */
   private writeEntry(entry: Entry): void {
-    this.alreadyWritten.add(entry);
-    this.writer.entry(entry.key, toRdbValue(entry.value), entry.expireAt, this.entryOptions(entry.lru));
+    this.writer.entry(entry.key, toRdbValue(entry.value), entry.expireAt, this.meta.options(entry.lru));
     this.keysWritten++;
-  }
-
-  private entryOptions(lru: number): { lruIdleSeconds?: number; lfuFreq?: number } | undefined {
-    if (this.saveLru) return { lruIdleSeconds: lruIdleSeconds(lru) };
-    if (this.saveLfu) return { lfuFreq: lfuDecayedCounter(lru, this.server.lfuSettings) };
-    return undefined;
   }
 
   private schedule(delayMs = 0): void {
     if (this.scheduled || this.done) return;
     this.scheduled = true;
-    const run = () => {
-      this.scheduled = false;
-      this.slice();
-    };
-    if (delayMs > 0) setTimeout(run, delayMs);
-    else setImmediate(run);
+    if (delayMs > 0) setTimeout(this.runSlice, delayMs);
+    else setImmediate(this.postSlice);
   }
+
+  /**
+   * Slices run as port messages, posted from the check phase: a message is delivered in the next
+   * poll phase, after the check phase has flushed the replies of the commands served meanwhile
+   * (beforeSleep), so a reply never waits behind a second slice, as it would if the next slice were
+   * a setImmediate queued ahead of that flush. (Posting from the message handler itself would let
+   * Node drain up to 1000 slices in one go without returning to the event loop.)
+   */
+  private readonly postSlice = (): void => {
+    if (!this.done) this.channel.port2.postMessage(null);
+  };
+
+  private readonly runSlice = (): void => {
+    this.scheduled = false;
+    this.slice();
+  };
 
   private sinksBehind(): boolean {
     for (const s of this.sinks) if (s.backlogBytes() > SINK_BACKLOG_LIMIT) return true;
     return false;
+  }
+
+  /**
+   * How many keys this slice may write: unbounded (time-boxed) normally; with rdb-key-save-delay
+   * (microseconds per key, Redis's test hook) the keys whose delay accrued since the last slice.
+   */
+  private keyAllowance(): number {
+    const delayMicros = this.server.config.num("rdb-key-save-delay");
+    if (delayMicros <= 0) {
+      this.lastDelayedRun = 0;
+      return Number.POSITIVE_INFINITY;
+    }
+    const now = performance.now();
+    if (this.lastDelayedRun === 0) this.lastDelayedRun = now;
+    const allowed = Math.floor(((now - this.lastDelayedRun) * 1000) / delayMicros);
+    if (allowed > 0) this.lastDelayedRun += (allowed * delayMicros) / 1000;
+    return allowed;
   }
 
   /** One time-bounded piece of the walk. */
@@ -245,7 +308,11 @@ export class Snapshot implements KeyspaceObserver {
       this.schedule(5);
       return;
     }
-    const delayMicros = Math.max(0, this.server.config.num("rdb-key-save-delay"));
+    let allowance = this.keyAllowance();
+    if (allowance === 0) {
+      this.schedule(DELAY_TICK_MS);
+      return;
+    }
     const start = performance.now();
     let keysThisSlice = 0;
     try {
@@ -254,7 +321,7 @@ export class Snapshot implements KeyspaceObserver {
         if (!this.sectionOpen) {
           this.writer.selectDb(walk.db.id, walk.size, walk.expires);
           for (const c of walk.captured) {
-            this.writer.entry(c.key, c.value, c.expireAt, this.entryOptions(c.lru));
+            this.writer.entry(c.key, c.value, c.expireAt, this.meta.options(c.lru));
             this.keysWritten++;
           }
           walk.captured = [];
@@ -267,10 +334,9 @@ export class Snapshot implements KeyspaceObserver {
           if (!entry || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) continue;
           this.writeEntry(entry);
           keysThisSlice++;
-          if (delayMicros > 0) {
-            // rdb-key-save-delay (a test hook, as in Redis): one key per `delay` microseconds.
+          if (--allowance === 0) {
             this.flushOutput();
-            this.schedule(Math.max(1, Math.round(delayMicros / 1000)));
+            this.schedule(DELAY_TICK_MS);
             return;
           }
           if ((keysThisSlice & 63) === 0 && performance.now() - start > SLICE_BUDGET_MS) {
@@ -299,10 +365,13 @@ export class Snapshot implements KeyspaceObserver {
 
   private detach(): void {
     this.done = true;
+    this.channel.port1.close();
     for (const db of this.server.dbs) if (db.observer === this) db.observer = null;
   }
 
   private finish(): void {
+    // A sink failing during the last flush may have aborted the snapshot already.
+    if (this.done) return;
     this.detach();
     for (const s of this.sinks) s.end();
     this.resolveFinished();
