@@ -6,6 +6,7 @@
 import { registerMonitorCleanup, registerSlowlog } from "./commands/server-admin.js";
 import type { Config } from "./config/config.js";
 import { registerCoreInfoSections } from "./info/info.js";
+import { registerReplication } from "./replication/replication.js";
 import { Server } from "./server.js";
 
 export { Config } from "./config/config.js";
@@ -18,6 +19,7 @@ export function createServer(config: Config): Server {
   const server = new Server(config);
   registerMonitorCleanup(server);
   registerSlowlog(server);
+  registerReplication(server);
   registerCoreInfoSections(server);
   return server;
 }

@@ -16,6 +16,7 @@ import { expireCommands } from "./expire.js";
 import { introspectionCommands } from "./introspection.js";
 import { keyCommands } from "./keys.js";
 import { pubsubCommands } from "./pubsub.js";
+import { replicationCommands } from "./replication.js";
 import { adminCommands } from "./server-admin.js";
 import type { Command, CommandFlag, CommandSpec } from "./spec.js";
 import { stringCommands } from "./strings.js";
@@ -109,6 +110,7 @@ export function buildCommandTable(): CommandTable {
     adminCommands,
     configCommands,
     introspectionCommands,
+    replicationCommands,
   ]) {
     table.add(family);
   }

@@ -263,10 +263,9 @@ export function call(server: Server, c: Client, cmd: Command): void {
     if (c.failed) cmd.failedCalls++;
     c.lastCmd = cmd;
     if (gates.slowlog !== null && !cmd.flags.includes("skip_slowlog")) gates.slowlog(c, c.argv, micros);
-    if (
-      ((server.dirty !== dirtyBefore && !c.preventPropagation) || c.forcePropagation) &&
-      !c.has(ClientFlag.Master)
-    ) {
+    // Our master's commands propagate too (the AOF of a replica records them); the replication
+    // sink ignores them on a replica, which proxies its master's bytes instead.
+    if ((server.dirty !== dirtyBefore && !c.preventPropagation) || c.forcePropagation) {
       propagator.alsoPropagate(c.db.id, c.argv);
     }
     propagator.endUnit();
