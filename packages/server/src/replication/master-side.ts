@@ -22,7 +22,7 @@
  * so offsets match down a chain.
  */
 
-import { encodeCommand } from "@keyhaven/protocol";
+import { encodeCommand, type ReplyWriter } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
@@ -33,6 +33,13 @@ export type ReplicaState = "wait_bgsave_start" | "wait_bgsave_end" | "send_bulk"
 /** Per-connection replication state of a client that talks to us as a replica (client.replica). */
 export class ReplicaLink {
   readonly client: Client;
+  /**
+   * The client's real output buffer. Replica clients run with CLIENT REPLY OFF (a replica must
+   * never get a reply mixed into its stream), and dispatch swaps `client.out` for a discarding
+   * writer while their own commands run; the stream must not go there (e.g. the first REPLCONF
+   * ACK releasing the stream held since a diskless sync).
+   */
+  readonly out: ReplyWriter;
   /** In the replicas list (after SYNC/PSYNC). */
   attached = false;
   state: ReplicaState = "wait_bgsave_start";
@@ -63,6 +70,7 @@ export class ReplicaLink {
 
   constructor(client: Client) {
     this.client = client;
+    this.out = client.out;
   }
 
   /** Where the replica says it can be reached (INFO slaveN ip=, ROLE, FAILOVER TO). */
@@ -155,7 +163,7 @@ export class MasterSide {
       const r = replicas[i];
       if (r.state === "wait_bgsave_start" || r.rdbOnly) continue;
       if (r.streaming) {
-        r.client.out.raw(bytes);
+        r.out.raw(bytes);
         this.server.scheduleFlush(r.client);
       } else {
         r.pending.push(bytes);
@@ -182,7 +190,7 @@ export class MasterSide {
   startCommandStream(r: ReplicaLink): void {
     r.startStreamOnAck = false;
     const c = r.client;
-    for (const b of r.pending) c.out.raw(b);
+    for (const b of r.pending) r.out.raw(b);
     r.pending = [];
     r.pendingBytes = 0;
     this.server.scheduleFlush(c);
@@ -287,7 +295,7 @@ export class MasterSide {
     const data = state.backlog!.copyFrom(offset);
     let len = 0;
     for (const d of data) {
-      c.out.raw(d);
+      link.out.raw(d);
       len += d.length;
     }
     this.server.scheduleFlush(c);

@@ -11,6 +11,7 @@
 
 import {
   errorText,
+  freePort,
   RespClient,
   type ServerProcess,
   type StartOptions,
@@ -79,10 +80,12 @@ export async function stat(c: RespClient, name: string): Promise<number> {
 
 /** Waits until `replica` reports its link up and the same offset as `master`. */
 export async function waitInSync(master: Node, replica: Node, timeoutMs = 30_000): Promise<void> {
+  let m = new Map<string, string>();
+  let r = new Map<string, string>();
   await waitFor(
     async () => {
-      const m = await info(master.c, "replication");
-      const r = await info(replica.c, "replication");
+      m = await info(master.c, "replication");
+      r = await info(replica.c, "replication");
       return (
         r.get("master_link_status") === "up" &&
         r.get("master_sync_in_progress") === "0" &&
@@ -91,7 +94,12 @@ export async function waitInSync(master: Node, replica: Node, timeoutMs = 30_000
     },
     `replica :${replica.port} in sync with :${master.port}`,
     timeoutMs,
-  );
+  ).catch((err: Error) => {
+    const tail = (n: Node) => n.proc.output().split("\n").slice(-25).join("\n");
+    throw new Error(
+      `${err.message}\nmaster: ${[...m].join(" ")}\nreplica: ${[...r].join(" ")}\n--- master log\n${tail(master)}\n--- replica log\n${tail(replica)}`,
+    );
+  });
 }
 
 /** Makes `replica` a replica of `master` and waits until it caught up. */
@@ -284,5 +292,8 @@ export async function waitInfo(
     timeoutMs,
   );
 }
+
+/** A port nothing listens on (to point a replica at a master that is not there). */
+export const freePortFor = freePort;
 
 export { errorText, RespClient, sleep, waitFor };
