@@ -3,28 +3,32 @@
  * optional `\n` keepalives, either `$<len>\r\n` and exactly len bytes (from its disk), or
  * `$EOF:<40 chars>\r\n`, the RDB, and the same 40 chars (diskless: the length is not known).
  *
- * Where the bytes go depends on repl-diskless-load (useDisklessLoad):
- * - disabled, or on-empty-db with data: into a temp file `temp-<unixtime>.<pid>.rdb`, loaded once
- *   complete (clients get -LOADING meanwhile), then renamed to `dbfilename` as Redis does;
- * - swapdb, or on-empty-db with no data: parsed as it arrives into fresh databases, while the
- *   current data keeps being served (swapdb) or -LOADING is answered (on-empty-db).
- * Either way the new data replaces the old only once the whole RDB was read and verified
- * (RdbKeyspaceLoader + commitInto): a broken transfer leaves the previous data in place.
+ * The RDB is always parsed as it arrives into fresh databases (RdbKeyspaceLoader), which replace
+ * the current ones only once the whole RDB was read and its checksum verified (commitInto): a
+ * broken transfer leaves the previous data in place, and the replica keeps serving it during the
+ * transfer. repl-diskless-load decides the rest, as useDisklessLoad does in Redis:
+ * - disabled (or on-empty-db with data): the bytes also go to `temp-<unixtime>.<pid>.rdb`, which
+ *   becomes `dbfilename` once loaded, so the replica restarts from it (and can PSYNC from the
+ *   replication id and offset in it);
+ * - swapdb: nothing is written to disk;
+ * - on-empty-db with no data: nothing is written to disk, and clients get -LOADING meanwhile.
+ *
+ * Parsing while receiving (rather than Redis's "save, then load" for `disabled`) costs no more
+ * memory here, since the old data is kept until the swap anyway, and overlaps the replica's load
+ * with the master's snapshot.
  *
  * Bytes after the payload (a disk-based master sends its stream right after the file) are kept
  * and applied once the master client exists.
  */
 
-import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from "node:fs";
-import { resolve } from "node:path";
+import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync, writeSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fsyncDir } from "../config/rewrite.js";
 import { safeUnlink } from "../persistence/atomic-file.js";
 import { RdbKeyspaceLoader } from "../persistence/rdb-load.js";
 import type { ReplicaSide } from "./replica-side.js";
 
 const MARK_LEN = 40;
-/** Bytes parsed per event-loop turn when loading the received file (bounds client latency). */
-const LOAD_SLICE = 256 * 1024;
 
 export class Transfer {
   private readonly side: ReplicaSide;
@@ -35,21 +39,20 @@ export class Transfer {
   /** repl_transfer_size (-1 with an EOF mark) and repl_transfer_read. */
   size = -1;
   read = 0;
+  /** True when nothing is written to disk (swapdb, or on-empty-db on an empty replica). */
   readonly diskless: boolean;
-  /** Disk mode: the temp file and the last bytes written (to spot the EOF mark). */
   private tmpPath: string | null = null;
   private fd: number | null = null;
-  private tail: Buffer = Buffer.alloc(0);
-  /** Diskless mode: the loader, and what followed the RDB's EOF opcode. */
   private loader: RdbKeyspaceLoader | null = null;
+  /** Bytes of the RDB itself (the payload minus an EOF mark), known once the loader ended. */
+  private rdbBytes = 0;
+  /** What followed the RDB's EOF opcode and checksum: the mark, then possibly stream bytes. */
   private afterRdb: Buffer[] = [];
   private afterRdbLen = 0;
   /** Stream bytes that followed the payload. */
   private leftover: Buffer[] = [];
   private finished = false;
   private aborted = false;
-  /** Set while the received file is being loaded. */
-  private loadingFile = false;
 
   constructor(side: ReplicaSide) {
     this.side = side;
@@ -62,25 +65,23 @@ export class Transfer {
 
   /** Bytes from the master while in transfer state. */
   onData(chunk: Buffer): void {
-    if (this.finished || this.aborted) {
-      if (this.finished) this.leftover.push(chunk);
+    if (this.aborted) return;
+    if (this.finished) {
+      this.leftover.push(chunk);
       return;
     }
     if (!this.headerDone) {
       this.header = this.header.length === 0 ? chunk : Buffer.concat([this.header, chunk]);
       const rest = this.readHeader();
-      if (rest === null) return;
+      if (rest === null || rest.length === 0) return;
       chunk = rest;
-      if (chunk.length === 0) return;
     }
-    if (this.diskless) this.feedLoader(chunk);
-    else this.writeFile(chunk);
+    this.onPayload(chunk);
   }
 
   /** Reads the `$...` line (skipping keepalive newlines); returns the bytes after it, or null. */
   private readHeader(): Buffer | null {
-    const side = this.side;
-    const logger = side.server.logger;
+    const logger = this.side.server.logger;
     for (;;) {
       const nl = this.header.indexOf(10);
       if (nl === -1) return null;
@@ -118,174 +119,89 @@ export class Transfer {
       this.headerDone = true;
       this.header = Buffer.alloc(0);
       this.begin();
-      return rest;
+      return this.aborted ? null : rest;
     }
   }
 
   private begin(): void {
     const server = this.side.server;
+    this.loader = new RdbKeyspaceLoader(server, { dropExpired: false });
     if (this.diskless) {
-      this.loader = new RdbKeyspaceLoader(server, { dropExpired: false });
       // on-empty-db loads "for real" (clients wait); swapdb keeps serving the old data.
       if (server.config.str("repl-diskless-load") === "on-empty-db") server.loading = true;
       return;
     }
     this.tmpPath = resolve(`temp-${Math.floor(Date.now() / 1000)}.${process.pid}.rdb`);
-    this.fd = openSync(this.tmpPath, "w", 0o644);
-  }
-
-  /** The payload part of `chunk` (the rest, if any, is stream data for later). */
-  private takePayload(chunk: Buffer): Buffer {
-    if (this.usemark) return chunk;
-    const left = this.size - this.read;
-    if (chunk.length <= left) return chunk;
-    this.leftover.push(chunk.subarray(left));
-    return chunk.subarray(0, left);
-  }
-
-  private writeFile(chunk: Buffer): void {
-    const data = this.takePayload(chunk);
     try {
-      let off = 0;
-      while (off < data.length) off += writeSync(this.fd!, data, off, data.length - off);
+      this.fd = openSync(this.tmpPath, "w", 0o644);
     } catch (err) {
-      this.side.server.logger.warning(`Write error saving the DB on disk: ${(err as Error).message}`);
-      this.fail(true);
-      return;
+      server.logger.warning(
+        `Opening the temp file needed for MASTER <-> REPLICA synchronization: ${(err as Error).message}`,
+      );
+      this.tmpPath = null;
+      this.fail(false);
+    }
+  }
+
+  /** Payload bytes: to the file (disk mode) and the loader; the end is spotted either way. */
+  private onPayload(chunk: Buffer): void {
+    let data = chunk;
+    if (!this.usemark) {
+      const left = this.size - this.read;
+      if (chunk.length > left) {
+        this.leftover.push(chunk.subarray(left));
+        data = chunk.subarray(0, left);
+      }
     }
     this.read += data.length;
-    if (this.usemark) {
-      // The mark is the last thing the master sends before waiting for our ACK.
-      this.tail = Buffer.concat([this.tail, data.subarray(Math.max(0, data.length - MARK_LEN))]);
-      if (this.tail.length > MARK_LEN) this.tail = this.tail.subarray(this.tail.length - MARK_LEN);
-      if (this.tail.length === MARK_LEN && this.tail.equals(this.mark!)) {
-        ftruncateSync(this.fd!, this.read - MARK_LEN);
-        this.read -= MARK_LEN;
-        this.fileComplete();
-      }
-    } else if (this.read === this.size) {
-      this.fileComplete();
-    }
-  }
-
-  /** The whole file is on disk: fsync it, then load it in slices. */
-  private fileComplete(): void {
-    const side = this.side;
-    const server = side.server;
-    this.finished = true;
-    fsyncSync(this.fd!);
-    closeSync(this.fd!);
-    this.fd = null;
-    side.transferSocket?.pause();
-    server.loading = true;
-    server.logger.notice("MASTER <-> REPLICA sync: Loading DB in memory");
-    const loader = new RdbKeyspaceLoader(server, { dropExpired: false });
-    this.loader = loader;
-    this.loadingFile = true;
-    const fd = openSync(this.tmpPath!, "r");
-    const step = () => {
-      if (this.aborted) {
-        closeSync(fd);
-        return;
-      }
+    if (this.fd !== null) {
       try {
-        const buf = Buffer.allocUnsafe(LOAD_SLICE);
-        const n = readSync(fd, buf, 0, LOAD_SLICE, null);
-        side.lastIo = Date.now();
-        if (n > 0) {
-          loader.feed(n === LOAD_SLICE ? buf : buf.subarray(0, n));
-          if (!loader.done) {
-            setImmediate(step);
-            return;
-          }
-        }
-        closeSync(fd);
-        loader.finish();
+        let off = 0;
+        while (off < data.length) off += writeSync(this.fd, data, off, data.length - off);
       } catch (err) {
-        closeSync(fd);
-        this.loadingFile = false;
-        server.loading = false;
-        server.logger.warning(
-          { error: (err as Error).message },
-          "Failed trying to load the MASTER synchronization DB from disk, check server logs.",
-        );
+        this.side.server.logger.warning(`Write error saving the DB on disk: ${(err as Error).message}`);
         this.fail(true);
         return;
       }
-      this.loadingFile = false;
-      this.complete(loader);
-      if (!this.aborted) this.keepFile();
-    };
-    setImmediate(step);
-  }
-
-  /** The received file becomes our RDB (or is removed with rdb-del-sync-files and no persistence). */
-  private keepFile(): void {
-    const config = this.side.server.config;
-    const tmp = this.tmpPath!;
-    this.tmpPath = null;
-    const persistence = config.savePoints().length > 0 || config.bool("appendonly");
-    if (config.bool("rdb-del-sync-files") && !persistence) {
-      this.side.server.logger.notice(
-        "Removing the RDB file obtained from the master. This replica has persistence disabled",
-      );
-      safeUnlink(tmp);
-      return;
     }
-    try {
-      const target = resolve(config.str("dbfilename"));
-      renameSync(tmp, target);
-      fsyncDir(resolve(target, ".."));
-    } catch (err) {
-      this.side.server.logger.warning(
-        `Failed trying to rename the temp DB into ${config.str("dbfilename")} in MASTER <-> REPLICA synchronization: ${(err as Error).message}`,
-      );
-      safeUnlink(tmp);
-    }
-  }
-
-  private feedLoader(chunk: Buffer): void {
     const loader = this.loader!;
-    const data = this.takePayload(chunk);
-    this.read += data.length;
     if (!loader.done) {
       try {
         loader.feed(data);
       } catch (err) {
         this.side.server.logger.warning(
           { error: (err as Error).message },
-          "Failed trying to load the MASTER synchronization DB from socket, check server logs.",
+          "Failed trying to load the MASTER synchronization DB, check server logs.",
         );
         this.fail(true);
         return;
       }
-      if (!loader.done) {
-        if (!this.usemark && this.read === this.size) this.loaderTruncated();
-        return;
-      }
-      const rest = loader.rest();
-      if (rest.length > 0) {
-        this.afterRdb.push(rest);
-        this.afterRdbLen += rest.length;
+      if (loader.done) {
+        const rest = loader.rest();
+        this.rdbBytes = loader.bytesFed - rest.length;
+        if (rest.length > 0) {
+          this.afterRdb.push(rest);
+          this.afterRdbLen += rest.length;
+        }
       }
     } else if (data.length > 0) {
       this.afterRdb.push(data);
       this.afterRdbLen += data.length;
     }
     if (!this.usemark) {
+      if (this.read < this.size) return;
       // $len form: the RDB must end exactly at len (extra bytes were split off as stream).
-      if (this.read === this.size) {
-        if (this.afterRdbLen !== 0) {
-          this.side.server.logger.warning("Replication stream has garbage after the RDB payload");
-          this.fail(true);
-          return;
-        }
-        this.finished = true;
-        this.complete(loader);
+      if (!loader.done || this.afterRdbLen !== 0) {
+        this.side.server.logger.warning(
+          "Failed trying to load the MASTER synchronization DB: the RDB does not end with the transfer",
+        );
+        this.fail(true);
+        return;
       }
+      this.complete();
       return;
     }
-    if (this.afterRdbLen < MARK_LEN) return;
+    if (!loader.done || this.afterRdbLen < MARK_LEN) return;
     const after = Buffer.concat(this.afterRdb);
     if (!after.subarray(0, MARK_LEN).equals(this.mark!)) {
       this.side.server.logger.warning("Replication stream EOF marker is broken");
@@ -293,47 +209,77 @@ export class Transfer {
       return;
     }
     if (after.length > MARK_LEN) this.leftover.push(after.subarray(MARK_LEN));
-    this.finished = true;
-    this.complete(loader);
+    this.complete();
   }
 
-  private loaderTruncated(): void {
-    this.side.server.logger.warning(
-      "Failed trying to load the MASTER synchronization DB from socket, check server logs. (truncated RDB)",
-    );
-    this.fail(true);
-  }
-
-  /** The RDB is loaded and verified: swap it in and attach to the master. */
-  private complete(loader: RdbKeyspaceLoader): void {
+  /** The RDB is loaded and verified: keep the file, swap the data in, attach to the master. */
+  private complete(): void {
     const side = this.side;
     const server = side.server;
+    const loader = this.loader!;
+    this.finished = true;
     const socket = side.transferSocket;
     if (socket === null || socket.destroyed) {
-      server.loading = false;
       this.fail(true);
       return;
     }
-    try {
-      loader.finish();
-    } catch (err) {
-      server.loading = false;
-      server.logger.warning({ error: (err as Error).message }, "MASTER <-> REPLICA sync: truncated RDB");
-      this.fail(true);
-      return;
-    }
+    if (this.fd !== null && !this.closeFile()) return;
+    server.loading = false;
     // replicationAttachToNewMaster: our replicas and backlog belong to the old history.
     side.repl.master.disconnectReplicas();
     side.repl.state.freeBacklog();
     server.logger.notice("MASTER <-> REPLICA sync: Flushing old data");
     loader.commitInto(server);
-    server.loading = false;
     server.logger.notice(
       `Done loading RDB, keys loaded: ${loader.keysLoaded}, keys expired: ${loader.keysExpired}.`,
     );
     const streamDb = Number(loader.aux.get("repl-stream-db") ?? "0");
     const dbId = Number.isInteger(streamDb) && streamDb >= 0 && streamDb < server.dbs.length ? streamDb : 0;
+    this.loader = null;
     side.onFullSyncDone(socket, dbId, this.leftover);
+  }
+
+  /**
+   * Disk mode: the file is cut to the RDB (without the EOF mark), fsynced, and becomes
+   * `dbfilename`, or is removed with rdb-del-sync-files and no persistence. False on an I/O error
+   * (the transfer failed).
+   */
+  private closeFile(): boolean {
+    const server = this.side.server;
+    const config = server.config;
+    const fd = this.fd!;
+    const tmp = this.tmpPath!;
+    this.fd = null;
+    this.tmpPath = null;
+    try {
+      if (this.usemark) ftruncateSync(fd, this.rdbBytes);
+      fsyncSync(fd);
+      closeSync(fd);
+    } catch (err) {
+      server.logger.warning(`Failed trying to sync the temp DB to disk: ${(err as Error).message}`);
+      safeUnlink(tmp);
+      this.fail(true);
+      return false;
+    }
+    const persistence = config.savePoints().length > 0 || config.bool("appendonly");
+    if (config.bool("rdb-del-sync-files") && !persistence) {
+      server.logger.notice(
+        "Removing the RDB file obtained from the master. This replica has persistence disabled",
+      );
+      safeUnlink(tmp);
+      return true;
+    }
+    const target = resolve(config.str("dbfilename"));
+    try {
+      renameSync(tmp, target);
+      fsyncDir(dirname(target));
+    } catch (err) {
+      server.logger.warning(
+        `Failed trying to rename the temp DB into ${config.str("dbfilename")} in MASTER <-> REPLICA synchronization: ${(err as Error).message}`,
+      );
+      safeUnlink(tmp);
+    }
+    return true;
   }
 
   /** Gives up on this transfer; `reconnect` retries at once (cancelReplicationHandshake(1)). */
@@ -346,7 +292,7 @@ export class Transfer {
     else side.handshakeFailed();
   }
 
-  /** replicationAbortSyncTransfer: drop the temp file or the half-built databases. */
+  /** replicationAbortSyncTransfer: drop the temp file and the half-built databases. */
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
@@ -363,10 +309,10 @@ export class Transfer {
       this.tmpPath = null;
     }
     this.loader = null;
-    if (this.loadingFile || this.diskless) this.side.server.loading = false;
+    this.side.server.loading = false;
   }
 
-  /** INFO master_sync_*: the transfer's progress. */
+  /** INFO master_sync_last_io_seconds_ago. */
   get lastIoSecondsAgo(): number {
     return Math.floor((Date.now() - this.side.lastIo) / 1000);
   }
