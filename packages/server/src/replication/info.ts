@@ -43,7 +43,8 @@ export function replicationInfo(repl: Replication): string[] {
     );
     const transfer = side.transfer;
     if (side.linkState === "transfer" && transfer !== null) {
-      const perc = transfer.size > 0 ? (transfer.read / transfer.size) * 100 : 0;
+      // As Redis computes it, also for an EOF-marked transfer (size -1).
+      const perc = transfer.size !== 0 ? (transfer.read / transfer.size) * 100 : 0;
       lines.push(
         `master_sync_total_bytes:${transfer.size}`,
         `master_sync_read_bytes:${transfer.read}`,

@@ -431,12 +431,13 @@ export class MasterSide {
     this.goodReplicas = good;
   }
 
-  /** checkGoodReplicasStatus (the NOREPLICAS gate). */
+  /**
+   * checkGoodReplicasStatus (the NOREPLICAS gate, installed only while min-replicas-to-write and
+   * min-replicas-max-lag are both set, so other configurations pay nothing per write).
+   */
   enoughGoodReplicas(): boolean {
-    const config = this.server.config;
-    const min = config.num("min-replicas-to-write");
-    if (min === 0 || config.num("min-replicas-max-lag") === 0 || this.repl.isReplica) return true;
-    return this.goodReplicas >= min;
+    if (this.repl.isReplica) return true;
+    return this.goodReplicas >= this.server.config.num("min-replicas-to-write");
   }
 
   // ---- Disconnection and cron ------------------------------------------------------------------

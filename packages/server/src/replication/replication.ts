@@ -200,7 +200,13 @@ export function registerReplication(server: Server): Replication {
   server.replicationHooks.saveInfo = () => repl.saveInfo();
   server.replicationHooks.rdbLoaded = (aux) => repl.restoreFromRdb(aux);
   server.clientCloseHooks.push((c) => repl.onClientClosed(c));
-  gates.enoughGoodReplicas = () => repl.master.enoughGoodReplicas();
+  const enoughGoodReplicas = () => repl.master.enoughGoodReplicas();
+  const updateGate = () => {
+    const config = server.config;
+    const on = config.num("min-replicas-to-write") > 0 && config.num("min-replicas-max-lag") > 0;
+    gates.enoughGoodReplicas = on ? enoughGoodReplicas : null;
+  };
+  updateGate();
   gates.masterLinkDown = () => repl.replica.linkState !== "connected";
   server.cron.every(100, () => repl.cron());
   server.config.onChange((name, value) => {
@@ -211,6 +217,7 @@ export function registerReplication(server: Server): Replication {
       case "min-replicas-to-write":
       case "min-replicas-max-lag":
         repl.master.refreshGoodReplicas();
+        updateGate();
         break;
     }
   });

@@ -236,6 +236,23 @@ describe("replica behaviour", () => {
   });
 });
 
+describe("authentication", () => {
+  it("masterauth (and masteruser) against a master with requirepass", async () => {
+    const master = await start(["--requirepass", "s3cret"]);
+    expectOk(await master.c.call("AUTH", "s3cret"));
+    expectOk(await master.c.call("SET", "k", "v"));
+    const wrong = await start(["--masterauth", "nope"]);
+    const right = await start(["--masterauth", "s3cret", "--masteruser", "default"]);
+    expectOk(await wrong.c.call("REPLICAOF", "127.0.0.1", master.port));
+    await replicate(right, master);
+    expect(await right.c.call("GET", "k")).toBe("v");
+    await sleep(500);
+    const w = await info(wrong.c, "replication");
+    expect(w.get("master_link_status")).toBe("down");
+    expect(await wrong.c.call("GET", "k")).toBeNull();
+  });
+});
+
 describe("replication ids and backlog", () => {
   it("DEBUG CHANGE-REPL-ID, CONFIG SET repl-backlog-size, backlog fields", async () => {
     const [master] = await pair();

@@ -125,6 +125,24 @@ describe("master with two replicas", () => {
     ]);
   });
 
+  it("with evictions on the master (once eviction exists)", async (ctx) => {
+    const [master, r1, r2] = await topology(["--maxmemory-policy", "allkeys-random"]);
+    await replicate(r1, master);
+    await replicate(r2, master);
+    const caps = await capabilities(master.c);
+    await randomLoad(master.c, caps, { ops: 1500, seed: 12, keys: 2000 });
+    const used = Number((await info(master.c, "memory")).get("used_memory"));
+    expectOk(await master.c.call("CONFIG", "SET", "maxmemory", String(Math.floor(used * 0.97))));
+    await randomLoad(master.c, caps, { ops: 1500, seed: 13, keys: 2000 });
+    if ((await stat(master.c, "evicted_keys")) === 0) {
+      // Eviction (the evict worktree) is not merged yet: maxmemory is accepted but inert.
+      ctx.skip();
+      return;
+    }
+    // Evicted keys were deleted on the replicas by the DELs the master propagated.
+    await sameDigest(master, [r1, r2]);
+  });
+
   it("with AOF on everywhere (once AOF exists)", async (ctx) => {
     const probe = await startNode(["--appendonly", "yes"]).catch(() => null);
     if (probe === null) {
