@@ -567,7 +567,7 @@ export class ReplicaSide {
     server.masterClient = null;
     // replicationCacheMaster: what was applied, in the db the stream had selected.
     this.cachedMaster = { replId: c.replId, reploff: c.reploff, readReploff: c.reploff, dbId: c.db.id };
-    if (this.masterHost === null || this.repl.isStopping || server.shuttingDown) return;
+    if (this.masterHost === null || server.shuttingDown) return;
     server.logger.warning("Connection with master lost.");
     server.logger.notice("Caching the disconnected master state.");
     this.linkState = "connect";

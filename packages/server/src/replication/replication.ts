@@ -51,7 +51,8 @@ export class Replication implements Subsystem {
   private lastSecondCron = 0;
   /** repl-stream-db of the RDB loaded at start-up (for the cached master of a restarted replica). */
   private restoredStreamDb = -1;
-  private stopping = false;
+  /** Writes were paused by a SHUTDOWN waiting for replicas (lifted if that shutdown is aborted). */
+  private shutdownPause = false;
 
   constructor(server: Server) {
     this.server = server;
@@ -67,10 +68,6 @@ export class Replication implements Subsystem {
   /** server.masterhost != NULL. */
   get isReplica(): boolean {
     return this.replica.masterHost !== null;
-  }
-
-  get isStopping(): boolean {
-    return this.stopping;
   }
 
   /**
@@ -131,7 +128,7 @@ export class Replication implements Subsystem {
 
   /**
    * SHUTDOWN / SIGTERM on a master: give lagging replicas up to shutdown-timeout seconds to
-   * acknowledge everything (writes paused meanwhile), unless NOW; then drop any sync in progress.
+   * acknowledge everything, writes paused meanwhile (unless NOW); then drop any sync in progress.
    */
   async shutdown(options: ShutdownOptions): Promise<boolean> {
     const server = this.server;
@@ -141,8 +138,8 @@ export class Replication implements Subsystem {
     if (!options.now && timeout > 0 && !this.isReplica && lagging()) {
       server.logger.notice("Waiting for replicas before shutting down.");
       server.pause("write", Number.MAX_SAFE_INTEGER);
+      this.shutdownPause = true;
       this.master.feedCommand(this.master.slaveSelDb, GETACK);
-      for (const r of this.master.replicas) server.scheduleFlush(r.client);
       const deadline = Date.now() + timeout * 1000;
       while (lagging() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       for (const r of this.master.replicas) {
@@ -153,14 +150,19 @@ export class Replication implements Subsystem {
         }
       }
     }
-    this.stopping = true;
     this.replica.cancelHandshake(false);
     return true;
   }
 
   /** replicationCron: every 100 ms for the quick parts, once a second (10 Hz in FAILOVER) for the rest. */
   cron(): void {
-    if (this.stopping) return;
+    const server = this.server;
+    if (server.shuttingDown) return;
+    if (this.shutdownPause) {
+      // The shutdown that paused writes was aborted (another subsystem refused it).
+      this.shutdownPause = false;
+      server.unpause();
+    }
     const now = Date.now();
     this.fullSync.startPending();
     const failingOver = this.failover.state !== "no-failover";
