@@ -311,6 +311,8 @@ describe("FAILOVER", () => {
     expect(errorText(await replica.c.call("FAILOVER"))).toBe(
       "ERR FAILOVER is not valid when server is a replica.",
     );
+    // Redis marks a diskless replica online a little after it finished loading.
+    await waitInfo(master.c, "replication", "slave0", (v) => v?.includes("state=online") === true);
     expectOk(await master.c.call("FAILOVER", "TO", "127.0.0.1", replica.port));
     await waitFor(
       async () => ((await replica.c.call("ROLE")) as unknown[])[0] === "master",

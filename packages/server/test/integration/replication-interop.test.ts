@@ -138,6 +138,13 @@ describe.runIf(hasRealRedis())("interop with redis-server 7.0", () => {
     const kReplica = await start("keyhaven");
     await replicate(rReplica, rMaster);
     await replicate(kReplica, kMaster);
+    // Redis marks a diskless replica online (and lists it in ROLE) a little after it loaded.
+    for (const m of [rMaster, kMaster]) {
+      await waitFor(
+        async () => (await info(m.c, "replication")).get("slave0")?.includes("state=online") === true,
+        "replica online",
+      );
+    }
     expect(await infoFields(kMaster.c, "replication")).toEqual(await infoFields(rMaster.c, "replication"));
     expect(await infoFields(kReplica.c, "replication")).toEqual(await infoFields(rReplica.c, "replication"));
     const kRole = (await kReplica.c.call("ROLE")) as unknown[];
