@@ -264,6 +264,7 @@ export class MasterSide {
         `Replication backlog created, my new replication IDs are '${repl.state.replId}' and '${repl.state.replId2}'`,
       );
     }
+    repl.updateSink();
     repl.fullSync.onReplicaWaiting(link);
   }
 
@@ -299,6 +300,7 @@ export class MasterSide {
       len += d.length;
     }
     this.server.scheduleFlush(c);
+    this.repl.updateSink();
     logger.notice(
       `Partial resynchronization request from ${link.name} accepted. Sending ${len} bytes of backlog starting from offset ${offset}.`,
     );
@@ -453,6 +455,7 @@ export class MasterSide {
     const i = this.replicas.indexOf(link);
     if (i >= 0) this.replicas.splice(i, 1);
     if (this.replicas.length === 0) this.noReplicasSince = Date.now();
+    this.repl.updateSink();
     this.server.logger.notice({ replica: link.name }, `Connection with replica ${link.name} lost.`);
     this.refreshGoodReplicas();
   }
@@ -525,6 +528,7 @@ export class MasterSide {
       state.clearReplicationId2();
       state.freeBacklog();
       server.logger.notice(`Replication backlog freed after ${ttl} seconds without connected replicas.`);
+      this.repl.updateSink();
     }
     this.refreshGoodReplicas();
   }

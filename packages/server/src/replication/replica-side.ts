@@ -62,6 +62,8 @@ export class MasterLinkClient extends Client {
   prePsync = false;
   /** parser.consumed when the offset last advanced. */
   appliedBase = 0;
+  /** The offset up to which applied bytes were proxied to our backlog and replicas. */
+  forwardedOff = 0;
   /** Received chunks not yet forwarded downstream, and how much of the first one was. */
   raw: Buffer[] = [];
   rawHead = 0;
@@ -125,6 +127,7 @@ export class ReplicaSide {
     this.masterHost = host;
     this.masterPort = port;
     server.replicaMode = true;
+    this.repl.updateSink();
     server.config.setInternal("replicaof", { host, port });
     this.cancelHandshake(false);
     if (wasMaster) {
@@ -148,6 +151,7 @@ export class ReplicaSide {
     this.masterHost = null;
     server.replicaMode = false;
     server.config.setInternal("replicaof", null);
+    this.repl.updateSink();
     if (this.masterClient !== null) server.closeClient(this.masterClient);
     this.cachedMaster = null;
     this.cancelHandshake(false);
@@ -469,6 +473,7 @@ export class ReplicaSide {
     c.replId = replId;
     c.reploff = reploff;
     c.readReploff = reploff;
+    c.forwardedOff = reploff;
     c.prePsync = prePsync;
     server.clients.set(c.id, c);
     this.masterClient = c;
@@ -485,7 +490,11 @@ export class ReplicaSide {
 
   // ---- The stream ------------------------------------------------------------------------------
 
-  /** Runs the master's commands from `chunk`, advancing the offset command by command. */
+  /**
+   * Runs the master's commands from `chunk`. The offset advances command by command (a GETACK
+   * answers with exactly what was applied before it); the applied bytes are proxied downstream
+   * once per chunk, as Redis does at the end of processInputBuffer.
+   */
   onStreamData(c: MasterLinkClient, chunk: Buffer): void {
     if ((c.flags & ClientFlag.CloseAsap) !== 0) return;
     refreshClock();
@@ -508,27 +517,35 @@ export class ReplicaSide {
             "== CRITICAL == This replica is sending an error to its master after a command from its stream",
           );
         }
-        if ((c.flags & ClientFlag.CloseAsap) !== 0) return;
-        if ((c.flags & ClientFlag.Multi) === 0) this.applied(c);
+        // Inside MULTI nothing counts as applied until EXEC ran.
+        if ((c.flags & ClientFlag.Multi) === 0) {
+          c.reploff += parser.consumed - c.appliedBase;
+          c.appliedBase = parser.consumed;
+        }
+        if ((c.flags & ClientFlag.CloseAsap) !== 0) break;
       } else if (status === PARSE_ERROR) {
         server.logger.warning({ error: parser.error }, "Protocol error from MASTER, closing the link");
+        this.forwardApplied(c);
         server.closeClient(c);
         return;
       } else {
         break;
       }
     }
-    if ((c.flags & ClientFlag.Multi) === 0) this.applied(c);
+    if ((c.flags & (ClientFlag.Multi | ClientFlag.CloseAsap)) === 0) {
+      // Bytes the parser skipped (empty lines) after the last command count as applied too.
+      c.reploff += parser.consumed - c.appliedBase;
+      c.appliedBase = parser.consumed;
+    }
+    this.forwardApplied(c);
     server.scheduleBeforeSleep();
   }
 
-  /** Advances reploff to what the parser consumed and proxies those bytes downstream. */
-  private applied(c: MasterLinkClient): void {
-    const consumed = c.parser.consumed;
-    let n = consumed - c.appliedBase;
+  /** replicationFeedStreamFromMasterStream: the applied bytes, verbatim, to our backlog and replicas. */
+  private forwardApplied(c: MasterLinkClient): void {
+    let n = c.reploff - c.forwardedOff;
     if (n <= 0) return;
-    c.appliedBase = consumed;
-    c.reploff += n;
+    c.forwardedOff = c.reploff;
     const master = this.repl.master;
     while (n > 0) {
       const head = c.raw[0];

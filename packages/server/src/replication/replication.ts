@@ -51,6 +51,8 @@ export class Replication implements Subsystem {
   private lastSecondCron = 0;
   /** repl-stream-db of the RDB loaded at start-up (for the cached master of a restarted replica). */
   private restoredStreamDb = -1;
+  /** The "repl" sink is registered (see updateSink). */
+  private sinkOn = false;
   /** Writes were paused by a SHUTDOWN waiting for replicas (lifted if that shutdown is aborted). */
   private shutdownPause = false;
 
@@ -68,6 +70,19 @@ export class Replication implements Subsystem {
   /** server.masterhost != NULL. */
   get isReplica(): boolean {
     return this.replica.masterHost !== null;
+  }
+
+  /**
+   * The propagation sink is registered only while a stream has somewhere to go: a master with a
+   * backlog or replicas. Otherwise writes skip encoding their propagation form altogether (the
+   * propagator does nothing without sinks), and a replica proxies its master's bytes instead.
+   */
+  updateSink(): void {
+    const needed = !this.isReplica && (this.state.backlog !== null || this.master.replicas.length > 0);
+    if (needed === this.sinkOn) return;
+    this.sinkOn = needed;
+    if (needed) this.server.propagator.addSink(this.sink);
+    else this.server.propagator.removeSink(this.sink);
   }
 
   /**
@@ -175,6 +190,7 @@ export class Replication implements Subsystem {
       this.replica.cron();
     }
     this.failover.update();
+    this.updateSink();
   }
 
   /** A client is being freed: it may be our master's link or one of our replicas. */
@@ -194,7 +210,6 @@ const GETACK = Buffer.from("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
 export function registerReplication(server: Server): Replication {
   const repl = new Replication(server);
   registry.set(server, repl);
-  server.propagator.addSink(repl.sink);
   server.addSubsystem(repl);
   server.roleReply = (c) => roleReply(repl, c);
   server.infoSections.set("replication", () => replicationInfo(repl));
