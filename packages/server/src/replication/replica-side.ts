@@ -15,19 +15,14 @@
  *          -NOMASTERLINK / -LOADING / I/O error / repl-timeout ─► connect (the cron retries)
  *   connected ─link lost─► connect (the master's id and offset are cached for PSYNC)
  *
- * Applying the stream: the master client parses with a trusted RequestParser and runs each
- * command like any client's (its replies are dropped). The replication offset advances by
- * exactly the bytes of each applied command (`parser.consumed`), and only outside MULTI, so a
- * transaction is applied atomically as far as offsets go. Those same bytes, verbatim, go to our
- * backlog and our own replicas (replicationFeedStreamFromMasterStream): a chain of replicas has
- * one history and the same offsets from top to bottom.
+ * Once connected, the link is a MasterLinkClient (master-link.ts) applying the stream.
  */
 
 import { connect, type Socket } from "node:net";
-import { encodeCommand, PARSE_COMMAND, PARSE_ERROR } from "@keyhaven/protocol";
-import { refreshClock } from "../keyspace/clock.js";
-import { Client, ClientFlag } from "../network/client.js";
+import { encodeCommand } from "@keyhaven/protocol";
+import type { Client } from "../network/client.js";
 import type { Server } from "../server.js";
+import { MasterLinkClient } from "./master-link.js";
 import type { Replication } from "./replication.js";
 import { Transfer } from "./transfer.js";
 
@@ -50,29 +45,6 @@ export interface CachedMaster {
   reploff: number;
   readReploff: number;
   dbId: number;
-}
-
-/** The client that represents our master: its commands are trusted and never answered. */
-export class MasterLinkClient extends Client {
-  /** The master's replication id and how far we applied / read its stream. */
-  replId = "";
-  reploff = 0;
-  readReploff = 0;
-  /** A pre-PSYNC master (SYNC): it expects no REPLCONF ACK. */
-  prePsync = false;
-  /** parser.consumed when the offset last advanced. */
-  appliedBase = 0;
-  /** The offset up to which applied bytes were proxied to our backlog and replicas. */
-  forwardedOff = 0;
-  /** Received chunks not yet forwarded downstream, and how much of the first one was. */
-  raw: Buffer[] = [];
-  rawHead = 0;
-
-  /** Redis never replies to its master (except REPLCONF ACK, written directly). */
-  override flush(): number {
-    this.out.discard();
-    return super.flush();
-  }
 }
 
 function isHandshake(state: LinkState): boolean {
@@ -451,7 +423,7 @@ export class ReplicaSide {
     if (state.backlog === null) state.createBacklog();
     this.createMasterClient(socket, cached.dbId, cached.replId, cached.reploff, false);
     this.server.logger.notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
-    if (rest.length > 0) this.onStreamData(this.masterClient!, rest);
+    if (rest.length > 0) this.masterClient!.applyStream(rest);
   }
 
   /**
@@ -466,15 +438,11 @@ export class ReplicaSide {
     socket.removeAllListeners("close");
     const addr = `${this.masterHost}:${this.masterPort}`;
     const laddr = `${socket.localAddress}:${socket.localPort}`;
-    const c = new MasterLinkClient(server, socket, server.dbs[dbId] ?? server.dbs[0], addr, laddr);
-    c.flags |= ClientFlag.Master;
-    c.authenticated = true;
-    c.parser.trusted = true;
-    c.replId = replId;
-    c.reploff = reploff;
-    c.readReploff = reploff;
-    c.forwardedOff = reploff;
-    c.prePsync = prePsync;
+    const master = this.repl.master;
+    const c = new MasterLinkClient(server, socket, server.dbs[dbId] ?? server.dbs[0], addr, laddr, (bytes) =>
+      master.feedStream(bytes),
+    );
+    c.startAt(replId, reploff, prePsync);
     server.clients.set(c.id, c);
     this.masterClient = c;
     server.masterClient = c;
@@ -482,93 +450,15 @@ export class ReplicaSide {
     this.downSince = 0;
     socket.on("data", (chunk: Buffer) => {
       server.stats.totalNetInputBytes += chunk.length;
-      this.onStreamData(c, chunk);
+      c.applyStream(chunk);
     });
     socket.on("error", () => server.closeClient(c));
     socket.on("close", () => server.closeClient(c));
   }
 
-  // ---- The stream ------------------------------------------------------------------------------
-
-  /**
-   * Runs the master's commands from `chunk`. The offset advances command by command (a GETACK
-   * answers with exactly what was applied before it); the applied bytes are proxied downstream
-   * once per chunk, as Redis does at the end of processInputBuffer.
-   */
-  onStreamData(c: MasterLinkClient, chunk: Buffer): void {
-    if ((c.flags & ClientFlag.CloseAsap) !== 0) return;
-    refreshClock();
-    c.lastInteraction = Date.now();
-    c.bytesRead += chunk.length;
-    c.readReploff += chunk.length;
-    c.raw.push(chunk);
-    const parser = c.parser;
-    const server = this.server;
-    parser.feed(chunk);
-    for (;;) {
-      const status = parser.next();
-      if (status === PARSE_COMMAND) {
-        c.argv = parser.argv;
-        c.failed = false;
-        server.processCommand(c);
-        if (c.failed && server.logger.isLevelEnabled("warning")) {
-          server.logger.warning(
-            { command: c.argv[0] },
-            "== CRITICAL == This replica is sending an error to its master after a command from its stream",
-          );
-        }
-        // Inside MULTI nothing counts as applied until EXEC ran.
-        if ((c.flags & ClientFlag.Multi) === 0) {
-          c.reploff += parser.consumed - c.appliedBase;
-          c.appliedBase = parser.consumed;
-        }
-        if ((c.flags & ClientFlag.CloseAsap) !== 0) break;
-      } else if (status === PARSE_ERROR) {
-        server.logger.warning({ error: parser.error }, "Protocol error from MASTER, closing the link");
-        this.forwardApplied(c);
-        server.closeClient(c);
-        return;
-      } else {
-        break;
-      }
-    }
-    if ((c.flags & (ClientFlag.Multi | ClientFlag.CloseAsap)) === 0) {
-      // Bytes the parser skipped (empty lines) after the last command count as applied too.
-      c.reploff += parser.consumed - c.appliedBase;
-      c.appliedBase = parser.consumed;
-    }
-    this.forwardApplied(c);
-    server.scheduleBeforeSleep();
-  }
-
-  /** replicationFeedStreamFromMasterStream: the applied bytes, verbatim, to our backlog and replicas. */
-  private forwardApplied(c: MasterLinkClient): void {
-    let n = c.reploff - c.forwardedOff;
-    if (n <= 0) return;
-    c.forwardedOff = c.reploff;
-    const master = this.repl.master;
-    while (n > 0) {
-      const head = c.raw[0];
-      const avail = head.length - c.rawHead;
-      const take = Math.min(avail, n);
-      master.feedStream(take === head.length ? head : head.subarray(c.rawHead, c.rawHead + take));
-      n -= take;
-      if (take === avail) {
-        c.raw.shift();
-        c.rawHead = 0;
-      } else {
-        c.rawHead += take;
-      }
-    }
-  }
-
-  /** replicationSendAck: REPLCONF ACK <applied offset>, written past the (muted) reply buffer. */
+  /** replicationSendAck: REPLCONF ACK <applied offset>. */
   sendAck(): void {
-    const c = this.masterClient;
-    if (c === null || c.prePsync) return;
-    const socket = c.socket;
-    if (socket === null || socket.destroyed) return;
-    socket.write(encodeCommand(["REPLCONF", "ACK", String(c.reploff)]));
+    this.masterClient?.sendAck();
   }
 
   /** REPLCONF GETACK: answer at once, with the offset before the GETACK itself. */
@@ -610,7 +500,7 @@ export class ReplicaSide {
     this.server.logger.notice("MASTER <-> REPLICA sync: Finished with success");
     for (const fn of this.repl.afterFullSync) fn();
     socket.resume();
-    for (const chunk of leftover) if (this.masterClient !== null) this.onStreamData(this.masterClient, chunk);
+    for (const chunk of leftover) this.masterClient?.applyStream(chunk);
     // The first ACK tells a diskless master to start the stream.
     this.sendAck();
   }

@@ -18,8 +18,9 @@ import type { Server, ShutdownOptions, Subsystem } from "../server.js";
 import { Failover } from "./failover.js";
 import { FullSync } from "./full-sync.js";
 import { replicationInfo, roleReply } from "./info.js";
+import { MasterLinkClient } from "./master-link.js";
 import { MasterSide, type ReplicaLink } from "./master-side.js";
-import { MasterLinkClient, ReplicaSide } from "./replica-side.js";
+import { ReplicaSide } from "./replica-side.js";
 import { ReplState } from "./state.js";
 
 /** What rdbPopulateSaveInfo gives the RDB writer (aux fields repl-stream-db/repl-id/repl-offset). */
