@@ -194,7 +194,12 @@ describe("replica behaviour", () => {
     expect(await replica.c.call("REPLICAOF", "127.0.0.1", String(role[2]))).toBe(
       "OK Already connected to specified master",
     );
+    expect(await replica.c.call("CONFIG", "GET", "replicaof")).toEqual(["replicaof", `127.0.0.1 ${role[2]}`]);
+    expect(errorText(await replica.c.call("CONFIG", "SET", "replicaof", "127.0.0.1 1"))).toBe(
+      "ERR CONFIG SET failed (possibly related to argument 'replicaof') - can't set immutable config",
+    );
     expect(await replica.c.call("SLAVEOF", "NO", "ONE")).toBe("OK");
+    expect(await replica.c.call("CONFIG", "GET", "replicaof")).toEqual(["replicaof", ""]);
     expect(await replica.c.call("SLAVEOF", "NO", "ONE")).toBe("OK");
     expect(((await replica.c.call("ROLE")) as unknown[])[0]).toBe("master");
   });
