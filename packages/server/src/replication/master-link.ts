@@ -28,6 +28,8 @@ export class MasterLinkClient extends Client {
   readReploff = 0;
   /** A pre-PSYNC master (SYNC): it expects no REPLCONF ACK. */
   prePsync = false;
+  /** The stream could not be parsed: this master is not cached for PSYNC (it would resend it). */
+  protocolError = false;
   /** parser.consumed when the offset last advanced. */
   private appliedBase = 0;
   /** The offset up to which applied bytes were proxied to our backlog and replicas. */
@@ -100,6 +102,7 @@ export class MasterLinkClient extends Client {
         if ((this.flags & ClientFlag.CloseAsap) !== 0) break;
       } else if (status === PARSE_ERROR) {
         server.logger.warning({ error: parser.error }, "Protocol error from MASTER, closing the link");
+        this.protocolError = true;
         this.forwardApplied();
         server.closeClient(this);
         return;

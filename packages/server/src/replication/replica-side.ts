@@ -472,8 +472,11 @@ export class ReplicaSide {
     const server = this.server;
     this.masterClient = null;
     server.masterClient = null;
-    // replicationCacheMaster: what was applied, in the db the stream had selected.
-    this.cachedMaster = { replId: c.replId, reploff: c.reploff, readReploff: c.reploff, dbId: c.db.id };
+    // replicationCacheMaster: what was applied, in the db the stream had selected (not after a
+    // protocol error, as freeClient does: the same bytes would come back).
+    this.cachedMaster = c.protocolError
+      ? null
+      : { replId: c.replId, reploff: c.reploff, readReploff: c.reploff, dbId: c.db.id };
     if (this.masterHost === null || server.shuttingDown) return;
     server.logger.warning("Connection with master lost.");
     server.logger.notice("Caching the disconnected master state.");
@@ -499,7 +502,6 @@ export class ReplicaSide {
     this.createMasterClient(socket, dbId, replId, offset, this.prePsync);
     this.server.logger.notice("MASTER <-> REPLICA sync: Finished with success");
     for (const fn of this.repl.afterFullSync) fn();
-    socket.resume();
     for (const chunk of leftover) this.masterClient?.applyStream(chunk);
     // The first ACK tells a diskless master to start the stream.
     this.sendAck();
@@ -535,7 +537,7 @@ export class ReplicaSide {
     if (this.linkState === "connected") this.sendAck();
   }
 
-  /** The socket of the handshake/transfer in progress (transfer.ts reads and pauses it). */
+  /** The socket of the handshake/transfer in progress (transfer.ts hands it to the master client). */
   get transferSocket(): Socket | null {
     return this.socket;
   }
