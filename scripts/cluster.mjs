@@ -10,8 +10,8 @@
  * (SIGTERM, then SIGKILL after --stop-timeout seconds). Nothing here is specific to a test: it is
  * the README's "run it locally" command (`./keyhaven cluster`).
  *
- *   ./keyhaven cluster [--port 7000] [--replicas 2] [--dir ./data/cluster] [--fresh]
- *                      [--sentinels 0|3] [--sentinel-port 26379] [--quorum 2]
+ *   ./keyhaven cluster [--port 7000 | --ports 7000,7001,7002] [--replicas 2] [--dir ./data/cluster] [--fresh]
+ *                      [--sentinels auto|N] [--sentinel-port 26379] [--quorum 2]
  *                      [--sentinel-impl keyhaven|redis] [--stop-timeout 10] [-- <extra server args>]
  *
  * Adding a node kind: give it a config writer (`serverConfig`, `sentinelConfig`), a command line
@@ -33,10 +33,11 @@ const { values: opts, positionals: extraArgs } = parseArgs({
   allowPositionals: true,
   options: {
     port: { type: "string", default: "7000" },
+    ports: { type: "string", default: "" },
     replicas: { type: "string", default: "2" },
     dir: { type: "string", default: "./data/cluster" },
     fresh: { type: "boolean", default: false },
-    sentinels: { type: "string", default: "0" },
+    sentinels: { type: "string", default: "auto" },
     "sentinel-port": { type: "string", default: "26379" },
     quorum: { type: "string", default: "2" },
     "sentinel-impl": { type: "string", default: "keyhaven" },
@@ -54,9 +55,13 @@ if (opts.help) {
   process.exit(0);
 }
 
-const basePort = Number(opts.port);
-const replicaCount = Number(opts.replicas);
-const sentinelCount = Number(opts.sentinels);
+/** --ports lists the master's and the replicas' ports; otherwise they follow --port. */
+const explicitPorts = opts.ports === "" ? [] : opts.ports.split(",").map(Number);
+const basePort = explicitPorts[0] ?? Number(opts.port);
+const replicaCount = explicitPorts.length > 0 ? explicitPorts.length - 1 : Number(opts.replicas);
+/** auto: 3 Sentinels once keyhaven-sentinel is built (or with --sentinel-impl redis), else none. */
+const sentinelsAvailable = opts["sentinel-impl"] === "redis" || existsSync(SENTINEL_BIN);
+const sentinelCount = opts.sentinels === "auto" ? (sentinelsAvailable ? 3 : 0) : Number(opts.sentinels);
 const dataDir = resolve(opts.dir);
 const stopTimeoutMs = Number(opts["stop-timeout"]) * 1000;
 const HOST = "127.0.0.1";
@@ -76,7 +81,8 @@ const node = (kind, name, port) => ({
   exited: false,
 });
 nodes.push(node("server", "master", basePort));
-for (let i = 1; i <= replicaCount; i++) nodes.push(node("server", `replica-${i}`, basePort + i));
+for (let i = 1; i <= replicaCount; i++)
+  nodes.push(node("server", `replica-${i}`, explicitPorts[i] ?? basePort + i));
 for (let i = 0; i < sentinelCount; i++)
   nodes.push(node("sentinel", `sentinel-${i + 1}`, Number(opts["sentinel-port"]) + i));
 
@@ -299,6 +305,11 @@ for (const n of nodes) {
         ? "master"
         : `replica of ${HOST}:${basePort}`;
   process.stdout.write(`  ${n.name.padEnd(11)} ${HOST}:${n.port}  pid ${n.proc.pid}  ${role}\n`);
+}
+if (sentinelCount === 0 && opts.sentinels === "auto") {
+  process.stdout.write(
+    "  (no Sentinels: keyhaven-sentinel is not built yet; --sentinel-impl redis runs real ones)\n",
+  );
 }
 process.stdout.write("Ctrl-C stops every node.\n");
 await statusLoop();
