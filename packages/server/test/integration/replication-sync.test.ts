@@ -97,6 +97,28 @@ describe("master with two replicas", () => {
     await loadAndCompare(master, [r1, r2], 7, 1000);
   });
 
+  it("a replica arriving during a disk-based sync joins it (one snapshot for both)", async () => {
+    const [master, r1, r2] = await topology(["--repl-diskless-sync", "no"]);
+    const caps = await capabilities(master.c);
+    await randomLoad(master.c, caps, { ops: 1500, seed: 14, keys: 600 });
+    // Slow the snapshot down (a Redis test hook too): about one key per millisecond.
+    expectOk(await master.c.call("CONFIG", "SET", "rdb-key-save-delay", "1000"));
+    const forks = await stat(master.c, "total_forks");
+    expectOk(await r1.c.call("REPLICAOF", "127.0.0.1", master.port));
+    await waitFor(
+      async () => (await info(master.c, "replication")).get("slave0")?.includes("wait_bgsave") === true,
+      "first replica waiting for the save",
+    );
+    await randomLoad(master.c, caps, { ops: 300, seed: 15, keys: 600 });
+    expectOk(await r2.c.call("REPLICAOF", "127.0.0.1", master.port));
+    await randomLoad(master.c, caps, { ops: 300, seed: 16, keys: 600 });
+    expectOk(await master.c.call("CONFIG", "SET", "rdb-key-save-delay", "0"));
+    await waitInSync(master, r1);
+    await waitInSync(master, r2);
+    expect(await stat(master.c, "total_forks")).toBe(forks + 1);
+    await sameDigest(master, [r1, r2]);
+  });
+
   it("a chained replica gets the same bytes: offsets and data match down the chain", async () => {
     const [master, r1, r2] = await topology([]);
     const caps = await capabilities(master.c);
