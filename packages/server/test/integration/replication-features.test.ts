@@ -277,6 +277,21 @@ describe("replication ids and backlog", () => {
   });
 });
 
+describe("repl-backlog-ttl", () => {
+  it("a master without replicas frees its backlog after the TTL, with a new replication id", async () => {
+    const [master, replica] = await pair(["--repl-backlog-ttl", "1"]);
+    const before = await info(master.c, "replication");
+    expect(before.get("repl_backlog_active")).toBe("1");
+    expectOk(await replica.c.call("REPLICAOF", "NO", "ONE"));
+    await waitInfo(master.c, "replication", "repl_backlog_active", (v) => v === "0", 10_000);
+    const after = await info(master.c, "replication");
+    expect(after.get("master_replid")).not.toBe(before.get("master_replid"));
+    expect(after.get("repl_backlog_first_byte_offset")).toBe("0");
+    // A replica never frees its backlog (it may be promoted).
+    expect((await info(replica.c, "replication")).get("repl_backlog_active")).toBe("1");
+  });
+});
+
 describe("FAILOVER", () => {
   it("hands the master role to a caught-up replica, which continues with PSYNC", async () => {
     const [master, replica] = await pair();
