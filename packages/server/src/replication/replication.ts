@@ -211,6 +211,10 @@ const GETACK = Buffer.from("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
 export function registerReplication(server: Server): Replication {
   const repl = new Replication(server);
   registry.set(server, repl);
+  // A replica from its config is one from the start: the RDB or AOF loaded before start() must
+  // already be loaded as a replica's (keeping expired keys for the master's DELs, as iAmMaster()
+  // decides in Redis's loaders).
+  if (server.config.get("replicaof") !== null) server.replicaMode = true;
   server.addSubsystem(repl);
   server.roleReply = (c) => roleReply(repl, c);
   server.infoSections.set("replication", () => replicationInfo(repl));
