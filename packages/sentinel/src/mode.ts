@@ -45,7 +45,7 @@ const contexts = new WeakMap<Server, Sentinel>();
 
 /** Builds the Sentinel-mode server (not started). */
 export function createSentinelServer(config: Config): Server {
-  const server = createServer(config, { persistence: false });
+  const server = createServer(config, { dataNode: false });
   server.mode = "sentinel";
   for (const cmd of [...server.commands.all()]) if (!KEPT.has(cmd.name)) server.commands.remove(cmd.name);
   server.commands.add(sentinelModeCommands);

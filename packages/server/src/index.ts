@@ -8,8 +8,9 @@ import { registerMonitorCleanup, registerSlowlog } from "./commands/server-admin
 import type { Config } from "./config/config.js";
 import { registerCoreInfoSections } from "./info/info.js";
 import { registerEviction } from "./keyspace/evict.js";
-import { registerAof } from "./persistence/aof.js";
+import { aofOf, registerAof } from "./persistence/aof.js";
 import { registerPersistence } from "./persistence/register.js";
+import { registerReplication } from "./replication/replication.js";
 import { Server } from "./server.js";
 
 export { type CommandSpec, container, spec } from "./commands/spec.js";
@@ -23,8 +24,11 @@ export { createLogger, type Logger, type LogLevel } from "./util/logger.js";
 export { REDIS_VERSION } from "./version.js";
 
 export interface CreateServerOptions {
-  /** RDB persistence (dump.rdb load/save, SAVE/BGSAVE, DUMP/RESTORE). Default true; Sentinel: false. */
-  persistence?: boolean;
+  /**
+   * A data node (the default): replication, eviction, RDB and AOF persistence. Sentinel mode
+   * runs the same server core without a dataset, so it passes false.
+   */
+  dataNode?: boolean;
 }
 
 /** A fully wired server (core subsystems registered), not yet started. */
@@ -32,12 +36,21 @@ export function createServer(config: Config, options: CreateServerOptions = {}):
   const server = new Server(config);
   registerMonitorCleanup(server);
   registerSlowlog(server);
-  registerCoreInfoSections(server);
-  registerEviction(server);
-  if (options.persistence !== false) {
+  if (options.dataNode !== false) {
+    const replication = registerReplication(server);
+    registerEviction(server);
     // AOF first: each wraps the MISCONF gate, so the RDB check (registered last) runs first, as in Redis.
     registerAof(server);
     registerPersistence(server);
+    // restartAOFAfterSYNC: a replica's AOF starts over from the dataset its full sync loaded.
+    replication.afterFullSync.push(() => {
+      const aof = aofOf(server);
+      if (aof === undefined || !server.config.bool("appendonly")) return;
+      aof.stopAppendOnly();
+      if (!aof.startAppendOnly())
+        server.logger.warning("Failed enabling the AOF after successful master synchronization!");
+    });
   }
+  registerCoreInfoSections(server);
   return server;
 }

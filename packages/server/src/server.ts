@@ -194,6 +194,16 @@ export class Server implements KeyspaceHooks {
   private memoryPeak = 0;
   /** Byte counts owned by subsystems: the replication backlog and the AOF buffer. */
   readonly memoryHooks = { backlog: () => 0, aofBuffer: () => 0 };
+  /**
+   * Replication info in RDB files, installed by the replication subsystem: `saveInfo` is what
+   * rdbPopulateSaveInfo gives a BGSAVE/SAVE (the repl-stream-db/repl-id/repl-offset aux fields,
+   * undefined for none); persistence calls `rdbLoaded` with the aux fields of the RDB it loaded
+   * at start-up, so a restarted replica can PSYNC (loadDataFromDisk).
+   */
+  readonly replicationHooks = {
+    saveInfo: (): { streamDb: number; id: string; offset: number } | undefined => undefined,
+    rdbLoaded: (_aux: ReadonlyMap<string, string>): void => {},
+  };
 
   /** used_memory: dataset plus the overheads Redis counts (clients, backlog, AOF buffer). */
   usedMemory(): number {

@@ -20,6 +20,7 @@ import { listBlockingCommands } from "./list-blocking.js";
 import { listMoveCommands } from "./list-moves.js";
 import { listCommands } from "./lists.js";
 import { pubsubCommands } from "./pubsub.js";
+import { replicationCommands } from "./replication.js";
 import { adminCommands } from "./server-admin.js";
 import { setCommands } from "./sets.js";
 import { sortCommands } from "./sort.js";
@@ -138,6 +139,7 @@ export function buildCommandTable(): CommandTable {
     configCommands,
     introspectionCommands,
     zsetCommands,
+    replicationCommands,
   ]) {
     table.add(family);
   }

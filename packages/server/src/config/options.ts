@@ -174,7 +174,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { ...int("rdb-key-save-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX), hidden: true },
   { ...int("key-load-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX), hidden: true },
   // Replication
-  special("replicaof", null, true, "slaveof"),
+  special("replicaof", null, false, "slaveof"),
   { name: "masterauth", type: "string", default: "", mutable: true, sensitive: true },
   str("masteruser", "", true),
   bool("replica-serve-stale-data", true, true, "slave-serve-stale-data"),

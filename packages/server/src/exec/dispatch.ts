@@ -320,10 +320,9 @@ export function call(server: Server, c: Client, cmd: Command): void {
       server.slowlogThreshold >= 0
     )
       gates.slowlog(c, originalArgv, micros);
-    if (
-      ((server.dirty !== dirtyBefore && !c.preventPropagation) || c.forcePropagation) &&
-      !c.has(ClientFlag.Master)
-    ) {
+    // Our master's commands propagate too (the AOF of a replica records them); the replication
+    // sink ignores them on a replica, which proxies its master's bytes instead.
+    if ((server.dirty !== dirtyBefore && !c.preventPropagation) || c.forcePropagation) {
       propagator.alsoPropagate(c.db.id, c.argv);
     }
     propagator.endUnit();

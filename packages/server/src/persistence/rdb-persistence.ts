@@ -100,7 +100,7 @@ export class RdbPersistence implements Subsystem {
   private dirtyBeforeBgsave = 0;
   running: RunningBgsave | null = null;
   /** rdbPopulateSaveInfo: the replication subsystem provides the AUX fields it wants saved. */
-  replSaveInfo: () => ReplSaveInfo = () => undefined;
+  replSaveInfo: () => ReplSaveInfo = () => this.server.replicationHooks.saveInfo();
 
   constructor(server: Server) {
     this.server = server;
@@ -259,6 +259,8 @@ export class RdbPersistence implements Subsystem {
       throw err;
     }
     if (result === null) return;
+    // A restarted replica resumes with PSYNC from the repl-id/offset its RDB carries.
+    server.replicationHooks.rdbLoaded(result.aux);
     server.logger.notice(`DB loaded from disk: ${result.seconds.toFixed(3)} seconds`);
   }
 

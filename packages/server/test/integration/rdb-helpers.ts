@@ -18,7 +18,7 @@ import { type RespClient, sleep } from "../helpers.js";
 /** True once every collection type can be loaded from RDB (the types branch is merged and wired). */
 export function collectionsAvailable(): boolean {
   // Registration may happen when the type modules load or when a server is created: do both.
-  createServer(new Config(), { persistence: false });
+  createServer(new Config(), { dataNode: false });
   return (
     valueFactories.list !== null &&
     valueFactories.set !== null &&

@@ -1,0 +1,587 @@
+/**
+ * The master side of replication (Redis's replication.c "MASTER" half): the replicas attached to
+ * us, the replication stream fed to them and to the backlog, SYNC/PSYNC, REPLCONF, acks, pings,
+ * timeouts, `min-replicas-to-write`, and the replica output-buffer limits. Full syncs (the RDB
+ * part) live in full-sync.ts.
+ *
+ * A replica's life (replstate):
+ *
+ *   PSYNC ok ─────────────────────────────────────────────────────────────► online (+CONTINUE)
+ *   SYNC/PSYNC ─► wait_bgsave_start ─(snapshot starts: +FULLRESYNC)─► wait_bgsave_end
+ *        disk:     wait_bgsave_end ─(file saved)─► send_bulk ($len + file) ─► online, stream sent
+ *        diskless: wait_bgsave_end (EOF:<mark> + RDB to the socket) ─► online, stream held
+ *                  until the replica's first REPLCONF ACK (so the mark ends the socket data)
+ *
+ * Invariant: every byte of the stream goes to the backlog (advancing master_repl_offset) and to
+ * every replica past wait_bgsave_start, in the same order: to its socket when it is streaming,
+ * otherwise into `pending`, which is sent right after its RDB. So a replica that got +FULLRESYNC
+ * <id> <off> receives exactly the stream after `off`.
+ *
+ * On a replica we never produce a stream of our own (replicationFeedSlaves returns when
+ * masterhost is set): replica-side.ts proxies our master's bytes through `feedStream` instead,
+ * so offsets match down a chain.
+ */
+
+import { encodeCommand, type ReplyWriter } from "@keyhaven/protocol";
+import { clock } from "../keyspace/clock.js";
+import { type Client, ClientFlag } from "../network/client.js";
+import type { Server } from "../server.js";
+import type { Replication } from "./replication.js";
+
+export type ReplicaState = "wait_bgsave_start" | "wait_bgsave_end" | "send_bulk" | "online";
+
+/** Per-connection replication state of a client that talks to us as a replica (client.replica). */
+export class ReplicaLink {
+  readonly client: Client;
+  /**
+   * The client's real output buffer. Replica clients run with CLIENT REPLY OFF (a replica must
+   * never get a reply mixed into its stream), and dispatch swaps `client.out` for a discarding
+   * writer while their own commands run; the stream must not go there (e.g. the first REPLCONF
+   * ACK releasing the stream held since a diskless sync).
+   */
+  readonly out: ReplyWriter;
+  /** In the replicas list (after SYNC/PSYNC). */
+  attached = false;
+  state: ReplicaState = "wait_bgsave_start";
+  /** REPLCONF listening-port / ip-address. */
+  listeningPort = 0;
+  announcedIp: string | null = null;
+  capaEof = false;
+  capaPsync2 = false;
+  /** REPLCONF rdb-only 1: wants the RDB and no stream (redis-cli --rdb). */
+  rdbOnly = false;
+  /** Came with SYNC (pre-PSYNC protocol): no +FULLRESYNC line, no acks expected. */
+  prePsync = false;
+  ackOffset = 0;
+  /** When the last REPLCONF ACK arrived (ms). */
+  ackTime = 0;
+  psyncInitialOffset = -1;
+  /** Stream bytes held while the RDB is produced and sent, or until the first ACK. */
+  pending: Buffer[] = [];
+  pendingBytes = 0;
+  /** Online after a diskless sync, but the stream waits for the first REPLCONF ACK. */
+  startStreamOnAck = false;
+  /** Set while the full sync is diskless (this replica is a sink of the running snapshot). */
+  diskless = false;
+  /** Last time RDB bytes left for this replica (full sync timeouts). */
+  lastProgress = 0;
+  /** Releases what the full sync holds for this replica (snapshot sink, file stream). */
+  releaseSync: (() => void) | null = null;
+
+  constructor(client: Client) {
+    this.client = client;
+    this.out = client.out;
+  }
+
+  /** Where the replica says it can be reached (INFO slaveN ip=, ROLE, FAILOVER TO). */
+  get ip(): string {
+    if (this.announcedIp !== null) return this.announcedIp;
+    const addr = this.client.addr;
+    const colon = addr.lastIndexOf(":");
+    return colon >= 0 ? addr.slice(0, colon).replace(/^::ffff:/, "") : addr;
+  }
+
+  /** replicationGetSlaveName: "ip:port" for logs. */
+  get name(): string {
+    return `${this.ip}:${this.listeningPort}`;
+  }
+
+  /** True when stream bytes go straight to the socket. */
+  get streaming(): boolean {
+    return this.state === "online" && !this.startStreamOnAck;
+  }
+}
+
+/** The link state of `c`, created on first use (REPLCONF before SYNC). */
+export function replicaLinkOf(c: Client): ReplicaLink {
+  let link = c.replica as ReplicaLink | null;
+  if (link === null) {
+    link = new ReplicaLink(c);
+    c.replica = link;
+  }
+  return link;
+}
+
+/** SELECT commands for the first databases, encoded once (shared.select in Redis). */
+const SELECT_CACHE: Buffer[] = [];
+function selectCommand(dbId: number): Buffer {
+  let cmd = SELECT_CACHE[dbId];
+  if (cmd === undefined) {
+    cmd = encodeCommand(["SELECT", String(dbId)]);
+    if (dbId < 64) SELECT_CACHE[dbId] = cmd;
+  }
+  return cmd;
+}
+
+/**
+ * Stream coalescing (see flushReplicas): at most this delay before a replica's socket write, and
+ * this much pending output forces one at the end of the current turn. 1 ms keeps replication lag
+ * far below what WAIT or a failover notice, and lets a busy turn-per-few-commands loop write to
+ * each replica once per millisecond instead of once per turn.
+ */
+const REPLICA_FLUSH_MS = 1;
+const REPLICA_FLUSH_BYTES = 64 * 1024;
+
+const PING = encodeCommand(["PING"]);
+const GETACK = encodeCommand(["REPLCONF", "GETACK", "*"]);
+const NEWLINE = Buffer.from("\n");
+
+export class MasterSide {
+  readonly server: Server;
+  readonly repl: Replication;
+  /** server.slaves: every attached replica, syncing or online, in attach order. */
+  readonly replicas: ReplicaLink[] = [];
+  /** server.slaveseldb: the database the stream last SELECTed (-1: SELECT before the next write). */
+  slaveSelDb = -1;
+  /** repl_no_slaves_since (ms), for repl-backlog-ttl. */
+  noReplicasSince = Date.now();
+  /** repl_good_slaves_count (min-replicas-to-write). */
+  goodReplicas = 0;
+  /** replicationRequestAckFromSlaves: send REPLCONF GETACK before the next sleep. */
+  getAckRequested = false;
+  /** A flushReplicas timer is pending. */
+  private flushArmed = false;
+  /** replication_cron_loops, for repl-ping-replica-period. */
+  private cronLoops = 0;
+
+  constructor(repl: Replication) {
+    this.repl = repl;
+    this.server = repl.server;
+  }
+
+  // ---- The stream ----------------------------------------------------------------------------
+
+  /**
+   * replicationFeedSlaves: one propagated command for database `dbId`. Ignored on a replica
+   * (we proxy our master's stream instead) and when nobody would receive it.
+   */
+  feedCommand(dbId: number, command: Buffer): void {
+    if (this.repl.isReplica) return;
+    if (this.repl.state.backlog === null && this.replicas.length === 0) return;
+    if (dbId !== this.slaveSelDb && dbId >= 0) {
+      this.feedStream(selectCommand(dbId));
+      this.slaveSelDb = dbId;
+    }
+    this.feedStream(command);
+  }
+
+  /** Appends stream bytes to the backlog and to every replica past wait_bgsave_start. */
+  feedStream(bytes: Buffer): void {
+    this.repl.state.feed(bytes);
+    const replicas = this.replicas;
+    let overLimit: ReplicaLink[] | null = null;
+    for (let i = 0; i < replicas.length; i++) {
+      const r = replicas[i];
+      if (r.state === "wait_bgsave_start" || r.rdbOnly) continue;
+      if (r.streaming) {
+        r.out.raw(bytes);
+        if (r.out.pendingBytes >= REPLICA_FLUSH_BYTES) this.server.scheduleFlush(r.client);
+        else if (!this.flushArmed) {
+          this.flushArmed = true;
+          setTimeout(this.flushReplicas, REPLICA_FLUSH_MS);
+        }
+      } else {
+        r.pending.push(bytes);
+        r.pendingBytes += bytes.length;
+        if (this.pendingOverLimit(r)) {
+          if (overLimit === null) overLimit = [];
+          overLimit.push(r);
+        }
+      }
+    }
+    if (overLimit !== null)
+      for (const r of overLimit) this.server.checkOutputBufferLimits(r.client, r.pendingBytes);
+  }
+
+  /** Cheap pre-check before the server's (logging, closing) output-limit check. */
+  private pendingOverLimit(r: ReplicaLink): boolean {
+    const limit = this.server.config.outputBufferLimit("replica");
+    return (
+      (limit.hard > 0 && r.pendingBytes >= limit.hard) || (limit.soft > 0 && r.pendingBytes >= limit.soft)
+    );
+  }
+
+  /**
+   * Writes the stream pending for online replicas. Under load one event-loop turn carries only a
+   * few commands, and a socket write per replica per turn costs more than the commands; the
+   * stream is therefore written at least every REPLICA_FLUSH_MS (or as soon as a replica has
+   * REPLICA_FLUSH_BYTES pending), coalescing turns. Client replies are not delayed.
+   */
+  private readonly flushReplicas = (): void => {
+    this.flushArmed = false;
+    const server = this.server;
+    for (const r of this.replicas) {
+      if (!r.streaming || !r.out.hasPending || r.client.has(ClientFlag.CloseAsap)) continue;
+      server.stats.totalNetOutputBytes += r.out.pendingBytes;
+      const queued = r.client.flush();
+      if (queued > 0) server.checkOutputBufferLimits(r.client, queued);
+    }
+  };
+
+  /** Sends what a replica accumulated and lets the stream flow to its socket. */
+  startCommandStream(r: ReplicaLink): void {
+    r.startStreamOnAck = false;
+    const c = r.client;
+    for (const b of r.pending) r.out.raw(b);
+    r.pending = [];
+    r.pendingBytes = 0;
+    this.server.scheduleFlush(c);
+  }
+
+  /** replicaPutOnline: the RDB went out; the replica now counts for WAIT and min-replicas. */
+  putOnline(r: ReplicaLink): void {
+    r.state = "online";
+    r.ackTime = clock.ms;
+    this.server.logger.notice({ replica: r.name }, `Synchronization with replica ${r.name} succeeded`);
+    this.refreshGoodReplicas();
+  }
+
+  // ---- SYNC / PSYNC ----------------------------------------------------------------------------
+
+  /** syncCommand: SYNC and PSYNC <replid> <offset> [FAILOVER]. */
+  sync(c: Client): void {
+    const server = this.server;
+    const repl = this.repl;
+    if (c.has(ClientFlag.Replica)) return;
+    const argv = c.argv;
+    const isPsync = argv[0].toLowerCase() === "psync";
+    if (isPsync && argv.length > 3 && argv[3].toLowerCase() === "failover") {
+      if (argv[1].toLowerCase() === repl.state.replId) {
+        repl.replica.unsetMaster();
+        server.logger.notice(`MASTER MODE enabled (failover request from '${c.describe()}')`);
+      } else {
+        c.error("ERR PSYNC FAILOVER replid must match my replid.");
+        return;
+      }
+    }
+    if (repl.failover.state !== "no-failover") {
+      c.error("NOMASTERLINK Can't SYNC while failing over");
+      return;
+    }
+    if (repl.isReplica && repl.replica.linkState !== "connected") {
+      c.error("NOMASTERLINK Can't SYNC while not connected with my master");
+      return;
+    }
+    if (c.out.hasPending) {
+      c.error("ERR SYNC and PSYNC are invalid with pending output");
+      return;
+    }
+    const link = replicaLinkOf(c);
+    server.logger.notice({ replica: link.name }, `Replica ${link.name} asks for synchronization`);
+    if (isPsync) {
+      const offset = parseOffset(argv[2]);
+      if (offset === null) {
+        server.logger.warning(`Replica ${link.name} asks for synchronization but with a wrong offset`);
+        c.error("ERR value is not an integer or out of range");
+        return;
+      }
+      if (this.tryPartialResync(link, argv[1], offset)) {
+        server.stats.syncPartialOk++;
+        return;
+      }
+      if (argv[1] !== "?") server.stats.syncPartialErr++;
+    } else {
+      link.prePsync = true;
+    }
+    server.stats.syncFull++;
+    link.state = "wait_bgsave_start";
+    if (server.config.bool("repl-disable-tcp-nodelay")) c.socket?.setNoDelay(false);
+    this.attach(link);
+    if (this.replicas.length === 1 && repl.state.backlog === null) {
+      // A backlog created from scratch starts a new history (no valid past to PSYNC from).
+      repl.state.changeReplicationId();
+      repl.state.clearReplicationId2();
+      repl.state.createBacklog();
+      server.logger.notice(
+        `Replication backlog created, my new replication IDs are '${repl.state.replId}' and '${repl.state.replId2}'`,
+      );
+    }
+    repl.updateSink();
+    repl.fullSync.onReplicaWaiting(link);
+  }
+
+  /** masterTryPartialResynchronization: true when the replica continues from the backlog. */
+  private tryPartialResync(link: ReplicaLink, replId: string, offset: number): boolean {
+    const state = this.repl.state;
+    const logger = this.server.logger;
+    const verdict = state.canContinue(replId, offset);
+    if (!verdict.ok) {
+      if (replId === "?") logger.notice(`Full resync requested by replica ${link.name}`);
+      else if (verdict.reason === "lack of backlog") {
+        logger.notice(
+          `Unable to partial resync with replica ${link.name} for lack of backlog (Replica request was: ${offset}).`,
+        );
+        if (offset > state.masterReplOffset)
+          logger.warning(
+            `Warning: replica ${link.name} tried to PSYNC with an offset that is greater than the master replication offset.`,
+          );
+      } else logger.notice(`Partial resynchronization not accepted: ${verdict.reason}`);
+      return false;
+    }
+    const c = link.client;
+    link.state = "online";
+    link.ackTime = clock.ms;
+    link.startStreamOnAck = false;
+    this.attach(link);
+    // The reply goes straight to the socket: the output buffer receives the backlog and stream.
+    c.socket?.write(link.capaPsync2 ? `+CONTINUE ${state.replId}\r\n` : "+CONTINUE\r\n");
+    const data = state.backlog!.copyFrom(offset);
+    let len = 0;
+    for (const d of data) {
+      link.out.raw(d);
+      len += d.length;
+    }
+    this.server.scheduleFlush(c);
+    this.repl.updateSink();
+    logger.notice(
+      `Partial resynchronization request from ${link.name} accepted. Sending ${len} bytes of backlog starting from offset ${offset}.`,
+    );
+    this.refreshGoodReplicas();
+    return true;
+  }
+
+  /** Makes the client a replica: it stops getting replies and joins server.slaves. */
+  private attach(link: ReplicaLink): void {
+    const c = link.client;
+    c.flags |= ClientFlag.Replica | ClientFlag.ReplyOff;
+    if (!link.attached) {
+      link.attached = true;
+      this.replicas.push(link);
+    }
+  }
+
+  /**
+   * replicationSetupSlaveForFullResync: the replica will get the RDB of a snapshot taken at
+   * `offset` and, after it, the stream from there (held in `pending` meanwhile).
+   */
+  setupFullResync(link: ReplicaLink, offset: number): boolean {
+    link.psyncInitialOffset = offset;
+    link.state = "wait_bgsave_end";
+    link.pending = [];
+    link.pendingBytes = 0;
+    // The stream this replica gets starts here: make its first command SELECT its db.
+    this.slaveSelDb = -1;
+    if (!link.prePsync) {
+      const socket = link.client.socket;
+      if (socket === null || socket.destroyed) return false;
+      socket.write(`+FULLRESYNC ${this.repl.state.replId} ${offset}\r\n`);
+    }
+    return true;
+  }
+
+  // ---- REPLCONF --------------------------------------------------------------------------------
+
+  /** replconfCommand. ACK and GETACK never reply. */
+  replconf(c: Client): void {
+    const argv = c.argv;
+    if (argv.length % 2 === 0) {
+      c.error("ERR syntax error");
+      return;
+    }
+    for (let j = 1; j < argv.length; j += 2) {
+      const opt = argv[j].toLowerCase();
+      const value = argv[j + 1];
+      switch (opt) {
+        case "listening-port": {
+          const port = parseOffset(value);
+          if (port === null) {
+            c.error("ERR value is not an integer or out of range");
+            return;
+          }
+          replicaLinkOf(c).listeningPort = port;
+          break;
+        }
+        case "ip-address":
+          if (value.length >= 256) {
+            c.error(
+              `ERR REPLCONF ip-address provided by replica instance is too long: ${value.length} bytes`,
+            );
+            return;
+          }
+          replicaLinkOf(c).announcedIp = value;
+          break;
+        case "capa": {
+          const capa = value.toLowerCase();
+          if (capa === "eof") replicaLinkOf(c).capaEof = true;
+          else if (capa === "psync2") replicaLinkOf(c).capaPsync2 = true;
+          break;
+        }
+        case "ack":
+          this.onAck(c, value);
+          return;
+        case "getack":
+          this.repl.replica.onGetAck(c);
+          return;
+        case "rdb-only": {
+          const n = parseOffset(value);
+          if (n === null || n < 0 || n > 1) {
+            c.error(n === null ? "ERR value is not an integer or out of range" : "ERR value is out of range");
+            return;
+          }
+          replicaLinkOf(c).rdbOnly = n === 1;
+          break;
+        }
+        case "rdb-filter-only":
+          // Only functions can be filtered in 7.0 and we have none: nothing to filter out.
+          break;
+        default:
+          c.error(`ERR Unrecognized REPLCONF option: ${argv[j]}`);
+          return;
+      }
+    }
+    c.out.raw(OK);
+  }
+
+  /** REPLCONF ACK <offset>: from a replica only; never answered. */
+  private onAck(c: Client, value: string): void {
+    if (!c.has(ClientFlag.Replica)) return;
+    const link = c.replica as ReplicaLink;
+    const offset = parseOffset(value);
+    if (offset === null) return;
+    if (offset > link.ackOffset) link.ackOffset = offset;
+    link.ackTime = clock.ms;
+    if (link.startStreamOnAck && link.state === "online") this.startCommandStream(link);
+  }
+
+  // ---- Acks, WAIT, min-replicas ----------------------------------------------------------------
+
+  /** replicationCountAcksByOffset: online replicas that acknowledged `offset`. */
+  countAcks(offset: number): number {
+    let n = 0;
+    for (const r of this.replicas) if (r.state === "online" && r.ackOffset >= offset) n++;
+    return n;
+  }
+
+  /** refreshGoodSlavesCount: online replicas whose last ack is at most min-replicas-max-lag old. */
+  refreshGoodReplicas(): void {
+    const config = this.server.config;
+    const maxLag = config.num("min-replicas-max-lag");
+    if (config.num("min-replicas-to-write") === 0 || maxLag === 0) return;
+    const now = Math.floor(clock.ms / 1000);
+    let good = 0;
+    for (const r of this.replicas) {
+      if (r.state === "online" && now - Math.floor(r.ackTime / 1000) <= maxLag) good++;
+    }
+    this.goodReplicas = good;
+  }
+
+  /**
+   * checkGoodReplicasStatus (the NOREPLICAS gate, installed only while min-replicas-to-write and
+   * min-replicas-max-lag are both set, so other configurations pay nothing per write).
+   */
+  enoughGoodReplicas(): boolean {
+    if (this.repl.isReplica) return true;
+    return this.goodReplicas >= this.server.config.num("min-replicas-to-write");
+  }
+
+  // ---- Disconnection and cron ------------------------------------------------------------------
+
+  /** A replica's client is being freed: forget it (Master/slave cleanup case 1). */
+  onReplicaClosed(link: ReplicaLink): void {
+    link.releaseSync?.();
+    link.releaseSync = null;
+    link.pending = [];
+    link.pendingBytes = 0;
+    if (!link.attached) return;
+    link.attached = false;
+    const i = this.replicas.indexOf(link);
+    if (i >= 0) this.replicas.splice(i, 1);
+    if (this.replicas.length === 0) this.noReplicasSince = Date.now();
+    this.repl.updateSink();
+    this.server.logger.notice({ replica: link.name }, `Connection with replica ${link.name} lost.`);
+    this.refreshGoodReplicas();
+  }
+
+  /** disconnectSlaves: our replicas must learn about a history change and reconnect. */
+  disconnectReplicas(): void {
+    for (const r of [...this.replicas]) this.server.closeClient(r.client);
+  }
+
+  /** beforeSleep: the pending REPLCONF GETACK (not while writes are paused: offsets must hold). */
+  beforeSleep(): void {
+    if (this.getAckRequested && this.server.pauseKind === null) {
+      this.getAckRequested = false;
+      if (!this.repl.isReplica && this.replicas.length > 0) this.feedCommand(this.slaveSelDb, GETACK);
+    }
+  }
+
+  /** The once-a-second part of replicationCron that concerns our replicas. */
+  cron(): void {
+    const server = this.server;
+    const config = server.config;
+    const now = clock.ms;
+    const timeoutMs = config.num("repl-timeout") * 1000;
+    // PING every repl-ping-replica-period, so replicas can detect a silent master. Not while a
+    // FAILOVER holds writes: the offsets must not move under the waiting replica.
+    const period = Math.max(1, config.num("repl-ping-replica-period"));
+    if (
+      this.cronLoops % period === 0 &&
+      this.replicas.length > 0 &&
+      !this.repl.isReplica &&
+      this.repl.failover.state === "no-failover"
+    ) {
+      this.feedCommand(this.slaveSelDb, PING);
+    }
+    this.cronLoops++;
+    for (const r of [...this.replicas]) {
+      const socket = r.client.socket;
+      // Keep replicas that wait for an RDB file from timing out on us (the "\n" keepalive).
+      if (r.state === "wait_bgsave_start" || (r.state === "wait_bgsave_end" && !r.diskless)) {
+        if (socket !== null && !socket.destroyed) socket.write(NEWLINE);
+      }
+      if (r.state === "online" && !r.prePsync && now - r.ackTime > timeoutMs) {
+        server.logger.warning(`Disconnecting timedout replica (streaming sync): ${r.name}`);
+        server.closeClient(r.client);
+        continue;
+      }
+      if (
+        (r.state === "wait_bgsave_end" && r.diskless) ||
+        r.state === "send_bulk" ||
+        (r.state === "online" && r.startStreamOnAck)
+      ) {
+        if (socket !== null && socket.writableLength > 0 && now - r.lastProgress > timeoutMs) {
+          server.logger.warning(`Disconnecting timedout replica (full sync): ${r.name}`);
+          server.closeClient(r.client);
+        }
+      }
+    }
+    // A master without replicas frees its backlog after repl-backlog-ttl (never a replica: it
+    // must keep its history in case it is promoted).
+    const ttl = config.num("repl-backlog-ttl");
+    const state = this.repl.state;
+    if (
+      this.replicas.length === 0 &&
+      ttl > 0 &&
+      state.backlog !== null &&
+      !this.repl.isReplica &&
+      now - this.noReplicasSince > ttl * 1000
+    ) {
+      state.changeReplicationId();
+      state.clearReplicationId2();
+      state.freeBacklog();
+      server.logger.notice(`Replication backlog freed after ${ttl} seconds without connected replicas.`);
+      this.repl.updateSink();
+    }
+    this.refreshGoodReplicas();
+  }
+
+  /** Replicas as ROLE and FAILOVER see them: online, with where they listen. */
+  onlineReplicas(): ReplicaLink[] {
+    return this.replicas.filter((r) => r.state === "online");
+  }
+
+  /** findReplica: the attached replica listening at host:port. */
+  findReplica(host: string, port: number): ReplicaLink | null {
+    for (const r of this.replicas) if (r.ip === host && r.listeningPort === port) return r;
+    return null;
+  }
+}
+
+const OK = Buffer.from("+OK\r\n");
+
+/** A strict integer argument (string2ll), or null. */
+function parseOffset(s: string): number | null {
+  if (!/^-?(0|[1-9][0-9]{0,18})$/.test(s)) return null;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : null;
+}

@@ -1,0 +1,378 @@
+/**
+ * What users and Sentinel see of replication besides the data: WAIT counts, min-replicas-to-write
+ * (NOREPLICAS), READONLY replicas, MASTERDOWN with replica-serve-stale-data no, expired keys on a
+ * replica (hidden, deleted only by the master's DEL), FAILOVER, REPLICAOF/REPLCONF/SYNC errors,
+ * DEBUG CHANGE-REPL-ID, CONFIG SET repl-backlog-size, announced address and priority.
+ * Runs against Keyhaven, or against real Redis with KEYHAVEN_TEST_TARGET=redis.
+ */
+
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  errorText,
+  expectOk,
+  freePortFor,
+  info,
+  type Node,
+  RespClient,
+  replicate,
+  sleep,
+  startNode,
+  stopNodes,
+  waitFor,
+  waitInfo,
+  waitInSync,
+} from "./replication-helpers.js";
+
+let nodes: Node[] = [];
+afterEach(async () => {
+  await stopNodes(...nodes);
+  nodes = [];
+});
+
+async function start(args: string[] = []): Promise<Node> {
+  const n = await startNode(args);
+  nodes.push(n);
+  return n;
+}
+
+async function pair(masterArgs: string[] = [], replicaArgs: string[] = []): Promise<[Node, Node]> {
+  const master = await start(masterArgs);
+  const replica = await start(replicaArgs);
+  await replicate(replica, master);
+  return [master, replica];
+}
+
+describe("WAIT", () => {
+  it("returns how many replicas acknowledged the client's writes", async () => {
+    const master = await start();
+    const r1 = await start();
+    const r2 = await start();
+    expect(await master.c.call("WAIT", "0", "0")).toBe(0);
+    expect(await master.c.call("WAIT", "1", "100")).toBe(0);
+    await replicate(r1, master);
+    await replicate(r2, master);
+    expectOk(await master.c.call("SET", "k", "v"));
+    expect(await master.c.call("WAIT", "2", "5000")).toBe(2);
+    expectOk(await master.c.call("SET", "k", "w"));
+    expect(await master.c.call("WAIT", "1", "5000")).toBeGreaterThanOrEqual(1);
+    // Asking for more replicas than exist waits for the timeout, then counts.
+    const t0 = Date.now();
+    expect(await master.c.call("WAIT", "3", "300")).toBe(2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    // Inside MULTI it never blocks (the count may miss the GETACK the last WAIT added).
+    expectOk(await master.c.call("MULTI"));
+    expect(await master.c.call("WAIT", "5", "0")).toBe("QUEUED");
+    const [count] = (await master.c.call("EXEC")) as number[];
+    expect(count).toBeGreaterThanOrEqual(0);
+    expect(count).toBeLessThanOrEqual(2);
+  });
+
+  it("argument errors, and refused on a replica", async () => {
+    const [master, replica] = await pair();
+    expect(errorText(await master.c.call("WAIT", "x", "0"))).toBe(
+      "ERR value is not an integer or out of range",
+    );
+    expect(errorText(await master.c.call("WAIT", "1", "x"))).toBe(
+      "ERR timeout is not an integer or out of range",
+    );
+    expect(errorText(await master.c.call("WAIT", "1", "-1"))).toBe("ERR timeout is negative");
+    expect(errorText(await replica.c.call("WAIT", "1", "0"))).toBe(
+      "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+    );
+  });
+});
+
+describe("min-replicas-to-write", () => {
+  it("refuses writes while too few replicas are connected, accepts them when they return", async () => {
+    const master = await start(["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"]);
+    expect(errorText(await master.c.call("SET", "a", "1"))).toBe(
+      "NOREPLICAS Not enough good replicas to write.",
+    );
+    // Reads are fine.
+    expect(await master.c.call("GET", "a")).toBeNull();
+    const replica = await start();
+    await replicate(replica, master);
+    await waitInfo(master.c, "replication", "min_slaves_good_slaves", (v) => v === "1");
+    expectOk(await master.c.call("SET", "a", "1"));
+    // The replica goes away: writes are refused again.
+    expectOk(await replica.c.call("REPLICAOF", "127.0.0.1", String(await freePortFor())));
+    await waitFor(
+      async () =>
+        errorText(await master.c.call("SET", "a", "2")) === "NOREPLICAS Not enough good replicas to write.",
+      "NOREPLICAS after the replica left",
+    );
+    // Refused when queued, so the transaction aborts.
+    expectOk(await master.c.call("MULTI"));
+    expect(errorText(await master.c.call("SET", "a", "3"))).toBe(
+      "NOREPLICAS Not enough good replicas to write.",
+    );
+    expect(errorText(await master.c.call("EXEC"))).toBe(
+      "EXECABORT Transaction discarded because of previous errors.",
+    );
+    // It comes back.
+    expectOk(await replica.c.call("REPLICAOF", "127.0.0.1", master.port));
+    await waitInSync(master, replica);
+    await waitFor(async () => (await master.c.call("SET", "a", "4")) === "OK", "writes accepted again");
+    await waitInSync(master, replica);
+    expect(await replica.c.call("GET", "a")).toBe("4");
+    // CONFIG SET min-replicas-to-write 0 lifts the rule.
+    expectOk(await master.c.call("CONFIG", "SET", "min-replicas-to-write", "0"));
+    expect((await info(master.c, "replication")).has("min_slaves_good_slaves")).toBe(false);
+  });
+});
+
+describe("replica behaviour", () => {
+  it("refuses writes (READONLY) unless replica-read-only no, and serves reads", async () => {
+    const [master, replica] = await pair();
+    expectOk(await master.c.call("SET", "k", "v"));
+    await waitInSync(master, replica);
+    expect(await replica.c.call("GET", "k")).toBe("v");
+    expect(errorText(await replica.c.call("SET", "k", "x"))).toBe(
+      "READONLY You can't write against a read only replica.",
+    );
+    expect(errorText(await replica.c.call("DEL", "k"))).toBe(
+      "READONLY You can't write against a read only replica.",
+    );
+    expectOk(await replica.c.call("CONFIG", "SET", "replica-read-only", "no"));
+    // A writable replica's own writes stay local: they are not propagated to its replicas.
+    expectOk(await replica.c.call("SET", "local", "1"));
+    expect(await master.c.call("GET", "local")).toBeNull();
+    expect((await info(replica.c, "replication")).get("slave_read_only")).toBe("0");
+  });
+
+  it("MASTERDOWN while the link is down with replica-serve-stale-data no", async () => {
+    const [master, replica] = await pair([], ["--replica-serve-stale-data", "no"]);
+    expectOk(await master.c.call("SET", "k", "v"));
+    await waitInSync(master, replica);
+    expect(await replica.c.call("GET", "k")).toBe("v");
+    expectOk(await replica.c.call("REPLICAOF", "127.0.0.1", String(await freePortFor())));
+    expect(errorText(await replica.c.call("GET", "k"))).toBe(
+      "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+    );
+    // Only commands flagged stale answer (INFO, ROLE, CONFIG...; not even PING).
+    expect(errorText(await replica.c.call("PING"))).toBe(
+      "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+    );
+    expect(((await replica.c.call("ROLE")) as unknown[])[0]).toBe("slave");
+    expect((await info(replica.c, "replication")).get("master_link_status")).toBe("down");
+    expectOk(await replica.c.call("CONFIG", "SET", "replica-serve-stale-data", "yes"));
+    expect(await replica.c.call("GET", "k")).toBe("v");
+  });
+
+  it("hides expired keys but deletes them only when the master's DEL arrives", async () => {
+    const [master, replica] = await pair();
+    expectOk(await master.c.call("DEBUG", "SET-ACTIVE-EXPIRE", "0"));
+    expectOk(await master.c.call("SET", "gone", "v", "PX", "100"));
+    expectOk(await master.c.call("SET", "kept", "v"));
+    await waitInSync(master, replica);
+    await sleep(200);
+    expect(await replica.c.call("GET", "gone")).toBeNull();
+    expect(await replica.c.call("EXISTS", "gone")).toBe(0);
+    expect(await replica.c.call("DBSIZE")).toBe(2);
+    // The master expires it on access and propagates DEL.
+    expect(await master.c.call("GET", "gone")).toBeNull();
+    await waitInSync(master, replica);
+    expect(await replica.c.call("DBSIZE")).toBe(1);
+  });
+
+  it("SYNC on a replica whose link is down; REPLICAOF errors and no-ops", async () => {
+    const replica = await start();
+    expectOk(await replica.c.call("REPLICAOF", "127.0.0.1", String(await freePortFor())));
+    const probe = await RespClient.connect(replica.port);
+    expect(errorText(await probe.call("PSYNC", "?", "-1"))).toBe(
+      "NOMASTERLINK Can't SYNC while not connected with my master",
+    );
+    probe.close();
+    expect(errorText(await replica.c.call("REPLICAOF", "127.0.0.1", "abc"))).toBe("ERR Invalid master port");
+    expect(errorText(await replica.c.call("REPLICAOF", "127.0.0.1", "70000"))).toBe(
+      "ERR Invalid master port",
+    );
+    expect(errorText(await replica.c.call("REPLICAOF", "127.0.0.1"))).toBe(
+      "ERR wrong number of arguments for 'replicaof' command",
+    );
+    const role = (await replica.c.call("ROLE")) as unknown[];
+    expect(await replica.c.call("REPLICAOF", "127.0.0.1", String(role[2]))).toBe(
+      "OK Already connected to specified master",
+    );
+    expect(await replica.c.call("CONFIG", "GET", "replicaof")).toEqual(["replicaof", `127.0.0.1 ${role[2]}`]);
+    expect(errorText(await replica.c.call("CONFIG", "SET", "replicaof", "127.0.0.1 1"))).toBe(
+      "ERR CONFIG SET failed (possibly related to argument 'replicaof') - can't set immutable config",
+    );
+    expect(await replica.c.call("SLAVEOF", "NO", "ONE")).toBe("OK");
+    expect(await replica.c.call("CONFIG", "GET", "replicaof")).toEqual(["replicaof", ""]);
+    expect(await replica.c.call("SLAVEOF", "NO", "ONE")).toBe("OK");
+    expect(((await replica.c.call("ROLE")) as unknown[])[0]).toBe("master");
+  });
+
+  it("REPLCONF syntax", async () => {
+    const n = await start();
+    expect(await n.c.call("REPLCONF")).toBe("OK");
+    expect(await n.c.call("REPLCONF", "listening-port", "1234", "capa", "eof", "capa", "whatever")).toBe(
+      "OK",
+    );
+    expect(errorText(await n.c.call("REPLCONF", "a"))).toBe("ERR syntax error");
+    expect(errorText(await n.c.call("REPLCONF", "foo", "bar"))).toBe("ERR Unrecognized REPLCONF option: foo");
+    expect(errorText(await n.c.call("REPLCONF", "listening-port", "x"))).toBe(
+      "ERR value is not an integer or out of range",
+    );
+    // ACK from a client that is not a replica is ignored without a reply.
+    const [ack, ping] = await n.c.raw(
+      "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n5\r\n*1\r\n$4\r\nPING\r\n",
+      1,
+    );
+    expect([ack, ping]).toEqual(["PONG", undefined]);
+  });
+
+  it("announced address and priority, as Sentinel reads them", async () => {
+    const [master, replica] = await pair(
+      [],
+      ["--replica-announce-ip", "10.1.2.3", "--replica-announce-port", "6390", "--replica-priority", "42"],
+    );
+    await waitInfo(master.c, "replication", "slave0", (v) => v?.includes("state=online") === true);
+    const m = await info(master.c, "replication");
+    expect(m.get("slave0")).toMatch(/^ip=10\.1\.2\.3,port=6390,state=online,offset=\d+,lag=\d+$/);
+    const role = (await master.c.call("ROLE")) as unknown[];
+    expect((role[2] as unknown[][])[0].slice(0, 2)).toEqual(["10.1.2.3", "6390"]);
+    const r = await info(replica.c, "replication");
+    expect(r.get("slave_priority")).toBe("42");
+    expect(r.get("replica_announced")).toBe("1");
+    expectOk(await replica.c.call("CONFIG", "SET", "replica-announced", "no"));
+    expect((await info(replica.c, "replication")).get("replica_announced")).toBe("0");
+  });
+});
+
+describe("authentication", () => {
+  it("masterauth (and masteruser) against a master with requirepass", async () => {
+    const master = await start(["--requirepass", "s3cret"]);
+    expectOk(await master.c.call("AUTH", "s3cret"));
+    expectOk(await master.c.call("SET", "k", "v"));
+    const wrong = await start(["--masterauth", "nope"]);
+    const right = await start(["--masterauth", "s3cret", "--masteruser", "default"]);
+    expectOk(await wrong.c.call("REPLICAOF", "127.0.0.1", master.port));
+    await replicate(right, master);
+    expect(await right.c.call("GET", "k")).toBe("v");
+    await sleep(500);
+    const w = await info(wrong.c, "replication");
+    expect(w.get("master_link_status")).toBe("down");
+    expect(await wrong.c.call("GET", "k")).toBeNull();
+  });
+});
+
+describe("replication ids and backlog", () => {
+  it("DEBUG CHANGE-REPL-ID, CONFIG SET repl-backlog-size, backlog fields", async () => {
+    const [master] = await pair();
+    const before = await info(master.c, "replication");
+    expect(before.get("repl_backlog_active")).toBe("1");
+    expectOk(await master.c.call("DEBUG", "CHANGE-REPL-ID"));
+    const after = await info(master.c, "replication");
+    expect(after.get("master_replid")).not.toBe(before.get("master_replid"));
+    expect(after.get("master_replid")).toMatch(/^[0-9a-f]{40}$/);
+    expect(after.get("master_replid2")).toBe("0000000000000000000000000000000000000000");
+    expectOk(await master.c.call("CONFIG", "SET", "repl-backlog-size", "2mb"));
+    expect((await info(master.c, "replication")).get("repl_backlog_size")).toBe("2097152");
+    expect(await master.c.call("CONFIG", "GET", "repl-backlog-size")).toEqual([
+      "repl-backlog-size",
+      "2097152",
+    ]);
+  });
+});
+
+describe("repl-backlog-ttl", () => {
+  it("a master without replicas frees its backlog after the TTL, with a new replication id", async () => {
+    const [master, replica] = await pair(["--repl-backlog-ttl", "1"]);
+    const before = await info(master.c, "replication");
+    expect(before.get("repl_backlog_active")).toBe("1");
+    expectOk(await replica.c.call("REPLICAOF", "NO", "ONE"));
+    await waitInfo(master.c, "replication", "repl_backlog_active", (v) => v === "0", 10_000);
+    const after = await info(master.c, "replication");
+    expect(after.get("master_replid")).not.toBe(before.get("master_replid"));
+    expect(after.get("repl_backlog_first_byte_offset")).toBe("0");
+    // A replica never frees its backlog (it may be promoted).
+    expect((await info(replica.c, "replication")).get("repl_backlog_active")).toBe("1");
+  });
+});
+
+describe("FAILOVER", () => {
+  it("hands the master role to a caught-up replica, which continues with PSYNC", async () => {
+    const [master, replica] = await pair();
+    expectOk(await master.c.call("SET", "k", "v"));
+    await waitInSync(master, replica);
+    expectOk(await master.c.call("FAILOVER"));
+    await waitFor(
+      async () => ((await replica.c.call("ROLE")) as unknown[])[0] === "master",
+      "replica promoted",
+    );
+    await waitFor(async () => ((await master.c.call("ROLE")) as unknown[])[0] === "slave", "master demoted");
+    await waitInfo(master.c, "replication", "master_failover_state", (v) => v === "no-failover");
+    await waitInSync(replica, master);
+    expect((await info(replica.c, "stats")).get("sync_partial_ok")).toBe("1");
+    expectOk(await replica.c.call("SET", "k", "w"));
+    await waitInSync(replica, master);
+    expect(await master.c.call("GET", "k")).toBe("w");
+  });
+
+  it("FAILOVER TO host port, and its errors", async () => {
+    const master = await start();
+    expect(errorText(await master.c.call("FAILOVER"))).toBe("ERR FAILOVER requires connected replicas.");
+    expect(errorText(await master.c.call("FAILOVER", "ABORT"))).toBe("ERR No failover in progress.");
+    expect(errorText(await master.c.call("FAILOVER", "TIMEOUT", "0"))).toBe(
+      "ERR FAILOVER timeout must be greater than 0",
+    );
+    expect(errorText(await master.c.call("FAILOVER", "TO", "127.0.0.1"))).toBe("ERR syntax error");
+    expect(errorText(await master.c.call("FAILOVER", "ABORT", "TIMEOUT", "5"))).toBe("ERR syntax error");
+    const replica = await start();
+    await replicate(replica, master);
+    expect(errorText(await master.c.call("FAILOVER", "FORCE"))).toBe(
+      "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
+    );
+    expect(errorText(await master.c.call("FAILOVER", "TO", "127.0.0.1", "1"))).toBe(
+      "ERR FAILOVER target HOST and PORT is not a replica.",
+    );
+    expect(errorText(await replica.c.call("FAILOVER"))).toBe(
+      "ERR FAILOVER is not valid when server is a replica.",
+    );
+    // Redis marks a diskless replica online a little after it finished loading.
+    await waitInfo(master.c, "replication", "slave0", (v) => v?.includes("state=online") === true);
+    expectOk(await master.c.call("FAILOVER", "TO", "127.0.0.1", replica.port));
+    await waitFor(
+      async () => ((await replica.c.call("ROLE")) as unknown[])[0] === "master",
+      "target promoted",
+    );
+    await waitInSync(replica, master);
+  });
+
+  it("a timeout without FORCE aborts; ABORT resumes writes", async () => {
+    const [master, replica] = await pair();
+    // A replica that cannot acknowledge: it is busy for a while.
+    const sleeper = await RespClient.connect(replica.port);
+    const busy = sleeper.call("DEBUG", "SLEEP", "1.5");
+    await sleep(50);
+    expectOk(await master.c.call("SET", "k", "v"));
+    expectOk(await master.c.call("FAILOVER", "TIMEOUT", "300"));
+    expect((await info(master.c, "replication")).get("master_failover_state")).toBe("waiting-for-sync");
+    expect(errorText(await master.c.call("FAILOVER"))).toBe("ERR FAILOVER already in progress.");
+    expect(errorText(await master.c.call("REPLICAOF", "NO", "ONE"))).toBe(
+      "ERR REPLICAOF not allowed while failing over.",
+    );
+    await waitInfo(master.c, "replication", "master_failover_state", (v) => v === "no-failover", 5000);
+    expect(((await master.c.call("ROLE")) as unknown[])[0]).toBe("master");
+    expectOk(await master.c.call("SET", "k", "w"));
+    await busy;
+    sleeper.close();
+    // Writes block during a failover; ABORT releases them.
+    const sleeper2 = await RespClient.connect(replica.port);
+    const busy2 = sleeper2.call("DEBUG", "SLEEP", "1");
+    await sleep(50);
+    expectOk(await master.c.call("SET", "k", "x"));
+    expectOk(await master.c.call("FAILOVER"));
+    const writer = await RespClient.connect(master.port);
+    const held = writer.call("SET", "held", "1");
+    await sleep(100);
+    expectOk(await master.c.call("FAILOVER", "ABORT"));
+    expect(await held).toBe("OK");
+    writer.close();
+    await busy2;
+    sleeper2.close();
+    expect(((await master.c.call("ROLE")) as unknown[])[0]).toBe("master");
+  });
+});
