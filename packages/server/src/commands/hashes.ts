@@ -17,7 +17,7 @@ import { INT64_MAX, INT64_MIN, is, parseInt64, parseInteger } from "./args.js";
 import { collectionOrReply, deleteIfEmpty, modified, WRONGTYPE } from "./common.js";
 import { parseCursorOrReply, parseScanOptions, replyScan } from "./keys.js";
 import { type CommandSpec, spec } from "./spec.js";
-import { incrByFloatText } from "./strings.js";
+import { incrByFloatText } from "./string-counters.js";
 
 /** hashTypeLookupWriteOrCreate: the hash at `key`, created when missing; undefined after WRONGTYPE. */
 function hashForWrite(c: Client, key: string): HashObject | undefined {

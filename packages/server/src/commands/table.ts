@@ -25,6 +25,8 @@ import { adminCommands } from "./server-admin.js";
 import { setCommands } from "./sets.js";
 import { sortCommands } from "./sort.js";
 import type { Command, CommandFlag, CommandSpec } from "./spec.js";
+import { counterCommands } from "./string-counters.js";
+import { stringRangeCommands } from "./string-ranges.js";
 import { stringCommands } from "./strings.js";
 import { transactionCommands } from "./transactions.js";
 import { zsetCommands } from "./zsets.js";
@@ -126,6 +128,8 @@ export function buildCommandTable(): CommandTable {
     keyCommands,
     expireCommands,
     stringCommands,
+    counterCommands,
+    stringRangeCommands,
     bitCommands,
     listCommands,
     listMoveCommands,
