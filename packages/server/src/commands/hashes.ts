@@ -15,7 +15,7 @@ import { globMatch } from "../util/glob.js";
 import { parseLongDouble } from "../util/long-double.js";
 import { INT64_MAX, INT64_MIN, is, parseInt64, parseInteger } from "./args.js";
 import { collectionOrReply, deleteIfEmpty, modified, WRONGTYPE } from "./common.js";
-import { parseCursorOrReply, parseScanOptions, replyScan } from "./keys.js";
+import { parseCursorOrReply, parseScanOptions, replyScan } from "./scan.js";
 import { type CommandSpec, spec } from "./spec.js";
 import { incrByFloatText } from "./string-counters.js";
 

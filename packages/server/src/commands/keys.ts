@@ -1,19 +1,17 @@
 /**
- * Generic keyspace commands (db.c, object.c): DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RANDOMKEY,
- * RENAME(NX), MOVE, COPY, TOUCH, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, OBJECT.
+ * Generic keyspace commands (db.c): DEL, UNLINK, EXISTS, TYPE, KEYS, RANDOMKEY, RENAME(NX), MOVE,
+ * COPY, TOUCH, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB. SCAN is in scan.ts, OBJECT in object.ts.
  */
 
 import { shared } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
 import { type Db, LOOKUP_NOSTATS, LOOKUP_NOTOUCH, LOOKUP_WRITE } from "../keyspace/db.js";
-import { lfuDecayedCounter, lruIdleSeconds } from "../keyspace/lru.js";
-import { type Entry, STR_ENC_NO_INT, STR_ENC_RAW, typeOf, type Value } from "../keyspace/value.js";
+import { typeOf, type Value } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
-import { intOrReply, is, parseInteger } from "./args.js";
-import { type CommandSpec, container, spec } from "./spec.js";
+import { is, parseInteger } from "./args.js";
+import { type CommandSpec, spec } from "./spec.js";
 
-/** Deletes keys given as arguments from 1; returns how many existed. */
 function delGeneric(c: Client): void {
   const argv = c.argv;
   const db = c.db;
@@ -54,99 +52,6 @@ function keysCommand(c: Client): void {
   }
   c.out.arrayHeader(keys.length);
   for (const k of keys) c.out.bulk(k);
-}
-
-/** Parses a SCAN cursor (parseScanCursorOrReply): an unsigned 64-bit decimal. */
-export function parseCursorOrReply(c: Client, text: string): number | null {
-  // strtoul: an optional sign, then digits; "-1" wraps to 2^64-1 (past every slot here).
-  const m = /^([+-]?)(\d+)$/.exec(text);
-  const value = m === null ? -1n : BigInt(m[2]);
-  if (m === null || value > 18446744073709551615n) {
-    c.error("ERR invalid cursor");
-    return null;
-  }
-  if (m[1] === "-" && value !== 0n) return Number.MAX_SAFE_INTEGER;
-  return Number(value);
-}
-
-export interface ScanOptions {
-  count: number;
-  pattern: string | null;
-  type: string | null;
-}
-
-/** Parses `[MATCH pattern] [COUNT count] [TYPE type]` from argv[start]; null after replying. */
-export function parseScanOptions(c: Client, start: number, allowType: boolean): ScanOptions | null {
-  const argv = c.argv;
-  const opts: ScanOptions = { count: 10, pattern: null, type: null };
-  for (let i = start; i < argv.length; i += 2) {
-    const a = argv[i];
-    if (i + 1 >= argv.length) {
-      c.error("ERR syntax error");
-      return null;
-    }
-    if (is(a, "count")) {
-      const n = intOrReply(c, argv[i + 1]);
-      if (n === null) return null;
-      if (n < 1) {
-        c.error("ERR syntax error");
-        return null;
-      }
-      opts.count = n;
-    } else if (is(a, "match")) {
-      opts.pattern = argv[i + 1] === "*" ? null : argv[i + 1];
-    } else if (is(a, "type") && allowType) {
-      opts.type = argv[i + 1].toLowerCase();
-    } else {
-      c.error("ERR syntax error");
-      return null;
-    }
-  }
-  return opts;
-}
-
-/** Writes the `[cursor, [items...]]` reply of every SCAN family command. */
-export function replyScan(c: Client, cursor: number, items: readonly string[]): void {
-  c.out.arrayHeader(2);
-  c.out.bulk(String(cursor));
-  c.out.arrayHeader(items.length);
-  for (const item of items) c.out.bulk(item);
-}
-
-/**
- * SCAN over the db's slot array: a cursor is a slot index, and entries never move while they
- * live, so every key present during the whole iteration is returned exactly once.
- */
-function scanCommand(c: Client): void {
-  const cursor = parseCursorOrReply(c, c.argv[1]);
-  if (cursor === null) return;
-  const opts = parseScanOptions(c, 2, true);
-  if (opts === null) return;
-  const db = c.db;
-  const found: Entry[] = [];
-  let slot = cursor;
-  const end = db.slotCount;
-  const maxVisits = opts.count * 10;
-  let visits = 0;
-  while (slot < end && found.length < opts.count && visits < maxVisits) {
-    const entry = db.entryAt(slot);
-    if (entry) found.push(entry);
-    slot++;
-    visits++;
-  }
-  const next = slot >= end ? 0 : slot;
-  const keys: string[] = [];
-  for (const entry of found) {
-    if (opts.pattern !== null && !globMatch(opts.pattern, entry.key)) continue;
-    if (opts.type !== null && typeOf(entry.value) !== opts.type) continue;
-    // Expired keys are filtered (and deleted on a master) like expireIfNeeded in scanGenericCommand.
-    if (entry.expireAt >= 0 && entry.expireAt < clock.ms) {
-      db.lookup(entry.key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
-      continue;
-    }
-    keys.push(entry.key);
-  }
-  replyScan(c, next, keys);
 }
 
 function randomkeyCommand(c: Client): void {
@@ -367,96 +272,6 @@ function swapdbCommand(c: Client): void {
   c.out.raw(shared.OK);
 }
 
-/** OBJECT ENCODING of a string value (see Entry.strEncoding). */
-export function entryStringEncoding(entry: Entry, value: string): string {
-  if (entry.strEncoding === STR_ENC_RAW) return "raw";
-  if (entry.strEncoding === STR_ENC_NO_INT) return value.length <= 44 ? "embstr" : "raw";
-  return stringEncoding(value);
-}
-
-/** OBJECT ENCODING of a string, as tryObjectEncoding would leave a value set by SET. */
-export function stringEncoding(value: string): string {
-  if (value.length <= 20 && /^-?(0|[1-9]\d*)$/.test(value) && value !== "-0") {
-    const n = BigInt(value);
-    if (n >= -9223372036854775808n && n <= 9223372036854775807n) return "int";
-  }
-  return value.length <= 44 ? "embstr" : "raw";
-}
-
-function objectEntry(c: Client): Entry | undefined {
-  const entry = c.db.lookup(c.argv[2], LOOKUP_NOTOUCH);
-  if (entry === undefined) c.out.nullBulk();
-  return entry;
-}
-
-function objectEncodingCommand(c: Client): void {
-  const entry = objectEntry(c);
-  if (entry === undefined) return;
-  const v = entry.value;
-  c.out.bulk(typeof v === "string" ? entryStringEncoding(entry, v) : v.encoding());
-}
-
-function objectFreqCommand(c: Client): void {
-  const entry = objectEntry(c);
-  if (entry === undefined) return;
-  if (!c.server.lfuMode) {
-    c.error(
-      "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-    );
-    return;
-  }
-  c.out.integer(lfuDecayedCounter(entry.lru, c.server.lfuSettings));
-}
-
-function objectIdletimeCommand(c: Client): void {
-  const entry = objectEntry(c);
-  if (entry === undefined) return;
-  if (c.server.lfuMode) {
-    c.error(
-      "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-    );
-    return;
-  }
-  c.out.integer(lruIdleSeconds(entry.lru));
-}
-
-function objectRefcountCommand(c: Client): void {
-  const entry = objectEntry(c);
-  if (entry === undefined) return;
-  const v = entry.value;
-  // Redis shares the integers 0..9999 (OBJ_SHARED_REFCOUNT) unless an LRU/LFU policy needs per-key fields.
-  const policy = c.server.config.str("maxmemory-policy");
-  const shared =
-    typeof v === "string" &&
-    entryStringEncoding(entry, v) === "int" &&
-    Number(v) >= 0 &&
-    Number(v) < 10000 &&
-    (c.server.config.num("maxmemory") === 0 || !/lru|lfu/.test(policy));
-  c.out.integer(shared ? 2147483647 : 1);
-}
-
-function objectHelpCommand(c: Client): void {
-  const lines = [
-    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "ENCODING <key>",
-    "    Return the kind of internal representation used in order to store the value",
-    "    associated with a <key>.",
-    "FREQ <key>",
-    "    Return the access frequency index of the <key>. The returned integer is",
-    "    proportional to the logarithm of the recent access frequency of the key.",
-    "IDLETIME <key>",
-    "    Return the idle time of the <key>, that is the approximated number of",
-    "    seconds elapsed since the last access to the key.",
-    "REFCOUNT <key>",
-    "    Return the number of references of the value associated with the specified",
-    "    <key>.",
-    "HELP",
-    "    Prints this help.",
-  ];
-  c.out.arrayHeader(lines.length);
-  for (const l of lines) c.out.simple(l);
-}
-
 export const keyCommands = [
   spec("del", -2, "write", [1, -1, 1], "generic", "Deletes one or more keys.", "1.0.0", delGeneric),
   spec(
@@ -498,16 +313,6 @@ export const keyCommands = [
     "Returns all key names that match a pattern.",
     "1.0.0",
     keysCommand,
-  ),
-  spec(
-    "scan",
-    -2,
-    "readonly",
-    [0, 0, 0],
-    "generic",
-    "Iterates over the key names in the database.",
-    "2.8.0",
-    scanCommand,
   ),
   spec(
     "randomkey",
@@ -600,56 +405,4 @@ export const keyCommands = [
     flushallCommand,
   ),
   spec("swapdb", 3, "write fast", [0, 0, 0], "server", "Swaps two Redis databases.", "4.0.0", swapdbCommand),
-  container("object", -2, "generic", "A container for object introspection commands.", "2.2.3", [
-    spec(
-      "encoding",
-      3,
-      "readonly",
-      [2, 2, 1],
-      "generic",
-      "Returns the internal encoding of a Redis object.",
-      "2.2.3",
-      objectEncodingCommand,
-    ),
-    spec(
-      "freq",
-      3,
-      "readonly",
-      [2, 2, 1],
-      "generic",
-      "Returns the logarithmic access frequency counter of a Redis object.",
-      "4.0.0",
-      objectFreqCommand,
-    ),
-    spec(
-      "idletime",
-      3,
-      "readonly",
-      [2, 2, 1],
-      "generic",
-      "Returns the time since the last access to a Redis object.",
-      "2.2.3",
-      objectIdletimeCommand,
-    ),
-    spec(
-      "refcount",
-      3,
-      "readonly",
-      [2, 2, 1],
-      "generic",
-      "Returns the reference count of a value of a key.",
-      "2.2.3",
-      objectRefcountCommand,
-    ),
-    spec(
-      "help",
-      2,
-      "loading stale",
-      [0, 0, 0],
-      "generic",
-      "Returns helpful text about the different subcommands.",
-      "6.2.0",
-      objectHelpCommand,
-    ),
-  ]),
 ] satisfies CommandSpec[];

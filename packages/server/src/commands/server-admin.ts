@@ -16,7 +16,7 @@ import { EXPIRE_OVERHEAD, keyMemory } from "../keyspace/memory.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
 import { intOrReply, is, parseInteger } from "./args.js";
-import { entryStringEncoding } from "./keys.js";
+import { entryStringEncoding } from "./object.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
 function infoCommand(c: Client): void {

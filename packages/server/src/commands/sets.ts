@@ -18,9 +18,9 @@ import { globMatch } from "../util/glob.js";
 import { is, parseInteger } from "./args.js";
 import { collectionOrReply, deleteIfEmpty, modified, WRONGTYPE } from "./common.js";
 import { randomCountOrReply, uniqueRandomPositions } from "./hashes.js";
-import { parseCursorOrReply, parseScanOptions, replyScan } from "./keys.js";
 import { mpopKeys } from "./list-moves.js";
 import { positiveLongOrReply } from "./lists.js";
+import { parseCursorOrReply, parseScanOptions, replyScan } from "./scan.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 function readSet(c: Client, key: string): SetObject | null | undefined {

@@ -19,8 +19,10 @@ import { keyCommands } from "./keys.js";
 import { listBlockingCommands } from "./list-blocking.js";
 import { listMoveCommands } from "./list-moves.js";
 import { listCommands } from "./lists.js";
+import { objectCommands } from "./object.js";
 import { pubsubCommands } from "./pubsub.js";
 import { replicationCommands } from "./replication.js";
+import { scanCommands } from "./scan.js";
 import { adminCommands } from "./server-admin.js";
 import { setCommands } from "./sets.js";
 import { sortCommands } from "./sort.js";
@@ -126,6 +128,8 @@ export function buildCommandTable(): CommandTable {
     connectionCommands,
     clientCommands,
     keyCommands,
+    scanCommands,
+    objectCommands,
     expireCommands,
     stringCommands,
     counterCommands,

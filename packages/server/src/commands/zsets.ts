@@ -28,7 +28,7 @@ import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { intOrReply, is, parseInt64 } from "./args.js";
 import { collectionOrReply, deleteIfEmpty, modified } from "./common.js";
-import { parseCursorOrReply, parseScanOptions, replyScan } from "./keys.js";
+import { parseCursorOrReply, parseScanOptions, replyScan } from "./scan.js";
 import { type CommandSpec, spec } from "./spec.js";
 import {
   ERR_NOT_FLOAT_RANGE,
