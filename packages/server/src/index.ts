@@ -4,7 +4,8 @@
  * config rewriting layers).
  */
 
-import { registerMonitorCleanup, registerSlowlog } from "./commands/server-admin.js";
+import { registerMonitorCleanup } from "./commands/monitor.js";
+import { registerSlowlog } from "./commands/slowlog.js";
 import type { Config } from "./config/config.js";
 import { registerCoreInfoSections } from "./info/info.js";
 import { registerEviction } from "./keyspace/evict.js";

@@ -9,6 +9,7 @@ import { clientClassName } from "../config/values.js";
 import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { intOrReply, is } from "./args.js";
+import { helpReply } from "./common.js";
 import { validClientName } from "./connection.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
@@ -318,8 +319,7 @@ function clientHelpCommand(c: Client): void {
     "HELP",
     "    Prints this help.",
   ];
-  c.out.arrayHeader(lines.length);
-  for (const l of lines) c.out.simple(l);
+  helpReply(c, lines);
 }
 
 export const clientCommands = [

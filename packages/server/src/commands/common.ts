@@ -90,3 +90,9 @@ export function checkStringLength(c: Client, size: number): boolean {
   c.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
   return false;
 }
+
+/** A HELP subcommand's reply: one status line per line of text, as addReplyHelp. */
+export function helpReply(c: Client, lines: string[]): void {
+  c.out.arrayHeader(lines.length);
+  for (const l of lines) c.out.simple(l);
+}

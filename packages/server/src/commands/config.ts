@@ -11,6 +11,7 @@ import { formatOptionLines } from "../config/values.js";
 import { allowedByEnableOption } from "../exec/dispatch.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
+import { helpReply } from "./common.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
 function configGetCommand(c: Client): void {
@@ -169,8 +170,7 @@ function configHelpCommand(c: Client): void {
     "HELP",
     "    Prints this help.",
   ];
-  c.out.arrayHeader(lines.length);
-  for (const l of lines) c.out.simple(l);
+  helpReply(c, lines);
 }
 
 export const configCommands = [

@@ -8,7 +8,7 @@ import { unwatchAllKeys } from "../exec/watch.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { REDIS_VERSION } from "../version.js";
 import { intOrReply, is } from "./args.js";
-import { stopMonitoring } from "./server-admin.js";
+import { stopMonitoring } from "./monitor.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 function pingCommand(c: Client): void {

@@ -6,6 +6,7 @@
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { is } from "./args.js";
+import { helpReply } from "./common.js";
 import { type Command, type CommandSpec, commandKeys, container, spec } from "./spec.js";
 
 /**
@@ -399,8 +400,7 @@ function commandHelpCommand(c: Client): void {
     "HELP",
     "    Prints this help.",
   ];
-  c.out.arrayHeader(lines.length);
-  for (const l of lines) c.out.simple(l);
+  helpReply(c, lines);
 }
 
 export const introspectionCommands = [

@@ -7,6 +7,7 @@ import { LOOKUP_NOTOUCH } from "../keyspace/db.js";
 import { lfuDecayedCounter, lruIdleSeconds } from "../keyspace/lru.js";
 import { type Entry, STR_ENC_NO_INT, STR_ENC_RAW } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
+import { helpReply } from "./common.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
 /** OBJECT ENCODING of a string value (see Entry.strEncoding). */
@@ -95,8 +96,7 @@ function objectHelpCommand(c: Client): void {
     "HELP",
     "    Prints this help.",
   ];
-  c.out.arrayHeader(lines.length);
-  for (const l of lines) c.out.simple(l);
+  helpReply(c, lines);
 }
 
 export const objectCommands = [

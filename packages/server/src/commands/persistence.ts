@@ -25,7 +25,7 @@ import { rdbEncodingOptions } from "../persistence/rdb-save.js";
 import type { Server } from "../server.js";
 import { intOrReply, is } from "./args.js";
 import { modified } from "./common.js";
-import type { DebugHandler } from "./server-admin.js";
+import type { DebugHandler } from "./debug.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 function persistenceOf(c: Client): RdbPersistence | null {

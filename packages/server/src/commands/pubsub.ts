@@ -6,6 +6,7 @@
 
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
+import { helpReply } from "./common.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
 function subscribeCommand(c: Client): void {
@@ -73,8 +74,7 @@ function pubsubHelpCommand(c: Client): void {
     "HELP",
     "    Prints this help.",
   ];
-  c.out.arrayHeader(lines.length);
-  for (const l of lines) c.out.simple(l);
+  helpReply(c, lines);
 }
 
 export const pubsubCommands = [

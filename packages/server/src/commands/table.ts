@@ -12,6 +12,7 @@ import { bitCommands } from "./bits.js";
 import { clientCommands } from "./client.js";
 import { configCommands } from "./config.js";
 import { connectionCommands } from "./connection.js";
+import { debugCommands } from "./debug.js";
 import { expireCommands } from "./expire.js";
 import { hashCommands } from "./hashes.js";
 import { introspectionCommands } from "./introspection.js";
@@ -19,12 +20,15 @@ import { keyCommands } from "./keys.js";
 import { listBlockingCommands } from "./list-blocking.js";
 import { listMoveCommands } from "./list-moves.js";
 import { listCommands } from "./lists.js";
+import { memoryCommands } from "./memory.js";
+import { monitorCommands } from "./monitor.js";
 import { objectCommands } from "./object.js";
 import { pubsubCommands } from "./pubsub.js";
 import { replicationCommands } from "./replication.js";
 import { scanCommands } from "./scan.js";
 import { adminCommands } from "./server-admin.js";
 import { setCommands } from "./sets.js";
+import { slowlogCommands } from "./slowlog.js";
 import { sortCommands } from "./sort.js";
 import type { Command, CommandFlag, CommandSpec } from "./spec.js";
 import { counterCommands } from "./string-counters.js";
@@ -144,6 +148,10 @@ export function buildCommandTable(): CommandTable {
     transactionCommands,
     pubsubCommands,
     adminCommands,
+    monitorCommands,
+    slowlogCommands,
+    memoryCommands,
+    debugCommands,
     configCommands,
     introspectionCommands,
     zsetCommands,

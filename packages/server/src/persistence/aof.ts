@@ -27,7 +27,7 @@ import {
   emptyAofManifest,
   shared,
 } from "@keyhaven/protocol";
-import { debugSubcommands } from "../commands/server-admin.js";
+import { debugSubcommands } from "../commands/debug.js";
 import { type CommandSpec, spec } from "../commands/spec.js";
 import { gates } from "../exec/dispatch.js";
 import { type Client, ClientFlag } from "../network/client.js";

@@ -4,9 +4,9 @@
  * DEBUG RELOAD, FLUSHALL's save and the INFO persistence section.
  */
 
+import { debugSubcommands } from "../commands/debug.js";
 import { flushAllHooks } from "../commands/keys.js";
 import { persistenceCommands, persistenceDebugSubcommands } from "../commands/persistence.js";
-import { debugSubcommands } from "../commands/server-admin.js";
 import type { Server } from "../server.js";
 import { persistenceInfo } from "./persistence-info.js";
 import { installRdbPersistence, type RdbPersistence } from "./rdb-persistence.js";

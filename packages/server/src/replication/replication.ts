@@ -10,7 +10,7 @@
  */
 
 import { shared } from "@keyhaven/protocol";
-import { debugSubcommands } from "../commands/server-admin.js";
+import { debugSubcommands } from "../commands/debug.js";
 import { gates } from "../exec/dispatch.js";
 import type { PropagationSink } from "../exec/propagate.js";
 import type { Client } from "../network/client.js";
