@@ -21,50 +21,14 @@
 import { isAscii } from "node:buffer";
 import { bytesToLatin1 } from "./latin1.js";
 import { PROTO_INLINE_MAX_SIZE, PROTO_MBULK_BIG_ARG } from "./limits.js";
+import { RespError, RespPush, type RespValue } from "./reply-values.js";
+
+export { RespError, RespPush, type RespValue };
 
 export const REPLY_NEED_MORE = 0;
 export const REPLY_VALUE = 1;
 export const REPLY_ERROR = -1;
 export type ReplyStatus = typeof REPLY_NEED_MORE | typeof REPLY_VALUE | typeof REPLY_ERROR;
-
-/** An error reply (`-ERR ...`). Cheap to create: no stack trace is captured. */
-export class RespError extends Error {
-  constructor(message: string) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(message);
-    Error.stackTraceLimit = limit;
-    this.name = "RespError";
-  }
-  /** The error code: the first word (`ERR`, `WRONGTYPE`, `MOVED`...). */
-  get code(): string {
-    const space = this.message.indexOf(" ");
-    return space === -1 ? this.message : this.message.slice(0, space);
-  }
-}
-
-/** A RESP3 push message (`>`), e.g. a pub/sub message delivered to a RESP3 client. */
-export class RespPush {
-  constructor(readonly items: unknown[]) {}
-}
-
-export type RespValue =
-  | { type: "simple"; value: string }
-  | { type: "error"; value: string }
-  | { type: "integer"; value: bigint }
-  | { type: "bulk"; value: Buffer }
-  | { type: "nullBulk" }
-  | { type: "nullArray" }
-  | { type: "null" }
-  | { type: "array"; value: RespValue[] }
-  | { type: "map"; value: [RespValue, RespValue][] }
-  | { type: "set"; value: RespValue[] }
-  | { type: "push"; value: RespValue[] }
-  | { type: "double"; value: number }
-  | { type: "boolean"; value: boolean }
-  | { type: "bignum"; value: bigint }
-  | { type: "verbatim"; format: string; value: Buffer }
-  | { type: "attribute"; attributes: [RespValue, RespValue][]; value: RespValue };
 
 export interface ReplyParserOptions {
   /** Produce RespValue trees instead of plain values. */
