@@ -171,7 +171,10 @@ export class ReplyParser {
         }
       }
     }
-    return this.nextGeneral();
+    const status = this.nextGeneral();
+    // The next feed replaces `buf`, so the window is of no more use: let an idle link drop it.
+    if (status === REPLY_NEED_MORE) this.setBuffer(this.buf);
+    return status;
   }
 
   /**
