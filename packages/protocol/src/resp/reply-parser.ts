@@ -5,7 +5,10 @@
  * Aggregates are parsed with an explicit stack, so a reply that arrives in many chunks resumes
  * where it stopped instead of being re-parsed from its first byte (a 1M-element array costs
  * O(n), not O(n * chunks)). A scalar that is cut by a chunk boundary is re-read from its type
- * byte; a bulk of PROTO_MBULK_BIG_ARG bytes or more is gathered into its own buffer.
+ * byte; a bulk of PROTO_MBULK_BIG_ARG bytes or more is gathered into its own buffer. In plain
+ * mode, a reply that is already whole in the buffer (the usual case) skips that machinery:
+ * fastValue reads it by recursive descent, and gives way to the general path, which must give
+ * the same result (tested against each other), for anything incomplete, rare or malformed.
  *
  * Two output shapes:
  * - plain (default): JS values as clients use them: string | Buffer, number, bigint, boolean,
@@ -18,50 +21,14 @@
 import { isAscii } from "node:buffer";
 import { bytesToLatin1 } from "./latin1.js";
 import { PROTO_INLINE_MAX_SIZE, PROTO_MBULK_BIG_ARG } from "./limits.js";
+import { RespError, RespPush, type RespValue } from "./reply-values.js";
+
+export { RespError, RespPush, type RespValue };
 
 export const REPLY_NEED_MORE = 0;
 export const REPLY_VALUE = 1;
 export const REPLY_ERROR = -1;
 export type ReplyStatus = typeof REPLY_NEED_MORE | typeof REPLY_VALUE | typeof REPLY_ERROR;
-
-/** An error reply (`-ERR ...`). Cheap to create: no stack trace is captured. */
-export class RespError extends Error {
-  constructor(message: string) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(message);
-    Error.stackTraceLimit = limit;
-    this.name = "RespError";
-  }
-  /** The error code: the first word (`ERR`, `WRONGTYPE`, `MOVED`...). */
-  get code(): string {
-    const space = this.message.indexOf(" ");
-    return space === -1 ? this.message : this.message.slice(0, space);
-  }
-}
-
-/** A RESP3 push message (`>`), e.g. a pub/sub message delivered to a RESP3 client. */
-export class RespPush {
-  constructor(readonly items: unknown[]) {}
-}
-
-export type RespValue =
-  | { type: "simple"; value: string }
-  | { type: "error"; value: string }
-  | { type: "integer"; value: bigint }
-  | { type: "bulk"; value: Buffer }
-  | { type: "nullBulk" }
-  | { type: "nullArray" }
-  | { type: "null" }
-  | { type: "array"; value: RespValue[] }
-  | { type: "map"; value: [RespValue, RespValue][] }
-  | { type: "set"; value: RespValue[] }
-  | { type: "push"; value: RespValue[] }
-  | { type: "double"; value: number }
-  | { type: "boolean"; value: boolean }
-  | { type: "bignum"; value: bigint }
-  | { type: "verbatim"; format: string; value: Buffer }
-  | { type: "attribute"; attributes: [RespValue, RespValue][]; value: RespValue };
 
 export interface ReplyParserOptions {
   /** Produce RespValue trees instead of plain values. */
@@ -88,7 +55,21 @@ interface Frame {
 }
 
 const EMPTY = Buffer.alloc(0);
-const WHOLE_DECODE_MAX = 64 * 1024;
+/**
+ * Bytes decoded at once into the text window that strings are cut from. It bounds what a kept
+ * reply string can pin (a substring of 13+ chars shares the window's text), and the work of a
+ * decode whose window is only partly used.
+ */
+const TEXT_WINDOW = 64 * 1024;
+/**
+ * In a window that is not all ASCII, a UTF-8 string up to this long is checked byte by byte in JS
+ * (a few ns per byte) before paying for a native utf8Slice (about 100 ns a call).
+ */
+const ASCII_SCAN_MAX = 128;
+/** Aggregates nested deeper than this are left to the general path (fastValue recurses). */
+const FAST_MAX_DEPTH = 8;
+/** Lengths and counts the fast path reads: more digits than this go the general way. */
+const FAST_MAX_LEN = 999_999_999;
 
 export class ReplyParser {
   /** The reply just returned by next(). */
@@ -105,14 +86,19 @@ export class ReplyParser {
   private bigFill = 0;
   private bigType = 0;
   /**
-   * `buf` decoded once as latin1, and whether `buf` is all ASCII (then latin1 and UTF-8 agree).
-   * Strings are cut from it with `substring`: no native call per string. V8 shares the chunk's
-   * text with substrings of 13+ chars, so a reply string kept for long keeps up to one chunk
-   * (64 KB) of text alive; replies are short-lived in every caller (replica link, Sentinel,
-   * tests), which is why this parser makes that trade and the request parser does not.
+   * buf[textStart, textEnd) decoded once as latin1, and whether those bytes are all ASCII (then
+   * latin1 and UTF-8 agree). Strings are cut from it with `substring`: no native call per string.
+   * V8 shares the window's text with substrings of 13+ chars, so a reply string kept for long
+   * keeps up to TEXT_WINDOW bytes of text alive; replies are short-lived in every caller (replica
+   * link, Sentinel, tests), which is why this parser makes that trade and the request parser does
+   * not. Reset whenever `buf` changes.
    */
-  private bufText: string | null = null;
-  private bufAscii = false;
+  private text = "";
+  private textStart = 0;
+  private textEnd = 0;
+  private textAscii = false;
+  /** Where the value just returned by fastValue ended. */
+  private fastEnd = 0;
 
   constructor(options: ReplyParserOptions = {}) {
     this.typed = options.typed ?? false;
@@ -128,9 +114,8 @@ export class ReplyParser {
       if (take === chunk.length) return;
       chunk = chunk.subarray(take);
     }
-    this.bufText = null;
     if (this.pos >= this.buf.length) {
-      this.buf = chunk;
+      this.setBuffer(chunk);
       this.pos = 0;
       return;
     }
@@ -138,8 +123,15 @@ export class ReplyParser {
     const merged = Buffer.allocUnsafe(tail + chunk.length);
     this.buf.copy(merged, 0, this.pos);
     chunk.copy(merged, tail);
-    this.buf = merged;
+    this.setBuffer(merged);
     this.pos = 0;
+  }
+
+  private setBuffer(buf: Buffer): void {
+    this.buf = buf;
+    this.text = "";
+    this.textStart = 0;
+    this.textEnd = 0;
   }
 
   /** Bytes received and not yet returned as part of a reply. */
@@ -156,14 +148,118 @@ export class ReplyParser {
     const out = this.buf.subarray(this.pos, end);
     this.pos = end;
     if (this.pos >= this.buf.length) {
-      this.buf = EMPTY;
-      this.bufText = null;
+      this.setBuffer(EMPTY);
       this.pos = 0;
     }
     return out;
   }
 
+  /**
+   * Parses the next reply: REPLY_VALUE (in `value`), REPLY_NEED_MORE, or REPLY_ERROR (in
+   * `error`; the stream is then unusable).
+   */
   next(): ReplyStatus {
+    if (this.stack.length === 0 && this.pendingAttribute === null && this.big === null && !this.typed) {
+      const buf = this.buf;
+      const pos = this.pos;
+      if (pos < buf.length) {
+        const value = this.fastValue(buf, pos, 0);
+        if (value !== FAST_FAIL) {
+          this.pos = this.fastEnd;
+          this.value = value;
+          return REPLY_VALUE;
+        }
+      }
+    }
+    const status = this.nextGeneral();
+    // The next feed replaces `buf`, so the window is of no more use: let an idle link drop it.
+    if (status === REPLY_NEED_MORE) this.setBuffer(this.buf);
+    return status;
+  }
+
+  /**
+   * A whole plain-mode reply of the common kinds (`+ - : $ * % ~ >` and `_`, aggregates nested
+   * at most FAST_MAX_DEPTH deep) that is already entirely in `buf`, parsed by recursive descent
+   * without the frame stack; its end goes to `fastEnd`. FAST_FAIL, with nothing consumed, for
+   * anything else (incomplete, another type, an attribute, malformed, unusual digits): the
+   * general path then parses the same bytes and gives the same value, need-more, or error.
+   */
+  private fastValue(buf: Buffer, start: number, depth: number): unknown {
+    const end = buf.length;
+    const type = buf[start];
+    let q = start + 1;
+    if (q >= end) return FAST_FAIL;
+    let c = buf[q];
+    if (type === 43 /* '+' */ || type === 45 /* '-' */) {
+      while (c !== 13) {
+        if (++q >= end) return FAST_FAIL;
+        c = buf[q];
+      }
+      if (q + 1 >= end) return FAST_FAIL;
+      this.fastEnd = q + 2;
+      return type === 43
+        ? this.makeString(buf, start + 1, q)
+        : new RespError(buf.toString("utf8", start + 1, q));
+    }
+    if (type === 95 /* '_' */) {
+      if (c !== 13 || q + 1 >= end) return FAST_FAIL;
+      this.fastEnd = q + 2;
+      return null;
+    }
+    // Every other type handled here has a decimal header: `:` signed, the rest a length or -1.
+    let negative = false;
+    if (c === 45 /* '-' */) {
+      negative = true;
+      if (++q >= end) return FAST_FAIL;
+      c = buf[q];
+    }
+    let n = c - 48;
+    if (n < 0 || n > 9) return FAST_FAIL;
+    const digits = q;
+    for (;;) {
+      if (++q >= end) return FAST_FAIL;
+      c = buf[q];
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+    }
+    if (c !== 13 || q + 1 >= end) return FAST_FAIL;
+    q += 2;
+    if (type === 58 /* ':' */) {
+      if (q - digits > 17) return FAST_FAIL; // 16+ digits: parseInteger's bigint rule
+      this.fastEnd = q;
+      return negative ? -n : n;
+    }
+    if (negative) {
+      if (n !== 1 || q - digits !== 3 || (type !== 36 && type !== 42)) return FAST_FAIL;
+      this.fastEnd = q;
+      return null; // `$-1` or `*-1`
+    }
+    if (n > FAST_MAX_LEN) return FAST_FAIL;
+    if (type === 36 /* '$' */) {
+      if (end - q < n + 2) return FAST_FAIL;
+      this.fastEnd = q + n + 2;
+      return this.makeString(buf, q, q + n);
+    }
+    if (type !== 42 /* '*' */ && type !== 37 /* '%' */ && type !== 126 /* '~' */ && type !== 62 /* '>' */) {
+      return FAST_FAIL;
+    }
+    if (depth >= FAST_MAX_DEPTH) return FAST_FAIL;
+    const count = type === 37 ? n * 2 : n;
+    if (count * 3 > end - q) return FAST_FAIL; // not all here (each item takes 3+ bytes)
+    const items: unknown[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      if (q >= end) return FAST_FAIL;
+      const item = this.fastValue(buf, q, depth + 1);
+      if (item === FAST_FAIL) return FAST_FAIL;
+      items[i] = item;
+      q = this.fastEnd;
+    }
+    this.fastEnd = q;
+    if (type === 42 || type === 126) return items;
+    return type === 37 ? toMap(items) : new RespPush(items);
+  }
+
+  private nextGeneral(): ReplyStatus {
     for (;;) {
       let value: unknown;
       if (this.big !== null) {
@@ -175,8 +271,7 @@ export class ReplyParser {
         this.bigFill = 0;
       } else {
         if (this.pos >= this.buf.length) {
-          this.buf = EMPTY;
-          this.bufText = null;
+          this.setBuffer(EMPTY);
           this.pos = 0;
           return REPLY_NEED_MORE;
         }
@@ -324,8 +419,7 @@ export class ReplyParser {
             buf.copy(this.big, 0, bodyStart);
             this.bigFill = len - bodyStart;
             this.bigType = type;
-            this.buf = EMPTY;
-            this.bufText = null;
+            this.setBuffer(EMPTY);
             this.pos = 0;
           }
           return NEED_MORE;
@@ -400,14 +494,22 @@ export class ReplyParser {
   private makeString(buf: Buffer, start: number, end: number): unknown {
     const strings = this.strings;
     if (strings === "buffer") return Buffer.from(buf.subarray(start, end));
-    if (buf === this.buf && buf.length <= WHOLE_DECODE_MAX) {
-      let text = this.bufText;
-      if (text === null) {
-        text = bytesToLatin1(buf, 0, buf.length);
-        this.bufText = text;
-        this.bufAscii = isAscii(buf);
+    if (buf === this.buf && end - start <= TEXT_WINDOW) {
+      let from = start - this.textStart;
+      if (from < 0 || end > this.textEnd) {
+        const textEnd = Math.min(buf.length, start + TEXT_WINDOW);
+        this.text = bytesToLatin1(buf, start, textEnd);
+        this.textAscii = isAscii(buf.subarray(start, textEnd));
+        this.textStart = start;
+        this.textEnd = textEnd;
+        from = 0;
       }
-      if (strings === "latin1" || this.bufAscii) return text.substring(start, end);
+      if (strings === "latin1" || this.textAscii) return this.text.substring(from, from + (end - start));
+      if (end - start <= ASCII_SCAN_MAX) {
+        let i = start;
+        while (i < end && buf[i] < 128) i++;
+        if (i === end) return this.text.substring(from, from + (end - start));
+      }
     }
     if (strings === "utf8")
       return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
@@ -433,6 +535,8 @@ export class ReplyParser {
 
 const NEED_MORE = Symbol("need-more");
 const FAILED = Symbol("failed");
+/** fastValue's "not here": the general path takes over. */
+const FAST_FAIL = Symbol("fast-fail");
 /** An aggregate was opened (or an attribute read): keep parsing. */
 const CONTINUE = Symbol("continue");
 const ATTRIBUTE_DONE = Symbol("attribute-done");

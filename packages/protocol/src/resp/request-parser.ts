@@ -8,14 +8,22 @@
  *   (the server replies and closes that connection).
  * - It buffers at most one unfinished command: a header line longer than
  *   PROTO_INLINE_MAX_SIZE, or a bulk longer than `maxBulkLen`, is an error before it is stored.
- * - Arguments are returned as latin1 strings (copies), so nothing keeps a socket chunk alive.
+ * - Arguments are returned as latin1 strings (copies), so nothing keeps a socket chunk alive:
+ *   short ones (< 13 chars, which V8 copies) are cut from a decoded text window, longer ones are
+ *   decoded on their own with one native call each.
+ *
+ * Two ways through a multibulk command, which must give identical results (tested against each
+ * other): parseWholeCommand, one straight pass when the whole command (a few arguments, none
+ * big) is already buffered, which is nearly always for pipelined clients; and the general
+ * resumable path for everything else (commands cut by a chunk boundary, big arguments, inline
+ * commands, anything unusual or malformed, and every error).
  *
  * Callers: the server's client reader, and the replica applying its master's stream (which uses
  * `consumed` to advance its replication offset by exactly the bytes of each command).
  *
- *   feed(chunk) ──► [pending bytes] ──► next() ──► PARSE_COMMAND (argv) | NEED_MORE | ERROR
- *                        ▲                  │
- *                        └── big bulk ◄─────┘  (a bulk >= 32 KB is gathered in its own buffer)
+ *   feed(chunk) ──► [pending bytes] ──► next() ─┬─ whole command? ─► parseWholeCommand ─► argv
+ *                        ▲                       └─ general path ──► PARSE_COMMAND | NEED_MORE | ERROR
+ *                        └── big bulk ◄────────────────┘  (a bulk >= 32 KB is gathered in its own buffer)
  */
 
 import { constants } from "node:buffer";
@@ -45,10 +53,28 @@ export interface RequestParserOptions {
   trusted?: boolean;
 }
 
-/** Below this length an argument is cut from the chunk-wide string (a cheap JS copy). */
+/** Below this length an argument is cut from the decoded text window (V8 copies such substrings). */
 const SHORT_ARG = 13;
-/** Chunks up to this size are decoded once as a whole, so short arguments avoid a native call each. */
-const WHOLE_DECODE_MAX = 64 * 1024;
+/**
+ * Bytes decoded at once into the text window that short arguments are cut from. Socket reads
+ * come in up to 64 KB, and a read merged with the unfinished command before it is a little
+ * longer, so 96 KB decodes a typical buffer once. Not more: a string over V8's 128 KB regular
+ * object limit goes to large-object space, allocated by the page, which measured slower on big
+ * buffers. The bound also keeps the decode of a huge buffer proportional to the part used.
+ */
+const TEXT_WINDOW = 96 * 1024;
+/** Commands of at most this many arguments are tried on the one-pass path (parseWholeCommand). */
+const FAST_MAX_ARGS = 16;
+
+/**
+ * Command names seen recently, by a hash of their bytes: argv[0] repeats from one command to the
+ * next, so a name found here costs a few byte compares instead of a new string. Direct-mapped and
+ * shared by every parser (strings are immutable); a collision replaces the entry. Bounded: at most
+ * NAME_CACHE_SIZE names of at most NAME_MAX bytes, whatever clients send.
+ */
+const NAME_CACHE_SIZE = 256;
+const NAME_MAX = 24;
+const nameCache: string[] = Array.from({ length: NAME_CACHE_SIZE }, () => "");
 
 export class RequestParser {
   /** Arguments of the command just returned by next() (a fresh array per command). */
@@ -79,11 +105,14 @@ export class RequestParser {
   private big: Buffer | null = null;
   private bigFill = 0;
   /**
-   * `buf` decoded as one latin1 string, made on first use. V8 copies substrings shorter than
-   * 13 chars, so short arguments cut from it share nothing with the chunk, and cost no native
-   * call; longer ones are decoded on their own (a substring would keep the whole chunk alive).
+   * buf[textStart, textEnd) decoded as one latin1 string, made on first use. V8 copies
+   * substrings shorter than 13 chars, so short arguments cut from it share nothing with the
+   * chunk and cost no native call each; longer ones are decoded on their own (a substring would
+   * keep the whole chunk's text alive in the keyspace). Reset whenever `buf` changes.
    */
-  private bufText: string | null = null;
+  private text = "";
+  private textStart = 0;
+  private textEnd = 0;
 
   constructor(options: RequestParserOptions = {}) {
     this.maxBulkLen = options.maxBulkLen ?? PROTO_MAX_BULK_LEN_DEFAULT;
@@ -118,11 +147,17 @@ export class RequestParser {
     this.appendPending(chunk);
   }
 
+  private setBuffer(buf: Buffer): void {
+    this.buf = buf;
+    this.text = "";
+    this.textStart = 0;
+    this.textEnd = 0;
+  }
+
   private appendPending(chunk: Buffer): void {
     if (this.pos >= this.buf.length) {
       this.carried += this.pos - this.cmdStart;
-      this.buf = chunk;
-      this.bufText = null;
+      this.setBuffer(chunk);
       this.pos = 0;
       this.cmdStart = 0;
       return;
@@ -135,12 +170,113 @@ export class RequestParser {
     chunk.copy(merged, tail);
     this.pos -= tailStart;
     this.cmdStart = 0;
-    this.buf = merged;
-    this.bufText = null;
+    this.setBuffer(merged);
   }
 
   /** Parses the next command. See the head comment for the three outcomes. */
   next(): ParseStatus {
+    if (this.remaining === 0 && this.big === null) {
+      const buf = this.buf;
+      const pos = this.pos;
+      if (pos < buf.length && buf[pos] === 42 /* '*' */ && this.parseWholeCommand(buf, pos)) {
+        return PARSE_COMMAND;
+      }
+    }
+    const status = this.nextGeneral();
+    // The next feed replaces `buf`, so the window is of no more use: let an idle client drop it.
+    if (status === PARSE_NEED_MORE) this.setBuffer(this.buf);
+    return status;
+  }
+
+  /**
+   * The common case in one straight pass: a whole multibulk command of at most FAST_MAX_ARGS
+   * arguments, none of them big, already in `buf`. Returns false having changed nothing but
+   * caches whenever anything is unusual (incomplete, malformed, `*0`, leading zeros, big or many
+   * arguments): the general path then parses the same bytes and gives the same command, the
+   * need-more, or the exact error. Checks mirror the general path's: digits as parseStrictInt
+   * reads them, CR then one unchecked byte after a header, two unchecked bytes after a payload.
+   */
+  private parseWholeCommand(buf: Buffer, start: number): boolean {
+    const end = buf.length;
+    let p = start + 1;
+    if (p >= end) return false;
+    let n = buf[p] - 48;
+    if (n < 1 || n > 9) return false;
+    let c = 0;
+    for (;;) {
+      if (++p >= end) return false;
+      c = buf[p];
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+      if (n > FAST_MAX_ARGS) return false;
+    }
+    if (c !== CR || p + 1 >= end || n > this.maxMultibulkLen) return false;
+    p += 2;
+    // Bulks from PROTO_MBULK_BIG_ARG up go the general way (gathering); so do refused lengths.
+    const maxLen =
+      this.trusted || this.maxBulkLen >= PROTO_MBULK_BIG_ARG ? PROTO_MBULK_BIG_ARG - 1 : this.maxBulkLen;
+    const argv = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      if (p + 3 >= end || buf[p] !== 36 /* '$' */) return false;
+      let len = buf[p + 1] - 48;
+      if (len < 0 || len > 9) return false;
+      let q = p + 2;
+      c = buf[q];
+      if (len !== 0) {
+        while (c >= 48 && c <= 57) {
+          len = len * 10 + (c - 48);
+          if (len > maxLen || ++q >= end) return false;
+          c = buf[q];
+        }
+      }
+      if (c !== CR || q + 1 >= end || len > maxLen) return false;
+      p = q + 2;
+      if (end - p < len + 2) return false;
+      if (i === 0 && len <= NAME_MAX) argv[i] = this.commandName(buf, p, len);
+      else if (len < SHORT_ARG) argv[i] = this.shortArg(buf, p, len);
+      else argv[i] = bytesToLatin1(buf, p, p + len);
+      p += len + 2;
+    }
+    this.argv = argv;
+    this.lastWasInline = false;
+    this.carried = 0;
+    this.consumed += p - start;
+    this.pos = p;
+    this.cmdStart = p;
+    return true;
+  }
+
+  /** buf[start, start + len) for len < SHORT_ARG, cut from the text window. */
+  private shortArg(buf: Buffer, start: number, len: number): string {
+    let from = start - this.textStart;
+    if (from < 0 || start + len > this.textEnd) {
+      const textEnd = Math.min(buf.length, start + TEXT_WINDOW);
+      this.text = bytesToLatin1(buf, start, textEnd);
+      this.textStart = start;
+      this.textEnd = textEnd;
+      from = 0;
+    }
+    return this.text.substring(from, from + len);
+  }
+
+  /** A command name (argv[0]) through nameCache. */
+  private commandName(buf: Buffer, start: number, len: number): string {
+    const end = start + len;
+    let h = len;
+    for (let i = start; i < end; i++) h = ((h << 5) - h + buf[i]) | 0;
+    const slot = (h ^ (h >>> 8)) & (NAME_CACHE_SIZE - 1);
+    const cached = nameCache[slot];
+    if (cached.length === len) {
+      let i = 0;
+      while (i < len && cached.charCodeAt(i) === buf[start + i]) i++;
+      if (i === len) return cached;
+    }
+    const name = len < SHORT_ARG ? this.shortArg(buf, start, len) : bytesToLatin1(buf, start, end);
+    nameCache[slot] = name;
+    return name;
+  }
+
+  private nextGeneral(): ParseStatus {
     for (;;) {
       if (this.remaining === 0 && this.big === null) {
         if (this.pos >= this.buf.length) {
@@ -171,8 +307,7 @@ export class RequestParser {
     this.carried += this.pos - this.cmdStart;
     this.cmdStart = this.pos;
     if (this.pos > 0 && this.pos >= this.buf.length) {
-      this.buf = EMPTY;
-      this.bufText = null;
+      this.setBuffer(EMPTY);
       this.pos = 0;
       this.cmdStart = 0;
     }
@@ -285,18 +420,9 @@ export class RequestParser {
         return PARSE_NEED_MORE;
       }
       // Like Redis, the two bytes after the payload are skipped without checking for CRLF.
-      if (argv.length === 0 && len <= NAME_MAX) {
-        argv.push(internName(buf, this.pos, len));
-      } else if (len < SHORT_ARG && buf.length <= WHOLE_DECODE_MAX) {
-        let text = this.bufText;
-        if (text === null) {
-          text = bytesToLatin1(buf, 0, buf.length);
-          this.bufText = text;
-        }
-        argv.push(text.substring(this.pos, this.pos + len));
-      } else {
-        argv.push(bytesToLatin1(buf, this.pos, this.pos + len));
-      }
+      argv.push(
+        len < SHORT_ARG ? this.shortArg(buf, this.pos, len) : bytesToLatin1(buf, this.pos, this.pos + len),
+      );
       this.pos += len + 2;
       this.bulkLen = -1;
       if (--this.remaining === 0) break;
@@ -316,27 +442,6 @@ function findCR(buf: Buffer, from: number): number {
   const end = Math.min(buf.length, from + 24);
   for (let i = from; i < end; i++) if (buf[i] === CR) return i;
   return end === buf.length ? -1 : buf.indexOf(CR, end);
-}
-
-/**
- * Command names: the first argument of most commands is one of a few short words, so it is
- * interned by its bytes instead of decoded per command (a native string slice costs ~10x the
- * lookup). The key packs the length and up to NAME_MAX bytes exactly below 2^53; the cache is
- * bounded so hostile clients sending random short first arguments cannot grow it.
- */
-const NAME_MAX = 6;
-const NAME_CACHE_MAX = 4096;
-const nameCache = new Map<number, string>();
-
-function internName(buf: Buffer, start: number, len: number): string {
-  let key = len;
-  for (let i = 0; i < len; i++) key = key * 256 + buf[start + i];
-  let name = nameCache.get(key);
-  if (name === undefined) {
-    name = bytesToLatin1(buf, start, start + len);
-    if (nameCache.size < NAME_CACHE_MAX) nameCache.set(key, name);
-  }
-  return name;
 }
 
 /**
