@@ -46,7 +46,7 @@ describe("int64 strings", () => {
           const sa = String(a);
           const sb = String(b);
           expect(isInt64String(sa)).toBe(true);
-          expect(Math.sign(compareInt64Strings(sa, sb))).toBe(a < b ? -1 : a > b ? 1 : 0);
+          expect(Math.sign(compareInt64Strings(sa, sb)) + 0).toBe(a < b ? -1 : a > b ? 1 : 0);
         },
       ),
     );
