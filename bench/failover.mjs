@@ -1,13 +1,15 @@
-// Failover timing, real redis-sentinel 7.0 vs Keyhaven Sentinel, same topology:
-// 1 master + 2 replicas (Debian's redis-server as data nodes until Keyhaven replication lands),
-// 3 Sentinels (quorum 2, down-after-milliseconds 1000, failover-timeout 10000), an ioredis
-// client in Sentinel mode writing `SET` + `WAIT 2 1000` in a loop. The master is killed with
-// SIGKILL; we record, from the kill, the first time any Sentinel publishes +sdown (master),
-// +odown, +elected-leader and +switch-master, and the first write that succeeds afterwards.
-// Writes acknowledged by WAIT on both replicas must all be on the new master afterwards.
+// Failover timing of the full stacks side by side, same topology: real Redis (Debian's
+// redis-server 7.0 data nodes + redis-sentinel) against Keyhaven (keyhaven-server data nodes +
+// keyhaven-sentinel). 1 master + 2 replicas, 3 Sentinels (quorum 2, down-after-milliseconds
+// 1000, failover-timeout 10000), an ioredis client in Sentinel mode writing `SET` + `WAIT 2 1000`
+// (both replicas) in a loop. The master is killed with SIGKILL; we record, from the kill, the
+// first time any Sentinel publishes +sdown (master), +odown, +elected-leader and +switch-master,
+// and the first write that succeeds afterwards. Every write acknowledged by WAIT on both replicas
+// must be on the new master afterwards ("missing" counts those that are not).
 //
 // Usage: node bench/failover.mjs [rounds=3]   (build first: pnpm -s run build)
-// Loopback only, free ports, every process killed by PID at the end; bounded in time.
+// Rounds alternate between the two stacks so that machine noise hits both alike; the table shows
+// medians. Loopback only, free ports, every process killed by PID at the end; bounded in time.
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -21,6 +23,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(root, "packages/sentinel/package.json"));
 const { Redis } = require("ioredis");
 const SENTINEL_BIN = join(root, "packages/sentinel/bin/keyhaven-sentinel");
+const SERVER_BIN = join(root, "packages/server/bin/keyhaven-server");
 const ROUNDS = Number(process.argv[2] ?? 3);
 const MASTER = "mymaster";
 
@@ -93,8 +96,9 @@ function toObj(flat) {
   return o;
 }
 
-async function startRedis(port, extra = []) {
-  const p = start("redis-server", [
+/** A data node of `kind`: Debian's redis-server or keyhaven-server, same arguments. */
+async function startNode(kind, port, extra = []) {
+  const p = start(kind === "keyhaven" ? SERVER_BIN : "redis-server", [
     "--port",
     String(port),
     "--bind",
@@ -105,16 +109,16 @@ async function startRedis(port, extra = []) {
     tmp(),
     ...extra,
   ]);
-  await waitFor(async () => (await cmd(port, "PING")) === "PONG", `redis on ${port}`);
+  await waitFor(async () => (await cmd(port, "PING")) === "PONG", `${kind} on ${port}`);
   return p;
 }
 
 async function round(kind) {
   const [mp, r1, r2] = [await freePort(), await freePort(), await freePort()];
-  const master = await startRedis(mp);
+  const master = await startNode(kind, mp);
   const replicas = [
-    await startRedis(r1, ["--replicaof", "127.0.0.1", String(mp)]),
-    await startRedis(r2, ["--replicaof", "127.0.0.1", String(mp)]),
+    await startNode(kind, r1, ["--replicaof", "127.0.0.1", String(mp)]),
+    await startNode(kind, r2, ["--replicaof", "127.0.0.1", String(mp)]),
   ];
   await waitFor(async () => {
     for (const p of [r1, r2])
@@ -255,11 +259,11 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 console.log("\nmedian ms after kill -9 of the master (down-after-milliseconds 1000), lower is better:");
-console.log("phase            redis-sentinel  keyhaven-sentinel");
+console.log("phase            redis-server+sentinel  keyhaven-server+sentinel");
 for (const k of ["sdown", "odown", "elected", "switch", "writes"]) {
   const a = median(results.redis.map((x) => x[k]));
   const b = median(results.keyhaven.map((x) => x[k]));
-  console.log(`${`+${k}`.padEnd(16)} ${String(a).padStart(14)}  ${String(b).padStart(17)}`);
+  console.log(`${`+${k}`.padEnd(16)} ${String(a).padStart(21)}  ${String(b).padStart(24)}`);
 }
 for (const kind of ["redis", "keyhaven"]) {
   const acked = results[kind].reduce((n, x) => n + x.acked, 0);

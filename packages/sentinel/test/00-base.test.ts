@@ -14,6 +14,7 @@ import {
   portOf,
   RespClient,
   role,
+  startDataNode,
   startGroup,
   toRecord,
   waitFor,
@@ -263,8 +264,7 @@ describe("00-base: failover after SIGKILL of the master", () => {
       expect(s.conf()).toContain(`sentinel known-replica ${MASTER} 127.0.0.1 ${portOf(oldAddr)}`);
     }
     // The old master comes back as a master; Sentinel converts it into a replica.
-    const { startServer } = await import("./helpers.js");
-    const back = await startServer("redis", { port: portOf(oldAddr), dir: g.master.dir });
+    const back = await startDataNode({ port: portOf(oldAddr), dir: g.master.dir });
     g.nodes.push(back);
     await waitFor(
       async () => (await info(back.port)).includes(`master_port:${newPort}`),

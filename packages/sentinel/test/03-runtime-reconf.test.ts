@@ -15,8 +15,8 @@ import {
   SENTINEL_BIN,
   type SentinelProcess,
   type ServerProcess,
+  startDataNode,
   startSentinel,
-  startServer,
   TARGET,
   tempDir,
   toRecord,
@@ -28,8 +28,8 @@ let other: ServerProcess;
 let s: SentinelProcess;
 
 beforeAll(async () => {
-  master = await startServer("redis");
-  other = await startServer("redis");
+  master = await startDataNode();
+  other = await startDataNode();
   s = await startSentinel(TARGET, { masterPort: master.port, quorum: 1 });
 });
 afterAll(async () => {

@@ -5,6 +5,7 @@
  * it (a vote does not need the voter to see the master down). So both "a Keyhaven leader with
  * real followers" and "a real leader with Keyhaven followers" are exercised, in both mixes
  * (two real + one Keyhaven, and the other way round).
+ * (12-interop-data-nodes pins each implementation's Sentinels over the other's data nodes.)
  */
 
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,8 +16,8 @@ import {
   portOf,
   type SentinelKind,
   type SentinelProcess,
+  startDataNode,
   startSentinel,
-  startServer,
   waitDiscovery,
   waitFor,
   waitMasterAddr,
@@ -29,10 +30,10 @@ afterAll(async () => {
 });
 
 async function mixedGroup(kinds: SentinelKind[], leaderIndex: number): Promise<Group> {
-  const master = await startServer("redis");
+  const master = await startDataNode();
   const replicas = [];
   for (let i = 0; i < 2; i++) {
-    replicas.push(await startServer("redis", { args: ["--replicaof", "127.0.0.1", String(master.port)] }));
+    replicas.push(await startDataNode({ args: ["--replicaof", "127.0.0.1", String(master.port)] }));
   }
   await waitFor(async () => {
     for (const r of replicas) if (!(await info(r.port)).includes("master_link_status:up")) return false;

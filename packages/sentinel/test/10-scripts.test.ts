@@ -98,8 +98,8 @@ it("runs notification and client-reconfig scripts with Redis's arguments", async
 }, 60_000);
 
 it("kills a script that runs longer than script-max-runtime (-script-timeout)", async () => {
-  const { startSentinel, startServer } = await import("./helpers.js");
-  const master = await startServer("redis");
+  const { startSentinel, startDataNode } = await import("./helpers.js");
+  const master = await startDataNode();
   const slow = script("slow.sh", "exec sleep 30");
   const s = await startSentinel(TARGET, {
     masterPort: master.port,

@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
+  DATA_NODES,
   errorText,
   type Group,
   info,
@@ -70,22 +71,30 @@ it("authenticates to instances and to each other, and fails over with passwords"
   );
 }, 60_000);
 
-it("uses auth-user with auth-pass (an ACL user on the data nodes)", async () => {
-  const acl = ["--user", "sentuser", "on", ">spw", "~*", "&*", "+@all"];
+// Keyhaven has no ACL users yet (only the default user and requirepass): there Sentinel
+// authenticates as `default` with the two-argument AUTH, which is the same code path.
+const aclUser = DATA_NODES === "redis" ? "sentuser" : "default";
+
+it(`uses auth-user with auth-pass (user ${aclUser} on the data nodes)`, async () => {
+  const nodeArgs =
+    DATA_NODES === "redis"
+      ? ["--user", "sentuser", "on", ">spw", "~*", "&*", "+@all"]
+      : ["--requirepass", "spw", "--masterauth", "spw"];
   const g2 = await startGroup({
     replicas: 1,
     sentinels: [TARGET],
     quorum: 1,
-    nodeArgs: acl,
-    sentinelExtra: [`sentinel auth-user ${MASTER} sentuser`, `sentinel auth-pass ${MASTER} spw`],
+    nodeArgs,
+    sentinelExtra: [`sentinel auth-user ${MASTER} ${aclUser}`, `sentinel auth-pass ${MASTER} spw`],
   });
   try {
     const c = await RespClient.connect(g2.master.port);
+    if (DATA_NODES === "keyhaven") expect(await c.call("AUTH", "spw")).toBe("OK");
     const list = String(await c.call("CLIENT", "LIST"));
     c.close();
     const sentinelLinks = list.split("\n").filter((l) => / name=sentinel-[0-9a-f]{8}-(cmd|pubsub) /.test(l));
     expect(sentinelLinks).toHaveLength(2);
-    for (const l of sentinelLinks) expect(l).toContain(" user=sentuser ");
+    for (const l of sentinelLinks) expect(l).toContain(` user=${aclUser} `);
   } finally {
     for (const s of g2.sentinels) await s.kill();
   }

@@ -1,8 +1,12 @@
 /**
  * Helpers for the numbered Sentinel scenarios (like Redis's tests/sentinel/tests/*.tcl): a
- * monitored group of real redis-server data nodes (1 master + N replicas, Debian's 7.0 for now:
- * Keyhaven's replication lands separately) and N Sentinels, each either a Keyhaven Sentinel
- * (packages/sentinel/bin/keyhaven-sentinel) or a real one (`redis-server <conf> --sentinel`).
+ * monitored group of data nodes (1 master + N replicas: keyhaven-server by default, Debian's
+ * redis-server 7.0 with KEYHAVEN_DATA_NODES=redis) and N Sentinels, each either a Keyhaven
+ * Sentinel (packages/sentinel/bin/keyhaven-sentinel) or a real one (`redis-server <conf>
+ * --sentinel`; every Sentinel of the default group with KEYHAVEN_TEST_TARGET=redis).
+ *
+ * Each data node runs from a config file in its own dir, as a deployed one would: Sentinel's
+ * promotion and reconfiguration end with CONFIG REWRITE, which needs one.
  *
  * Every process gets a free port and a temp dir, is registered, and is killed by PID when the
  * test file ends (also on failure or process exit). Every wait is bounded (waitFor).
@@ -10,7 +14,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
@@ -18,6 +22,7 @@ import {
   freePort,
   RespClient,
   type ServerProcess,
+  type StartOptions,
   sleep,
   startServer,
   tempDir,
@@ -45,6 +50,25 @@ export type SentinelKind = "keyhaven" | "redis";
  * (so the same assertions also check the tests themselves against the specification).
  */
 export const TARGET: SentinelKind = process.env.KEYHAVEN_TEST_TARGET === "redis" ? "redis" : "keyhaven";
+
+export type DataNodeKind = "keyhaven" | "redis";
+
+/** The data nodes' kind: keyhaven-server, or real redis-server with KEYHAVEN_DATA_NODES=redis. */
+export const DATA_NODES: DataNodeKind = process.env.KEYHAVEN_DATA_NODES === "redis" ? "redis" : "keyhaven";
+
+/**
+ * Starts a data node of `kind` (default DATA_NODES) from a config file in its dir (kept when the
+ * dir is reused, so a restarted node reads what CONFIG REWRITE wrote). Options as startServer's.
+ */
+export async function startDataNode(
+  options: StartOptions = {},
+  kind: DataNodeKind = DATA_NODES,
+): Promise<ServerProcess> {
+  const dir = options.dir ?? tempDir(`kh-${kind}-node-`);
+  const configFile = join(dir, "node.conf");
+  if (!existsSync(configFile)) writeFileSync(configFile, "# Sentinel scenario data node\n");
+  return startServer(kind, { ...options, dir, configFile });
+}
 
 const started = new Set<ChildProcess>();
 function killAll(): void {
@@ -294,6 +318,8 @@ export interface GroupOptions {
   nodeArgs?: string[];
   /** Wait until every Sentinel knows every replica and every other Sentinel (default true). */
   waitDiscovery?: boolean;
+  /** The data nodes' kind (default DATA_NODES). */
+  dataNodes?: DataNodeKind;
 }
 
 export interface Group {
@@ -307,13 +333,17 @@ export interface Group {
 /** Starts a master, its replicas (in sync), and the Sentinels, and waits for discovery. */
 export async function startGroup(o: GroupOptions = {}): Promise<Group> {
   const nodeArgs = o.nodeArgs ?? [];
-  const master = await startServer("redis", { args: nodeArgs });
+  const kind = o.dataNodes ?? DATA_NODES;
+  const master = await startDataNode({ args: nodeArgs }, kind);
   const replicas: ServerProcess[] = [];
   for (let i = 0; i < (o.replicas ?? 2); i++) {
     replicas.push(
-      await startServer("redis", {
-        args: [...nodeArgs, "--replicaof", "127.0.0.1", String(master.port), ...(o.replicaArgs?.[i] ?? [])],
-      }),
+      await startDataNode(
+        {
+          args: [...nodeArgs, "--replicaof", "127.0.0.1", String(master.port), ...(o.replicaArgs?.[i] ?? [])],
+        },
+        kind,
+      ),
     );
   }
   const pass = nodeArgs.includes("--requirepass") ? nodeArgs[nodeArgs.indexOf("--requirepass") + 1] : null;

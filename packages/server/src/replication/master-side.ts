@@ -501,7 +501,16 @@ export class MasterSide {
   beforeSleep(): void {
     if (this.getAckRequested && this.server.pauseKind === null) {
       this.getAckRequested = false;
-      if (!this.repl.isReplica && this.replicas.length > 0) this.feedCommand(this.slaveSelDb, GETACK);
+      if (!this.repl.isReplica && this.replicas.length > 0) {
+        this.feedCommand(this.slaveSelDb, GETACK);
+        // A WAIT client is blocked on the answer: the stream goes out at the end of this turn
+        // (after the AOF write, with the replies) rather than after the coalescing delay, as
+        // Redis writes to its replicas in this same beforeSleep. WAIT's latency was 1-2 ms
+        // (the timer) against Redis's ~0.2 ms.
+        for (const r of this.replicas) {
+          if (r.streaming && r.out.hasPending) this.server.scheduleFlush(r.client);
+        }
+      }
     }
   }
 

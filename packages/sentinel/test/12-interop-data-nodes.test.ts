@@ -1,0 +1,134 @@
+/**
+ * 12-interop-data-nodes: each implementation's Sentinels over the other's data nodes, whatever
+ * KEYHAVEN_DATA_NODES and KEYHAVEN_TEST_TARGET say: real redis-sentinels fail over Keyhaven
+ * servers, and Keyhaven Sentinels fail over real redis-servers. The whole cycle: promotion, the
+ * other replica re-pointed, config files rewritten (a restart keeps the new roles), the old
+ * master rejoining as a replica, and the data set identical everywhere (DEBUG DIGEST) before and
+ * after. (09-interop mixes the Sentinels themselves.)
+ */
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  type DataNodeKind,
+  type Group,
+  info,
+  MASTER,
+  portOf,
+  RespClient,
+  type SentinelKind,
+  startDataNode,
+  startGroup,
+  waitFor,
+  waitMasterAddr,
+  waitNewMaster,
+} from "./helpers.js";
+
+const groups: Group[] = [];
+afterAll(async () => {
+  for (const g of groups) for (const s of g.sentinels) await s.kill();
+});
+
+const DEBUG_ARGS = ["--enable-debug-command", "local"];
+
+async function digestOf(port: number): Promise<string> {
+  const c = await RespClient.connect(port);
+  try {
+    return String(await c.call("DEBUG", "DIGEST"));
+  } finally {
+    c.close();
+  }
+}
+
+async function inSyncWith(port: number, masterPort: number): Promise<boolean> {
+  const text = await info(port);
+  return text.includes(`master_port:${masterPort}`) && text.includes("master_link_status:up");
+}
+
+/** Three Sentinels of `sentinels` over a master and two replicas of `dataNodes`: the full cycle. */
+async function crossFailover(sentinels: SentinelKind, dataNodes: DataNodeKind): Promise<void> {
+  const g = await startGroup({
+    sentinels: [sentinels, sentinels, sentinels],
+    dataNodes,
+    nodeArgs: DEBUG_ARGS,
+  });
+  groups.push(g);
+  const m = await RespClient.connect(g.master.port);
+  for (const cmd of [
+    ["SET", "str", "v"],
+    ["INCRBY", "n", "41"],
+    ["RPUSH", "list", "a", "b", "c"],
+    ["HSET", "hash", "f1", "1", "f2", "2"],
+    ["SADD", "set", "x", "y"],
+    ["ZADD", "zset", "1", "one", "2.5", "two"],
+    ["SET", "ttl", "t", "EX", "100000"],
+    ["SELECT", "3"],
+    ["SET", "db3", "v3"],
+  ]) {
+    expect(await m.call(...cmd)).not.toBeInstanceOf(Error);
+  }
+  expect(await m.call("WAIT", 2, 5000)).toBe(2);
+  const before = String(await m.call("DEBUG", "DIGEST"));
+  m.close();
+  expect(before).toMatch(/^[0-9a-f]{40}$/);
+  expect(before).not.toBe("0".repeat(40));
+  for (const r of g.replicas) expect(await digestOf(r.port)).toBe(before);
+
+  const oldPort = g.master.port;
+  await g.master.kill();
+  const newAddr = await waitNewMaster(g.sentinels, `127.0.0.1:${oldPort}`);
+  await waitMasterAddr(g.sentinels, newAddr);
+  const newPort = portOf(newAddr);
+  for (const s of g.sentinels) {
+    expect((await s.waitEvent("+switch-master")).message).toBe(
+      `${MASTER} 127.0.0.1 ${oldPort} 127.0.0.1 ${newPort}`,
+    );
+  }
+  const promoted = g.replicas.find((r) => r.port === newPort)!;
+  const other = g.replicas.find((r) => r.port !== newPort)!;
+  expect(await info(newPort)).toMatch(/^role:master\r$/m);
+  await waitFor(() => inSyncWith(other.port, newPort), "the other replica re-pointed and in sync", 20_000);
+  // Promotion and reconfiguration ended with CONFIG REWRITE: a restart keeps the new roles.
+  await waitFor(
+    () => readFileSync(join(other.dir, "node.conf"), "latin1").includes(`replicaof 127.0.0.1 ${newPort}`),
+    "the re-pointed replica's config rewritten",
+  );
+  expect(readFileSync(join(promoted.dir, "node.conf"), "latin1")).not.toMatch(/^replicaof /m);
+  expect(await digestOf(newPort)).toBe(before);
+  expect(await digestOf(other.port)).toBe(before);
+
+  const w = await RespClient.connect(newPort);
+  expect(await w.call("SET", "after", "failover")).toBe("OK");
+  expect(await w.call("WAIT", 1, 5000)).toBe(1);
+  const after = String(await w.call("DEBUG", "DIGEST"));
+  w.close();
+  expect(after).not.toBe(before);
+
+  // The old master comes back (empty, as a master, from its own config file): the Sentinels
+  // turn it into a replica of the new master and it syncs the whole data set.
+  const back = await startDataNode({ port: oldPort, dir: g.master.dir, args: DEBUG_ARGS }, dataNodes);
+  g.nodes.push(back);
+  await waitFor(() => inSyncWith(back.port, newPort), "the old master rejoined as a replica", 30_000);
+  await waitFor(async () => (await digestOf(back.port)) === after, "the old master's data set", 10_000);
+  expect(await digestOf(other.port)).toBe(after);
+  expect(g.sentinels.some((s) => s.hasEvent("+convert-to-slave"))).toBe(true);
+  await waitFor(async () => {
+    for (const s of g.sentinels) {
+      const reps = await s.replicas();
+      const old = reps.find((r) => Number(r.port) === oldPort);
+      if (old === undefined || old.flags !== "slave" || old["master-link-status"] !== "ok") return false;
+    }
+    return true;
+  }, "every Sentinel to list the old master as a healthy replica");
+}
+
+describe("12-interop-data-nodes", () => {
+  it("real redis-sentinels fail over Keyhaven servers; data intact (DEBUG DIGEST)", async () => {
+    await crossFailover("redis", "keyhaven");
+  }, 90_000);
+
+  it("Keyhaven Sentinels fail over real redis-servers; data intact (DEBUG DIGEST)", async () => {
+    await crossFailover("keyhaven", "redis");
+  }, 90_000);
+});
