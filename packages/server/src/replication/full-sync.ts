@@ -184,6 +184,7 @@ export class FullSync {
         r.diskless = true;
         r.lastProgress = clock.ms;
         r.client.socket!.write(`$EOF:${mark.toString("latin1")}\r\n`);
+        server.stats.totalNetReplOutputBytes += 47;
         sinks.push(new SocketSink(this, r, mark));
       }
       if (sinks.length === 0) return;
@@ -280,7 +281,9 @@ export class FullSync {
     }
     link.state = "send_bulk";
     link.lastProgress = clock.ms;
-    socket.write(`$${size}\r\n`);
+    const header = `$${size}\r\n`;
+    socket.write(header);
+    server.stats.totalNetReplOutputBytes += header.length;
     if (size === 0) {
       closeSync(fd);
       this.bulkSent(link);
@@ -291,6 +294,7 @@ export class FullSync {
     socket.on("drain", onDrain);
     stream.on("data", (chunk) => {
       link.lastProgress = Date.now();
+      server.stats.totalNetReplOutputBytes += chunk.length;
       if (!socket.write(chunk)) stream.pause();
     });
     stream.on("end", () => {
@@ -380,7 +384,11 @@ class SocketSink implements SnapshotSink {
   write(chunks: Buffer[]): void {
     const socket = this.link.client.socket;
     if (socket === null || socket.destroyed) return;
-    for (let i = 0; i < chunks.length; i++) socket.write(chunks[i], this.onWritten);
+    const stats = this.link.client.server.stats;
+    for (let i = 0; i < chunks.length; i++) {
+      stats.totalNetReplOutputBytes += chunks[i].length;
+      socket.write(chunks[i], this.onWritten);
+    }
   }
 
   end(): void {
@@ -388,6 +396,7 @@ class SocketSink implements SnapshotSink {
     this.snapshot = null;
     if (socket === null || socket.destroyed) return;
     socket.write(this.mark);
+    this.link.client.server.stats.totalNetReplOutputBytes += this.mark.length;
     this.sync.socketSinkDone(this.link);
   }
 
