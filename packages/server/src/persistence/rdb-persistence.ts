@@ -174,7 +174,13 @@ export class RdbPersistence implements Subsystem {
     this.lastBgsaveTry = Math.floor(Date.now() / 1000);
     const sink = new RdbFileSink(this.rdbPath());
     const snapshot = server.snapshots.start({ purpose: "bgsave", repl: this.replSaveInfo() }, [sink]);
-    const run: RunningBgsave = { snapshot, sink, startedAt: Date.now(), killed: false, forReplication: false };
+    const run: RunningBgsave = {
+      snapshot,
+      sink,
+      startedAt: Date.now(),
+      killed: false,
+      forReplication: false,
+    };
     this.running = run;
     // A write error detaches the file at once instead of serializing the rest for nothing.
     sink.onWriteError = (err) => {

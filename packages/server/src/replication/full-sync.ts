@@ -258,7 +258,8 @@ export class FullSync {
         server.logger.warning({ error: err.message }, "SYNC failed. BGSAVE child returned an error");
       for (const r of waiting) server.closeClient(r.client);
     } else {
-      if (bgsave.forReplication && server.config.bool("rdb-del-sync-files")) this.rdbGeneratedByReplication = true;
+      if (bgsave.forReplication && server.config.bool("rdb-del-sync-files"))
+        this.rdbGeneratedByReplication = true;
       for (const r of waiting) this.sendBulk(r, bgsave.sink.path);
     }
     this.startPending();

@@ -322,9 +322,9 @@ describe("replication traffic and buffers in INFO, role in the log", () => {
     // The backlog holds the stream: the replication buffers are at least what it holds.
     const histlen = Number((await info(master.c, "replication")).get("repl_backlog_histlen"));
     expect(histlen).toBeGreaterThan(100_000);
-    expect(Number((await info(master.c, "memory")).get("mem_total_replication_buffers"))).toBeGreaterThanOrEqual(
-      histlen,
-    );
+    expect(
+      Number((await info(master.c, "memory")).get("mem_total_replication_buffers")),
+    ).toBeGreaterThanOrEqual(histlen);
   });
 
   it("a replica's log lines carry the role S, a master's M", async () => {
@@ -334,7 +334,9 @@ describe("replication traffic and buffers in INFO, role in the log", () => {
     const connecting = lines().find((l) => l.includes("Connecting to MASTER"));
     expect(connecting).toBeDefined();
     expect(role(connecting!)).toBe("S");
-    expect(role(lines().find((l) => l.includes("MASTER <-> REPLICA sync: Finished with success"))!)).toBe("S");
+    expect(role(lines().find((l) => l.includes("MASTER <-> REPLICA sync: Finished with success"))!)).toBe(
+      "S",
+    );
     expectOk(await replica.c.call("REPLICAOF", "NO", "ONE"));
     await waitFor(() => replica.proc.output().includes("MASTER MODE enabled"), "the MASTER MODE line");
     expect(role(lines().find((l) => l.includes("MASTER MODE enabled"))!)).toBe("M");
