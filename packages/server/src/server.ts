@@ -192,8 +192,11 @@ export class Server implements KeyspaceHooks {
   /** used_memory_startup: the fixed overhead of an empty server, as Redis reports its own. */
   readonly startupMemory = 900 * 1024;
   private memoryPeak = 0;
-  /** Byte counts owned by subsystems: the replication backlog and the AOF buffer. */
-  readonly memoryHooks = { backlog: () => 0, aofBuffer: () => 0 };
+  /**
+   * Byte counts owned by subsystems: the replication backlog, the AOF buffer, and every
+   * replication buffer (backlog plus what waits for each replica: mem_total_replication_buffers).
+   */
+  readonly memoryHooks = { backlog: () => 0, aofBuffer: () => 0, replicationBuffers: () => 0 };
   /**
    * Replication info in RDB files, installed by the replication subsystem: `saveInfo` is what
    * rdbPopulateSaveInfo gives a BGSAVE/SAVE (the repl-stream-db/repl-id/repl-offset aux fields,
@@ -372,7 +375,8 @@ export class Server implements KeyspaceHooks {
     for (const c of pending) {
       if (c.has(ClientFlag.CloseAsap)) continue;
       const before = c.out.pendingBytes;
-      this.stats.totalNetOutputBytes += before;
+      if (c.has(ClientFlag.Replica)) this.stats.totalNetReplOutputBytes += before;
+      else this.stats.totalNetOutputBytes += before;
       const queued = c.flush();
       if (queued > 0) this.checkOutputBufferLimits(c, queued);
     }

@@ -35,6 +35,13 @@ export class Stats {
   totalCommandsProcessed = 0;
   totalNetInputBytes = 0;
   totalNetOutputBytes = 0;
+  /**
+   * Bytes read from our master's link and written to our replicas (RDB transfers included). As in
+   * Redis 7.0 they are counted apart from the client bytes, and INFO's totals (and the total rates)
+   * add both (genRedisInfoString, serverCron's trackInstantaneousMetric).
+   */
+  totalNetReplInputBytes = 0;
+  totalNetReplOutputBytes = 0;
   rejectedConnections = 0;
   syncFull = 0;
   syncPartialOk = 0;
@@ -66,6 +73,8 @@ export class Stats {
   readonly opsPerSec = new InstantaneousMetric();
   readonly inputKbps = new InstantaneousMetric();
   readonly outputKbps = new InstantaneousMetric();
+  readonly inputReplKbps = new InstantaneousMetric();
+  readonly outputReplKbps = new InstantaneousMetric();
 
   countError(text: string): void {
     this.totalErrorReplies++;
@@ -77,8 +86,10 @@ export class Stats {
   /** Called from the cron every 100 ms. */
   sample(nowMs: number): void {
     this.opsPerSec.track(this.totalCommandsProcessed, nowMs);
-    this.inputKbps.track(this.totalNetInputBytes / 1024, nowMs);
-    this.outputKbps.track(this.totalNetOutputBytes / 1024, nowMs);
+    this.inputKbps.track((this.totalNetInputBytes + this.totalNetReplInputBytes) / 1024, nowMs);
+    this.outputKbps.track((this.totalNetOutputBytes + this.totalNetReplOutputBytes) / 1024, nowMs);
+    this.inputReplKbps.track(this.totalNetReplInputBytes / 1024, nowMs);
+    this.outputReplKbps.track(this.totalNetReplOutputBytes / 1024, nowMs);
   }
 
   /** CONFIG RESETSTAT. */

@@ -12,9 +12,9 @@
  * or a replication full sync): only one runs at a time (server.snapshots). A BGSAVE counts as in
  * progress until its file is committed, after the snapshot itself has ended.
  *
- * Other subsystems reach it with `rdbPersistence(server)`: replication may start a BGSAVE and
- * attach its own sinks (`bgsave()` returns the snapshot) and provide the replication AUX fields
- * (`replSaveInfo`).
+ * Other subsystems reach it with `rdbPersistence(server)`: disk-based replication starts its
+ * full syncs as BGSAVEs and waits on `running.sink.done` (the file renamed into place) before
+ * sending it (replication/full-sync.ts), and provides the replication AUX fields (`replSaveInfo`).
  */
 
 import { isAbsolute, join, resolve } from "node:path";
@@ -33,13 +33,16 @@ export const MISCONF_RDB =
 /** CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, automatic ones wait this long (seconds). */
 const BGSAVE_RETRY_DELAY = 5;
 
-interface RunningBgsave {
+export interface RunningBgsave {
   snapshot: Snapshot;
+  /** Its `done` settles once the file is renamed into place (or the save failed / was killed). */
   sink: RdbFileSink;
   /** Unix ms when it started (rdb_current_bgsave_time_sec). */
   startedAt: number;
   /** Cancelled on purpose (killRDBChild: SIGUSR1 semantics, not an error). */
   killed: boolean;
+  /** Started by disk-based replication (RDBFLAGS_REPLICATION), for rdb-del-sync-files. */
+  forReplication: boolean;
 }
 
 export type BgsaveResult =
@@ -171,7 +174,13 @@ export class RdbPersistence implements Subsystem {
     this.lastBgsaveTry = Math.floor(Date.now() / 1000);
     const sink = new RdbFileSink(this.rdbPath());
     const snapshot = server.snapshots.start({ purpose: "bgsave", repl: this.replSaveInfo() }, [sink]);
-    const run: RunningBgsave = { snapshot, sink, startedAt: Date.now(), killed: false };
+    const run: RunningBgsave = {
+      snapshot,
+      sink,
+      startedAt: Date.now(),
+      killed: false,
+      forReplication: false,
+    };
     this.running = run;
     // A write error detaches the file at once instead of serializing the rest for nothing.
     sink.onWriteError = (err) => {

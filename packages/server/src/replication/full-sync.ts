@@ -9,9 +9,12 @@
  *   hex chars>\r\n`, the RDB straight to each socket, then the same 40 chars. The snapshot is
  *   started after repl-diskless-sync-delay seconds (or once repl-diskless-sync-max-replicas are
  *   waiting) so several replicas share it. Replicas arriving later wait for the next one.
- * - disk: the RDB is saved to `dbfilename` (as a BGSAVE would), then each replica gets
- *   `$<size>\r\n` and the file. A replica arriving while that save runs joins it (copying the
- *   stream another waiting replica accumulated since the snapshot began).
+ * - disk: a BGSAVE of the RDB subsystem (rdbSaveBackground with RDBFLAGS_REPLICATION), so INFO
+ *   persistence shows it, SAVE/BGSAVE are refused until its file is renamed, and it counts as a
+ *   save; then each replica gets `$<size>\r\n` and the file. A replica arriving while a BGSAVE
+ *   runs joins it only when another replica already waits for that BGSAVE (it copies the stream
+ *   that one accumulated since the snapshot began), as syncCommand's CASE 1 does: a BGSAVE a user
+ *   started has nobody registering the stream since its start, so replicas wait for the next one.
  *
  * Only one snapshot runs at a time (persistence/coordinator.ts): when another one (BGSAVE, AOF
  * rewrite) is running, waiting replicas start theirs as soon as it ends.
@@ -23,10 +26,10 @@
 
 import { randomBytes } from "node:crypto";
 import { closeSync, createReadStream, fstatSync, openSync, type ReadStream } from "node:fs";
-import { resolve } from "node:path";
 import { clock } from "../keyspace/clock.js";
 import { ClientFlag } from "../network/client.js";
-import { AtomicFileWriter, safeUnlink } from "../persistence/atomic-file.js";
+import { safeUnlink } from "../persistence/atomic-file.js";
+import { type RdbPersistence, type RunningBgsave, rdbPersistence } from "../persistence/rdb-persistence.js";
 import type { Snapshot, SnapshotSink } from "../persistence/snapshot.js";
 import type { Server } from "../server.js";
 import type { MasterSide, ReplicaLink } from "./master-side.js";
@@ -40,21 +43,20 @@ const SOCKET_IN_FLIGHT = 4 * 1024 * 1024;
 /** Read size when sending an RDB file to a replica. */
 const FILE_CHUNK = 1024 * 1024;
 
+/** A diskless (socket target) transfer; a disk target is the RDB subsystem's running BGSAVE. */
 interface RunningSync {
-  kind: "disk" | "socket";
   snapshot: Snapshot;
-  /** Disk target: where the RDB goes. */
-  path: string;
-  /** server.dirty when the snapshot began (a successful disk save clears those changes). */
-  dirtyAtStart: number;
 }
 
 export class FullSync {
   private readonly repl: Replication;
   private readonly server: Server;
   private readonly master: MasterSide;
+  /** The diskless transfer in progress (a disk-target one is `rdb().running`). */
   running: RunningSync | null = null;
   private idleWaitQueued = false;
+  /** BGSAVEs whose end this object waits for (to serve the replicas waiting on it). */
+  private readonly watched = new WeakSet<RunningBgsave>();
   /** The RDB file was written for replicas (rdb-del-sync-files may remove it). */
   private rdbGeneratedByReplication = false;
 
@@ -64,11 +66,22 @@ export class FullSync {
     this.master = repl.master;
   }
 
+  /**
+   * The RDB subsystem. Registered after replication (createServer), so looked up when needed; every
+   * data node has one (Sentinel mode has neither).
+   */
+  private rdb(): RdbPersistence {
+    const rdb = rdbPersistence(this.server);
+    if (rdb === undefined) throw new Error("disk-based replication needs the RDB persistence subsystem");
+    return rdb;
+  }
+
   /** A replica entered wait_bgsave_start: attach it to a running save, start one, or wait. */
   onReplicaWaiting(link: ReplicaLink): void {
     const logger = this.server.logger;
-    const running = this.running;
-    if (running?.kind === "disk") {
+    const bgsave = this.rdb().running;
+    if (bgsave !== null) {
+      // CASE 1 of syncCommand: a BGSAVE with disk target (started by a user, a save point or us).
       const other = this.master.replicas.find(
         (r) => r !== link && r.state === "wait_bgsave_end" && !r.diskless && (!r.rdbOnly || link.rdbOnly),
       );
@@ -88,9 +101,10 @@ export class FullSync {
       } else {
         logger.notice("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
       }
+      this.watch(bgsave);
       return;
     }
-    if (running?.kind === "socket") {
+    if (this.running !== null) {
       logger.notice("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC");
       return;
     }
@@ -112,7 +126,7 @@ export class FullSync {
 
   /** replicationStartPendingFullResync: starts a snapshot for waiting replicas when it is time. */
   startPending(): void {
-    if (this.running !== null) return;
+    if (this.running !== null || this.rdb().running !== null) return;
     const waiting = this.master.replicas.filter((r) => r.state === "wait_bgsave_start");
     if (waiting.length === 0) return;
     if (this.server.snapshots.busy) {
@@ -170,12 +184,13 @@ export class FullSync {
         r.diskless = true;
         r.lastProgress = clock.ms;
         r.client.socket!.write(`$EOF:${mark.toString("latin1")}\r\n`);
+        server.stats.totalNetReplOutputBytes += 47;
         sinks.push(new SocketSink(this, r, mark));
       }
       if (sinks.length === 0) return;
       const snapshot = server.snapshots.start({ purpose: "replication", repl: info }, sinks);
       for (const s of sinks) s.attachTo(snapshot);
-      const running: RunningSync = { kind: "socket", snapshot, path: "", dirtyAtStart: server.dirty };
+      const running: RunningSync = { snapshot };
       this.running = running;
       snapshot.whenDone.then(
         () => this.socketSyncEnded(running),
@@ -183,30 +198,29 @@ export class FullSync {
       );
       return;
     }
-    const path = resolve(config.str("dbfilename"));
-    const writer = new AtomicFileWriter(path, "repl");
-    const fileSink: SnapshotSink = {
-      write: (chunks) => writer.write(chunks),
-      end: () => {},
-      fail: () => {},
-      backlogBytes: () => writer.pendingBytes,
-    };
-    const snapshot = server.snapshots.start({ purpose: "replication", repl: info }, [fileSink]);
-    const running: RunningSync = { kind: "disk", snapshot, path, dirtyAtStart: server.dirty };
-    this.running = running;
+    const result = this.rdb().bgsave();
+    if (result.kind !== "started") {
+      // Cannot happen (callers checked that nothing runs); the cron retries.
+      server.logger.warning("BGSAVE for replication failed");
+      return;
+    }
+    const bgsave = this.rdb().running!;
+    bgsave.forReplication = true;
     for (const r of waiting) {
       r.diskless = false;
       this.master.setupFullResync(r, offset);
     }
-    snapshot.whenDone
-      .then(() => writer.commit())
-      .then(
-        () => this.diskSyncEnded(running, null),
-        (err: Error) => {
-          void writer.abort();
-          this.diskSyncEnded(running, err);
-        },
-      );
+    this.watch(bgsave);
+  }
+
+  /** Serves the replicas waiting on `bgsave` when its file is committed (or failed). */
+  private watch(bgsave: RunningBgsave): void {
+    if (this.watched.has(bgsave)) return;
+    this.watched.add(bgsave);
+    bgsave.sink.done.then(
+      () => this.diskSyncEnded(bgsave, null),
+      (err: Error) => this.diskSyncEnded(bgsave, err),
+    );
   }
 
   /** A socket-target snapshot ended (all sinks done, or aborted): the next one may start. */
@@ -231,21 +245,22 @@ export class FullSync {
     this.master.putOnline(link);
   }
 
-  /** updateSlavesWaitingBgsave for a disk target. */
-  private diskSyncEnded(running: RunningSync, err: Error | null): void {
-    if (this.running === running) this.running = null;
+  /**
+   * updateSlavesWaitingBgsave for a disk target, called once the BGSAVE's file is renamed into
+   * place (the RDB subsystem already did the rest of backgroundSaveDoneHandlerDisk: dirty counter,
+   * LASTSAVE, status, log); then replicas waiting for the next BGSAVE get one.
+   */
+  private diskSyncEnded(bgsave: RunningBgsave, err: Error | null): void {
     const server = this.server;
     const waiting = this.master.replicas.filter((r) => r.state === "wait_bgsave_end" && !r.diskless);
     if (err !== null) {
-      server.logger.warning({ error: err.message }, "SYNC failed. BGSAVE child returned an error");
+      if (waiting.length > 0)
+        server.logger.warning({ error: err.message }, "SYNC failed. BGSAVE child returned an error");
       for (const r of waiting) server.closeClient(r.client);
     } else {
-      server.logger.notice("Background saving terminated with success");
-      // The file is a complete save of the dataset at the snapshot instant (Redis counts it).
-      server.dirty = Math.max(0, server.dirty - running.dirtyAtStart);
-      server.lastSaveTime = Math.floor(Date.now() / 1000);
-      if (server.config.bool("rdb-del-sync-files")) this.rdbGeneratedByReplication = true;
-      for (const r of waiting) this.sendBulk(r, running.path);
+      if (bgsave.forReplication && server.config.bool("rdb-del-sync-files"))
+        this.rdbGeneratedByReplication = true;
+      for (const r of waiting) this.sendBulk(r, bgsave.sink.path);
     }
     this.startPending();
   }
@@ -267,7 +282,9 @@ export class FullSync {
     }
     link.state = "send_bulk";
     link.lastProgress = clock.ms;
-    socket.write(`$${size}\r\n`);
+    const header = `$${size}\r\n`;
+    socket.write(header);
+    server.stats.totalNetReplOutputBytes += header.length;
     if (size === 0) {
       closeSync(fd);
       this.bulkSent(link);
@@ -278,6 +295,7 @@ export class FullSync {
     socket.on("drain", onDrain);
     stream.on("data", (chunk) => {
       link.lastProgress = Date.now();
+      server.stats.totalNetReplOutputBytes += chunk.length;
       if (!socket.write(chunk)) stream.pause();
     });
     stream.on("end", () => {
@@ -326,12 +344,12 @@ export class FullSync {
       this.rdbGeneratedByReplication = false;
       return;
     }
-    if (this.running?.kind === "disk") return;
+    if (this.rdb().running !== null) return;
     for (const r of this.master.replicas) {
       if ((r.state === "wait_bgsave_end" && !r.diskless) || r.state === "send_bulk") return;
     }
     this.server.logger.notice("Removing the RDB file used to feed replicas in a persistence-less instance");
-    safeUnlink(resolve(config.str("dbfilename")));
+    safeUnlink(this.rdb().rdbPath());
     this.rdbGeneratedByReplication = false;
   }
 }
@@ -367,7 +385,11 @@ class SocketSink implements SnapshotSink {
   write(chunks: Buffer[]): void {
     const socket = this.link.client.socket;
     if (socket === null || socket.destroyed) return;
-    for (let i = 0; i < chunks.length; i++) socket.write(chunks[i], this.onWritten);
+    const stats = this.link.client.server.stats;
+    for (let i = 0; i < chunks.length; i++) {
+      stats.totalNetReplOutputBytes += chunks[i].length;
+      socket.write(chunks[i], this.onWritten);
+    }
   }
 
   end(): void {
@@ -375,6 +397,7 @@ class SocketSink implements SnapshotSink {
     this.snapshot = null;
     if (socket === null || socket.destroyed) return;
     socket.write(this.mark);
+    this.link.client.server.stats.totalNetReplOutputBytes += this.mark.length;
     this.sync.socketSinkDone(this.link);
   }
 

@@ -212,7 +212,7 @@ export class MasterSide {
     const server = this.server;
     for (const r of this.replicas) {
       if (!r.streaming || !r.out.hasPending || r.client.has(ClientFlag.CloseAsap)) continue;
-      server.stats.totalNetOutputBytes += r.out.pendingBytes;
+      server.stats.totalNetReplOutputBytes += r.out.pendingBytes;
       const queued = r.client.flush();
       if (queued > 0) server.checkOutputBufferLimits(r.client, queued);
     }
@@ -572,6 +572,17 @@ export class MasterSide {
       this.repl.updateSink();
     }
     this.refreshGoodReplicas();
+  }
+
+  /**
+   * mem_total_replication_buffers: Redis 7.0 shares one buffer between the backlog and the
+   * replicas; here it is the backlog plus the stream held for each replica (waiting for its sync
+   * to end, or not yet written to its socket).
+   */
+  replicationBuffersMemory(): number {
+    let n = this.repl.state.backlog?.allocated ?? 0;
+    for (const r of this.replicas) n += r.pendingBytes + r.client.outputBytes;
+    return n;
   }
 
   /** Replicas as ROLE and FAILOVER see them: online, with where they listen. */

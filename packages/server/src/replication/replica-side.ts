@@ -99,6 +99,7 @@ export class ReplicaSide {
     this.masterHost = host;
     this.masterPort = port;
     server.replicaMode = true;
+    server.logger.setRole?.("S");
     this.repl.updateSink();
     server.config.setInternal("replicaof", { host, port });
     this.cancelHandshake(false);
@@ -122,6 +123,7 @@ export class ReplicaSide {
     const state = this.repl.state;
     this.masterHost = null;
     server.replicaMode = false;
+    server.logger.setRole?.("M");
     server.config.setInternal("replicaof", null);
     this.repl.updateSink();
     if (this.masterClient !== null) server.closeClient(this.masterClient);
@@ -191,7 +193,7 @@ export class ReplicaSide {
     socket.on("data", (chunk: Buffer) => {
       if (this.socket !== socket) return;
       this.lastIo = Date.now();
-      this.server.stats.totalNetInputBytes += chunk.length;
+      this.server.stats.totalNetReplInputBytes += chunk.length;
       if (this.linkState === "transfer") this.transfer?.onData(chunk);
       else this.onHandshakeData(chunk);
     });
@@ -449,7 +451,7 @@ export class ReplicaSide {
     this.linkState = "connected";
     this.downSince = 0;
     socket.on("data", (chunk: Buffer) => {
-      server.stats.totalNetInputBytes += chunk.length;
+      server.stats.totalNetReplInputBytes += chunk.length;
       c.applyStream(chunk);
     });
     socket.on("error", () => server.closeClient(c));

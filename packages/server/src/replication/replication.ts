@@ -214,11 +214,15 @@ export function registerReplication(server: Server): Replication {
   // A replica from its config is one from the start: the RDB or AOF loaded before start() must
   // already be loaded as a replica's (keeping expired keys for the master's DELs, as iAmMaster()
   // decides in Redis's loaders).
-  if (server.config.get("replicaof") !== null) server.replicaMode = true;
+  if (server.config.get("replicaof") !== null) {
+    server.replicaMode = true;
+    server.logger.setRole?.("S");
+  }
   server.addSubsystem(repl);
   server.roleReply = (c) => roleReply(repl, c);
   server.infoSections.set("replication", () => replicationInfo(repl));
   server.memoryHooks.backlog = () => repl.state.backlog?.allocated ?? 0;
+  server.memoryHooks.replicationBuffers = () => repl.master.replicationBuffersMemory();
   server.replicationHooks.saveInfo = () => repl.saveInfo();
   server.replicationHooks.rdbLoaded = (aux) => repl.restoreFromRdb(aux);
   server.clientCloseHooks.push((c) => repl.onClientClosed(c));

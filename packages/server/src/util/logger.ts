@@ -2,7 +2,8 @@
  * Structured logs (pino) with Redis's `loglevel` names: debug < verbose < notice < warning.
  * Written synchronously to `logfile` or stdout, so the last lines before an exit are never lost
  * and nothing is buffered in memory. Each line carries `pid` and `role` (Redis prints them as
- * `pid:M`), and the message texts are Redis's where tools look for them ("Ready to accept
+ * `pid:M`; the role is the one at the time of the line: a data node switches between "M" and
+ * "S" as REPLICAOF changes it, as serverLogRaw picks the character per line), and the message texts are Redis's where tools look for them ("Ready to accept
  * connections", "PID: ...", "Failed listening on port").
  */
 
@@ -19,17 +20,22 @@ export interface Logger {
   warning(obj: object | string, msg?: string): void;
   isLevelEnabled(level: LogLevel): boolean;
   setLevel(level: LogLevel): void;
+  /** The role character of the lines logged from now on ("M", "S", "X"). */
+  setRole?(role: string): void;
 }
 
 /** `logfile` "" means stdout, as in Redis. */
 export function createLogger(level: LogLevel, logfile: string, role: string): Logger {
   const destination = pino.destination({ dest: logfile === "" ? 1 : logfile, sync: true, mkdir: true });
+  // One object, mutated by setRole: pino merges the mixin's fields into each line.
+  const roleField = { role };
   const base = pino(
     {
       customLevels: LEVELS,
       useOnlyCustomLevels: true,
       level,
-      base: { pid: process.pid, role },
+      base: { pid: process.pid },
+      mixin: () => roleField,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label: string) => ({ level: label }) },
     },
@@ -49,6 +55,9 @@ export function createLogger(level: LogLevel, logfile: string, role: string): Lo
     isLevelEnabled: (lvl) => base.isLevelEnabled(lvl),
     setLevel: (lvl) => {
       base.level = lvl;
+    },
+    setRole: (r) => {
+      roleField.role = r;
     },
   };
 }

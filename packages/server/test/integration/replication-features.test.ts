@@ -6,6 +6,7 @@
  * Runs against Keyhaven, or against real Redis with KEYHAVEN_TEST_TARGET=redis.
  */
 
+import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   errorText,
@@ -274,6 +275,71 @@ describe("replication ids and backlog", () => {
       "repl-backlog-size",
       "2097152",
     ]);
+  });
+});
+
+describe("replication traffic and buffers in INFO, role in the log", () => {
+  it("counts replication bytes apart from client bytes, with rates, and the replication buffers", async () => {
+    const master = await start(["--repl-diskless-sync", "no"]);
+    const replica = await start();
+    // Incompressible values, so the RDB is as large as the data whatever rdbcompression does.
+    const value = randomBytes(500).toString("hex");
+    const batch: Promise<unknown>[] = [];
+    for (let i = 0; i < 500; i++) batch.push(master.c.call("SET", `rdb:${i}`, `${i}${value}`));
+    await Promise.all(batch);
+    await replicate(replica, master);
+    // The RDB (about 500 kB) went through the replication counters.
+    const stats = async (n: Node) => info(n.c, "stats");
+    let m = await stats(master);
+    let r = await stats(replica);
+    expect(Number(m.get("total_net_repl_output_bytes"))).toBeGreaterThan(450_000);
+    expect(Number(r.get("total_net_repl_input_bytes"))).toBeGreaterThan(450_000);
+    // The totals include the replication traffic (as Redis 7.0 prints them).
+    expect(Number(r.get("total_net_input_bytes"))).toBeGreaterThanOrEqual(
+      Number(r.get("total_net_repl_input_bytes")),
+    );
+    expect(Number(m.get("total_net_output_bytes"))).toBeGreaterThanOrEqual(
+      Number(m.get("total_net_repl_output_bytes")),
+    );
+    // Replication input is what a replica reads from its master: the master's ACK reads are not.
+    expect(Number(m.get("total_net_repl_input_bytes"))).toBe(0);
+    // A sustained stream shows in the instantaneous rates (16 samples of 100 ms, averaged).
+    const outBefore = Number(m.get("total_net_repl_output_bytes"));
+    const until = Date.now() + 800;
+    let i = 0;
+    while (Date.now() < until) {
+      const writes: Promise<unknown>[] = [];
+      for (let j = 0; j < 50; j++) writes.push(master.c.call("SET", `stream:${i++ % 300}`, value));
+      await Promise.all(writes);
+    }
+    await waitInSync(master, replica);
+    m = await stats(master);
+    r = await stats(replica);
+    expect(Number(m.get("total_net_repl_output_bytes")) - outBefore).toBeGreaterThan(i * 1000);
+    expect(Number(m.get("instantaneous_output_repl_kbps"))).toBeGreaterThan(0);
+    expect(Number(r.get("instantaneous_input_repl_kbps"))).toBeGreaterThan(0);
+    expect(Number(m.get("instantaneous_input_repl_kbps"))).toBe(0);
+    // The backlog holds the stream: the replication buffers are at least what it holds.
+    const histlen = Number((await info(master.c, "replication")).get("repl_backlog_histlen"));
+    expect(histlen).toBeGreaterThan(100_000);
+    expect(
+      Number((await info(master.c, "memory")).get("mem_total_replication_buffers")),
+    ).toBeGreaterThanOrEqual(histlen);
+  });
+
+  it("a replica's log lines carry the role S, a master's M", async () => {
+    const [, replica] = await pair();
+    const role = (line: string) => /"role":"(\w)"/.exec(line)?.[1] ?? /^\d+:(\w) /.exec(line)?.[1];
+    const lines = () => replica.proc.output().split("\n");
+    const connecting = lines().find((l) => l.includes("Connecting to MASTER"));
+    expect(connecting).toBeDefined();
+    expect(role(connecting!)).toBe("S");
+    expect(role(lines().find((l) => l.includes("MASTER <-> REPLICA sync: Finished with success"))!)).toBe(
+      "S",
+    );
+    expectOk(await replica.c.call("REPLICAOF", "NO", "ONE"));
+    await waitFor(() => replica.proc.output().includes("MASTER MODE enabled"), "the MASTER MODE line");
+    expect(role(lines().find((l) => l.includes("MASTER MODE enabled"))!)).toBe("M");
   });
 });
 
