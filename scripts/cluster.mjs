@@ -1,262 +1,601 @@
 #!/usr/bin/env node
 /**
- * A local HA cluster on loopback: one keyhaven-server master and N replicas (default 2), each with
- * its own config file and data folder under --dir (default ./data/cluster/<port>/), plus optional
- * Sentinels (keyhaven-sentinel once it exists, or Debian's `redis-server --sentinel` with
- * --sentinel-impl redis) monitoring the master as "mymaster" with quorum 2.
+ * `./keyhaven cluster`: a local high-availability cluster on loopback. One keyhaven-server master,
+ * its replicas (default 2) and keyhaven-sentinel processes (default 3, quorum 2) monitoring it as
+ * "mymaster"; each node has its config file, data, log and pid file under --dir/<port>/.
  *
- * It prints each node's address and role, then a live status line (role, replication offset,
- * lag, link state) refreshed every second, and stops every process it started, by PID, on Ctrl-C
- * (SIGTERM, then SIGKILL after --stop-timeout seconds). Nothing here is specific to a test: it is
- * the README's "run it locally" command (`./keyhaven cluster`).
+ * It shows a live status (each server's role, offset, lag and link state; each Sentinel's view of
+ * the master, its epochs and its last events, read from a PSUBSCRIBE * connection to every
+ * Sentinel) and stops every process it started, by PID, on Ctrl-C: Sentinels first (so they do
+ * not fail over while the servers go down), then replicas, then the master; SIGTERM, then SIGKILL
+ * after --stop-timeout. On a terminal the status is redrawn in place; otherwise (CI, a pipe) it
+ * is printed every --status-interval seconds and every Sentinel event as one line when it comes.
  *
- *   ./keyhaven cluster [--port 7000 | --ports 7000,7001,7002] [--replicas 2] [--dir ./data/cluster] [--fresh]
- *                      [--sentinels auto|N] [--sentinel-port 26379] [--quorum 2]
- *                      [--sentinel-impl keyhaven|redis] [--stop-timeout 10] [-- <extra server args>]
+ * Started again on the same --dir, it reuses the data (AOF) and the config files as the servers
+ * (CONFIG REWRITE) and the Sentinels rewrote them, so a cluster that failed over comes back with
+ * its current master. The children run in their own sessions (a terminal's Ctrl-C reaches only
+ * this script, which then stops them in order); if this script is killed outright, the pid files
+ * name the survivors and the next start refuses to run over them.
  *
  * Adding a node kind: give it a config writer (`serverConfig`, `sentinelConfig`), a command line
- * (`commandFor`) and a status probe (`statusOf`); start/stop and the status line handle the rest.
+ * (`commandFor`) and a status probe and line (`probe`, `render`); start and stop handle the rest.
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection } from "node:net";
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SERVER_BIN = join(root, "packages/server/bin/keyhaven-server");
 const SENTINEL_BIN = join(root, "packages/sentinel/bin/keyhaven-sentinel");
+const PROTOCOL = join(root, "packages/protocol/dist/index.js");
+const HOST = "127.0.0.1";
+const MASTER_NAME = "mymaster";
+/** Events kept per Sentinel for the status (the live view shows the last EVENTS_SHOWN). */
+const EVENTS_KEPT = 20;
+const EVENTS_SHOWN = 3;
 
-const { values: opts, positionals: extraArgs } = parseArgs({
-  allowPositionals: true,
-  options: {
-    port: { type: "string", default: "7000" },
-    ports: { type: "string", default: "" },
-    replicas: { type: "string", default: "2" },
-    dir: { type: "string", default: "./data/cluster" },
-    fresh: { type: "boolean", default: false },
-    sentinels: { type: "string", default: "auto" },
-    "sentinel-port": { type: "string", default: "26379" },
-    quorum: { type: "string", default: "2" },
-    "sentinel-impl": { type: "string", default: "keyhaven" },
-    "stop-timeout": { type: "string", default: "10" },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
+const USAGE = `Usage: ./keyhaven cluster [options] [-- <extra keyhaven-server arguments>]
 
+Starts a local high-availability cluster on ${HOST}: a keyhaven-server master, its replicas and
+keyhaven-sentinel processes monitoring it as "${MASTER_NAME}", with config files, data and logs under
+--dir. Shows a live status until Ctrl-C, which stops every process it started. Started again on
+the same --dir, it reuses the data and the configs the servers and Sentinels rewrote.
+
+  --replicas N            replicas (default 2)
+  --sentinels N           Sentinels (default 3; 0 for none)
+  --quorum N              Sentinel quorum (default 2)
+  --port P                first server port (default 7000); the replicas take the next ones
+  --ports P,P,...         every server port, master first (instead of --port and --replicas)
+  --sentinel-port P       first Sentinel port (default 26379); the others take the next ones
+  --sentinel-ports P,...  every Sentinel port (instead of --sentinel-port and --sentinels)
+  --down-after MS         sentinel down-after-milliseconds (default 5000)
+  --failover-timeout MS   sentinel failover-timeout (default 30000)
+  --dir PATH              data folder (default ./data/cluster)
+  --fresh                 delete the data folder first
+  --sentinel-impl K       keyhaven (default), or redis for Debian's redis-server --sentinel
+  --status-interval S     without a terminal, print the status every S seconds (default 5)
+  --stop-timeout S        seconds between SIGTERM and SIGKILL when stopping (default 10)
+  -h, --help              this text
+`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      port: { type: "string", default: "7000" },
+      ports: { type: "string", default: "" },
+      replicas: { type: "string", default: "2" },
+      sentinels: { type: "string", default: "3" },
+      "sentinel-port": { type: "string", default: "26379" },
+      "sentinel-ports": { type: "string", default: "" },
+      // No defaults for these three: given explicitly, they also apply to existing configs.
+      quorum: { type: "string" },
+      "down-after": { type: "string" },
+      "failover-timeout": { type: "string" },
+      dir: { type: "string", default: "./data/cluster" },
+      fresh: { type: "boolean", default: false },
+      "sentinel-impl": { type: "string", default: "keyhaven" },
+      "status-interval": { type: "string", default: "5" },
+      "stop-timeout": { type: "string", default: "10" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (err) {
+  process.stderr.write(`${err.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const { values: opts, positionals: extraArgs } = parsed;
 if (opts.help) {
-  const text = (await import("node:fs")).readFileSync(fileURLToPath(import.meta.url), "utf8");
-  const usage = text
-    .split("\n")
-    .filter((l) => l.startsWith(" *   ./keyhaven") || l.startsWith(" *           "));
-  process.stdout.write(`${usage.map((l) => l.slice(3)).join("\n")}\n`);
+  process.stdout.write(USAGE);
   process.exit(0);
 }
 
-/** --ports lists the master's and the replicas' ports; otherwise they follow --port. */
-const explicitPorts = opts.ports === "" ? [] : opts.ports.split(",").map(Number);
-const basePort = explicitPorts[0] ?? Number(opts.port);
-const replicaCount = explicitPorts.length > 0 ? explicitPorts.length - 1 : Number(opts.replicas);
-/** auto: 3 Sentinels once keyhaven-sentinel is built (or with --sentinel-impl redis), else none. */
-const sentinelsAvailable = opts["sentinel-impl"] === "redis" || existsSync(SENTINEL_BIN);
-const sentinelCount = opts.sentinels === "auto" ? (sentinelsAvailable ? 3 : 0) : Number(opts.sentinels);
+function fail(message) {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+/** A whole number within [min, max], or exit with the option's name. */
+function int(name, text, min, max = Number.MAX_SAFE_INTEGER) {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max)
+    fail(`--${name}: expected a whole number in [${min}, ${max}], got '${text}'`);
+  return n;
+}
+
+const serverPorts =
+  opts.ports !== ""
+    ? opts.ports.split(",").map((p) => int("ports", p.trim(), 1, 65535))
+    : Array.from(
+        { length: int("replicas", opts.replicas, 0, 100) + 1 },
+        (_, i) => int("port", opts.port, 1, 65535) + i,
+      );
+const sentinelPorts =
+  opts["sentinel-ports"] !== ""
+    ? opts["sentinel-ports"].split(",").map((p) => int("sentinel-ports", p.trim(), 1, 65535))
+    : Array.from(
+        { length: int("sentinels", opts.sentinels, 0, 100) },
+        (_, i) => int("sentinel-port", opts["sentinel-port"], 1, 65535) + i,
+      );
+const sentinelCount = sentinelPorts.length;
+const quorum = int("quorum", opts.quorum ?? "2", 1);
+const downAfter = int("down-after", opts["down-after"] ?? "5000", 1);
+const failoverTimeout = int("failover-timeout", opts["failover-timeout"] ?? "30000", 1);
+const statusIntervalMs = int("status-interval", opts["status-interval"], 1) * 1000;
+const stopTimeoutMs = int("stop-timeout", opts["stop-timeout"], 0) * 1000;
+const sentinelImpl = opts["sentinel-impl"];
+if (sentinelImpl !== "keyhaven" && sentinelImpl !== "redis") fail("--sentinel-impl: keyhaven or redis");
+if (sentinelCount > 0 && quorum > sentinelCount)
+  fail(`--quorum ${quorum} is more than the ${sentinelCount} Sentinels`);
+const allPorts = [...serverPorts, ...sentinelPorts];
+if (new Set(allPorts).size !== allPorts.length) fail(`ports overlap: ${allPorts.join(",")}`);
 const dataDir = resolve(opts.dir);
-const stopTimeoutMs = Number(opts["stop-timeout"]) * 1000;
-const HOST = "127.0.0.1";
+
+for (const [bin, what] of [
+  [PROTOCOL, "the protocol package"],
+  [join(root, "packages/server/dist/cli.js"), "keyhaven-server"],
+  ...(sentinelCount > 0 && sentinelImpl === "keyhaven"
+    ? [[join(root, "packages/sentinel/dist/main.js"), "keyhaven-sentinel"]]
+    : []),
+]) {
+  if (!existsSync(bin)) fail(`${what} is not built (${bin}): run ./keyhaven setup (or pnpm -s run build)`);
+}
+const { encodeCommand, ReplyParser, RespError } = await import(pathToFileURL(PROTOCOL).href);
 
 // ---- Topology ---------------------------------------------------------------------------------
 
-/** @typedef {{ kind: "server" | "sentinel", name: string, port: number, dir: string, proc: import("node:child_process").ChildProcess | null, exited: boolean }} ClusterNode */
+/**
+ * @typedef {{ kind: "server" | "sentinel", port: number, label: string, dir: string, conf: string,
+ *   pidFile: string, proc: import("node:child_process").ChildProcess | null, exited: string | null,
+ *   status: any, events: { at: number, text: string }[] }} ClusterNode
+ */
 
-/** @type {ClusterNode[]} */
-const nodes = [];
-const node = (kind, name, port) => ({
-  kind,
-  name,
-  port,
-  dir: join(dataDir, String(port)),
-  proc: null,
-  exited: false,
-});
-nodes.push(node("server", "master", basePort));
-for (let i = 1; i <= replicaCount; i++)
-  nodes.push(node("server", `replica-${i}`, explicitPorts[i] ?? basePort + i));
-for (let i = 0; i < sentinelCount; i++)
-  nodes.push(node("sentinel", `sentinel-${i + 1}`, Number(opts["sentinel-port"]) + i));
+/** @returns {ClusterNode} */
+function makeNode(kind, port) {
+  const dir = join(dataDir, String(port));
+  return {
+    kind,
+    port,
+    label: `${kind.padEnd(8)} ${HOST}:${port}`,
+    dir,
+    conf: join(dir, kind === "server" ? "redis.conf" : "sentinel.conf"),
+    pidFile: join(dir, `${kind}.pid`),
+    proc: null,
+    exited: null,
+    status: null,
+    events: [],
+  };
+}
+const servers = serverPorts.map((p) => makeNode("server", p));
+const sentinels = sentinelPorts.map((p) => makeNode("sentinel", p));
+const nodes = [...servers, ...sentinels];
 
-function serverConfig(n) {
+function serverConfig(n, masterPort) {
   const lines = [
+    "# Written by ./keyhaven cluster on first start; the server rewrites it (CONFIG REWRITE).",
     `port ${n.port}`,
     `bind ${HOST}`,
     `dir ${n.dir}`,
     `logfile ${join(n.dir, "server.log")}`,
+    // Durable across kill -9 and restarts of the cluster, within a second.
+    "appendonly yes",
+    "appendfsync everysec",
     "enable-debug-command local",
     "repl-diskless-sync yes",
     "repl-diskless-sync-delay 1",
   ];
-  if (n.name !== "master") lines.push(`replicaof ${HOST} ${basePort}`);
+  if (n.port !== masterPort) lines.push(`replicaof ${HOST} ${masterPort}`);
   return `${lines.join("\n")}\n`;
 }
 
-function sentinelConfig(n) {
+function sentinelConfig(n, masterPort) {
   return [
+    "# Written by ./keyhaven cluster on first start; the Sentinel rewrites it as its state changes.",
     `port ${n.port}`,
     `bind ${HOST}`,
     `dir ${n.dir}`,
     `logfile ${join(n.dir, "sentinel.log")}`,
-    `sentinel monitor mymaster ${HOST} ${basePort} ${Number(opts.quorum)}`,
-    "sentinel down-after-milliseconds mymaster 5000",
-    "sentinel failover-timeout mymaster 30000",
+    `sentinel monitor ${MASTER_NAME} ${HOST} ${masterPort} ${quorum}`,
+    `sentinel down-after-milliseconds ${MASTER_NAME} ${downAfter}`,
+    `sentinel failover-timeout ${MASTER_NAME} ${failoverTimeout}`,
+    `sentinel parallel-syncs ${MASTER_NAME} 1`,
     "",
   ].join("\n");
 }
 
 function commandFor(n) {
-  const conf = join(n.dir, n.kind === "server" ? "redis.conf" : "sentinel.conf");
-  if (n.kind === "server") return [SERVER_BIN, [conf, ...extraArgs]];
-  if (opts["sentinel-impl"] === "redis") return ["redis-server", [conf, "--sentinel"]];
-  return [SENTINEL_BIN, [conf]];
+  if (n.kind === "server") return [SERVER_BIN, [n.conf, ...extraArgs]];
+  if (sentinelImpl === "redis") return ["redis-server", [n.conf, "--sentinel"]];
+  return [SENTINEL_BIN, [n.conf]];
 }
 
-// ---- A tiny RESP client (one request per connection: enough for a status probe) ---------------
+// ---- RESP connections (one command link per node, one event link per Sentinel) -----------------
 
-function request(port, args, timeoutMs = 800) {
-  return new Promise((resolveReply) => {
-    const socket = createConnection({ host: HOST, port });
-    let buf = Buffer.alloc(0);
-    const done = (value) => {
-      socket.destroy();
-      resolveReply(value);
-    };
-    socket.setTimeout(timeoutMs, () => done(null));
-    socket.on("error", () => done(null));
-    socket.on("connect", () => {
-      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`);
+/**
+ * A persistent RESP2 connection that reconnects on demand. `call` resolves with the reply (an
+ * error reply as a RespError), or null when the node cannot be reached within `timeoutMs`.
+ * Messages nobody asked for (pub/sub) go to `onPush`.
+ */
+class Link {
+  constructor(port, onPush = null) {
+    this.port = port;
+    this.onPush = onPush;
+    this.socket = null;
+    /** @type {Promise<boolean> | null} */
+    this.connecting = null;
+    this.waiting = [];
+  }
+
+  connect(timeoutMs) {
+    if (this.socket !== null) return Promise.resolve(true);
+    if (this.connecting !== null) return this.connecting;
+    this.connecting = new Promise((res) => {
+      const socket = new Socket();
+      const parser = new ReplyParser({ strings: "utf8" });
+      const timer = setTimeout(() => socket.destroy(), timeoutMs);
+      socket.setNoDelay(true);
+      socket.on("connect", () => {
+        clearTimeout(timer);
+        this.socket = socket;
+        res(true);
+      });
+      socket.on("data", (chunk) => {
+        parser.feed(chunk);
+        for (;;) {
+          const status = parser.next();
+          if (status === 1) {
+            const w = this.waiting.shift();
+            if (w !== undefined) w(parser.value);
+            else this.onPush?.(parser.value);
+          } else if (status === -1) {
+            socket.destroy();
+            return;
+          } else break;
+        }
+      });
+      socket.on("error", () => {});
+      socket.on("close", () => {
+        clearTimeout(timer);
+        if (this.socket === socket) this.socket = null;
+        for (const w of this.waiting.splice(0)) w(null);
+        res(false);
+      });
+      socket.connect(this.port, HOST);
+    }).finally(() => {
+      this.connecting = null;
     });
-    socket.on("data", (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      const nl = buf.indexOf("\r\n");
-      if (nl < 0) return;
-      const head = buf.toString("latin1", 0, nl);
-      if (head[0] === "+" || head[0] === "-" || head[0] === ":") return done(head);
-      if (head[0] === "$" || head[0] === "=") {
-        const len = Number(head.slice(1));
-        if (len < 0) return done(null);
-        if (buf.length >= nl + 2 + len) return done(buf.toString("utf8", nl + 2, nl + 2 + len));
-      }
+    return this.connecting;
+  }
+
+  async call(args, timeoutMs = 1000) {
+    if (!(await this.connect(timeoutMs))) return null;
+    const socket = this.socket;
+    return new Promise((res) => {
+      const timer = setTimeout(() => {
+        // A node that does not answer in time: drop the link so replies cannot get out of step.
+        socket.destroy();
+      }, timeoutMs);
+      this.waiting.push((v) => {
+        clearTimeout(timer);
+        res(v);
+      });
+      socket.write(encodeCommand(args));
     });
-  });
+  }
+
+  close() {
+    this.socket?.destroy();
+    this.socket = null;
+  }
 }
 
-async function infoOf(port, section) {
-  const text = await request(port, ["INFO", section]);
-  if (text === null || text.startsWith("-")) return null;
+const links = new Map(nodes.map((n) => [n, new Link(n.port)]));
+/** PSUBSCRIBE * per Sentinel; (re)opened by the status loop while the Sentinel runs. */
+const eventLinks = new Map();
+
+function parseInfo(text) {
   const map = new Map();
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of text.split("\r\n")) {
     const i = line.indexOf(":");
-    if (i > 0 && !line.startsWith("#")) map.set(line.slice(0, i), line.slice(i + 1));
+    if (i > 0 && line[0] !== "#") map.set(line.slice(0, i), line.slice(i + 1));
   }
   return map;
 }
 
-// ---- Start, status, stop ----------------------------------------------------------------------
+function toRecord(flat) {
+  const o = {};
+  if (Array.isArray(flat)) for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i]] = String(flat[i + 1]);
+  return o;
+}
+
+// ---- Output -----------------------------------------------------------------------------------
+
+const tty = process.stdout.isTTY === true;
+// A closed pipe must not take the cluster down with an EPIPE.
+process.stdout.on("error", () => {});
+const clock = (ms = Date.now()) => new Date(ms).toTimeString().slice(0, 8);
+let drawnLines = 0;
+
+/** Writes a line above the live status (or just a line without a terminal). */
+function say(text) {
+  if (tty && drawnLines > 0) {
+    process.stdout.write(`\x1b[${drawnLines}A\r\x1b[J`);
+    drawnLines = 0;
+  }
+  process.stdout.write(`${text}\n`);
+}
+
+function draw(lines) {
+  if (!tty) {
+    process.stdout.write(`${lines.join("\n")}\n`);
+    return;
+  }
+  const width = Math.max(40, (process.stdout.columns ?? 120) - 1);
+  const clipped = lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
+  const up = drawnLines > 0 ? `\x1b[${drawnLines}A\r` : "";
+  process.stdout.write(`${up}\x1b[J${clipped.join("\n")}\n`);
+  drawnLines = clipped.length;
+}
+
+// ---- Start ------------------------------------------------------------------------------------
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+
+/** The pid in a node's pid file if that process still runs this node's config (else null). */
+function leftoverPid(n) {
+  if (!existsSync(n.pidFile)) return null;
+  const pid = Number(readFileSync(n.pidFile, "latin1").trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !alive(pid)) return null;
+  try {
+    // A recycled pid runs something else: only a process started with this config counts.
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").includes(n.conf) ? pid : null;
+  } catch {
+    return pid;
+  }
+}
+
+function portTaken(port) {
+  return new Promise((res) => {
+    const s = new Socket();
+    s.setTimeout(500, () => s.destroy());
+    s.on("connect", () => {
+      s.destroy();
+      res(true);
+    });
+    s.on("error", () => res(false));
+    s.on("close", () => res(false));
+    s.connect(port, HOST);
+  });
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function startNode(n) {
-  mkdirSync(n.dir, { recursive: true });
-  const confPath = join(n.dir, n.kind === "server" ? "redis.conf" : "sentinel.conf");
-  // A config file, so CONFIG REWRITE (which Sentinel sends after reconfiguring) has a target.
-  // An existing one is kept: it holds what a failover rewrote.
-  if (!existsSync(confPath))
-    writeFileSync(confPath, n.kind === "server" ? serverConfig(n) : sentinelConfig(n));
-  const [bin, args] = commandFor(n);
-  const proc = spawn(bin, args, { cwd: n.dir, stdio: ["ignore", "ignore", "pipe"] });
-  n.proc = proc;
-  let stderr = "";
-  proc.stderr.on("data", (d) => {
-    stderr += d.toString();
-  });
-  proc.on("exit", (code, signal) => {
-    n.exited = true;
-    if (!stopping) {
-      process.stdout.write(
-        `\n${n.name} (pid ${proc.pid}) exited (${signal ?? code})${stderr ? `:\n${stderr}` : ""}\n`,
-      );
-    }
-  });
-  proc.on("error", (err) => {
-    n.exited = true;
-    process.stdout.write(`\ncannot start ${n.name}: ${err.message}\n`);
-  });
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline && !n.exited) {
-    if ((await request(n.port, ["PING"])) === "+PONG") return true;
-    await sleep(100);
-  }
-  return false;
-}
-
-async function statusOf(n) {
-  if (n.exited) return `${n.port} down`;
-  if (n.kind === "sentinel") {
-    const s = await infoOf(n.port, "sentinel");
-    return s === null
-      ? `${n.port} ?`
-      : `${n.port} sentinel ${s.get("master0")?.match(/status=(\w+)/)?.[1] ?? "-"}`;
-  }
-  const r = await infoOf(n.port, "replication");
-  if (r === null) return `${n.port} ?`;
-  if (r.get("role") === "master") {
-    const lags = [...r.entries()]
-      .filter(([k]) => /^slave\d+$/.test(k))
-      .map(([, v]) => Number(v.match(/lag=(\d+)/)?.[1] ?? 0));
-    return `${n.port} master off=${r.get("master_repl_offset")} replicas=${r.get("connected_slaves")} maxlag=${lags.length ? Math.max(...lags) : 0}s`;
-  }
-  const behind = masterOffset !== null ? masterOffset - Number(r.get("slave_repl_offset")) : 0;
-  const link = r.get("master_link_status");
-  const sync = r.get("master_sync_in_progress") === "1" ? " syncing" : "";
-  return `${n.port} replica of ${r.get("master_port")} off=${r.get("slave_repl_offset")} behind=${Math.max(0, behind)}B io=${r.get("master_last_io_seconds_ago")}s link=${link}${sync}`;
-}
-
-let masterOffset = null;
 let stopping = false;
 
-async function statusLoop() {
-  const tty = process.stdout.isTTY;
-  let lastPrint = 0;
-  while (!stopping) {
-    masterOffset = null;
-    for (const n of nodes) {
-      if (n.kind !== "server" || n.exited) continue;
-      const r = await infoOf(n.port, "replication");
-      if (r?.get("role") === "master") masterOffset = Number(r.get("master_repl_offset"));
+function onExit(n, code, signal) {
+  n.exited = signal !== null ? `signal ${signal}` : `exit code ${code}`;
+  links.get(n)?.close();
+  eventLinks.get(n)?.close();
+  eventLinks.delete(n);
+  if (!stopping) {
+    try {
+      unlinkSync(n.pidFile);
+    } catch {
+      // Already gone.
     }
-    const parts = [];
-    for (const n of nodes) parts.push(await statusOf(n));
-    const line = `${new Date().toISOString().slice(11, 19)} | ${parts.join(" | ")}`;
-    if (tty) process.stdout.write(`\r\x1b[2K${line}`);
-    else if (Date.now() - lastPrint >= 5000) {
-      process.stdout.write(`${line}\n`);
+    say(`${clock()} ${n.label} (pid ${n.proc.pid}) exited (${n.exited}); see ${n.dir}`);
+  }
+}
+
+/** Spawns a node and waits until it answers PING (LOADING counts: it runs). */
+async function startNode(n, masterPort) {
+  mkdirSync(n.dir, { recursive: true });
+  // An existing config is kept: it holds what CONFIG REWRITE or the Sentinel wrote.
+  const fresh = !existsSync(n.conf);
+  if (fresh)
+    writeFileSync(n.conf, n.kind === "server" ? serverConfig(n, masterPort) : sentinelConfig(n, masterPort));
+  const [bin, args] = commandFor(n);
+  // detached: own session, so a terminal's Ctrl-C reaches only us and we stop nodes in order.
+  const proc = spawn(bin, args, { cwd: n.dir, stdio: ["ignore", "ignore", "pipe"], detached: true });
+  n.proc = proc;
+  n.exited = null;
+  let stderr = "";
+  proc.stderr.on("data", (d) => {
+    if (stderr.length < 8192) stderr += d.toString();
+  });
+  proc.on("exit", (code, signal) => onExit(n, code, signal));
+  proc.on("error", (err) => {
+    n.exited = err.message;
+  });
+  if (proc.pid !== undefined) writeFileSync(n.pidFile, `${proc.pid}\n`);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && n.exited === null) {
+    const r = await links.get(n).call(["PING"], 500);
+    if (r === "PONG" || (r instanceof RespError && /^(LOADING|NOAUTH)/.test(r.message)))
+      return { ok: true, fresh };
+    await sleep(100);
+  }
+  return { ok: false, fresh, why: n.exited ?? "no answer in 60 s", stderr };
+}
+
+// ---- Status -----------------------------------------------------------------------------------
+
+async function probe(n) {
+  if (n.exited !== null || n.proc === null) return { down: true };
+  const link = links.get(n);
+  if (n.kind === "server") {
+    const r = await link.call(["INFO", "replication"]);
+    if (r === null) return { down: false, unreachable: true };
+    if (r instanceof RespError) return { down: false, error: r.message };
+    return { info: parseInfo(String(r)) };
+  }
+  const m = await link.call(["SENTINEL", "MASTER", MASTER_NAME]);
+  if (m === null) return { down: false, unreachable: true };
+  if (m instanceof RespError) return { down: false, error: m.message };
+  let currentEpoch = "?";
+  try {
+    currentEpoch = /^sentinel current-epoch (\d+)$/m.exec(readFileSync(n.conf, "latin1"))?.[1] ?? "0";
+  } catch {
+    // Being rewritten: next time.
+  }
+  return { master: toRecord(m), currentEpoch };
+}
+
+function ensureEvents(n) {
+  if (n.kind !== "sentinel" || n.exited !== null || eventLinks.has(n) || stopping) return;
+  const link = new Link(n.port, (msg) => {
+    if (!Array.isArray(msg) || msg[0] !== "pmessage") return;
+    const text = `${msg[2]} ${msg[3]}`;
+    n.events.push({ at: Date.now(), text });
+    if (n.events.length > EVENTS_KEPT) n.events.shift();
+    if (!tty) process.stdout.write(`${clock()} ${n.label} ${text}\n`);
+  });
+  eventLinks.set(n, link);
+  void link.call(["PSUBSCRIBE", "*"], 1000).then((r) => {
+    if (r === null) {
+      // Not up yet or restarting: the next status round tries again.
+      link.close();
+      if (eventLinks.get(n) === link) eventLinks.delete(n);
+      return;
+    }
+    link.socket?.once("close", () => {
+      if (eventLinks.get(n) === link) eventLinks.delete(n);
+    });
+  });
+}
+
+function renderServer(n, masterOffset) {
+  const pid = `pid ${String(n.proc?.pid ?? "-").padEnd(7)}`;
+  const s = n.status;
+  if (s === null || s.down) return `  ${n.label}  ${pid} DOWN (${n.exited ?? "not started"})`;
+  if (s.unreachable) return `  ${n.label}  ${pid} not answering`;
+  if (s.error) return `  ${n.label}  ${pid} ${s.error}`;
+  const r = s.info;
+  if (r.get("role") === "master") {
+    const reps = [...r.entries()]
+      .filter(([k]) => /^slave\d+$/.test(k))
+      .map(([, v]) => {
+        const f = Object.fromEntries(v.split(",").map((kv) => kv.split("=")));
+        return `${f.port} ${f.state} lag ${f.lag}s`;
+      });
+    return `  ${n.label}  ${pid} master   offset ${r.get("master_repl_offset")}  replicas ${reps.length}${reps.length ? `: ${reps.join(", ")}` : ""}`;
+  }
+  const link = r.get("master_link_status");
+  const offset = Number(r.get("slave_repl_offset"));
+  const behind =
+    masterOffset !== null && link === "up" ? `, ${Math.max(0, masterOffset - offset)} B behind` : "";
+  const io = r.get("master_last_io_seconds_ago");
+  const state =
+    r.get("master_sync_in_progress") === "1"
+      ? "syncing"
+      : link === "up"
+        ? `up, last io ${io}s`
+        : `down ${r.get("master_link_down_since_seconds") ?? "?"}s`;
+  return `  ${n.label}  ${pid} replica  of ${r.get("master_host")}:${r.get("master_port")}  link ${state}  offset ${offset}${behind}`;
+}
+
+function renderSentinel(n) {
+  const pid = `pid ${String(n.proc?.pid ?? "-").padEnd(7)}`;
+  const s = n.status;
+  const lines = [];
+  if (s === null || s.down) lines.push(`  ${n.label}  ${pid} DOWN (${n.exited ?? "not started"})`);
+  else if (s.unreachable) lines.push(`  ${n.label}  ${pid} not answering`);
+  else if (s.error) lines.push(`  ${n.label}  ${pid} ${s.error}`);
+  else {
+    const m = s.master;
+    const state = m.flags === "master" ? "ok" : m.flags.replace(/^master,?/, "");
+    const failover = m["failover-state"] !== undefined ? `  failover ${m["failover-state"]}` : "";
+    lines.push(
+      `  ${n.label}  ${pid} ${MASTER_NAME} at ${m.ip}:${m.port} ${state}  epoch ${s.currentEpoch} (config ${m["config-epoch"]})  replicas ${m["num-slaves"]}  sentinels ${Number(m["num-other-sentinels"]) + 1}  quorum ${m.quorum}${failover}`,
+    );
+  }
+  for (const e of n.events.slice(-EVENTS_SHOWN)) lines.push(`      ${clock(e.at)} ${e.text}`);
+  return lines;
+}
+
+/** One status round: probe every node, then the lines to show. */
+async function statusLines() {
+  for (const n of sentinels) ensureEvents(n);
+  const results = await Promise.all(nodes.map((n) => probe(n)));
+  nodes.forEach((n, i) => {
+    n.status = results[i];
+  });
+  const masters = servers.filter((n) => n.status?.info?.get("role") === "master");
+  const masterOffset = masters.length === 1 ? Number(masters[0].status.info.get("master_repl_offset")) : null;
+  const views = sentinels
+    .filter((n) => n.status?.master !== undefined)
+    .map((n) => `${n.status.master.ip}:${n.status.master.port}`);
+  const agreed = views.length > 0 && views.every((v) => v === views[0]);
+  let head = `${clock()}  ${MASTER_NAME}: `;
+  if (sentinels.length === 0) head += masters.map((n) => `${HOST}:${n.port}`).join(", ") || "no master";
+  else if (views.length === 0) head += "no Sentinel answering";
+  else
+    head += agreed
+      ? `${views[0]} (${views.length}/${sentinels.length} Sentinels agree)`
+      : `Sentinels disagree: ${views.join(", ")}`;
+  return [
+    head,
+    ...servers.map((n) => renderServer(n, masterOffset)),
+    ...sentinels.flatMap((n) => renderSentinel(n)),
+  ];
+}
+
+/** The status every second on a terminal, every --status-interval otherwise; "ready" once. */
+async function statusLoop() {
+  let lastPrint = 0;
+  let ready = false;
+  while (!stopping) {
+    const lines = await statusLines();
+    if (stopping) break;
+    if (!ready && isReady()) {
+      ready = true;
+      say(`${clock()} ready: ${lines[0].slice(10)}`);
+    }
+    if (tty || Date.now() - lastPrint >= statusIntervalMs) {
+      draw(lines);
       lastPrint = Date.now();
     }
     await sleep(1000);
   }
 }
 
-async function stopAll() {
-  if (stopping) return;
-  stopping = true;
-  process.stdout.write("\nstopping the cluster...\n");
-  // Sentinels first, so they do not fail over while the servers go down; replicas before master.
-  const order = [
-    ...nodes.filter((n) => n.kind === "sentinel"),
-    ...nodes.filter((n) => n.kind === "server").reverse(),
-  ];
-  for (const n of order) {
-    if (n.proc === null || n.exited || n.proc.pid === undefined) continue;
+/** Every replica in sync with the one master, every Sentinel agreeing and knowing them all. */
+function isReady() {
+  const masters = servers.filter((n) => n.status?.info?.get("role") === "master");
+  if (masters.length !== 1) return false;
+  const mp = String(masters[0].port);
+  for (const n of servers) {
+    if (n === masters[0]) continue;
+    const r = n.status?.info;
+    if (r?.get("master_port") !== mp || r.get("master_link_status") !== "up") return false;
+  }
+  return sentinels.every((n) => {
+    const m = n.status?.master;
+    return (
+      m !== undefined &&
+      m.port === mp &&
+      m.flags === "master" &&
+      Number(m["num-slaves"]) === servers.length - 1 &&
+      Number(m["num-other-sentinels"]) === sentinels.length - 1
+    );
+  });
+}
+
+// ---- Stop -------------------------------------------------------------------------------------
+
+async function stopGroup(group) {
+  const running = group.filter((n) => n.proc?.pid !== undefined && n.exited === null);
+  for (const n of running) {
     try {
       process.kill(n.proc.pid, "SIGTERM");
     } catch {
@@ -264,52 +603,129 @@ async function stopAll() {
     }
   }
   const deadline = Date.now() + stopTimeoutMs;
-  while (order.some((n) => n.proc !== null && !n.exited) && Date.now() < deadline) await sleep(50);
-  for (const n of order) {
-    if (n.proc !== null && !n.exited && n.proc.pid !== undefined) {
-      process.stdout.write(`${n.name} (pid ${n.proc.pid}) did not stop in time: SIGKILL\n`);
+  while (running.some((n) => n.exited === null) && Date.now() < deadline) await sleep(50);
+  for (const n of running) {
+    if (n.exited !== null) continue;
+    say(`${n.label} (pid ${n.proc.pid}) did not stop within ${stopTimeoutMs / 1000} s: SIGKILL`);
+    try {
+      process.kill(n.proc.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  while (running.some((n) => n.exited === null)) await sleep(20);
+}
+
+let stopRequests = 0;
+async function stopAll(exitCode = 0) {
+  stopRequests++;
+  if (stopRequests > 1) {
+    // A second Ctrl-C: no more waiting.
+    for (const n of nodes)
+      if (n.proc?.pid !== undefined && n.exited === null) process.kill(n.proc.pid, "SIGKILL");
+    process.exit(1);
+  }
+  stopping = true;
+  say("\nstopping the cluster (Sentinels, replicas, then the master)...");
+  for (const l of [...links.values(), ...eventLinks.values()]) l.close();
+  // Sentinels first, so they do not fail over while the servers go down; replicas before masters
+  // (as last seen), so a master has no lagging replica to wait for.
+  const isMaster = (n) => n.status?.info?.get("role") === "master";
+  await stopGroup(sentinels);
+  await stopGroup(servers.filter((n) => !isMaster(n)));
+  await stopGroup(servers.filter(isMaster));
+  for (const n of nodes) {
+    if (n.proc === null) continue;
+    try {
+      unlinkSync(n.pidFile);
+    } catch {
+      // Already gone.
+    }
+    say(`stopped ${n.label} (pid ${n.proc.pid}, ${n.exited})`);
+  }
+  try {
+    unlinkSync(join(dataDir, "cluster.pid"));
+  } catch {
+    // Already gone.
+  }
+  process.exit(exitCode);
+}
+
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => void stopAll());
+// Whatever happens to this script, no node outlives it unnoticed.
+process.on("exit", () => {
+  for (const n of nodes) {
+    if (n.proc?.pid !== undefined && n.exited === null) {
       try {
-        process.kill(n.proc.pid, "SIGKILL");
+        process.kill(n.proc.pid, "SIGTERM");
       } catch {
         // Already gone.
       }
     }
   }
-  for (const n of order) if (n.proc !== null) process.stdout.write(`stopped ${n.name} (pid ${n.proc.pid})\n`);
-  process.exit(0);
-}
+});
 
-process.on("SIGINT", stopAll);
-process.on("SIGTERM", stopAll);
+// ---- Main -------------------------------------------------------------------------------------
 
-if (sentinelCount > 0 && opts["sentinel-impl"] !== "redis" && !existsSync(SENTINEL_BIN)) {
-  process.stderr.write(
-    "keyhaven-sentinel is not built in this tree yet: use --sentinel-impl redis or --sentinels 0\n",
-  );
-  process.exit(1);
-}
 if (opts.fresh) rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
+for (const n of nodes) {
+  const pid = leftoverPid(n);
+  if (pid !== null) {
+    fail(
+      `a cluster already runs in ${dataDir}: ${n.label} is pid ${pid} (see ${n.pidFile}).\n` +
+        `Stop it first (kill -INT the ./keyhaven cluster process, or kill ${pid} and the other pids in ${dataDir}/*/*.pid).`,
+    );
+  }
+}
+for (const n of nodes) if (await portTaken(n.port)) fail(`${HOST}:${n.port} is in use by another process`);
+writeFileSync(join(dataDir, "cluster.pid"), `${process.pid}\n`);
 
 process.stdout.write(`Keyhaven local cluster in ${dataDir}\n`);
 for (const n of nodes) {
-  const ok = await startNode(n);
-  if (!ok) {
-    process.stdout.write(`${n.name} on ${HOST}:${n.port} did not come up; see ${n.dir}\n`);
-    await stopAll();
+  const r = await startNode(n, serverPorts[0]);
+  if (!r.ok) {
+    say(`${n.label} did not come up (${r.why}); see ${n.dir}${r.stderr ? `:\n${r.stderr}` : ""}`);
+    await stopAll(1);
   }
-  const role =
-    n.kind === "sentinel"
-      ? `sentinel (monitors mymaster ${HOST}:${basePort}, quorum ${opts.quorum})`
-      : n.name === "master"
-        ? "master"
-        : `replica of ${HOST}:${basePort}`;
-  process.stdout.write(`  ${n.name.padEnd(11)} ${HOST}:${n.port}  pid ${n.proc.pid}  ${role}\n`);
-}
-if (sentinelCount === 0 && opts.sentinels === "auto") {
+  // Explicit options also apply to a Sentinel that kept its config from an earlier run.
+  if (n.kind === "sentinel" && !r.fresh) {
+    const set = [];
+    if (opts.quorum !== undefined) set.push("quorum", String(quorum));
+    if (opts["down-after"] !== undefined) set.push("down-after-milliseconds", String(downAfter));
+    if (opts["failover-timeout"] !== undefined) set.push("failover-timeout", String(failoverTimeout));
+    if (set.length > 0) await links.get(n).call(["SENTINEL", "SET", MASTER_NAME, ...set]);
+  }
+  let role = "";
+  if (n.kind === "server") {
+    const info = await links.get(n).call(["INFO", "replication"]);
+    const r2 = typeof info === "string" ? parseInfo(info) : new Map();
+    role =
+      r2.get("role") === "slave"
+        ? `replica of ${r2.get("master_host")}:${r2.get("master_port")}`
+        : (r2.get("role") ?? "loading");
+  } else {
+    const m = toRecord(await links.get(n).call(["SENTINEL", "MASTER", MASTER_NAME]));
+    role = `monitors ${MASTER_NAME} at ${m.ip}:${m.port} (quorum ${m.quorum}, down-after ${m["down-after-milliseconds"]} ms)`;
+  }
   process.stdout.write(
-    "  (no Sentinels: keyhaven-sentinel is not built yet; --sentinel-impl redis runs real ones)\n",
+    `  ${n.label}  pid ${String(n.proc.pid).padEnd(7)} ${role}${r.fresh ? "" : "  (existing data and config)"}\n`,
   );
 }
-process.stdout.write("Ctrl-C stops every node.\n");
+
+if (sentinels.length > 0) {
+  const list = sentinels.map((n) => `{ host: "${HOST}", port: ${n.port} }`).join(", ");
+  process.stdout.write(
+    [
+      "Sentinel clients:",
+      `  ioredis:    new Redis({ sentinels: [${list}], name: "${MASTER_NAME}" })`,
+      `  node-redis: createSentinel({ name: "${MASTER_NAME}", sentinelRootNodes: [${list}] })`,
+      `  redis-cli:  redis-cli -p ${sentinels[0].port} SENTINEL GET-MASTER-ADDR-BY-NAME ${MASTER_NAME}`,
+      "",
+    ].join("\n"),
+  );
+}
+process.stdout.write(
+  `Pid files in ${dataDir}/<port>/; this script's in ${dataDir}/cluster.pid.\nCtrl-C stops every node.\n`,
+);
 await statusLoop();

@@ -9,8 +9,10 @@ import { instanceDescription } from "./events.js";
 import { compareSlavesForPromotion } from "./failover.js";
 import {
   createInstance,
+  FAILOVER_RECONF_SLAVES,
   type Instance,
   SentinelState,
+  SRI_FAILOVER_IN_PROGRESS,
   SRI_MASTER,
   SRI_SENTINEL,
   SRI_SLAVE,
@@ -97,6 +99,27 @@ describe("sentinel.conf parsing", () => {
     const again = load(lines.join("\n"));
     expect(sentinelConfigLines(again)).toEqual(lines);
     expect(again.masters.get("m")!.authPass).toBe("p w");
+  });
+
+  it("saved while replicas are being reconfigured, names the promoted replica as the master", () => {
+    const state = load(
+      [
+        `sentinel myid ${ID}`,
+        "sentinel monitor m 127.0.0.1 6379 2",
+        "sentinel known-replica m 127.0.0.1 6380",
+        "sentinel known-replica m 127.0.0.1 6381",
+      ].join("\n"),
+    );
+    const m = state.masters.get("m")!;
+    m.flags |= SRI_FAILOVER_IN_PROGRESS;
+    m.promotedSlave = m.slaves.get("127.0.0.1:6380")!;
+    m.failoverState = FAILOVER_RECONF_SLAVES;
+    const lines = sentinelConfigLines(state);
+    expect(lines).toContain("sentinel monitor m 127.0.0.1 6380 2");
+    expect(lines.filter((l) => l.startsWith("sentinel known-replica")).sort()).toEqual([
+      "sentinel known-replica m 127.0.0.1 6379",
+      "sentinel known-replica m 127.0.0.1 6381",
+    ]);
   });
 });
 

@@ -31,6 +31,7 @@ import {
 import {
   addrEquals,
   createInstance,
+  currentMasterAddress,
   type Instance,
   type SentinelState,
   SRI_MASTER,
@@ -289,7 +290,10 @@ export function sentinelConfigLines(state: SentinelState): string[] {
   if (state.announceHostnames) out.push("sentinel announce-hostnames yes");
   for (const m of state.masters.values()) {
     const n = m.name;
-    out.push(`sentinel monitor ${n} ${m.addr.ip} ${m.addr.port} ${m.quorum}`);
+    // Once reconfiguration began the promoted replica is the master: a restart mid-failover
+    // must come back pointing at it (the config epoch saved below already belongs to it).
+    const masterAddr = currentMasterAddress(m);
+    out.push(`sentinel monitor ${n} ${masterAddr.ip} ${masterAddr.port} ${m.quorum}`);
     if (m.downAfterPeriod !== t.defaultDownAfter)
       out.push(`sentinel down-after-milliseconds ${n} ${m.downAfterPeriod}`);
     if (m.failoverTimeout !== t.defaultFailoverTimeout)
@@ -308,9 +312,9 @@ export function sentinelConfigLines(state: SentinelState): string[] {
     out.push(`sentinel config-epoch ${n} ${m.configEpoch}`);
     out.push(`sentinel leader-epoch ${n} ${m.leaderEpoch}`);
     for (const r of m.slaves.values()) {
-      // During a failover the promoted replica is about to be the master: list the old master
-      // address in its place, so a restart still knows every instance.
-      const a = addrEquals(r.addr, m.addr.ip, m.addr.port) ? m.addr : r.addr;
+      // The promoted replica is listed as the monitored master above: the old master takes its
+      // place among the replicas, so a restart still knows every instance.
+      const a = addrEquals(r.addr, masterAddr.ip, masterAddr.port) ? m.addr : r.addr;
       out.push(`sentinel known-replica ${n} ${a.ip} ${a.port}`);
     }
     for (const [orig, renamed] of m.renamedCommands)

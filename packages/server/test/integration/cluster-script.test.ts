@@ -1,9 +1,11 @@
 /**
- * scripts/cluster.mjs (`./keyhaven cluster`): it starts a master and two replicas that replicate,
- * and Ctrl-C (SIGINT) stops every process it started.
+ * scripts/cluster.mjs (`./keyhaven cluster`), as a user runs it without a terminal: a master, two
+ * replicas and three Sentinels come up and agree; killing the master fails over to a replica;
+ * Ctrl-C (SIGINT) stops every process it started; started again on the same folder, the cluster
+ * comes back with the promoted master and its data.
  */
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -11,7 +13,7 @@ import { freePort, RespClient, tempDir, waitFor } from "../helpers.js";
 import { info } from "./replication-helpers.js";
 
 const script = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../scripts/cluster.mjs");
-const pids: number[] = [];
+const pids = new Set<number>();
 
 function alive(pid: number): boolean {
   try {
@@ -26,44 +28,109 @@ afterAll(() => {
   for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
 });
 
-describe("./keyhaven cluster", () => {
-  it("runs a master and two replicas, and stops them all on SIGINT", async () => {
-    const ports = [await freePort(), await freePort(), await freePort()];
-    const dir = tempDir("kh-cluster-");
-    const proc = spawn(process.execPath, [script, "--ports", ports.join(","), "--dir", dir, "--fresh"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    pids.push(proc.pid!);
-    let out = "";
-    proc.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    proc.stderr!.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
-    await waitFor(() => out.includes("Ctrl-C stops every node."), "the cluster to start", 30_000);
-    const nodePids = [...out.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
-    pids.push(...nodePids);
-    expect(nodePids.length).toBe(3);
-    expect(out).toContain(`master      127.0.0.1:${ports[0]}`);
-    expect(out).toContain(`replica of 127.0.0.1:${ports[0]}`);
-    const master = await RespClient.connect(ports[0]);
-    expect(await master.call("SET", "k", "v")).toBe("OK");
-    for (const port of ports.slice(1)) {
-      const replica = await RespClient.connect(port);
-      await waitFor(
-        async () => (await replica.call("GET", "k")) === "v",
-        `replica ${port} has the write`,
-        20_000,
-      );
-      expect((await info(replica, "replication")).get("master_port")).toBe(String(ports[0]));
-      replica.close();
-    }
-    master.close();
-    proc.kill("SIGINT");
-    expect(await exited).toBe(0);
-    for (const pid of nodePids) expect(alive(pid)).toBe(false);
-    expect(out).toContain("stopped master");
+interface RunningCluster {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  nodePids: number[];
+}
+
+async function startCluster(args: string[]): Promise<RunningCluster> {
+  const proc = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  pids.add(proc.pid!);
+  let out = "";
+  proc.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
   });
+  proc.stderr!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+  await waitFor(() => out.includes("Ctrl-C stops every node."), `the cluster to start:\n${out}`, 60_000);
+  // The start-up lines name every node's pid before the status loop begins.
+  const head = out.slice(0, out.indexOf("Ctrl-C stops every node."));
+  const nodePids = [...head.matchAll(/ pid (\d+) /g)].map((m) => Number(m[1]));
+  for (const pid of nodePids) pids.add(pid);
+  return { proc, output: () => out, exited, nodePids };
+}
+
+async function sentinelMaster(port: number): Promise<string> {
+  const c = await RespClient.connect(port);
+  try {
+    const addr = (await c.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster")) as string[];
+    return addr.join(":");
+  } finally {
+    c.close();
+  }
+}
+
+async function stop(cluster: RunningCluster): Promise<void> {
+  cluster.proc.kill("SIGINT");
+  expect(await cluster.exited).toBe(0);
+  for (const pid of cluster.nodePids) expect(alive(pid)).toBe(false);
+}
+
+describe("./keyhaven cluster", () => {
+  it("runs 1 master, 2 replicas and 3 Sentinels, fails over, stops on SIGINT and restarts", async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 6; i++) ports.push(await freePort());
+    const servers = ports.slice(0, 3);
+    const sentinels = ports.slice(3);
+    const dir = tempDir("kh-cluster-");
+    const args = ["--ports", servers.join(","), "--sentinel-ports", sentinels.join(","), "--dir", dir];
+    const first = await startCluster([...args, "--fresh", "--down-after", "1000", "--status-interval", "1"]);
+    expect(first.nodePids.length).toBe(6);
+    expect(first.output()).toContain(`replica of 127.0.0.1:${servers[0]}`);
+    expect(first.output()).toContain(`monitors mymaster at 127.0.0.1:${servers[0]} (quorum 2`);
+    await waitFor(() => first.output().includes(" ready: "), "every node in sync and known", 30_000);
+
+    const master = await RespClient.connect(servers[0]);
+    expect(await master.call("SET", "k", "v")).toBe("OK");
+    expect(await master.call("WAIT", "2", "5000")).toBe(2);
+    master.close();
+    for (const port of sentinels) expect(await sentinelMaster(port)).toBe(`127.0.0.1:${servers[0]}`);
+
+    // kill -9 the master: the Sentinels promote a replica and say so in the status output.
+    process.kill(first.nodePids[0], "SIGKILL");
+    await waitFor(() => /\+switch-master mymaster /.test(first.output()), "+switch-master", 30_000);
+    let promoted = "";
+    await waitFor(
+      async () => {
+        const views = await Promise.all(sentinels.map(sentinelMaster));
+        promoted = views[0];
+        return views.every((v) => v === promoted) && promoted !== `127.0.0.1:${servers[0]}`;
+      },
+      "the Sentinels to agree on a new master",
+      30_000,
+    );
+    const newMasterPort = Number(promoted.split(":")[1]);
+    expect(servers.slice(1)).toContain(newMasterPort);
+    const newMaster = await RespClient.connect(newMasterPort);
+    expect(await newMaster.call("GET", "k")).toBe("v");
+    expect(await newMaster.call("SET", "after", "failover")).toBe("OK");
+    newMaster.close();
+    expect(first.output()).toMatch(/exited \(signal SIGKILL\)/);
+    await stop(first);
+    expect(first.output()).toContain("stopped sentinel");
+
+    // Same folder again: the configs the Sentinels rewrote bring back the promoted master.
+    const second = await startCluster(args);
+    expect(second.output()).toContain("(existing data and config)");
+    await waitFor(() => second.output().includes(" ready: "), "the restarted cluster in sync", 60_000).catch(
+      (err) => {
+        throw new Error(`${err.message}\n${first.output()}\n-----\n${second.output()}`);
+      },
+    );
+    for (const port of sentinels)
+      expect(await sentinelMaster(port), `${first.output()}\n-----\n${second.output()}`).toBe(promoted);
+    const oldMaster = await RespClient.connect(servers[0]);
+    await waitFor(
+      async () => (await info(oldMaster, "replication")).get("master_port") === String(newMasterPort),
+      "the old master to follow the promoted one",
+      30_000,
+    );
+    expect(await oldMaster.call("GET", "after")).toBe("failover");
+    oldMaster.close();
+    await stop(second);
+  }, 180_000);
 });
