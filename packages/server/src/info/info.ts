@@ -8,6 +8,7 @@
 import { arch, totalmem } from "node:os";
 import { clock } from "../keyspace/clock.js";
 import { currentEvictionExceededMs } from "../keyspace/evict.js";
+import { persistenceInfo } from "../persistence/persistence-info.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 import { latencyPercentile } from "./latency.js";
@@ -167,57 +168,6 @@ export function memoryInfo(server: Server): string[] {
     "lazyfree_pending_objects:0",
     "lazyfreed_objects:0",
   ];
-}
-
-/**
- * Persistence fields for when no persistence subsystem registered its own section: idle RDB
- * fields, and the aof_* fields the AOF subsystem publishes in `server.aofStatus`.
- */
-function persistenceIdleInfo(server: Server): string[] {
-  const aof = server.aofStatus;
-  const lines = [
-    `loading:${server.loading ? 1 : 0}`,
-    "async_loading:0",
-    "current_cow_peak:0",
-    "current_cow_size:0",
-    "current_cow_size_age:0",
-    "current_fork_perc:0.00",
-    "current_save_keys_processed:0",
-    "current_save_keys_total:0",
-    `rdb_changes_since_last_save:${server.dirty}`,
-    "rdb_bgsave_in_progress:0",
-    `rdb_last_save_time:${Math.floor(server.startTimeMs / 1000)}`,
-    "rdb_last_bgsave_status:ok",
-    "rdb_last_bgsave_time_sec:-1",
-    "rdb_current_bgsave_time_sec:-1",
-    "rdb_saves:0",
-    "rdb_last_cow_size:0",
-    "rdb_last_load_keys_expired:0",
-    "rdb_last_load_keys_loaded:0",
-    `aof_enabled:${aof.enabled ? 1 : 0}`,
-    `aof_rewrite_in_progress:${aof.rewriteInProgress ? 1 : 0}`,
-    `aof_rewrite_scheduled:${aof.rewriteScheduled ? 1 : 0}`,
-    `aof_last_rewrite_time_sec:${aof.lastRewriteTimeSec}`,
-    `aof_current_rewrite_time_sec:${aof.currentRewriteTimeSec}`,
-    `aof_last_bgrewrite_status:${aof.lastBgrewriteStatus}`,
-    `aof_rewrites:${aof.rewrites}`,
-    `aof_rewrites_consecutive_failures:${aof.rewritesConsecutiveFailures}`,
-    `aof_last_write_status:${aof.lastWriteStatus}`,
-    "aof_last_cow_size:0",
-    "module_fork_in_progress:0",
-    "module_fork_last_cow_size:0",
-  ];
-  if (aof.enabled) {
-    lines.push(
-      `aof_current_size:${aof.currentSize}`,
-      `aof_base_size:${aof.baseSize}`,
-      `aof_pending_rewrite:${aof.pendingRewrite ? 1 : 0}`,
-      `aof_buffer_length:${aof.bufferLength}`,
-      `aof_pending_bio_fsync:${aof.pendingBioFsync}`,
-      `aof_delayed_fsync:${aof.delayedFsync}`,
-    );
-  }
-  return lines;
 }
 
 function statsInfo(server: Server): string[] {
@@ -388,7 +338,8 @@ export function registerCoreInfoSections(server: Server): void {
   s.set("server", () => serverInfo(server));
   s.set("clients", () => clientsInfo(server));
   s.set("memory", () => memoryInfo(server));
-  if (!s.has("persistence")) s.set("persistence", () => persistenceIdleInfo(server));
+  // Without the RDB subsystem registered (an embedded server) the same fields read as idle.
+  if (!s.has("persistence")) s.set("persistence", () => persistenceInfo(server));
   s.set("stats", () => statsInfo(server));
   if (!s.has("replication")) s.set("replication", () => replicationIdleInfo(server));
   s.set("cpu", () => cpuInfo());

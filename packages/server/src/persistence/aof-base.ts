@@ -18,19 +18,12 @@
  * Callers: aof-rewrite.ts (background rewrites), aof.ts (the base created at start-up).
  */
 
-import {
-  encodeCommand,
-  formatDouble17g,
-  type RdbEntry,
-  RdbReader,
-  RdbWriter,
-  type RdbWriterOptions,
-} from "@keyhaven/protocol";
-import type { Config } from "../config/config.js";
+import { encodeCommand, formatDouble17g, type RdbEntry, RdbReader, RdbWriter } from "@keyhaven/protocol";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 import type { AtomicFileWriter } from "./atomic-file.js";
 import { toRdbValue } from "./rdb-convert.js";
+import { rdbWriterOptions } from "./rdb-save.js";
 import type { SnapshotSink } from "./snapshot.js";
 
 /** aof.c AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET of a rewritten key. */
@@ -86,20 +79,6 @@ function batched<T>(
     add(items.slice(i, i + AOF_REWRITE_ITEMS_PER_CMD), argv);
     out.push(encodeCommand(argv));
   }
-}
-
-/** RDB encoding options from the config, as the snapshot uses them. */
-export function rdbWriterOptions(config: Config): RdbWriterOptions {
-  return {
-    compression: config.bool("rdbcompression"),
-    checksum: config.bool("rdbchecksum"),
-    listMaxListpackSize: config.num("list-max-listpack-size"),
-    setMaxIntsetEntries: config.num("set-max-intset-entries"),
-    zsetMaxListpackEntries: config.num("zset-max-listpack-entries"),
-    zsetMaxListpackValue: config.num("zset-max-listpack-value"),
-    hashMaxListpackEntries: config.num("hash-max-listpack-entries"),
-    hashMaxListpackValue: config.num("hash-max-listpack-value"),
-  };
 }
 
 /**

@@ -14,15 +14,27 @@ export function tempNameFor(target: string, tag: string): string {
   return join(dirname(target), `temp-${tag}-${process.pid}-${basename(target)}`);
 }
 
-/** Writes a whole file atomically (synchronously: for small files and SAVE). */
+/** Writes a whole file atomically (synchronously: for small files). */
 export function writeFileAtomic(target: string, chunks: readonly Buffer[], tag = "write"): void {
-  const tmp = tempNameFor(target, tag);
-  const fd = openSync(tmp, "w", 0o644);
-  try {
+  writeFileAtomicWith(target, tag, (fd) => {
     for (const c of chunks) {
       let off = 0;
       while (off < c.length) off += writeSync(fd, c, off, c.length - off);
     }
+  });
+}
+
+/**
+ * Runs `write(fd)` on a temporary file next to `target`, then fsync, rename over `target` and
+ * fsync of the folder; on any error the temporary file is removed and `target` is untouched.
+ * Synchronous: the callers (SAVE, small files) block the event loop on purpose.
+ */
+export function writeFileAtomicWith<T>(target: string, tag: string, write: (fd: number) => T): T {
+  const tmp = tempNameFor(target, tag);
+  const fd = openSync(tmp, "w", 0o644);
+  let result: T;
+  try {
+    result = write(fd);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -37,6 +49,7 @@ export function writeFileAtomic(target: string, chunks: readonly Buffer[], tag =
     throw err;
   }
   fsyncDir(dirname(target));
+  return result;
 }
 
 export function safeUnlink(path: string): void {

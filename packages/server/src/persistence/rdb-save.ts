@@ -8,16 +8,14 @@
  * the previous file intact. A failed save removes its temporary file.
  */
 
-import { closeSync, fsyncSync, openSync, renameSync, writevSync } from "node:fs";
-import { dirname } from "node:path";
+import { writevSync } from "node:fs";
 import type { RdbEncodingOptions, RdbEntryOptions, RdbValue, RdbWriterOptions } from "@keyhaven/protocol";
 import { RdbWriter } from "@keyhaven/protocol";
 import type { Config } from "../config/config.js";
-import { fsyncDir } from "../config/rewrite.js";
 import { lfuDecayedCounter, lruIdleSeconds } from "../keyspace/lru.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
-import { AtomicFileWriter, safeUnlink, tempNameFor } from "./atomic-file.js";
+import { AtomicFileWriter, writeFileAtomicWith } from "./atomic-file.js";
 import { toRdbValue } from "./rdb-convert.js";
 import type { SnapshotSink } from "./snapshot.js";
 
@@ -86,11 +84,9 @@ export interface SaveResult {
  * previous `path` is then untouched. Does not touch server.dirty / lastSaveTime: callers do.
  */
 export function rdbSaveSync(server: Server, path: string, repl?: ReplSaveInfo): SaveResult {
-  const tmp = tempNameFor(path, "save");
-  const fd = openSync(tmp, "w", 0o644);
-  let keys = 0;
-  let bytes = 0;
-  try {
+  return writeFileAtomicWith(path, "save", (fd) => {
+    let keys = 0;
+    let bytes = 0;
     const writer = new RdbWriter(rdbWriterOptions(server.config));
     const meta = new EntryMeta(server);
     // One reused box for string values: the writer encodes each entry before the next call.
@@ -126,21 +122,8 @@ export function rdbSaveSync(server: Server, path: string, repl?: ReplSaveInfo): 
     }
     writer.end();
     flush();
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    safeUnlink(tmp);
-    throw err;
-  }
-  closeSync(fd);
-  try {
-    renameSync(tmp, path);
-  } catch (err) {
-    safeUnlink(tmp);
-    throw err;
-  }
-  fsyncDir(dirname(path));
-  return { keys, bytes };
+    return { keys, bytes };
+  });
 }
 
 /** writev until every byte of `chunks` is written; returns the byte count. */

@@ -7,34 +7,24 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   errorText,
   expectOk,
   freePortFor,
   info,
   type Node,
+  NodesPerTest,
   RespClient,
   replicate,
   sleep,
-  startNode,
-  stopNodes,
   waitFor,
   waitInfo,
   waitInSync,
 } from "./replication-helpers.js";
 
-let nodes: Node[] = [];
-afterEach(async () => {
-  await stopNodes(...nodes);
-  nodes = [];
-});
-
-async function start(args: string[] = []): Promise<Node> {
-  const n = await startNode(args);
-  nodes.push(n);
-  return n;
-}
+const nodes = new NodesPerTest();
+const start = nodes.start;
 
 async function pair(masterArgs: string[] = [], replicaArgs: string[] = []): Promise<[Node, Node]> {
   const master = await start(masterArgs);

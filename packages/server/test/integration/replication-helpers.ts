@@ -9,6 +9,7 @@
  * when the file ends.
  */
 
+import { afterEach } from "vitest";
 import {
   errorText,
   freePort,
@@ -34,6 +35,32 @@ export interface Node {
 }
 
 const BASE_ARGS = ["--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0"];
+
+/**
+ * The nodes a test file's tests start, each stopped when its test ends (the afterEach is
+ * registered where this is created: at the file's top level). `forget` drops a node the test
+ * stopped itself.
+ */
+export class NodesPerTest {
+  private nodes: Node[] = [];
+
+  constructor() {
+    afterEach(async () => {
+      await stopNodes(...this.nodes);
+      this.nodes = [];
+    });
+  }
+
+  start = async (args: string[] = [], kind?: Kind, options: StartOptions = {}): Promise<Node> => {
+    const n = await startNode(args, kind, options);
+    this.nodes.push(n);
+    return n;
+  };
+
+  forget(node: Node): void {
+    this.nodes = this.nodes.filter((n) => n !== node);
+  }
+}
 
 /** Starts a node of `kind` (default: the test target) with a connected client. */
 export async function startNode(args: string[] = [], kind?: Kind, options: StartOptions = {}): Promise<Node> {

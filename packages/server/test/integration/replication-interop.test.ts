@@ -8,7 +8,7 @@
  * INFO replication prints the same fields in the same order as Redis in each role and state.
  */
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hasRealRedis } from "../helpers.js";
 import {
   capabilities,
@@ -18,27 +18,17 @@ import {
   infoFields,
   type Kind,
   type Node,
+  NodesPerTest,
   randomLoad,
   replicate,
   sameDigest,
-  startNode,
   stat,
-  stopNodes,
   waitFor,
   waitInSync,
 } from "./replication-helpers.js";
 
-let nodes: Node[] = [];
-afterEach(async () => {
-  await stopNodes(...nodes);
-  nodes = [];
-});
-
-async function start(kind: Kind, args: string[] = []): Promise<Node> {
-  const n = await startNode(args, kind);
-  nodes.push(n);
-  return n;
-}
+const nodes = new NodesPerTest();
+const start = (kind: Kind, args: string[] = []): Promise<Node> => nodes.start(args, kind);
 
 /** Common data both servers can hold (the load uses only what the Keyhaven side implements). */
 async function load(writer: Node, capsFrom: Node, ops: number, seed: number): Promise<void> {

@@ -6,33 +6,22 @@
  * Runs against Keyhaven, or against real Redis with KEYHAVEN_TEST_TARGET=redis.
  */
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   errorText,
   expectOk,
-  type Node,
+  NodesPerTest,
   RespClient,
   replicate,
   sameDigest,
   sleep,
-  startNode,
   stat,
-  stopNodes,
   waitFor,
   waitInSync,
 } from "./replication-helpers.js";
 
-let nodes: Node[] = [];
-afterEach(async () => {
-  await stopNodes(...nodes);
-  nodes = [];
-});
-
-async function start(args: string[] = []): Promise<Node> {
-  const n = await startNode(args);
-  nodes.push(n);
-  return n;
-}
+const nodes = new NodesPerTest();
+const start = nodes.start;
 
 const LIMIT = ["--client-output-buffer-limit", "replica 256kb 128kb 1", "--repl-backlog-size", "16384"];
 const BIG = "x".repeat(1024 * 1024);

@@ -9,34 +9,24 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   capabilities,
   errorText,
   expectOk,
   info,
   type Node,
+  NodesPerTest,
   randomLoad,
   replicate,
   sameDigest,
-  startNode,
   stat,
-  stopNodes,
   waitFor,
   waitInSync,
 } from "./replication-helpers.js";
 
-let nodes: Node[] = [];
-afterEach(async () => {
-  await stopNodes(...nodes);
-  nodes = [];
-});
-
-async function start(args: string[] = []): Promise<Node> {
-  const n = await startNode(args);
-  nodes.push(n);
-  return n;
-}
+const nodes = new NodesPerTest();
+const start = nodes.start;
 
 async function persistence(n: Node): Promise<Map<string, string>> {
   return info(n.c, "persistence");
@@ -124,14 +114,13 @@ describe("a replica's persistence", () => {
     await replica.c.call("SHUTDOWN");
     expect(await proc.exited).toBe(0);
     replica.c.close();
-    nodes = nodes.filter((n) => n !== replica);
+    nodes.forget(replica);
     await randomLoad(master.c, caps, { ops: 200, seed: 43 });
-    const restarted = await startNode(
+    const restarted = await nodes.start(
       ["--save", "3600 1", "--replicaof", "127.0.0.1", String(master.port)],
       undefined,
       { port, dir: proc.dir },
     );
-    nodes.push(restarted);
     await waitInSync(master, restarted);
     expect(await stat(master.c, "sync_partial_ok")).toBe(partial + 1);
     expect(await stat(master.c, "sync_full")).toBe(full);
@@ -154,9 +143,8 @@ describe("a replica's persistence", () => {
     const { port, proc } = replica;
     replica.c.close();
     await proc.kill();
-    nodes = nodes.filter((n) => n !== replica);
-    const alone = await startNode(["--appendonly", "yes"], undefined, { port, dir: proc.dir });
-    nodes.push(alone);
+    nodes.forget(replica);
+    const alone = await nodes.start(["--appendonly", "yes"], undefined, { port, dir: proc.dir });
     expect((await info(alone.c, "replication")).get("role")).toBe("master");
     const masterDump = await dumpAll(master);
     const aloneDump = await dumpAll(alone);

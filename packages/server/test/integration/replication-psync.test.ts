@@ -6,34 +6,23 @@
  * Runs against Keyhaven, or against real Redis with KEYHAVEN_TEST_TARGET=redis.
  */
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   capabilities,
   expectOk,
   freePortFor,
   info,
-  type Node,
+  NodesPerTest,
   randomLoad,
   replicate,
   sameDigest,
-  startNode,
   stat,
-  stopNodes,
   waitFor,
   waitInSync,
 } from "./replication-helpers.js";
 
-let nodes: Node[] = [];
-afterEach(async () => {
-  await stopNodes(...nodes);
-  nodes = [];
-});
-
-async function start(args: string[] = []): Promise<Node> {
-  const n = await startNode(args);
-  nodes.push(n);
-  return n;
-}
+const nodes = new NodesPerTest();
+const start = nodes.start;
 
 describe("partial resynchronization", () => {
   it("after CLIENT KILL TYPE master on the replica", async () => {
@@ -72,13 +61,12 @@ describe("partial resynchronization", () => {
     const { port, proc } = replica;
     replica.c.close();
     await proc.kill();
-    nodes = nodes.filter((n) => n !== replica);
+    nodes.forget(replica);
     await randomLoad(master.c, caps, { ops: 300, seed: 23 });
-    const restarted = await startNode(["--replicaof", "127.0.0.1", String(master.port)], undefined, {
+    const restarted = await nodes.start(["--replicaof", "127.0.0.1", String(master.port)], undefined, {
       port,
       dir: proc.dir,
     });
-    nodes.push(restarted);
     await waitInSync(master, restarted);
     expect(await stat(master.c, "sync_partial_ok")).toBe(partial + 1);
     expect(await stat(master.c, "sync_full")).toBe(full);

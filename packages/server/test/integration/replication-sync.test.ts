@@ -6,33 +6,26 @@
  * Runs against Keyhaven, or against real Redis with KEYHAVEN_TEST_TARGET=redis.
  */
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   capabilities,
   expectOk,
   info,
   type Node,
+  NodesPerTest,
   randomLoad,
   replicate,
   sameDigest,
-  startNode,
   stat,
-  stopNodes,
   waitFor,
   waitInSync,
 } from "./replication-helpers.js";
 
-let nodes: Node[] = [];
-afterEach(async () => {
-  await stopNodes(...nodes);
-  nodes = [];
-});
-
+const nodes = new NodesPerTest();
 async function topology(masterArgs: string[], replicaArgs: string[] = []): Promise<[Node, Node, Node]> {
-  const master = await startNode(masterArgs);
-  const r1 = await startNode(replicaArgs);
-  const r2 = await startNode(replicaArgs);
-  nodes.push(master, r1, r2);
+  const master = await nodes.start(masterArgs);
+  const r1 = await nodes.start(replicaArgs);
+  const r2 = await nodes.start(replicaArgs);
   return [master, r1, r2];
 }
 
