@@ -528,7 +528,7 @@ export class Server implements KeyspaceHooks {
   async start(): Promise<void> {
     refreshClock();
     this.logger.notice(
-      { version: REDIS_VERSION, pid: process.pid },
+      { version: REDIS_VERSION },
       `Keyhaven (Redis ${REDIS_VERSION} compatible) starting, PID: ${process.pid}`,
     );
     for (const s of this.subsystems) await s.start?.();

@@ -3,8 +3,9 @@
  * Written synchronously to `logfile` or stdout, so the last lines before an exit are never lost
  * and nothing is buffered in memory. Each line carries `pid` and `role` (Redis prints them as
  * `pid:M`; the role is the one at the time of the line: a data node switches between "M" and
- * "S" as REPLICAOF changes it, as serverLogRaw picks the character per line), and the message texts are Redis's where tools look for them ("Ready to accept
- * connections", "PID: ...", "Failed listening on port").
+ * "S" as REPLICAOF changes it, as serverLogRaw picks the character per line), and the message
+ * texts are Redis's where tools look for them ("Ready to accept connections", "PID: ...",
+ * "Failed listening on port").
  */
 
 import { pino } from "pino";
@@ -27,15 +28,16 @@ export interface Logger {
 /** `logfile` "" means stdout, as in Redis. */
 export function createLogger(level: LogLevel, logfile: string, role: string): Logger {
   const destination = pino.destination({ dest: logfile === "" ? 1 : logfile, sync: true, mkdir: true });
-  // One object, mutated by setRole: pino merges the mixin's fields into each line.
-  const roleField = { role };
+  let currentRole = role;
   const base = pino(
     {
       customLevels: LEVELS,
       useOnlyCustomLevels: true,
       level,
       base: { pid: process.pid },
-      mixin: () => roleField,
+      // A new object per line: pino merges the line's own fields INTO the mixin's result, so a
+      // shared object would carry them over to every later line.
+      mixin: () => ({ role: currentRole }),
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label: string) => ({ level: label }) },
     },
@@ -57,7 +59,7 @@ export function createLogger(level: LogLevel, logfile: string, role: string): Lo
       base.level = lvl;
     },
     setRole: (r) => {
-      roleField.role = r;
+      currentRole = r;
     },
   };
 }
