@@ -497,11 +497,17 @@ export class MasterSide {
     for (const r of [...this.replicas]) this.server.closeClient(r.client);
   }
 
-  /** beforeSleep: the pending REPLCONF GETACK (not while writes are paused: offsets must hold). */
+  /**
+   * beforeSleep: the pending REPLCONF GETACK (not while writes are paused: offsets must hold).
+   * It goes into the backlog even when no replica is attached (sendGetackToReplicas ->
+   * replicationFeedSlaves, which only skips when there is neither a backlog nor a replica): a
+   * replica that reconnects with PSYNC during the WAIT (the usual case right after a failover)
+   * reads it from the backlog and answers at once, instead of at its next once-a-second ACK.
+   */
   beforeSleep(): void {
     if (this.getAckRequested && this.server.pauseKind === null) {
       this.getAckRequested = false;
-      if (!this.repl.isReplica && this.replicas.length > 0) {
+      if (!this.repl.isReplica) {
         this.feedCommand(this.slaveSelDb, GETACK);
         // A WAIT client is blocked on the answer: the stream goes out at the end of this turn
         // (after the AOF write, with the replies) rather than after the coalescing delay, as

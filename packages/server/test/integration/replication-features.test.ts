@@ -58,6 +58,33 @@ describe("WAIT", () => {
     expect(count).toBeLessThanOrEqual(2);
   });
 
+  it("after a promotion, counts a replica that reconnects while it waits (GETACK waits in the backlog)", async () => {
+    const old = await start();
+    const promoted = await start();
+    const other = await start();
+    await replicate(promoted, old);
+    await replicate(other, old);
+    expectOk(await old.c.call("SET", "k", "v"));
+    await waitInSync(old, promoted);
+    await waitInSync(old, other);
+    await old.proc.kill();
+    nodes = nodes.filter((n) => n !== old);
+    expectOk(await promoted.c.call("REPLICAOF", "NO", "ONE"));
+    expectOk(await promoted.c.call("SET", "k", "w"));
+    const before = Number((await info(promoted.c, "replication")).get("master_repl_offset"));
+    // No replica is attached yet: the GETACK still goes into the backlog (37 bytes), as Redis's
+    // replicationFeedSlaves does whenever a backlog exists.
+    const waiter = await promoted.proc.client();
+    const counted = waiter.call("WAIT", "1", "0");
+    await waitInfo(promoted.c, "replication", "master_repl_offset", (v) => Number(v) === before + 37);
+    // The replica reconnects with PSYNC, reads the GETACK from the backlog and answers at once.
+    expectOk(await other.c.call("REPLICAOF", "127.0.0.1", String(promoted.port)));
+    const reply = await Promise.race([counted, sleep(10_000).then(() => "no reply in 10 s")]);
+    expect(reply).toBe(1);
+    expect((await info(promoted.c, "stats")).get("sync_partial_ok")).toBe("1");
+    waiter.close();
+  });
+
   it("argument errors, and refused on a replica", async () => {
     const [master, replica] = await pair();
     expect(errorText(await master.c.call("WAIT", "x", "0"))).toBe(

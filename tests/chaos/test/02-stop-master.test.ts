@@ -1,0 +1,72 @@
+/**
+ * SIGSTOP of the master for longer than down-after-milliseconds, then SIGCONT. The frozen master
+ * keeps its sockets open (nothing is refused, nothing answers), so the Sentinels see it SDOWN,
+ * agree on ODOWN and fail over; the ioredis Sentinel-mode writer (SET + WAIT 2) times out on the
+ * frozen connection and follows +switch-master to the new master. When the old master wakes up it
+ * still believes it is a master; the Sentinels, which list it as a replica of the new master,
+ * reconfigure it (REPLICAOF, after failover-timeout without being down: sentinelRefreshInstanceInfo)
+ * and it resynchronizes. Checked: every acknowledged write survives on every node, the nodes
+ * converge (DEBUG DIGEST). Figures: the writer's counts, failover time (SIGSTOP -> every Sentinel
+ * names the new master), demotion time (SIGCONT -> replica of the new master with its link up).
+ */
+
+import { describe, expect, it } from "vitest";
+import { Cluster, info, sleep, waitFor } from "../src/cluster.js";
+import { outcome, writerFigures } from "../src/outcome.js";
+import { printFigures, Writer } from "../src/writer.js";
+
+describe("SIGSTOP of the master beyond down-after", () => {
+  it("fails over; the old master comes back as a replica; no acknowledged write is lost", async () => {
+    const cluster = await Cluster.start({
+      replicas: 2,
+      sentinels: 3,
+      downAfterMs: 1000,
+      failoverTimeoutMs: 3000,
+    });
+    const writer = new Writer({ sentinelPorts: cluster.sentinels.map((s) => s.proxy.port), replicas: 2 });
+    try {
+      await writer.start();
+      await writer.waitAcknowledged(100);
+      const old = cluster.nodes[0];
+      const stoppedAt = Date.now();
+      old.pause();
+      const master = await cluster.waitNewMaster(old.addr);
+      const failoverMs = Date.now() - stoppedAt;
+      expect(master).not.toBe(old);
+      // Stay frozen a little past the switch, so the old master wakes up to a finished failover.
+      await sleep(500);
+      old.resume();
+      const resumedAt = Date.now();
+      const setOkAfterFailover = writer.setOk;
+      await waitFor(
+        () => writer.setOk >= setOkAfterFailover + 10,
+        "the writer to write on the new master",
+        15_000,
+        () => writer.diagnose(),
+      );
+      await waitFor(
+        async () => {
+          const r = await info(old.port, "replication");
+          return (
+            r.get("role") === "slave" &&
+            r.get("master_port") === String(master.proxy.port) &&
+            r.get("master_link_status") === "up"
+          );
+        },
+        "the Sentinels to turn the old master into a replica of the new one",
+        30_000,
+        () => cluster.describe(),
+      );
+      const demotionMs = Date.now() - resumedAt;
+      await writer.waitAcknowledged(100, 30_000);
+      const report = await writer.stop();
+
+      const o = await outcome(cluster, master, writer);
+      expect(o.acknowledgedLost).toEqual([]);
+      printFigures("SIGSTOP", { ...writerFigures(report, o), failoverMs, demotionMs });
+    } finally {
+      await writer.stop().catch(() => {});
+      await cluster.stop();
+    }
+  });
+});
