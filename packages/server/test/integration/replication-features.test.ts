@@ -68,7 +68,7 @@ describe("WAIT", () => {
     await waitInSync(old, promoted);
     await waitInSync(old, other);
     await old.proc.kill();
-    nodes = nodes.filter((n) => n !== old);
+    nodes.forget(old);
     expectOk(await promoted.c.call("REPLICAOF", "NO", "ONE"));
     expectOk(await promoted.c.call("SET", "k", "w"));
     const before = Number((await info(promoted.c, "replication")).get("master_repl_offset"));
