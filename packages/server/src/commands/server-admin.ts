@@ -36,11 +36,17 @@ function shutdownCommand(c: Client): void {
   let now = false;
   let force = false;
   let abort = false;
+  let sawSave = false;
+  let sawNosave = false;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
-    if (is(a, "nosave")) save = false;
-    else if (is(a, "save")) save = true;
-    else if (is(a, "now")) now = true;
+    if (is(a, "nosave")) {
+      save = false;
+      sawNosave = true;
+    } else if (is(a, "save")) {
+      save = true;
+      sawSave = true;
+    } else if (is(a, "now")) now = true;
     else if (is(a, "force")) force = true;
     else if (is(a, "abort")) abort = true;
     else {
@@ -48,11 +54,13 @@ function shutdownCommand(c: Client): void {
       return;
     }
   }
+  // Redis 7.0 refuses ABORT with any other flag and NOSAVE together with SAVE (repeating a
+  // flag is fine), so a contradictory SHUTDOWN neither saves nor exits.
+  if ((abort && (save !== null || now || force)) || (sawSave && sawNosave)) {
+    c.error("ERR syntax error");
+    return;
+  }
   if (abort) {
-    if (argv.length !== 2) {
-      c.error("ERR syntax error");
-      return;
-    }
     c.error("ERR No shutdown in progress.");
     return;
   }

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorText, RespClient, type ServerProcess, startTarget, waitFor } from "../helpers.js";
 
@@ -140,6 +142,20 @@ describe("administration", () => {
   it("SHUTDOWN variants", async () => {
     expect(errorText(await c.call("SHUTDOWN", "FOO"))).toBe("ERR syntax error");
     expect(errorText(await c.call("SHUTDOWN", "ABORT"))).toBe("ERR No shutdown in progress.");
+    // ABORT may be repeated but not combined; SAVE and NOSAVE contradict each other.
+    expect(errorText(await c.call("SHUTDOWN", "ABORT", "abort"))).toBe("ERR No shutdown in progress.");
+    for (const args of [
+      ["NOSAVE", "SAVE"],
+      ["save", "NOW", "nosave"],
+      ["NOSAVE", "FORCE", "SAVE", "NOW"],
+      ["ABORT", "NOW"],
+      ["NOSAVE", "ABORT"],
+    ]) {
+      expect(errorText(await c.call("SHUTDOWN", ...args))).toBe("ERR syntax error");
+    }
+    // Still running, and nothing was saved.
+    expect(await c.call("PING")).toBe("PONG");
+    expect(existsSync(join(server.dir, "dump.rdb"))).toBe(false);
     const victim = await startTarget();
     const v = await RespClient.connect(victim.port);
     await v.call("SHUTDOWN", "NOSAVE", "NOW");
