@@ -28,6 +28,7 @@ import { touchedLfu } from "./keyspace/lru.js";
 import { CLIENT_OVERHEAD } from "./keyspace/memory.js";
 import { bindTypeLimits } from "./keyspace/types/limits.js";
 import { Client, ClientFlag } from "./network/client.js";
+import { PROTECTED_MODE_DENIED, protectedModeDenies } from "./network/protected-mode.js";
 import { type AofStatus, idleAofStatus } from "./persistence/aof-status.js";
 import { SnapshotCoordinator } from "./persistence/coordinator.js";
 import { PubSub } from "./pubsub/pubsub.js";
@@ -405,7 +406,6 @@ export class Server implements KeyspaceHooks {
 
   /** Accepts a new connection (acceptCommonHandler). */
   acceptConnection(socket: Socket, unix: boolean): void {
-    this.stats.totalConnectionsReceived++;
     const addr = unix ? `${this.config.str("unixsocket")}:0` : `${socket.remoteAddress}:${socket.remotePort}`;
     const laddr = unix ? `${this.config.str("unixsocket")}:0` : `${socket.localAddress}:${socket.localPort}`;
     if (this.clients.size >= this.maxClients) {
@@ -414,20 +414,19 @@ export class Server implements KeyspaceHooks {
       return;
     }
     if (
-      !unix &&
-      this.config.bool("protected-mode") &&
-      this.requirePass === "" &&
-      !isLoopback(socket.remoteAddress)
+      protectedModeDenies(
+        socket.remoteAddress,
+        unix,
+        this.config.bool("protected-mode"),
+        this.requirePass !== "",
+      )
     ) {
-      const bind = this.config.get("bind") as string[];
-      if (bind.includes("*") || bind.includes("0.0.0.0") || bind.includes("::") || bind.includes("-::*")) {
-        this.stats.rejectedConnections++;
-        socket.end(
-          "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface.\r\n",
-        );
-        return;
-      }
+      this.stats.rejectedConnections++;
+      socket.end(PROTECTED_MODE_DENIED);
+      return;
     }
+    // Like stat_numconnections, counted only once the connection passed maxclients and protected mode.
+    this.stats.totalConnectionsReceived++;
     if (!unix) {
       socket.setNoDelay(true);
       const keepalive = this.config.num("tcp-keepalive");
@@ -659,11 +658,6 @@ export class Server implements KeyspaceHooks {
       }
     }
   }
-}
-
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return true;
-  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
 }
 
 /** Expands Redis's bind list: "*" is every IPv4 address, "::*" every IPv6, "-" marks optional. */

@@ -226,12 +226,16 @@ export class RespClient {
     socket.on("error", () => {});
   }
 
-  static connect(port: number, options: { typed?: boolean; host?: string } = {}): Promise<RespClient> {
+  /** `localAddress` picks the source address (127.0.0.2 is a loopback peer Redis does not call local). */
+  static connect(
+    port: number,
+    options: { typed?: boolean; host?: string; localAddress?: string } = {},
+  ): Promise<RespClient> {
     return new Promise((res, rej) => {
       const socket = new Socket();
       socket.setNoDelay(true);
       socket.once("error", rej);
-      socket.connect(port, options.host ?? "127.0.0.1", () => {
+      socket.connect({ port, host: options.host ?? "127.0.0.1", localAddress: options.localAddress }, () => {
         socket.off("error", rej);
         res(new RespClient(socket, options.typed ?? false));
       });

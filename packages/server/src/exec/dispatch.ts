@@ -11,6 +11,7 @@ import { ReplyWriter } from "@keyhaven/protocol";
 import type { Command } from "../commands/spec.js";
 import { newLatencyHistogram, recordLatency } from "../info/latency.js";
 import { type Client, ClientFlag } from "../network/client.js";
+import { isLocalPeer } from "../network/protected-mode.js";
 import type { Server } from "../server.js";
 import { unwatchAllKeys } from "./watch.js";
 
@@ -252,7 +253,8 @@ function debugAllowed(server: Server, c: Client): boolean {
  */
 export function allowedByEnableOption(mode: string, c: Client): boolean {
   if (mode === "yes") return true;
-  if (mode === "local") return c.has(ClientFlag.UnixSocket) || /^(127\.|\[?::1|::ffff:127\.)/.test(c.addr);
+  if (mode === "local")
+    return isLocalPeer(c.addr.slice(0, c.addr.lastIndexOf(":")), c.has(ClientFlag.UnixSocket));
   return false;
 }
 
