@@ -60,21 +60,18 @@ const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "r
 
 /**
  * rejectCommand / rejectCommandFormat: flags the transaction, counts the rejection, replies. A
- * rejected EXEC aborts the transaction with the reason (execCommandAbort), where Redis's
- * formatted rejections lose their "ERR " prefix.
+ * rejected EXEC aborts with the reason (execCommandAbort), where Redis's formatted rejections
+ * lose their "ERR " prefix; Redis does this inside MULTI or not, so `EXEC x` outside a
+ * transaction also answers EXECABORT (and forgets WATCHed keys).
  */
 function reject(_server: Server, c: Client, text: string, cmd: Command | null): void {
   if (cmd !== null) cmd.rejectedCalls++;
-  if ((c.flags & ClientFlag.Multi) !== 0) {
-    if (cmd !== null && cmd.name === "exec" && cmd.parent === null) {
-      abortTransaction(c);
-      c.error(
-        `EXECABORT Transaction discarded because of: ${text.startsWith("ERR ") ? text.slice(4) : text}`,
-      );
-      return;
-    }
-    c.flags |= ClientFlag.DirtyExec;
+  if (cmd !== null && cmd.name === "exec" && cmd.parent === null) {
+    abortTransaction(c);
+    c.error(`EXECABORT Transaction discarded because of: ${text.startsWith("ERR ") ? text.slice(4) : text}`);
+    return;
   }
+  if ((c.flags & ClientFlag.Multi) !== 0) c.flags |= ClientFlag.DirtyExec;
   c.error(text);
 }
 

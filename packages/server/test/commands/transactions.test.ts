@@ -73,6 +73,25 @@ describe("MULTI/EXEC/DISCARD/WATCH", () => {
     );
   });
 
+  it("EXEC with arguments is refused as an aborted transaction, in MULTI or not", async () => {
+    const aborted =
+      "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command";
+    // Outside MULTI too, and it forgets WATCHed keys (rejectCommand's execCommandAbort).
+    expect(await c.call("WATCH", "w")).toBe("OK");
+    expect(errorText(await c.call("EXEC", "x"))).toBe(aborted);
+    await other.call("SET", "w", "changed");
+    await c.call("MULTI");
+    await c.call("SET", "w", "mine");
+    expect(await c.call("EXEC")).toEqual(["OK"]);
+    expect(await c.call("GET", "w")).toBe("mine");
+    // Inside MULTI it discards the transaction.
+    await c.call("MULTI");
+    expect(await c.call("SET", "w", "queued")).toBe("QUEUED");
+    expect(errorText(await c.call("EXEC", "x"))).toBe(aborted);
+    expect(errorText(await c.call("EXEC"))).toBe("ERR EXEC without MULTI");
+    expect(await c.call("GET", "w")).toBe("mine");
+  });
+
   it("SELECT inside MULTI applies to the commands after it", async () => {
     await c.call("MULTI");
     await c.call("SELECT", "1");
