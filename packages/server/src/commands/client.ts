@@ -9,7 +9,7 @@ import { clientClassName } from "../config/values.js";
 import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { intOrReply, is } from "./args.js";
-import { helpReply } from "./common.js";
+import { helpReply, subcommandSyntaxError } from "./common.js";
 import { validClientName } from "./connection.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
@@ -210,9 +210,15 @@ function clientSetinfoCommand(c: Client): void {
 
 function clientPauseCommand(c: Client): void {
   const argv = c.argv;
-  if (argv.length > 4) {
-    c.error("ERR syntax error");
-    return;
+  // clientCommand accepts PAUSE with 3 or 4 arguments only, and checks the mode before the timeout.
+  if (argv.length > 4) return void subcommandSyntaxError(c);
+  let kind: "write" | "all" = "all";
+  if (argv.length === 4) {
+    if (is(argv[3], "write")) kind = "write";
+    else if (!is(argv[3], "all")) {
+      c.error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+      return;
+    }
   }
   const ms = Number(argv[2]);
   if (!/^-?\d+$/.test(argv[2]) || !Number.isSafeInteger(ms)) {
@@ -222,14 +228,6 @@ function clientPauseCommand(c: Client): void {
   if (ms < 0) {
     c.error("ERR timeout is negative");
     return;
-  }
-  let kind: "write" | "all" = "all";
-  if (argv.length === 4) {
-    if (is(argv[3], "write")) kind = "write";
-    else if (!is(argv[3], "all")) {
-      c.error("ERR CLIENT PAUSE mode must be WRITE or ALL");
-      return;
-    }
   }
   c.server.pause(kind, clock.ms + ms);
   c.out.raw(shared.OK);

@@ -91,6 +91,17 @@ export function checkStringLength(c: Client, size: number): boolean {
   return false;
 }
 
+/**
+ * addReplySubcommandSyntaxError: a container's own argument check failed (Redis 7.0 keeps some
+ * subcommand argument counts inside the handler, so the table's arity does not catch them).
+ * The subcommand is quoted as sent, the command upper-cased.
+ */
+export function subcommandSyntaxError(c: Client): void {
+  c.error(
+    `ERR unknown subcommand or wrong number of arguments for '${c.argv[1].slice(0, 128)}'. Try ${c.argv[0].toUpperCase()} HELP.`,
+  );
+}
+
 /** A HELP subcommand's reply: one status line per line of text, as addReplyHelp. */
 export function helpReply(c: Client, lines: string[]): void {
   c.out.arrayHeader(lines.length);

@@ -10,7 +10,7 @@ import { valueMemory } from "../keyspace/db.js";
 import { setActiveExpireEnabled } from "../keyspace/expire.js";
 import type { Client } from "../network/client.js";
 import { parseInteger } from "./args.js";
-import { helpReply } from "./common.js";
+import { helpReply, subcommandSyntaxError } from "./common.js";
 import { entryStringEncoding } from "./object.js";
 import { type CommandSpec, spec } from "./spec.js";
 
@@ -19,37 +19,104 @@ export type DebugHandler = (c: Client) => void;
 /** DEBUG subcommands by lower-case name; subsystems add theirs. */
 export const debugSubcommands = new Map<string, DebugHandler>();
 
+/**
+ * debugCommand's argument-count conditions, as Redis 7.0 writes them (`c->argc == 3` ...):
+ * positive is exact, negative a minimum. A subcommand whose count does not match falls through
+ * to addReplySubcommandSyntaxError, as in Redis. Subcommands absent here (RELOAD, LOADAOF,
+ * POPULATE) check their own arguments, or ignore extra ones as Redis does.
+ */
+const DEBUG_ARITY = new Map<string, number>([
+  ["help", 2],
+  ["change-repl-id", 2],
+  ["digest", 2],
+  ["digest-value", -2],
+  ["log", 3],
+  ["object", 3],
+  ["set-active-expire", 3],
+  ["quicklist-packed-threshold", 3],
+  ["sleep", 3],
+]);
+
 function debugCommand(c: Client): void {
   const sub = c.argv[1].toLowerCase();
   const handler = debugSubcommands.get(sub);
-  if (handler === undefined) {
-    c.error(`ERR unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try DEBUG HELP.`);
+  const arity = DEBUG_ARITY.get(sub);
+  const argc = c.argv.length;
+  if (handler === undefined || (arity !== undefined && (arity > 0 ? argc !== arity : argc < -arity))) {
+    subcommandSyntaxError(c);
     return;
   }
   handler(c);
 }
 
-debugSubcommands.set("help", (c) =>
-  helpReply(c, [
-    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "DIGEST",
-    "    Output a hex signature representing the current DB content.",
-    "DIGEST-VALUE <key> [<key> ...]",
-    "    Output a hex signature of the values of all the specified keys.",
-    "LOG <message>",
-    "    Write <message> to the server log.",
-    "OBJECT <key>",
-    "    Show low level info about the `key` and associated value.",
-    "POPULATE <count> [<prefix>] [<size>]",
-    "    Create <count> string keys named key:<num>.",
-    "SET-ACTIVE-EXPIRE <0|1>",
-    "    Setting it to 0 disables expiring keys in background when they are not accessed.",
-    "SLEEP <seconds>",
-    "    Stop the server for <seconds>. Decimals allowed.",
-  ]),
-);
+/**
+ * DEBUG HELP's entries, Redis 7.0's text and order; HELP lists those registered in this server
+ * (a subsystem that is absent, or a subcommand Keyhaven refuses, is not offered).
+ */
+const DEBUG_HELP: [string, string[]][] = [
+  [
+    "change-repl-id",
+    [
+      "CHANGE-REPL-ID",
+      "    Change the replication IDs of the instance.",
+      "    Dangerous: should be used only for testing the replication subsystem.",
+    ],
+  ],
+  ["digest", ["DIGEST", "    Output a hex signature representing the current DB content."]],
+  [
+    "digest-value",
+    ["DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys."],
+  ],
+  ["log", ["LOG <message>", "    Write <message> to the server log."]],
+  ["loadaof", ["LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory."]],
+  ["object", ["OBJECT <key>", "    Show low level info about `key` and associated value."]],
+  [
+    "populate",
+    [
+      "POPULATE <count> [<prefix>] [<size>]",
+      "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+      "    it is used instead of the 'key' prefix. These are not propagated to",
+      "    replicas. Cluster slots are not respected so keys not belonging to the",
+      "    current node can be created in cluster mode.",
+    ],
+  ],
+  [
+    "reload",
+    [
+      "RELOAD [option ...]",
+      "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+      "    * MERGE: conflicting keys will be loaded from RDB.",
+      "    * NOFLUSH: the existing database will not be removed before load, but",
+      "      conflicting keys will generate an exception and kill the server.",
+      "    * NOSAVE: the database will be loaded from an existing RDB file.",
+      "    Examples:",
+      "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+      "      the database.",
+      "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+      "      existing RDB file.",
+      "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+      "      file to the database.",
+    ],
+  ],
+  [
+    "set-active-expire",
+    [
+      "SET-ACTIVE-EXPIRE <0|1>",
+      "    Setting it to 0 disables expiring keys in background when they are not",
+      "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+      "    default.",
+    ],
+  ],
+  ["sleep", ["SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed."]],
+  ["help", ["HELP", "    Prints this help."]],
+];
+
+debugSubcommands.set("help", (c) => {
+  const lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"];
+  for (const [name, text] of DEBUG_HELP) if (debugSubcommands.has(name)) lines.push(...text);
+  helpReply(c, lines);
+});
 debugSubcommands.set("digest", (c) => {
-  if (c.argv.length !== 2) return void c.error("ERR wrong number of arguments for 'debug|digest' command");
   c.out.simple(datasetDigest(c.server.dbs));
 });
 debugSubcommands.set("digest-value", (c) => {
@@ -59,7 +126,7 @@ debugSubcommands.set("digest-value", (c) => {
 });
 debugSubcommands.set("sleep", (c) => {
   // strtod: a leading number is used, anything unparsable is 0 (Redis replies OK at once).
-  const parsed = Number.parseFloat(c.argv[2] ?? "0");
+  const parsed = Number.parseFloat(c.argv[2]);
   const seconds = Number.isFinite(parsed) && parsed > 0 ? parsed : 0;
   // Blocks the event loop on purpose: this is how Redis's test suite simulates a busy server.
   const until = performance.now() + seconds * 1000;
@@ -68,18 +135,14 @@ debugSubcommands.set("sleep", (c) => {
   c.out.raw(shared.OK);
 });
 debugSubcommands.set("set-active-expire", (c) => {
-  if (c.argv.length !== 3)
-    return void c.error("ERR wrong number of arguments for 'debug|set-active-expire' command");
   setActiveExpireEnabled(c.argv[2] !== "0");
   c.out.raw(shared.OK);
 });
 debugSubcommands.set("log", (c) => {
-  if (c.argv.length !== 3) return void c.error("ERR wrong number of arguments for 'debug|log' command");
   c.server.logger.warning(`DEBUG LOG: ${c.argv[2]}`);
   c.out.raw(shared.OK);
 });
 debugSubcommands.set("object", (c) => {
-  if (c.argv.length !== 3) return void c.error("ERR wrong number of arguments for 'debug|object' command");
   const entry = c.db.peek(c.argv[2]);
   if (entry === undefined) return void c.error("ERR no such key");
   const v = entry.value;
@@ -101,8 +164,7 @@ function populateArg(c: Client, text: string): number | null {
 
 debugSubcommands.set("populate", (c) => {
   const argv = c.argv;
-  if (argv.length < 3 || argv.length > 5)
-    return void c.error("ERR wrong number of arguments for 'debug|populate' command");
+  if (argv.length < 3 || argv.length > 5) return void subcommandSyntaxError(c);
   const count = populateArg(c, argv[2]);
   if (count === null) return;
   const prefix = argv.length >= 4 ? argv[3] : "key";

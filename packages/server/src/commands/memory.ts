@@ -14,11 +14,22 @@ import { type CommandSpec, container, spec } from "./spec.js";
 
 function memoryUsageCommand(c: Client): void {
   const argv = c.argv;
-  if (argv.length !== 3 && !(argv.length === 5 && is(argv[3], "samples"))) {
-    c.error("ERR syntax error");
-    return;
+  // memoryCommand's option loop: SAMPLES may repeat; a negative count is a syntax error. The
+  // count itself is unused, since our estimate is exact rather than sampled.
+  for (let j = 3; j < argv.length; j++) {
+    if (is(argv[j], "samples") && j + 1 < argv.length) {
+      const samples = intOrReply(c, argv[j + 1]);
+      if (samples === null) return;
+      if (samples < 0) {
+        c.error("ERR syntax error");
+        return;
+      }
+      j++;
+    } else {
+      c.error("ERR syntax error");
+      return;
+    }
   }
-  if (argv.length === 5 && intOrReply(c, argv[4]) === null) return;
   const entry = c.db.lookup(argv[2], LOOKUP_NOTOUCH);
   if (entry === undefined) {
     c.out.nullBulk();

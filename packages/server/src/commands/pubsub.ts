@@ -6,7 +6,7 @@
 
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
-import { helpReply } from "./common.js";
+import { helpReply, subcommandSyntaxError } from "./common.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
 function subscribeCommand(c: Client): void {
@@ -39,6 +39,8 @@ function publishCommand(c: Client): void {
 }
 
 function pubsubChannelsCommand(c: Client): void {
+  // PUBSUB CHANNELS takes at most one pattern (pubsubCommand's `c->argc == 2 || c->argc == 3`).
+  if (c.argv.length > 3) return void subcommandSyntaxError(c);
   const pattern = c.argv.length > 2 ? c.argv[2] : null;
   const names: string[] = [];
   for (const name of c.server.pubsub.channels.keys())

@@ -64,6 +64,17 @@ describe("administration", () => {
     expect((await c.call("MEMORY", "USAGE", "m")) as number).toBeGreaterThan(100);
     expect(await c.call("MEMORY", "USAGE", "nokey")).toBeNull();
     expect(errorText(await c.call("MEMORY", "USAGE", "m", "FOO", "1"))).toBe("ERR syntax error");
+    // SAMPLES may repeat (0 means all); a negative count is a syntax error, checked before the key.
+    expect((await c.call("MEMORY", "USAGE", "m", "SAMPLES", "0", "samples", "5")) as number).toBeGreaterThan(
+      100,
+    );
+    for (const key of ["m", "nokey"]) {
+      expect(errorText(await c.call("MEMORY", "USAGE", key, "SAMPLES", "-1"))).toBe("ERR syntax error");
+    }
+    expect(errorText(await c.call("MEMORY", "USAGE", "m", "SAMPLES"))).toBe("ERR syntax error");
+    expect(errorText(await c.call("MEMORY", "USAGE", "m", "SAMPLES", "x"))).toBe(
+      "ERR value is not an integer or out of range",
+    );
     const stats = (await c.call("MEMORY", "STATS")) as unknown[];
     expect(stats.filter((_, i) => i % 2 === 0)).toEqual([
       "peak.allocated",
@@ -127,6 +138,40 @@ describe("administration", () => {
     expect(errorText(await c.call("DEBUG", "OBJECT", "nokey"))).toBe("ERR no such key");
     expect(await c.call("DEBUG", "SLEEP", "0")).toBe("OK");
     expect(await c.call("DEBUG", "LOG", "hello from the test")).toBe("OK");
+  });
+
+  it("DEBUG argument counts and HELP", async () => {
+    // debugCommand checks each subcommand's count itself; a mismatch reads as an unknown subcommand.
+    for (const args of [
+      ["SLEEP"],
+      ["object"],
+      ["DIGEST", "x"],
+      ["LOG"],
+      ["SET-ACTIVE-EXPIRE"],
+      ["POPULATE"],
+      ["HELP", "x"],
+    ]) {
+      expect(errorText(await c.call("DEBUG", ...args))).toBe(
+        `ERR unknown subcommand or wrong number of arguments for '${args[0]}'. Try DEBUG HELP.`,
+      );
+    }
+    const help = (await c.call("DEBUG", "HELP")) as string[];
+    expect(help[0]).toBe("DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    // Implemented here, so listed, with Redis's text.
+    for (const line of [
+      "LOADAOF",
+      "    Flush the AOF buffers on disk and reload the AOF in memory.",
+      "RELOAD [option ...]",
+      "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+      "CHANGE-REPL-ID",
+      "DIGEST-VALUE <key> [<key> ...]",
+      "OBJECT <key>",
+      "    Show low level info about `key` and associated value.",
+      "SLEEP <seconds>",
+    ]) {
+      expect(help).toContain(line);
+    }
+    expect(help.slice(-2)).toEqual(["HELP", "    Prints this help."]);
   });
 
   it("DEBUG is refused unless enable-debug-command allows it", async () => {

@@ -194,6 +194,19 @@ describe("CLIENT", () => {
       "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
     );
     expect(errorText(await c.call("CLIENT", "FOO"))).toBe("ERR unknown subcommand 'FOO'. Try CLIENT HELP.");
+    // PAUSE takes 3 or 4 arguments, checked inside clientCommand, and the mode before the timeout.
+    expect(errorText(await c.call("CLIENT", "PAUSE", "10", "ALL", "extra"))).toBe(
+      "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.",
+    );
+    expect(errorText(await c.call("CLIENT", "pause", "10", "write", "extra"))).toBe(
+      "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.",
+    );
+    expect(errorText(await c.call("CLIENT", "PAUSE", "x", "foo"))).toBe(
+      "ERR CLIENT PAUSE mode must be WRITE or ALL",
+    );
+    expect(errorText(await c.call("CLIENT", "PAUSE", "x", "ALL"))).toBe(
+      "ERR timeout is not an integer or out of range",
+    );
     expect(errorText(await c.call("CLIENT"))).toBe("ERR wrong number of arguments for 'client' command");
   });
 

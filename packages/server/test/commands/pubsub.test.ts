@@ -93,6 +93,14 @@ describe("pub/sub", () => {
   it("PUBSUB errors and HELP", async () => {
     const c = await server.client();
     expect(errorText(await c.call("PUBSUB", "FOO"))).toBe("ERR unknown subcommand 'FOO'. Try PUBSUB HELP.");
+    // At most one pattern: the check is inside pubsubCommand, hence this text and not an arity error.
+    expect(errorText(await c.call("PUBSUB", "CHANNELS", "a", "b"))).toBe(
+      "ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.",
+    );
+    expect(errorText(await c.call("pubsub", "channels", "a", "b"))).toBe(
+      "ERR unknown subcommand or wrong number of arguments for 'channels'. Try PUBSUB HELP.",
+    );
+    expect(await c.call("PUBSUB", "CHANNELS", "nothing-matches-*")).toEqual([]);
     expect(errorText(await c.call("PUBLISH", "a"))).toBe(
       "ERR wrong number of arguments for 'publish' command",
     );
