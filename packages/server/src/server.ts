@@ -21,6 +21,7 @@ import { BlockingManager } from "./exec/blocking.js";
 import { processCommand } from "./exec/dispatch.js";
 import { Propagator } from "./exec/propagate.js";
 import { unwatchAllKeys } from "./exec/watch.js";
+import { LatencyMonitor } from "./info/latency-monitor.js";
 import { clock, refreshClock } from "./keyspace/clock.js";
 import { Db, type KeyspaceHooks } from "./keyspace/db.js";
 import { activeExpireCycle } from "./keyspace/expire.js";
@@ -114,6 +115,9 @@ export class Server implements KeyspaceHooks {
   lfuMode = false;
   /** latency-tracking: per-command histograms for INFO latencystats. */
   latencyTracking = true;
+  /** LATENCY's event store; `latencyMonitorOn` caches latency-monitor-threshold > 0 for call(). */
+  readonly latencyMonitor = new LatencyMonitor();
+  latencyMonitorOn = false;
   /** slowlog-log-slower-than (µs; negative disables the slow log). */
   slowlogThreshold = 10000;
   lfuSettings = { logFactor: 10, decayTime: 1 };
@@ -151,7 +155,13 @@ export class Server implements KeyspaceHooks {
     bindTypeLimits(config);
     config.onChange((name) => this.onConfigChange(name));
     this.cron.every(100, () => this.stats.sample(clock.ms));
-    this.cron.everyTick(() => activeExpireCycle(this));
+    this.cron.everyTick(() => {
+      if (!this.latencyMonitorOn) return activeExpireCycle(this);
+      const start = performance.now();
+      activeExpireCycle(this);
+      const ms = Math.floor(performance.now() - start);
+      this.latencyMonitor.addSampleIfNeeded("expire-cycle", ms, Math.floor(clock.ms / 1000));
+    });
     this.cron.every(1000, () => this.clientsCron());
   }
 
@@ -160,6 +170,8 @@ export class Server implements KeyspaceHooks {
     this.requirePass = c.str("requirepass");
     this.slowlogThreshold = c.num("slowlog-log-slower-than");
     this.latencyTracking = c.bool("latency-tracking");
+    this.latencyMonitor.threshold = c.num("latency-monitor-threshold");
+    this.latencyMonitorOn = this.latencyMonitor.threshold > 0;
     this.queryBufferLimit = c.num("client-query-buffer-limit");
     this.maxClients = c.num("maxclients");
     this.lfuMode = c.str("maxmemory-policy").includes("lfu");

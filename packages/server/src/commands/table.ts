@@ -17,6 +17,7 @@ import { expireCommands } from "./expire.js";
 import { hashCommands } from "./hashes.js";
 import { introspectionCommands } from "./introspection.js";
 import { keyCommands } from "./keys.js";
+import { latencyCommands } from "./latency.js";
 import { listBlockingCommands } from "./list-blocking.js";
 import { listMoveCommands } from "./list-moves.js";
 import { listCommands } from "./lists.js";
@@ -150,6 +151,7 @@ export function buildCommandTable(): CommandTable {
     adminCommands,
     monitorCommands,
     slowlogCommands,
+    latencyCommands,
     memoryCommands,
     debugCommands,
     configCommands,

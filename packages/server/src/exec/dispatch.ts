@@ -255,6 +255,17 @@ export function allowedByEnableOption(mode: string, c: Client): boolean {
   return false;
 }
 
+/** The latency monitor's event for a command: "fast-command" for `fast` ones, as Redis's call(). */
+export function commandLatencyEvent(cmd: Command): string {
+  return cmd.flags.includes("fast") ? "fast-command" : "command";
+}
+
+function recordCommandLatency(server: Server, cmd: Command, micros: number): void {
+  const ms = Math.floor(micros / 1000);
+  if (ms < server.latencyMonitor.threshold) return;
+  server.latencyMonitor.addSample(commandLatencyEvent(cmd), ms, Math.floor(Date.now() / 1000));
+}
+
 /**
  * call(): runs `cmd` for `c` as one execution unit. Commandstats and slowlog are updated; the
  * command is propagated as `c.argv` (which the handler may have rewritten) when it incremented
@@ -311,6 +322,10 @@ export function call(server: Server, c: Client, cmd: Command): void {
       recordLatency(cmd.latency, micros);
     }
     if (c.failed) cmd.failedCalls++;
+    // call()'s latencyAddSampleIfNeeded, skipped (like the slow log) for a command that blocked
+    // or is being re-run after blocking.
+    if (server.latencyMonitorOn && !reprocessing && (c.flags & ClientFlag.Blocked) === 0)
+      recordCommandLatency(server, cmd, micros);
     if (
       gates.slowlog !== null &&
       !reprocessing &&

@@ -1,0 +1,143 @@
+/**
+ * The latency monitor: LATENCY LATEST/HISTORY/RESET/HELP over the events call() records while
+ * latency-monitor-threshold is above 0. DEBUG SLEEP makes a command slow on demand, as Redis's own
+ * latency-monitor tests do. The ring buffer's rules are checked directly on LatencyMonitor.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Command } from "../../src/commands/spec.js";
+import { commandLatencyEvent } from "../../src/exec/dispatch.js";
+import { LATENCY_TS_LEN, LatencyMonitor } from "../../src/info/latency-monitor.js";
+import { errorText, type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+
+describe("latency monitor store", () => {
+  it("keeps one sample per second (the worst), the all-time max and 160 seconds", () => {
+    const m = new LatencyMonitor();
+    m.addSampleIfNeeded("command", 50, 1000);
+    expect(m.events.size).toBe(0);
+    m.threshold = 10;
+    m.addSampleIfNeeded("command", 9, 1000);
+    expect(m.events.size).toBe(0);
+    m.addSampleIfNeeded("command", 10, 1000);
+    m.addSampleIfNeeded("command", 30, 1000);
+    m.addSampleIfNeeded("command", 20, 1000);
+    m.addSampleIfNeeded("command", 15, 1001);
+    const ts = m.events.get("command")!;
+    expect(LatencyMonitor.samples(ts)).toEqual([
+      [1000, 30],
+      [1001, 15],
+    ]);
+    expect(ts.max).toBe(30);
+    for (let s = 0; s < LATENCY_TS_LEN + 5; s++) m.addSample("command", 11, 2000 + s);
+    const kept = LatencyMonitor.samples(ts);
+    expect(kept.length).toBe(LATENCY_TS_LEN);
+    expect(kept[0][0]).toBe(2005);
+    expect(kept.at(-1)![0]).toBe(2000 + LATENCY_TS_LEN + 4);
+    expect(ts.max).toBe(30);
+    m.addSample("expire-cycle", 12, 1);
+    expect(m.reset("nosuch")).toBe(0);
+    expect(m.reset(null)).toBe(2);
+    expect(m.events.size).toBe(0);
+  });
+
+  it("names the event after the command's fast flag", () => {
+    expect(commandLatencyEvent({ flags: ["readonly", "fast"] } as unknown as Command)).toBe("fast-command");
+    expect(commandLatencyEvent({ flags: ["write", "denyoom"] } as unknown as Command)).toBe("command");
+  });
+});
+
+describe("LATENCY", () => {
+  let server: ServerProcess;
+  let c: RespClient;
+
+  beforeAll(async () => {
+    server = await startTarget({ args: ["--enable-debug-command", "yes"] });
+    c = await server.client();
+  });
+  afterAll(async () => {
+    c?.close();
+    await server?.stop();
+  });
+
+  it("records nothing while latency-monitor-threshold is 0 (the default)", async () => {
+    expect(await c.call("CONFIG", "GET", "latency-monitor-threshold")).toEqual([
+      "latency-monitor-threshold",
+      "0",
+    ]);
+    expect(await c.call("DEBUG", "SLEEP", "0.03")).toBe("OK");
+    expect(await c.call("LATENCY", "LATEST")).toEqual([]);
+    expect(await c.call("LATENCY", "HISTORY", "command")).toEqual([]);
+  });
+
+  it("records slow commands at or above the threshold, per second", async () => {
+    expect(await c.call("CONFIG", "SET", "latency-monitor-threshold", "20")).toBe("OK");
+    const before = Math.floor(Date.now() / 1000);
+    expect(await c.call("DEBUG", "SLEEP", "0.05")).toBe("OK");
+    expect(await c.call("DEBUG", "SLEEP", "0.025")).toBe("OK");
+    const after = Math.floor(Date.now() / 1000);
+    const latest = (await c.call("LATENCY", "LATEST")) as [string, number, number, number][];
+    // Only "command" is certain: on a loaded machine another event may cross 20 ms as well.
+    const entry = latest.find((e) => e[0] === "command")!;
+    expect(entry).toBeDefined();
+    const [, time, last, max] = entry;
+    expect(time).toBeGreaterThanOrEqual(before);
+    expect(time).toBeLessThanOrEqual(after);
+    expect(last).toBeGreaterThanOrEqual(20);
+    expect(max).toBeGreaterThanOrEqual(50);
+    const history = (await c.call("LATENCY", "HISTORY", "command")) as [number, number][];
+    // One or two seconds were touched; each sample is that second's worst, the max their max.
+    expect(history.length).toBeGreaterThanOrEqual(1);
+    expect(history.length).toBeLessThanOrEqual(2);
+    expect(Math.max(...history.map((s) => s[1]))).toBe(max);
+    expect(history.at(-1)).toEqual([time, last]);
+    expect(await c.call("LATENCY", "HISTORY", "nosuch")).toEqual([]);
+  });
+
+  it("RESET counts the events it removed", async () => {
+    expect(await c.call("LATENCY", "RESET", "nosuch")).toBe(0);
+    expect(await c.call("LATENCY", "RESET", "command", "command", "nosuch")).toBe(1);
+    expect(await c.call("LATENCY", "LATEST")).toEqual([]);
+    await c.call("DEBUG", "SLEEP", "0.03");
+    const events = ((await c.call("LATENCY", "LATEST")) as unknown[][]).length;
+    expect(events).toBeGreaterThanOrEqual(1);
+    expect(await c.call("LATENCY", "RESET")).toBe(events);
+    expect(await c.call("LATENCY", "RESET")).toBe(0);
+    expect(await c.call("CONFIG", "SET", "latency-monitor-threshold", "0")).toBe("OK");
+  });
+
+  it("errors, HELP and the command table", async () => {
+    expect(errorText(await c.call("LATENCY"))).toBe("ERR wrong number of arguments for 'latency' command");
+    expect(errorText(await c.call("LATENCY", "HISTORY"))).toBe(
+      "ERR wrong number of arguments for 'latency|history' command",
+    );
+    expect(errorText(await c.call("LATENCY", "LATEST", "x"))).toBe(
+      "ERR wrong number of arguments for 'latency|latest' command",
+    );
+    expect(errorText(await c.call("LATENCY", "FOO"))).toBe("ERR unknown subcommand 'FOO'. Try LATENCY HELP.");
+    expect(errorText(await c.call("CONFIG", "SET", "latency-monitor-threshold", "-1"))).toBe(
+      "ERR CONFIG SET failed (possibly related to argument 'latency-monitor-threshold') - argument must be between 0 and 9223372036854775807 inclusive",
+    );
+    const help = (await c.call("LATENCY", "HELP")) as string[];
+    expect(help[0]).toBe("LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    for (const line of [
+      "HISTORY <event>",
+      "    Return time-latency samples for the <event> class.",
+      "LATEST",
+      "RESET [<event> ...]",
+      "    (default: reset all data for all event classes)",
+    ])
+      expect(help).toContain(line);
+    expect(help.slice(-2)).toEqual(["HELP", "    Prints this help."]);
+    const [info] = (await c.call("COMMAND", "INFO", "latency")) as unknown[][];
+    expect(info.slice(0, 2)).toEqual(["latency", -2]);
+    const subs = (info[9] as unknown[][]).map((s) => [s[0], s[1]]);
+    for (const sub of [
+      ["latency|latest", 2],
+      ["latency|history", 3],
+      ["latency|reset", -2],
+      ["latency|help", 2],
+    ])
+      expect(subs).toContainEqual(sub);
+    expect((await c.call("COMMAND", "LIST")) as string[]).toContain("latency");
+  });
+});
