@@ -121,18 +121,32 @@ function memoryDoctorCommand(c: Client): void {
 /** V8's gc() options (--expose-gc): "last-resort" also shrinks the young generation. */
 type GcOptions = { type: "major"; execution: "sync"; flavor: "last-resort" };
 
+/**
+ * Replies +OK as Redis does; what was done goes to the log at notice level (visible with the
+ * default loglevel), with the V8 heap before and after, since the reply cannot say it.
+ */
 function memoryPurgeCommand(c: Client): void {
   const gc = (globalThis as { gc?: (options?: GcOptions) => void }).gc;
   if (gc !== undefined) {
+    const before = getHeapStatistics();
     // Like jemalloc's purge of dirty pages: besides collecting, give the emptied semispaces of
     // the young generation back (up to 2 x max-semi-space-size stays committed after a burst
     // of allocation otherwise; a plain gc() keeps it).
     gc({ type: "major", execution: "sync", flavor: "last-resort" });
-    c.server.logger.verbose("MEMORY PURGE ran a full V8 garbage collection");
+    const after = getHeapStatistics();
+    c.server.logger.notice(
+      `MEMORY PURGE: ran a full V8 garbage collection; heap used ${mb(before.used_heap_size)} -> ${mb(after.used_heap_size)} MB, committed ${mb(before.total_heap_size)} -> ${mb(after.total_heap_size)} MB`,
+    );
   } else {
-    c.server.logger.verbose("MEMORY PURGE: V8 GC not exposed (start Node with --expose-gc); nothing to do");
+    c.server.logger.notice(
+      "MEMORY PURGE: nothing done, V8's GC is not exposed (Node runs without --expose-gc)",
+    );
   }
   c.out.raw(shared.OK);
+}
+
+function mb(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
 }
 
 function memoryMallocStatsCommand(c: Client): void {
