@@ -81,15 +81,17 @@ export async function main(argv: string[]): Promise<number> {
     .option("version", { alias: "v", type: "boolean" })
     .option("help", { alias: "h", type: "boolean" })
     .parse();
-  if (argv.length === 1 && (parsed.version === true || argv[0] === "-v")) {
+  // redis-server's main() looks at the first argument only, whatever follows it: version() on
+  // stdout and exit 0, usage() on stderr and exit 1.
+  if (parsed.version === true && (argv[0] === "--version" || argv[0] === "-v")) {
     process.stdout.write(
       `Redis server v=${REDIS_VERSION} sha=00000000:0 malloc=v8 bits=64 build=keyhaven-${KEYHAVEN_VERSION}\n`,
     );
     return 0;
   }
-  if (argv.length === 1 && (parsed.help === true || argv[0] === "-h")) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+  if (parsed.help === true && (argv[0] === "--help" || argv[0] === "-h")) {
+    process.stderr.write(`${USAGE}\n`);
+    return 1;
   }
 
   const config = new Config();
