@@ -45,6 +45,28 @@ describe("administration", () => {
     await c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000");
   });
 
+  it("slowlog-max-len keeps only the newest entries", async () => {
+    await c.call("CONFIG", "SET", "slowlog-log-slower-than", "0", "slowlog-max-len", "3");
+    await c.call("SLOWLOG", "RESET");
+    for (let i = 0; i < 6; i++) await c.call("SET", `ml${i}`, "v");
+    const entries = (await c.call("SLOWLOG", "GET", "-1")) as unknown[][];
+    expect(entries.map((e) => e[3])).toEqual([
+      ["SET", "ml5", "v"],
+      ["SET", "ml4", "v"],
+      ["SET", "ml3", "v"],
+    ]);
+    const ids = entries.map((e) => e[0] as number);
+    expect(ids).toEqual([ids[0], ids[0] - 1, ids[0] - 2]);
+    // SLOWLOG GET itself was logged after replying, pushing the oldest SET out.
+    expect(await c.call("SLOWLOG", "LEN")).toBe(3);
+    // A smaller limit applies from the next entry on (CONFIG SET logs itself).
+    await c.call("CONFIG", "SET", "slowlog-max-len", "1");
+    expect(await c.call("SLOWLOG", "LEN")).toBe(1);
+    await c.call("CONFIG", "SET", "slowlog-max-len", "0");
+    expect(await c.call("SLOWLOG", "LEN")).toBe(0);
+    await c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000", "slowlog-max-len", "128");
+  });
+
   it("MONITOR streams every other client's commands", async () => {
     const mon = await server.client();
     expect(await mon.call("MONITOR")).toBe("OK");

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, sleep, startTarget } from "../helpers.js";
+import { errorText, RespClient, type ServerProcess, sleep, startTarget, waitFor } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -123,6 +123,21 @@ describe("CLIENT", () => {
     const me = await server.client();
     const myId = (await me.call("CLIENT", "ID")) as number;
     expect(await me.call("CLIENT", "KILL", "ID", String(myId), "SKIPME", "no")).toBe(1);
+  });
+
+  it("KILL USER default closes every other connection, not the caller's", async () => {
+    const victims = [await server.client(), await server.client()];
+    const others = ((await c.call("CLIENT", "LIST")) as string).trim().split("\n").length - 1;
+    expect(others).toBeGreaterThanOrEqual(2);
+    expect(await c.call("CLIENT", "KILL", "USER", "default")).toBe(others);
+    await waitFor(() => victims.every((v) => v.isClosed), "victims closed", 5000);
+    expect(await c.call("PING")).toBe("PONG");
+    expect(((await c.call("CLIENT", "LIST")) as string).trim().split("\n")).toHaveLength(1);
+    // With SKIPME no the caller goes too (and still gets the count).
+    const me = await server.client();
+    expect(await me.call("CLIENT", "KILL", "USER", "default", "SKIPME", "no")).toBe(2);
+    await waitFor(() => me.isClosed, "caller closed", 5000);
+    c = await server.client();
   });
 
   it("REPLY OFF/SKIP/ON", async () => {

@@ -136,6 +136,28 @@ describe("strings: options, ranges, encodings", () => {
     expect(await c.call("STRLEN", "nokey")).toBe(0);
   });
 
+  it("SUBSTR is GETRANGE under its old name, clamping included", async () => {
+    expect(await c.call("SET", "sub", "Hello World")).toBe("OK");
+    expect(await c.call("SUBSTR", "sub", "0", "4")).toBe("Hello");
+    expect(await c.call("SUBSTR", "sub", "-5", "-1")).toBe("World");
+    expect(await c.call("SUBSTR", "sub", "5", "2")).toBe("");
+    // A negative end before the start clamps to 0: one character, not an empty string.
+    expect(await c.call("SUBSTR", "sub", "0", "-100")).toBe("H");
+    expect(await c.call("SUBSTR", "sub", "-100", "-50")).toBe("H");
+    expect(await c.call("SUBSTR", "sub", "100", "200")).toBe("");
+    expect(await c.call("SUBSTR", "nokey", "0", "1")).toBe("");
+    expect(errorText(await c.call("SUBSTR", "sub", "a", "1"))).toBe(
+      "ERR value is not an integer or out of range",
+    );
+    expect(errorText(await c.call("SUBSTR", "sub", "0"))).toBe(
+      "ERR wrong number of arguments for 'substr' command",
+    );
+    await c.call("LPUSH", "sublist", "a");
+    expect(errorText(await c.call("SUBSTR", "sublist", "0", "1"))).toBe(
+      "WRONGTYPE Operation against a key holding the wrong kind of value",
+    );
+  });
+
   it("OBJECT ENCODING follows how Redis built the value", async () => {
     await c.call("SET", "e1", "12345");
     expect(await c.call("OBJECT", "ENCODING", "e1")).toBe("int");
