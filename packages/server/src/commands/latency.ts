@@ -1,12 +1,14 @@
 /**
  * LATENCY LATEST|HISTORY|RESET|HELP (latency.c latencyCommand) over the server's latency
- * monitor. DOCTOR, GRAPH and HISTOGRAM are not built: they answer the unknown-subcommand error
- * and HELP does not offer them.
+ * monitor, and LATENCY HISTOGRAM over the per-command histograms of latency-tracking. DOCTOR
+ * and GRAPH are not built: they answer the unknown-subcommand error and HELP does not offer them.
  */
 
+import { latencyCdf } from "../info/latency.js";
 import { LatencyMonitor } from "../info/latency-monitor.js";
 import type { Client } from "../network/client.js";
 import { helpReply } from "./common.js";
+import type { Command } from "./spec.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
 /** latencyCommandReplyWithLatestEvents: [event, time of the last sample, its latency, max]. */
@@ -47,6 +49,47 @@ function latencyResetCommand(c: Client): void {
   c.out.integer(resets);
 }
 
+/**
+ * latencyAllCommandsFillCDF / latencySpecificCommandsFillCDF: a map of command full name to
+ * {calls, histogram_usec}, for commands called since latency-tracking was on. A name may be a
+ * container (its subcommands with data follow it) or `container|sub`; unknown names are skipped.
+ */
+function latencyHistogramCommand(c: Client): void {
+  const table = c.server.commands;
+  const picked: Command[] = [];
+  const addWithSubcommands = (cmd: Command) => {
+    if (cmd.latency !== null) picked.push(cmd);
+    if (cmd.subcommandMap !== null)
+      for (const sub of cmd.subcommandMap.values()) if (sub.latency !== null) picked.push(sub);
+  };
+  if (c.argv.length === 2) {
+    for (const cmd of table.all()) addWithSubcommands(cmd);
+  } else {
+    for (let j = 2; j < c.argv.length; j++) {
+      // lookupCommandBySds: "name" or "container|sub", case-insensitive.
+      const [name, sub, ...extra] = c.argv[j].toLowerCase().split("|");
+      let cmd = table.get(name);
+      if (cmd !== undefined && sub !== undefined)
+        cmd = extra.length === 0 ? cmd.subcommandMap?.get(sub) : undefined;
+      if (cmd !== undefined) addWithSubcommands(cmd);
+    }
+  }
+  c.out.mapHeader(picked.length);
+  for (const cmd of picked) {
+    const { calls, steps } = latencyCdf(cmd.latency!);
+    c.out.bulk(cmd.fullName);
+    c.out.mapHeader(2);
+    c.out.bulk("calls");
+    c.out.integer(calls);
+    c.out.bulk("histogram_usec");
+    c.out.mapHeader(steps.length);
+    for (const [usec, count] of steps) {
+      c.out.integer(usec);
+      c.out.integer(count);
+    }
+  }
+}
+
 const ADMIN = "admin noscript loading stale";
 
 export const latencyCommands = [
@@ -82,6 +125,16 @@ export const latencyCommands = [
       latencyResetCommand,
     ),
     spec(
+      "histogram",
+      -2,
+      ADMIN,
+      [0, 0, 0],
+      "server",
+      "Return the cumulative distribution of latencies of a subset of commands or all.",
+      "7.0.0",
+      latencyHistogramCommand,
+    ),
+    spec(
       "help",
       2,
       "loading stale",
@@ -99,6 +152,9 @@ export const latencyCommands = [
           "RESET [<event> ...]",
           "    Reset latency data of one or more <event> classes.",
           "    (default: reset all data for all event classes)",
+          "HISTOGRAM [COMMAND ...]",
+          "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+          "    If no commands are specified then all histograms are replied.",
           "HELP",
           "    Prints this help.",
         ]),

@@ -49,3 +49,29 @@ export function latencyPercentile(histogram: Float64Array, p: number): number {
   }
   return 0;
 }
+
+/** Redis's LATENCY_HISTOGRAM_MAX_VALUE (1 s): slower calls are counted as taking 1 s. */
+const HISTOGRAM_MAX_EXPONENT = 30;
+
+/**
+ * LATENCY HISTOGRAM's cumulative distribution (fillCommandCDF): hdr_iter_log from 1024 ns
+ * doubling, each step reported as [µs label, calls at or below it] when the count grew. The label
+ * is what Redis prints for the step, the highest value its 2-significant-digit HdrHistogram
+ * treats as equal to 2^k ns (2^k + 2^(k-7) - 1), in whole µs: 1, 2, 4, 8, 16, 33, 66, 132...
+ * Our buckets split exactly at powers of two, so a step counts the calls below 2^k ns (Redis's
+ * also takes the ~0.8% above it).
+ */
+export function latencyCdf(histogram: Float64Array): { calls: number; steps: [number, number][] } {
+  let calls = 0;
+  for (let i = 0; i < histogram.length; i++) calls += histogram[i];
+  const steps: [number, number][] = [];
+  let cumulative = 0;
+  let i = 0;
+  for (let k = 10; cumulative < calls && k <= HISTOGRAM_MAX_EXPONENT; k++) {
+    const end = k === HISTOGRAM_MAX_EXPONENT ? histogram.length : k * SUB_BUCKETS;
+    const before = cumulative;
+    while (i < end) cumulative += histogram[i++];
+    if (cumulative > before) steps.push([Math.floor((2 ** k + 2 ** (k - 7) - 1) / 1000), cumulative]);
+  }
+  return { calls, steps };
+}

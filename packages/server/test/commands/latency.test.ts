@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Command } from "../../src/commands/spec.js";
 import { commandLatencyEvent } from "../../src/exec/dispatch.js";
+import { latencyCdf, newLatencyHistogram, recordLatency } from "../../src/info/latency.js";
 import { LATENCY_TS_LEN, LatencyMonitor } from "../../src/info/latency-monitor.js";
 import { errorText, type RespClient, type ServerProcess, startTarget } from "../helpers.js";
 
@@ -38,6 +39,24 @@ describe("latency monitor store", () => {
     expect(m.reset("nosuch")).toBe(0);
     expect(m.reset(null)).toBe(2);
     expect(m.events.size).toBe(0);
+  });
+
+  it("HISTOGRAM steps: Redis's labels, cumulative counts, 1 s cap", () => {
+    const h = newLatencyHistogram();
+    for (const micros of [0.5, 0.9, 1.5, 3, 3.5, 40, 5_000_000]) recordLatency(h, micros);
+    // 0.5 and 0.9 µs are below 1024 ns; 1.5 below 2048; 3 and 3.5 below 4096; 40 below 65536;
+    // 5 s counts as Redis's maximum, 1 s (2^30 ns step).
+    expect(latencyCdf(h)).toEqual({
+      calls: 7,
+      steps: [
+        [1, 2],
+        [2, 3],
+        [4, 5],
+        [66, 6],
+        [1082130, 7],
+      ],
+    });
+    expect(latencyCdf(newLatencyHistogram())).toEqual({ calls: 0, steps: [] });
   });
 
   it("names the event after the command's fast flag", () => {
@@ -105,6 +124,38 @@ describe("LATENCY", () => {
     expect(await c.call("CONFIG", "SET", "latency-monitor-threshold", "0")).toBe("OK");
   });
 
+  it("HISTOGRAM: per command (or container), calls and cumulative µs steps", async () => {
+    for (let i = 0; i < 20; i++) await c.call("SET", `h${i}`, "v");
+    await c.call("CONFIG", "GET", "maxmemory");
+    type Cdf = [string, number, string, (number | string)[]];
+    const reply = (await c.call("LATENCY", "HISTOGRAM", "set", "nosuch", "CONFIG|GET", "config|get|x")) as (
+      | string
+      | Cdf
+    )[];
+    // RESP2 flattens the maps: name, {calls, histogram_usec: {usec: count...}} per command.
+    expect(reply.filter((_, i) => i % 2 === 0)).toEqual(["set", "config|get"]);
+    const set = reply[1] as Cdf;
+    expect(set.slice(0, 3)).toEqual(["calls", 20, "histogram_usec"]);
+    const flat = set[3] as number[];
+    const labels = flat.filter((_, i) => i % 2 === 0);
+    const counts = flat.filter((_, i) => i % 2 === 1);
+    const redisLabels = new Set(
+      Array.from({ length: 21 }, (_, j) => Math.floor((2 ** (j + 10) + 2 ** (j + 3) - 1) / 1000)),
+    );
+    for (const l of labels) expect(redisLabels.has(l)).toBe(true);
+    for (let i = 1; i < labels.length; i++) {
+      expect(labels[i]).toBeGreaterThan(labels[i - 1]);
+      expect(counts[i]).toBeGreaterThan(counts[i - 1]);
+    }
+    expect(counts.at(-1)).toBe(20);
+    // A container name brings its subcommands with data; an unknown name nothing.
+    const config = (await c.call("LATENCY", "HISTOGRAM", "config")) as unknown[];
+    expect(config.filter((_, i) => i % 2 === 0)).toContain("config|get");
+    expect(await c.call("LATENCY", "HISTOGRAM", "nosuch")).toEqual([]);
+    const all = (await c.call("LATENCY", "HISTOGRAM")) as unknown[];
+    expect(all.filter((_, i) => i % 2 === 0)).toEqual(expect.arrayContaining(["set", "config|get"]));
+  });
+
   it("errors, HELP and the command table", async () => {
     expect(errorText(await c.call("LATENCY"))).toBe("ERR wrong number of arguments for 'latency' command");
     expect(errorText(await c.call("LATENCY", "HISTORY"))).toBe(
@@ -125,6 +176,7 @@ describe("LATENCY", () => {
       "LATEST",
       "RESET [<event> ...]",
       "    (default: reset all data for all event classes)",
+      "HISTOGRAM [COMMAND ...]",
     ])
       expect(help).toContain(line);
     expect(help.slice(-2)).toEqual(["HELP", "    Prints this help."]);
@@ -136,6 +188,7 @@ describe("LATENCY", () => {
       ["latency|history", 3],
       ["latency|reset", -2],
       ["latency|help", 2],
+      ["latency|histogram", -2],
     ])
       expect(subs).toContainEqual(sub);
     expect((await c.call("COMMAND", "LIST")) as string[]).toContain("latency");
