@@ -9,7 +9,7 @@ import { clock } from "../keyspace/clock.js";
 import type { Client } from "../network/client.js";
 import type { Server } from "../server.js";
 import { parseInteger } from "./args.js";
-import { helpReply } from "./common.js";
+import { helpReply, subcommandSyntaxError } from "./common.js";
 import { type CommandSpec, container, spec } from "./spec.js";
 
 interface SlowlogEntry {
@@ -58,6 +58,8 @@ export function registerSlowlog(server: Server): void {
 }
 
 function slowlogGetCommand(c: Client): void {
+  // slowlogCommand takes GET with at most a count; more arguments are a subcommand syntax error.
+  if (c.argv.length > 3) return void subcommandSyntaxError(c);
   let count = 10;
   if (c.argv.length === 3) {
     const n = parseInteger(c.argv[2]);

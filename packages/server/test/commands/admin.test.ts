@@ -38,6 +38,9 @@ describe("administration", () => {
     expect(errorText(await c.call("SLOWLOG", "GET", "abc"))).toBe(
       "ERR count should be greater than or equal to -1",
     );
+    expect(errorText(await c.call("SLOWLOG", "GET", "1", "2"))).toBe(
+      "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.",
+    );
     await c.call("CONFIG", "SET", "slowlog-log-slower-than", "-1");
     await c.call("SLOWLOG", "RESET");
     await c.call("GET", "x");
