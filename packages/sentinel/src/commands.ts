@@ -29,6 +29,7 @@ import { startFailover, voteLeader } from "./election.js";
 import { selectSlave } from "./failover.js";
 import {
   currentMasterAddress,
+  failoverStateName,
   findByAddrAndRunid,
   type Instance,
   SRI_FAILOVER_IN_PROGRESS,
@@ -54,10 +55,13 @@ function replyInstance(c: Client, ri: Instance): void {
     ["flags", ri.flagsString()],
     ["link-pending-commands", String(link.pendingCommands)],
     ["link-refcount", "1"],
+  ];
+  if (ri.has(SRI_FAILOVER_IN_PROGRESS)) f.push(["failover-state", failoverStateName(ri.failoverState)]);
+  f.push(
     ["last-ping-sent", String(link.actPingTime !== 0 ? now - link.actPingTime : 0)],
     ["last-ok-ping-reply", String(now - link.lastAvailTime)],
     ["last-ping-reply", String(now - link.lastPongTime)],
-  ];
+  );
   if (ri.has(SRI_S_DOWN)) f.push(["s-down-time", String(now - ri.sDownSinceTime)]);
   if (ri.has(SRI_O_DOWN)) f.push(["o-down-time", String(now - ri.oDownSinceTime)]);
   f.push(["down-after-milliseconds", String(ri.downAfterPeriod)]);

@@ -46,6 +46,21 @@ export const FAILOVER_WAIT_PROMOTION = 4;
 export const FAILOVER_RECONF_SLAVES = 5;
 export const FAILOVER_UPDATE_CONFIG = 6;
 
+/** sentinelFailoverStateStr: the `failover-state` value of SENTINEL MASTER(S). */
+export function failoverStateName(state: number): string {
+  return (
+    [
+      "none",
+      "wait_start",
+      "select_slave",
+      "send_slaveof_noone",
+      "wait_promotion",
+      "reconf_slaves",
+      "update_config",
+    ][state] ?? "unknown"
+  );
+}
+
 export const MASTER_LINK_STATUS_UP = 0;
 export const MASTER_LINK_STATUS_DOWN = 1;
 

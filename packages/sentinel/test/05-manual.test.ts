@@ -1,6 +1,8 @@
 /**
  * 05-manual (tests/sentinel/tests/05-manual.tcl): SENTINEL FAILOVER with the master up: no
  * agreement needed, the replica is promoted, the old master is turned into a replica of it.
+ * SENTINEL MASTER shows `failover-state` while the failover runs (the replica is paused to hold
+ * it in wait_promotion).
  */
 
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -10,13 +12,19 @@ import {
   info,
   MASTER,
   portOf,
+  RespClient,
   startGroup,
+  toRecord,
   waitFor,
   waitMasterAddr,
   waitNewMaster,
 } from "./helpers.js";
 
 let g: Group;
+
+function resp(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
+}
 
 beforeAll(async () => {
   g = await startGroup({ replicas: 1 });
@@ -28,8 +36,47 @@ afterAll(async () => {
 it("forces a failover, refuses a second one meanwhile, and demotes the old master", async () => {
   const s = g.sentinels[0];
   const oldAddr = `127.0.0.1:${g.master.port}`;
-  expect(await s.call("SENTINEL", "FAILOVER", MASTER)).toBe("OK");
-  expect(errorText(await s.call("SENTINEL", "FAILOVER", MASTER))).toBe("INPROG Failover already in progress");
+  expect((await s.master())["failover-state"]).toBeUndefined();
+  // A paused replica cannot answer REPLICAOF NO ONE: the failover waits in wait_promotion.
+  const replicaPid = g.replicas[0].pid;
+  process.kill(replicaPid, "SIGSTOP");
+  const states: string[] = [];
+  try {
+    // Both commands in one write are processed in one turn, before the timer moves the state on.
+    const c = await RespClient.connect(s.port);
+    const [ok, first] = await c.raw(
+      `${resp("SENTINEL", "FAILOVER", MASTER)}${resp("SENTINEL", "MASTER", MASTER)}`,
+      2,
+    );
+    c.close();
+    expect(ok).toBe("OK");
+    const fields = Object.keys(toRecord(first));
+    expect(fields.slice(fields.indexOf("link-refcount"), fields.indexOf("link-refcount") + 3)).toEqual([
+      "link-refcount",
+      "failover-state",
+      "last-ping-sent",
+    ]);
+    states.push(toRecord(first)["failover-state"]);
+    expect(errorText(await s.call("SENTINEL", "FAILOVER", MASTER))).toBe(
+      "INPROG Failover already in progress",
+    );
+    await waitFor(
+      async () => {
+        const state = (await s.master())["failover-state"];
+        if (state !== states[states.length - 1]) states.push(state);
+        return state === "wait_promotion";
+      },
+      "failover-state wait_promotion",
+      5000,
+    );
+  } finally {
+    process.kill(replicaPid, "SIGCONT");
+  }
+  expect(states[0]).toBe("wait_start");
+  // Only Redis's state names, in the state machine's order.
+  const order = ["wait_start", "select_slave", "send_slaveof_noone", "wait_promotion"];
+  expect(states.map((x) => order.indexOf(x))).toEqual([...states.map((x) => order.indexOf(x))].sort());
+  expect(states.every((x) => order.includes(x))).toBe(true);
   const newAddr = await waitNewMaster([s], oldAddr);
   expect(portOf(newAddr)).toBe(g.replicas[0].port);
   expect(s.hasEvent("+elected-leader")).toBe(true);
@@ -37,6 +84,10 @@ it("forces a failover, refuses a second one meanwhile, and demotes the old maste
     `${MASTER} 127.0.0.1 ${g.master.port} 127.0.0.1 ${g.replicas[0].port}`,
   );
   await waitMasterAddr(g.sentinels, newAddr);
+  await waitFor(
+    async () => (await s.master())["failover-state"] === undefined,
+    "failover-state gone after the failover",
+  );
   // The old master is alive and still a master: Sentinel converts it after its grace period.
   await waitFor(
     async () => (await info(g.master.port)).includes(`master_port:${g.replicas[0].port}`),
