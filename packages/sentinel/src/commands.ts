@@ -28,6 +28,7 @@ import {
 import { startFailover, voteLeader } from "./election.js";
 import { selectSlave } from "./failover.js";
 import {
+  announceAddr,
   currentMasterAddress,
   failoverStateName,
   findByAddrAndRunid,
@@ -49,7 +50,7 @@ function replyInstance(c: Client, ri: Instance): void {
   const link = ri.link;
   const f: [string, string][] = [
     ["name", ri.name],
-    ["ip", ri.addr.ip],
+    ["ip", announceAddr(ctx(c).state, ri.addr)],
     ["port", String(ri.addr.port)],
     ["runid", ri.runid ?? ""],
     ["flags", ri.flagsString()],
@@ -134,7 +135,7 @@ function getMasterAddrByNameCommand(c: Client): void {
   }
   const addr = currentMasterAddress(ri);
   c.out.arrayHeader(2);
-  c.out.bulk(addr.ip);
+  c.out.bulk(announceAddr(ctx(c).state, addr));
   c.out.bulk(String(addr.port));
 }
 

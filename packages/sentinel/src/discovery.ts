@@ -21,6 +21,7 @@ import { type Sentinel, sentinelEvent } from "./events.js";
 import { callClientReconfScript, resetMasterAndChangeAddress, sendSlaveOf } from "./failover.js";
 import {
   addrEquals,
+  announceAddr,
   createInstance,
   currentMasterAddress,
   FAILOVER_RECONF_SLAVES,
@@ -30,6 +31,7 @@ import {
   lookupSlave,
   MASTER_LINK_STATUS_DOWN,
   MASTER_LINK_STATUS_UP,
+  makeAddr,
   SIMFAILURE_CRASH_AFTER_PROMOTION,
   SRI_FAILOVER_IN_PROGRESS,
   SRI_MASTER,
@@ -159,7 +161,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
         noDownFor(ri, waitTime) &&
         Date.now() - ri.roleReportedTime > waitTime
       ) {
-        if (sendSlaveOf(ri, master.addr)) sentinelEvent(s, "notice", "+convert-to-slave", ri, "");
+        if (sendSlaveOf(s, ri, master.addr)) sentinelEvent(s, "notice", "+convert-to-slave", ri, "");
       }
     }
   }
@@ -177,7 +179,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
       noDownFor(ri, waitTime) &&
       Date.now() - ri.slaveConfChangeTime > waitTime
     ) {
-      if (sendSlaveOf(ri, master.addr)) sentinelEvent(s, "notice", "+fix-slave-config", ri, "");
+      if (sendSlaveOf(s, ri, master.addr)) sentinelEvent(s, "notice", "+fix-slave-config", ri, "");
     }
   }
 
@@ -260,7 +262,7 @@ export function helloPayload(s: Sentinel, ri: Instance, cc: Conn): string | null
   const port = state.announcePort !== 0 ? state.announcePort : s.server.boundPort;
   return (
     `${ip},${port},${state.myid},${state.currentEpoch},` +
-    `${master.name},${masterAddr.ip},${masterAddr.port},${master.configEpoch}`
+    `${master.name},${announceAddr(state, masterAddr)},${masterAddr.port},${master.configEpoch}`
   );
 }
 
@@ -323,20 +325,26 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
     sentinelEvent(s, "warning", "+new-epoch", master, `${state.currentEpoch}`, false);
   }
   if (si !== undefined && master.configEpoch < masterConfigEpoch) {
-    master.configEpoch = masterConfigEpoch;
     if (masterPort !== master.addr.port || !addrEquals(master.addr, token[5], masterPort)) {
-      sentinelEvent(s, "warning", "+config-update-from", si, "");
-      sentinelEvent(
-        s,
-        "warning",
-        "+switch-master",
-        master,
-        `${master.name} ${master.addr.ip} ${master.addr.port} ${token[5]} ${masterPort}`,
-        false,
-      );
-      const oldAddr = { ...master.addr };
-      resetMasterAndChangeAddress(s, master, token[5], masterPort);
-      callClientReconfScript(s, master, "observer", "start", oldAddr, master.addr);
+      // A hostname not resolved yet: the config is adopted from a later hello (every 2 s).
+      const newAddr = makeAddr(state, token[5], masterPort);
+      if (typeof newAddr !== "string") {
+        master.configEpoch = masterConfigEpoch;
+        sentinelEvent(s, "warning", "+config-update-from", si, "");
+        sentinelEvent(
+          s,
+          "warning",
+          "+switch-master",
+          master,
+          `${master.name} ${announceAddr(state, master.addr)} ${master.addr.port} ${token[5]} ${masterPort}`,
+          false,
+        );
+        const oldAddr = { ...master.addr };
+        resetMasterAndChangeAddress(s, master, newAddr);
+        callClientReconfScript(s, master, "observer", "start", oldAddr, master.addr);
+      }
+    } else {
+      master.configEpoch = masterConfigEpoch;
     }
   }
   if (si !== undefined) si.lastHelloTime = Date.now();

@@ -18,7 +18,12 @@ import {
   type LogLevel,
   REDIS_VERSION,
 } from "@keyhaven/server";
-import { applySentinelDirectives, splitConfigText, writeSentinelConfig } from "./config.js";
+import {
+  applySentinelDirectives,
+  resolveConfigHosts,
+  splitConfigText,
+  writeSentinelConfig,
+} from "./config.js";
 import { type Sentinel, sentinelEvent } from "./events.js";
 import { SentinelState } from "./instance.js";
 import { attachSentinel, createSentinelServer } from "./mode.js";
@@ -66,7 +71,9 @@ export async function main(argv: string[]): Promise<number> {
     config.loadText(fromFile.serverText, file);
     const fromArgs = splitConfigText(argsToConfigText(argv.slice(1)), "(command line)");
     config.loadText(fromArgs.serverText, "(command line)");
-    applySentinelDirectives(state, [...fromFile.directives, ...fromArgs.directives]);
+    const directives = [...fromFile.directives, ...fromArgs.directives];
+    await resolveConfigHosts(state, directives);
+    applySentinelDirectives(state, directives);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${formatConfigError(err, REDIS_VERSION)}\n`);

@@ -12,8 +12,9 @@ import { freePort } from "../../server/test/helpers.js";
 import {
   errorText,
   MASTER,
+  RespClient,
   SENTINEL_BIN,
-  type SentinelProcess,
+  SentinelProcess,
   type ServerProcess,
   startDataNode,
   startSentinel,
@@ -99,6 +100,95 @@ describe("03-runtime-reconf", () => {
     expect((await s.waitEvent("-monitor")).message).toBe(`master m2 127.0.0.1 ${other.port}`);
     expect(errorText(await s.call("SENTINEL", "MASTER", "m2"))).toBe("ERR No such master with that name");
     await waitFor(() => !s.conf().includes("sentinel monitor m2"), "m2 gone from conf");
+  });
+
+  it("resolve-hostnames / announce-hostnames: SENTINEL MONITOR with a hostname", async () => {
+    expect(errorText(await s.call("SENTINEL", "MONITOR", "m3", "localhost", other.port, 1))).toBe(
+      "ERR Invalid IP address or hostname specified",
+    );
+    expect(await s.call("SENTINEL", "CONFIG", "SET", "resolve-hostnames", "yes")).toBe("OK");
+    expect(await s.call("SENTINEL", "CONFIG", "SET", "announce-hostnames", "yes")).toBe("OK");
+    try {
+      expect(
+        errorText(await s.call("SENTINEL", "MONITOR", "m4", "no-such-host.invalid", other.port, 1)),
+      ).toBe("ERR Invalid IP address or hostname specified");
+      expect(await s.call("SENTINEL", "MONITOR", "m3", "localhost", other.port, 1)).toBe("OK");
+      expect((await s.waitEvent("+monitor", /^master m3 /)).message).toBe(
+        `master m3 localhost ${other.port} quorum 1`,
+      );
+      expect(await s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "m3")).toEqual([
+        "localhost",
+        String(other.port),
+      ]);
+      expect(toRecord(await s.call("SENTINEL", "MASTER", "m3")).ip).toBe("localhost");
+      // The links reach it (through the resolved address) and the hellos name it by hostname.
+      const sub = await RespClient.connect(other.port);
+      try {
+        await sub.call("SUBSCRIBE", "__sentinel__:hello");
+        const [hello] = (await sub.waitPushed(1, 5000)) as string[][];
+        expect(hello[2].split(",").slice(4, 7)).toEqual(["m3", "localhost", String(other.port)]);
+      } finally {
+        sub.close();
+      }
+      await waitFor(
+        async () => toRecord(await s.call("SENTINEL", "MASTER", "m3"))["info-refresh"] !== "0",
+        "INFO from m3",
+      );
+      await waitFor(() => s.conf().includes(`sentinel monitor m3 localhost ${other.port} 1`), "conf has m3");
+      expect(s.conf()).toContain("sentinel resolve-hostnames yes");
+      expect(s.conf()).toContain("sentinel announce-hostnames yes");
+      // Without announce-hostnames, the resolved address is what is shown.
+      expect(await s.call("SENTINEL", "CONFIG", "SET", "announce-hostnames", "no")).toBe("OK");
+      expect(await s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "m3")).toEqual([
+        "127.0.0.1",
+        String(other.port),
+      ]);
+      expect(await s.call("SENTINEL", "REMOVE", "m3")).toBe("OK");
+      expect((await s.waitEvent("-monitor", /^master m3 /)).message).toBe(
+        `master m3 127.0.0.1 ${other.port}`,
+      );
+    } finally {
+      await s.call("SENTINEL", "REMOVE", "m3");
+      await s.call("SENTINEL", "CONFIG", "SET", "announce-hostnames", "no");
+      await s.call("SENTINEL", "CONFIG", "SET", "resolve-hostnames", "no");
+    }
+  });
+
+  it("a hostname in sentinel.conf needs resolve-hostnames; announced with announce-hostnames", async () => {
+    const write = async (lines: string[]) => {
+      const dir = tempDir();
+      const confPath = join(dir, "sentinel.conf");
+      const port = await freePort();
+      writeFileSync(
+        confPath,
+        [
+          `port ${port}`,
+          "bind 127.0.0.1",
+          `sentinel monitor ${MASTER} localhost ${master.port} 1`,
+          ...lines,
+          "",
+        ].join("\n"),
+      );
+      return new SentinelProcess(TARGET, port, dir, confPath);
+    };
+    const refused = await write([]);
+    await expect(refused.start()).rejects.toThrow(/Can't resolve instance hostname\./);
+    const ok = await write(["sentinel resolve-hostnames yes", "sentinel announce-hostnames yes"]);
+    await ok.start();
+    try {
+      expect(await ok.masterAddr()).toBe(`localhost:${master.port}`);
+      await waitFor(
+        async () =>
+          (await ok.master())["role-reported"] === "master" && (await ok.master())["info-refresh"] !== "0",
+        "INFO from the master",
+      );
+      await waitFor(
+        () => ok.conf().includes(`sentinel monitor ${MASTER} localhost ${master.port} 1`),
+        "conf kept",
+      );
+    } finally {
+      await ok.kill();
+    }
   });
 
   it("SENTINEL RESET matches names by pattern and publishes +reset-master", async () => {
