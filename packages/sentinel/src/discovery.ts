@@ -18,7 +18,12 @@
  */
 
 import { type Sentinel, sentinelEvent } from "./events.js";
-import { callClientReconfScript, resetMasterAndChangeAddress, sendSlaveOf } from "./failover.js";
+import {
+  callClientReconfScript,
+  resetMasterAndChangeAddress,
+  sendSlaveOf,
+  simFailureCrash,
+} from "./failover.js";
 import {
   addrEquals,
   announceAddr,
@@ -241,11 +246,6 @@ export function noDownFor(ri: Instance, ms: number): boolean {
   let mostRecent = ri.sDownSinceTime;
   if (ri.link.disconnected && ri.link.lastAvailTime > mostRecent) mostRecent = ri.link.lastAvailTime;
   return mostRecent === 0 || Date.now() - mostRecent > ms;
-}
-
-function simFailureCrash(s: Sentinel): void {
-  s.server.logger.warning("Sentinel CRASH because of SENTINEL simulate-failure");
-  process.exit(99);
 }
 
 /** Our hello payload for `ri`'s master, or null when we cannot tell our own address. */

@@ -82,10 +82,7 @@ function failoverWaitStart(s: Sentinel, ri: Instance): void {
     return;
   }
   sentinelEvent(s, "warning", "+elected-leader", ri, "");
-  if (s.state.simFailureFlags & SIMFAILURE_CRASH_AFTER_ELECTION) {
-    s.server.logger.warning("Sentinel CRASH because of SENTINEL simulate-failure");
-    process.exit(99);
-  }
+  if (s.state.simFailureFlags & SIMFAILURE_CRASH_AFTER_ELECTION) simFailureCrash(s);
   ri.failoverState = FAILOVER_SELECT_SLAVE;
   ri.failoverStateChangeTime = Date.now();
   sentinelEvent(s, "warning", "+failover-state-select-slave", ri, "");
@@ -195,6 +192,18 @@ function failoverDetectEnd(s: Sentinel, master: Instance): void {
       }
     }
   }
+}
+
+/**
+ * sentinelSimFailureCrash. Redis saves every state change synchronously before going on, so
+ * what it crashes with is on disk (after a promotion: the promoted replica as master, with the
+ * new config epoch, which the restarted Sentinel then announces); ours are coalesced to the end
+ * of the turn, so the pending rewrite is done now.
+ */
+export function simFailureCrash(s: Sentinel): never {
+  s.flushConfig(true);
+  s.server.logger.warning("Sentinel CRASH because of SENTINEL simulate-failure");
+  process.exit(99);
 }
 
 /** sentinelAbortFailover: only before the promotion is observed. */
