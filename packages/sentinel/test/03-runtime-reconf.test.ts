@@ -5,7 +5,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../server/test/helpers.js";
@@ -16,6 +16,7 @@ import {
   SENTINEL_BIN,
   SentinelProcess,
   type ServerProcess,
+  sleep,
   startDataNode,
   startSentinel,
   TARGET,
@@ -173,19 +174,40 @@ describe("03-runtime-reconf", () => {
     };
     const refused = await write([]);
     await expect(refused.start()).rejects.toThrow(/Can't resolve instance hostname\./);
-    const ok = await write(["sentinel resolve-hostnames yes", "sentinel announce-hostnames yes"]);
+    const ok = await write([
+      "sentinel resolve-hostnames yes",
+      "sentinel announce-hostnames yes",
+      "logfile sentinel.log",
+    ]);
     await ok.start();
     try {
       expect(await ok.masterAddr()).toBe(`localhost:${master.port}`);
       await waitFor(
         async () =>
-          (await ok.master())["role-reported"] === "master" && (await ok.master())["info-refresh"] !== "0",
+          (await ok.master())["info-refresh"] !== "0" && (await ok.master())["role-reported"] === "master",
         "INFO from the master",
       );
       await waitFor(
         () => ok.conf().includes(`sentinel monitor ${MASTER} localhost ${master.port} 1`),
         "conf kept",
       );
+      // logfile (relative to the start directory): the log goes there, events included.
+      const log = () => readFileSync(join(ok.dir, "sentinel.log"), "latin1");
+      await waitFor(
+        () => log().includes(`+monitor master ${MASTER} localhost ${master.port} quorum 1`),
+        "+monitor logged",
+      );
+      expect(log()).toMatch(/Sentinel ID is [0-9a-f]{40}/);
+      expect(ok.out).not.toContain("+monitor");
+      // CLIENT and SHUTDOWN are Sentinel commands too.
+      const c = await RespClient.connect(ok.port);
+      expect(await c.call("CLIENT", "SETNAME", "probe")).toBe("OK");
+      expect(await c.call("CLIENT", "GETNAME")).toBe("probe");
+      const id = await c.call("CLIENT", "ID");
+      expect(String(await c.call("CLIENT", "LIST"))).toMatch(new RegExp(`^id=${id} .* name=probe `, "m"));
+      expect(await c.call("SHUTDOWN")).toBeInstanceOf(Error);
+      expect(await Promise.race([ok.exited, sleep(10_000).then(() => "still running")])).toBe(0);
+      expect(c.isClosed).toBe(true);
     } finally {
       await ok.kill();
     }
@@ -283,7 +305,6 @@ describe.runIf(TARGET === "keyhaven")("03-runtime-reconf: process and config fil
           return false;
         }
       }, "seed config running");
-      const { readFileSync } = await import("node:fs");
       await waitFor(() => readFileSync(conf, "latin1").includes("sentinel myid"), "myid saved");
       const text = readFileSync(conf, "latin1");
       expect(text).toContain("# a comment that must survive");

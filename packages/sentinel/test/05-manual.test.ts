@@ -95,9 +95,10 @@ it("forces a failover, refuses a second one meanwhile, and demotes the old maste
     30_000,
   );
   const desc = `slave ${oldAddr} 127.0.0.1 ${g.master.port} @ ${MASTER} ${newAddr.replace(":", " ")}`;
-  await waitFor(
-    () =>
-      g.sentinels.some((x) => x.events.some((e) => e.channel === "+convert-to-slave" && e.message === desc)),
-    "+convert-to-slave from one of the Sentinels",
-  );
+  const seen = (channel: string, message: string) =>
+    g.sentinels.some((x) => x.events.some((e) => e.channel === channel && e.message === message));
+  await waitFor(() => seen("+convert-to-slave", desc), "+convert-to-slave from one of the Sentinels");
+  // Listed as a replica while still reporting itself a master, then reporting the right role.
+  expect(seen("-role-change", `${desc} new reported role is master`)).toBe(true);
+  await waitFor(() => seen("+role-change", `${desc} new reported role is slave`), "+role-change");
 }, 60_000);
