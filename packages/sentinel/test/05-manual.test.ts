@@ -2,7 +2,8 @@
  * 05-manual (tests/sentinel/tests/05-manual.tcl): SENTINEL FAILOVER with the master up: no
  * agreement needed, the replica is promoted, the old master is turned into a replica of it.
  * SENTINEL MASTER shows `failover-state` while the failover runs (the replica is paused to hold
- * it in wait_promotion).
+ * it in wait_promotion). Then SENTINEL SIMULATE-FAILURE: the leader crashes after its election,
+ * then after the promotion, and the group converges once it is restarted.
  */
 
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -13,6 +14,8 @@ import {
   MASTER,
   portOf,
   RespClient,
+  role,
+  sleep,
   startGroup,
   toRecord,
   waitFor,
@@ -102,3 +105,47 @@ it("forces a failover, refuses a second one meanwhile, and demotes the old maste
   expect(seen("-role-change", `${desc} new reported role is master`)).toBe(true);
   await waitFor(() => seen("+role-change", `${desc} new reported role is slave`), "+role-change");
 }, 60_000);
+
+it("SIMULATE-FAILURE crash-after-election / crash-after-promotion: the group converges after a restart", async () => {
+  const s = g.sentinels[0];
+  const crash = async (mode: string) => {
+    expect(await s.call("SENTINEL", "SIMULATE-FAILURE", mode)).toBe("OK");
+    expect(await s.call("SENTINEL", "FAILOVER", MASTER)).toBe("OK");
+    expect(await Promise.race([s.exited, sleep(10_000).then(() => "still running")])).toBe(99);
+    await s.start();
+  };
+  const before = await s.masterAddr();
+  const [master, replica] =
+    portOf(before) === g.master.port ? [g.master, g.replicas[0]] : [g.replicas[0], g.master];
+  await waitFor(async () => (await info(replica.port)).includes("master_link_status:up"), "replica in sync");
+
+  // Crashed once elected, before anything was changed: everything stays as it was.
+  await crash("crash-after-election");
+  expect(await role(replica.port)).toBe("slave");
+  await waitMasterAddr(g.sentinels, before);
+  await waitFor(async () => Number((await s.master())["num-other-sentinels"]) === 2, "sentinels known again");
+  // The restarted Sentinel promotes only a replica whose INFO it has seen.
+  await waitFor(async () => {
+    const r = (await s.replicas()).find((x) => Number(x.port) === replica.port);
+    return r !== undefined && r.flags === "slave" && r["master-link-status"] === "ok";
+  }, "the replica seen again");
+
+  // Crashed right after the promotion: the restarted leader brings the new configuration (saved
+  // before the crash) to the others, and the old master is turned into a replica.
+  const epoch = Number((await g.sentinels[1].master())["config-epoch"]);
+  await crash("crash-after-promotion");
+  const after = `127.0.0.1:${replica.port}`;
+  expect(s.conf()).toContain(`sentinel monitor ${MASTER} 127.0.0.1 ${replica.port} 2`);
+  await waitMasterAddr(g.sentinels, after);
+  await waitFor(async () => {
+    const epochs = await Promise.all(
+      g.sentinels.map(async (x) => Number((await x.master())["config-epoch"])),
+    );
+    return epochs.every((e) => e === epochs[0] && e > epoch);
+  }, "one newer config epoch everywhere");
+  await waitFor(
+    async () => (await info(master.port)).includes(`master_port:${replica.port}`),
+    "old master demoted",
+    30_000,
+  );
+}, 90_000);

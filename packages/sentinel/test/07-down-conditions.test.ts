@@ -50,6 +50,26 @@ describe("07-down-conditions", () => {
     expect(g.sentinels.some((x) => x.hasEvent("+switch-master"))).toBe(false);
   }, 40_000);
 
+  it("aborts with -failover-abort-slave-timeout when the promotion takes longer than failover-timeout", async () => {
+    const g = await startGroup({ replicas: 1, sentinels: [TARGET], quorum: 1, failoverTimeout: 1500 });
+    groups.push(g);
+    const s = g.sentinels[0];
+    const addr = await s.masterAddr();
+    // The paused replica never confirms its promotion.
+    process.kill(g.replicas[0].pid, "SIGSTOP");
+    try {
+      expect(await s.call("SENTINEL", "FAILOVER", MASTER)).toBe("OK");
+      await s.waitEvent("+failover-state-wait-promotion", /.*/, 5000);
+      const e = await s.waitEvent("-failover-abort-slave-timeout", /.*/, 5000);
+      expect(e.message).toBe(`master ${MASTER} ${addr.replace(":", " ")}`);
+      expect((await s.master()).flags).toBe("master");
+      expect(await s.masterAddr()).toBe(addr);
+    } finally {
+      process.kill(g.replicas[0].pid, "SIGCONT");
+    }
+    expect(s.hasEvent("+switch-master")).toBe(false);
+  }, 40_000);
+
   it("enters TILT after being paused, answers is-master-down with 0, and leaves it", async () => {
     const g = await startGroup({ replicas: 1, sentinels: [TARGET] });
     groups.push(g);
