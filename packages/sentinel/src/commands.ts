@@ -158,7 +158,7 @@ function isMasterDownByAddrCommand(c: Client): void {
   if (port === null) return;
   const reqEpoch = integerArg(c, argv[4]);
   if (reqEpoch === null) return;
-  const ri = findByAddrAndRunid(s.state.masters, argv[2], port, null);
+  const ri = findByAddrAndRunid(s.state.masters, argv[2], port, null, s.state);
   const isDown = !s.state.tilt && ri !== undefined && ri.has(SRI_S_DOWN) && ri.has(SRI_MASTER);
   let leader: string | null = null;
   let leaderEpoch = 0;

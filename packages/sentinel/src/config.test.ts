@@ -9,6 +9,7 @@ import {
 import { instanceDescription } from "./events.js";
 import { compareSlavesForPromotion } from "./failover.js";
 import {
+  addrEquals,
   createInstance,
   FAILOVER_RECONF_SLAVES,
   type Instance,
@@ -166,6 +167,18 @@ describe("hostnames (resolve-hostnames / announce-hostnames)", () => {
     expect(lines).toContain("sentinel monitor m 127.0.0.1 6380 2");
     expect(lines).toContain("sentinel known-replica m localhost 6379");
     expect(lines).toContain("sentinel announce-hostnames yes");
+  });
+
+  it("a hostname names an address it resolves to only with resolve-hostnames", async () => {
+    const state = new SentinelState();
+    const byIp = { ip: "127.0.0.1", hostname: "127.0.0.1", port: 6379 };
+    await state.resolver.resolve("localhost");
+    expect(addrEquals(byIp, "localhost", 6379, state)).toBe(false);
+    state.resolveHostnames = true;
+    expect(addrEquals(byIp, "LOCALHOST", 6379, state)).toBe(true);
+    expect(addrEquals(byIp, "localhost", 6380, state)).toBe(false);
+    expect(addrEquals({ ...byIp, hostname: "localhost" }, "localhost", 6379)).toBe(true);
+    expect(addrEquals(byIp, "127.0.0.2", 6379, state)).toBe(false);
   });
 });
 

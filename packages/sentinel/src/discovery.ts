@@ -175,7 +175,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
     ri.has(SRI_SLAVE) &&
     role === SRI_SLAVE &&
     (ri.slaveMasterPort !== ri.master!.addr.port ||
-      !addrEquals(ri.master!.addr, ri.slaveMasterHost, ri.slaveMasterPort))
+      !addrEquals(ri.master!.addr, ri.slaveMasterHost, ri.slaveMasterPort, state))
   ) {
     const master = ri.master!;
     const waitTime = master.failoverTimeout;
@@ -194,7 +194,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
       ri.has(SRI_RECONF_SENT) &&
       promoted !== null &&
       ri.slaveMasterHost !== null &&
-      addrEquals(promoted.addr, ri.slaveMasterHost, ri.slaveMasterPort)
+      addrEquals(promoted.addr, ri.slaveMasterHost, ri.slaveMasterPort, state)
     ) {
       ri.flags &= ~SRI_RECONF_SENT;
       ri.flags |= SRI_RECONF_INPROG;
@@ -286,7 +286,7 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
   const port = Number.parseInt(token[1], 10) || 0;
   const masterPort = Number.parseInt(token[6], 10) || 0;
   const runid = token[2];
-  let si = findByAddrAndRunid(master.sentinels, token[0], port, runid);
+  let si = findByAddrAndRunid(master.sentinels, token[0], port, runid, state);
   const currentEpoch = Number(token[3]) || 0;
   const masterConfigEpoch = Number(token[7]) || 0;
   if (si === undefined) {
@@ -302,7 +302,7 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
         ` ip ${token[0]} port ${port} for ${runid}`,
       );
     } else {
-      const other = findByAddrAndRunid(master.sentinels, token[0], port, null);
+      const other = findByAddrAndRunid(master.sentinels, token[0], port, null, state);
       if (other !== undefined) {
         sentinelEvent(s, "notice", "+sentinel-invalid-addr", other, "");
         const obsolete = other.runid;
@@ -325,7 +325,7 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
     sentinelEvent(s, "warning", "+new-epoch", master, `${state.currentEpoch}`, false);
   }
   if (si !== undefined && master.configEpoch < masterConfigEpoch) {
-    if (masterPort !== master.addr.port || !addrEquals(master.addr, token[5], masterPort)) {
+    if (masterPort !== master.addr.port || !addrEquals(master.addr, token[5], masterPort, state)) {
       // A hostname not resolved yet: the config is adopted from a later hello (every 2 s).
       const newAddr = makeAddr(state, token[5], masterPort);
       if (typeof newAddr !== "string") {

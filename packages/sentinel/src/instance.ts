@@ -254,12 +254,20 @@ export function addrName(ip: string, port: number): string {
 /**
  * sentinelAddrEqualsHostname / sentinelAddrOrHostnameEqual: `host` (an IP or a hostname, as a
  * replica's INFO or a hello message gives it) names `a` when it equals its IP or its hostname,
- * case-insensitively.
+ * case-insensitively, or (given `state`, with resolve-hostnames yes) resolves to its IP.
  */
-export function addrEquals(a: Addr, host: string | null, port: number): boolean {
+export function addrEquals(
+  a: Addr,
+  host: string | null,
+  port: number,
+  state: SentinelState | null = null,
+): boolean {
   if (host === null || a.port !== port) return false;
   const h = host.toLowerCase();
-  return a.ip.toLowerCase() === h || a.hostname.toLowerCase() === h;
+  if (a.ip.toLowerCase() === h || a.hostname.toLowerCase() === h) return true;
+  if (state === null || !state.resolveHostnames || isIP(host) !== 0) return false;
+  const ip = state.resolver.cached(host);
+  return ip !== undefined && ip !== null && ip === a.ip;
 }
 
 /** announceSentinelAddr: what replies, events, hellos and the config file show for `a`. */
@@ -373,10 +381,11 @@ export function findByAddrAndRunid(
   ip: string | null,
   port: number,
   runid: string | null,
+  state: SentinelState | null = null,
 ): Instance | undefined {
   for (const ri of table.values()) {
     if (runid !== null && ri.runid !== runid) continue;
-    if (ip !== null && !addrEquals(ri.addr, ip, port)) continue;
+    if (ip !== null && !addrEquals(ri.addr, ip, port, state)) continue;
     return ri;
   }
   return undefined;
