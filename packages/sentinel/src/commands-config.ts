@@ -106,12 +106,12 @@ export function monitorCommand(c: Client): void {
     return;
   }
   const host = argv[3];
-  if (isIP(host) !== 0 || s.state.resolver.cached(host) !== undefined) {
-    addMonitoredMaster(c, s, argv[2], host, port, quorum);
+  if (isIP(host) === 0 && !s.state.resolveHostnames) {
+    c.error(INVALID_HOST);
     return;
   }
-  if (!s.state.resolveHostnames) {
-    c.error(INVALID_HOST);
+  if (isIP(host) !== 0 || s.state.resolver.cached(host) !== undefined) {
+    addMonitoredMaster(c, s, argv[2], host, port, quorum);
     return;
   }
   // Redis resolves here with a blocking getaddrinfo; only this client waits for ours.
@@ -142,7 +142,7 @@ function addMonitoredMaster(
   port: number,
   quorum: number,
 ): void {
-  if (isIP(host) === 0 && (!s.state.resolveHostnames || !s.state.resolver.cached(host))) {
+  if (isIP(host) === 0 && !s.state.resolver.cached(host)) {
     c.error(INVALID_HOST);
     return;
   }
