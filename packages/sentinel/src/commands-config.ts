@@ -105,11 +105,48 @@ export function monitorCommand(c: Client): void {
     c.error("ERR Invalid port number.");
     return;
   }
-  if (!s.state.resolveHostnames && isIP(argv[3]) === 0) {
-    c.error("ERR Invalid IP address or hostname specified");
+  const host = argv[3];
+  if (isIP(host) === 0 && !s.state.resolveHostnames) {
+    c.error(INVALID_HOST);
     return;
   }
-  const ri = createInstance(s.state, argv[2], SRI_MASTER, argv[3], port, quorum, null);
+  if (isIP(host) !== 0 || s.state.resolver.cached(host) !== undefined) {
+    addMonitoredMaster(c, s, argv[2], host, port, quorum);
+    return;
+  }
+  // Redis resolves here with a blocking getaddrinfo; only this client waits for ours.
+  let done = false;
+  void s.state.resolver.resolve(host).then(() => {
+    done = true;
+    c.server.scheduleBeforeSleep();
+  });
+  c.server.blocking.blockGeneric(
+    c,
+    0,
+    (x) => {
+      if (done) addMonitoredMaster(x, s, argv[2], host, port, quorum);
+      return done;
+    },
+    (x) => x.error(INVALID_HOST),
+  );
+}
+
+const INVALID_HOST = "ERR Invalid IP address or hostname specified";
+
+/** The end of SENTINEL MONITOR, once `host` is an IP or a resolved (or unresolvable) name. */
+function addMonitoredMaster(
+  c: Client,
+  s: Sentinel,
+  name: string,
+  host: string,
+  port: number,
+  quorum: number,
+): void {
+  if (isIP(host) === 0 && !s.state.resolver.cached(host)) {
+    c.error(INVALID_HOST);
+    return;
+  }
+  const ri = createInstance(s.state, name, SRI_MASTER, host, port, quorum, null);
   if (typeof ri === "string") {
     c.error(`ERR ${ri}`);
     return;

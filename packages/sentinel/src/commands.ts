@@ -28,7 +28,9 @@ import {
 import { startFailover, voteLeader } from "./election.js";
 import { selectSlave } from "./failover.js";
 import {
+  announceAddr,
   currentMasterAddress,
+  failoverStateName,
   findByAddrAndRunid,
   type Instance,
   SRI_FAILOVER_IN_PROGRESS,
@@ -48,16 +50,19 @@ function replyInstance(c: Client, ri: Instance): void {
   const link = ri.link;
   const f: [string, string][] = [
     ["name", ri.name],
-    ["ip", ri.addr.ip],
+    ["ip", announceAddr(ctx(c).state, ri.addr)],
     ["port", String(ri.addr.port)],
     ["runid", ri.runid ?? ""],
     ["flags", ri.flagsString()],
     ["link-pending-commands", String(link.pendingCommands)],
     ["link-refcount", "1"],
+  ];
+  if (ri.has(SRI_FAILOVER_IN_PROGRESS)) f.push(["failover-state", failoverStateName(ri.failoverState)]);
+  f.push(
     ["last-ping-sent", String(link.actPingTime !== 0 ? now - link.actPingTime : 0)],
     ["last-ok-ping-reply", String(now - link.lastAvailTime)],
     ["last-ping-reply", String(now - link.lastPongTime)],
-  ];
+  );
   if (ri.has(SRI_S_DOWN)) f.push(["s-down-time", String(now - ri.sDownSinceTime)]);
   if (ri.has(SRI_O_DOWN)) f.push(["o-down-time", String(now - ri.oDownSinceTime)]);
   f.push(["down-after-milliseconds", String(ri.downAfterPeriod)]);
@@ -130,7 +135,7 @@ function getMasterAddrByNameCommand(c: Client): void {
   }
   const addr = currentMasterAddress(ri);
   c.out.arrayHeader(2);
-  c.out.bulk(addr.ip);
+  c.out.bulk(announceAddr(ctx(c).state, addr));
   c.out.bulk(String(addr.port));
 }
 
@@ -153,7 +158,7 @@ function isMasterDownByAddrCommand(c: Client): void {
   if (port === null) return;
   const reqEpoch = integerArg(c, argv[4]);
   if (reqEpoch === null) return;
-  const ri = findByAddrAndRunid(s.state.masters, argv[2], port, null);
+  const ri = findByAddrAndRunid(s.state.masters, argv[2], port, null, s.state);
   const isDown = !s.state.tilt && ri !== undefined && ri.has(SRI_S_DOWN) && ri.has(SRI_MASTER);
   let leader: string | null = null;
   let leaderEpoch = 0;

@@ -2,12 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   applySentinelDirectives,
   handleConfiguration,
+  resolveConfigHosts,
   sentinelConfigLines,
   splitConfigText,
 } from "./config.js";
 import { instanceDescription } from "./events.js";
 import { compareSlavesForPromotion } from "./failover.js";
 import {
+  addrEquals,
   createInstance,
   FAILOVER_RECONF_SLAVES,
   type Instance,
@@ -120,6 +122,63 @@ describe("sentinel.conf parsing", () => {
       "sentinel known-replica m 127.0.0.1 6379",
       "sentinel known-replica m 127.0.0.1 6381",
     ]);
+  });
+});
+
+describe("hostnames (resolve-hostnames / announce-hostnames)", () => {
+  const conf = (extra: string[]) =>
+    splitConfigText(
+      [
+        ...extra,
+        `sentinel myid ${ID}`,
+        "sentinel monitor m localhost 6379 2",
+        "sentinel known-replica m 127.0.0.1 6380",
+      ].join("\n"),
+      "t.conf",
+    ).directives;
+
+  it("refuses a hostname without resolve-hostnames", async () => {
+    const state = new SentinelState();
+    const directives = conf([]);
+    await resolveConfigHosts(state, directives);
+    expect(() => applySentinelDirectives(state, directives)).toThrow(/Can't resolve instance hostname\./);
+  });
+
+  it("resolves it with resolve-hostnames; announces the hostname only with announce-hostnames", async () => {
+    const state = new SentinelState();
+    const directives = conf(["sentinel resolve-hostnames yes"]);
+    await resolveConfigHosts(state, directives);
+    applySentinelDirectives(state, directives);
+    const m = state.masters.get("m")!;
+    expect(m.addr).toEqual({ ip: "127.0.0.1", hostname: "localhost", port: 6379 });
+    expect(sentinelConfigLines(state)).toContain("sentinel monitor m 127.0.0.1 6379 2");
+    expect(instanceDescription(m.slaves.get("127.0.0.1:6380")!)).toBe(
+      "slave 127.0.0.1:6380 127.0.0.1 6380 @ m 127.0.0.1 6379",
+    );
+    state.announceHostnames = true;
+    expect(instanceDescription(m.slaves.get("127.0.0.1:6380")!, true)).toBe(
+      "slave 127.0.0.1:6380 127.0.0.1 6380 @ m localhost 6379",
+    );
+    // Mid-failover the old master (known by its hostname) is saved as a replica under that name.
+    m.flags |= SRI_FAILOVER_IN_PROGRESS;
+    m.promotedSlave = m.slaves.get("127.0.0.1:6380")!;
+    m.failoverState = FAILOVER_RECONF_SLAVES;
+    const lines = sentinelConfigLines(state);
+    expect(lines).toContain("sentinel monitor m 127.0.0.1 6380 2");
+    expect(lines).toContain("sentinel known-replica m localhost 6379");
+    expect(lines).toContain("sentinel announce-hostnames yes");
+  });
+
+  it("a hostname names an address it resolves to only with resolve-hostnames", async () => {
+    const state = new SentinelState();
+    const byIp = { ip: "127.0.0.1", hostname: "127.0.0.1", port: 6379 };
+    await state.resolver.resolve("localhost");
+    expect(addrEquals(byIp, "localhost", 6379, state)).toBe(false);
+    state.resolveHostnames = true;
+    expect(addrEquals(byIp, "LOCALHOST", 6379, state)).toBe(true);
+    expect(addrEquals(byIp, "localhost", 6380, state)).toBe(false);
+    expect(addrEquals({ ...byIp, hostname: "localhost" }, "localhost", 6379)).toBe(true);
+    expect(addrEquals(byIp, "127.0.0.2", 6379, state)).toBe(false);
   });
 });
 

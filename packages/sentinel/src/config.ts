@@ -20,6 +20,7 @@
  */
 
 import { accessSync, constants } from "node:fs";
+import { isIP } from "node:net";
 import { splitInlineArgs } from "@keyhaven/protocol";
 import {
   type Config,
@@ -30,6 +31,7 @@ import {
 } from "@keyhaven/server";
 import {
   addrEquals,
+  announceAddr,
   createInstance,
   currentMasterAddress,
   type Instance,
@@ -118,6 +120,30 @@ export function applySentinelDirectives(state: SentinelState, directives: Sentin
     const err = handleConfiguration(state, d.args);
     if (err !== null) throw new ConfigError(err, d.file, d.line, d.text);
   }
+}
+
+/** Directives whose third word is an instance's address. */
+const ADDRESS_DIRECTIVES = new Set(["monitor", "known-replica", "known-slave", "known-sentinel"]);
+
+/**
+ * With `resolve-hostnames yes`, looks up the hostnames the directives name before they are
+ * applied (Redis resolves each while reading it, blocking), so applying stays synchronous.
+ */
+export async function resolveConfigHosts(
+  state: SentinelState,
+  directives: SentinelDirective[],
+): Promise<void> {
+  const enabled = directives.some(
+    (d) => d.args[0]?.toLowerCase() === "resolve-hostnames" && d.args[1]?.toLowerCase() === "yes",
+  );
+  if (!enabled) return;
+  const hosts = new Set<string>();
+  for (const d of directives) {
+    const host = d.args[2];
+    if (ADDRESS_DIRECTIVES.has(d.args[0]?.toLowerCase()) && host !== undefined && isIP(host) === 0)
+      hosts.add(host);
+  }
+  await Promise.all([...hosts].map((h) => state.resolver.resolve(h)));
 }
 
 function masterOrError(state: SentinelState, name: string): Instance | string {
@@ -293,7 +319,7 @@ export function sentinelConfigLines(state: SentinelState): string[] {
     // Once reconfiguration began the promoted replica is the master: a restart mid-failover
     // must come back pointing at it (the config epoch saved below already belongs to it).
     const masterAddr = currentMasterAddress(m);
-    out.push(`sentinel monitor ${n} ${masterAddr.ip} ${masterAddr.port} ${m.quorum}`);
+    out.push(`sentinel monitor ${n} ${announceAddr(state, masterAddr)} ${masterAddr.port} ${m.quorum}`);
     if (m.downAfterPeriod !== t.defaultDownAfter)
       out.push(`sentinel down-after-milliseconds ${n} ${m.downAfterPeriod}`);
     if (m.failoverTimeout !== t.defaultFailoverTimeout)
@@ -315,13 +341,13 @@ export function sentinelConfigLines(state: SentinelState): string[] {
       // The promoted replica is listed as the monitored master above: the old master takes its
       // place among the replicas, so a restart still knows every instance.
       const a = addrEquals(r.addr, masterAddr.ip, masterAddr.port) ? m.addr : r.addr;
-      out.push(`sentinel known-replica ${n} ${a.ip} ${a.port}`);
+      out.push(`sentinel known-replica ${n} ${announceAddr(state, a)} ${a.port}`);
     }
     for (const [orig, renamed] of m.renamedCommands)
       out.push(`sentinel rename-command ${n} ${orig} ${renamed}`);
     for (const si of m.sentinels.values()) {
       if (si.runid === null || si.addr.port === 0) continue;
-      out.push(`sentinel known-sentinel ${n} ${si.addr.ip} ${si.addr.port} ${si.runid}`);
+      out.push(`sentinel known-sentinel ${n} ${announceAddr(state, si.addr)} ${si.addr.port} ${si.runid}`);
     }
   }
   out.push(`sentinel current-epoch ${state.currentEpoch}`);

@@ -18,9 +18,15 @@
  */
 
 import { type Sentinel, sentinelEvent } from "./events.js";
-import { callClientReconfScript, resetMasterAndChangeAddress, sendSlaveOf } from "./failover.js";
+import {
+  callClientReconfScript,
+  resetMasterAndChangeAddress,
+  sendSlaveOf,
+  simFailureCrash,
+} from "./failover.js";
 import {
   addrEquals,
+  announceAddr,
   createInstance,
   currentMasterAddress,
   FAILOVER_RECONF_SLAVES,
@@ -30,6 +36,7 @@ import {
   lookupSlave,
   MASTER_LINK_STATUS_DOWN,
   MASTER_LINK_STATUS_UP,
+  makeAddr,
   SIMFAILURE_CRASH_AFTER_PROMOTION,
   SRI_FAILOVER_IN_PROGRESS,
   SRI_MASTER,
@@ -159,7 +166,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
         noDownFor(ri, waitTime) &&
         Date.now() - ri.roleReportedTime > waitTime
       ) {
-        if (sendSlaveOf(ri, master.addr)) sentinelEvent(s, "notice", "+convert-to-slave", ri, "");
+        if (sendSlaveOf(s, ri, master.addr)) sentinelEvent(s, "notice", "+convert-to-slave", ri, "");
       }
     }
   }
@@ -168,7 +175,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
     ri.has(SRI_SLAVE) &&
     role === SRI_SLAVE &&
     (ri.slaveMasterPort !== ri.master!.addr.port ||
-      !addrEquals(ri.master!.addr, ri.slaveMasterHost, ri.slaveMasterPort))
+      !addrEquals(ri.master!.addr, ri.slaveMasterHost, ri.slaveMasterPort, state))
   ) {
     const master = ri.master!;
     const waitTime = master.failoverTimeout;
@@ -177,7 +184,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
       noDownFor(ri, waitTime) &&
       Date.now() - ri.slaveConfChangeTime > waitTime
     ) {
-      if (sendSlaveOf(ri, master.addr)) sentinelEvent(s, "notice", "+fix-slave-config", ri, "");
+      if (sendSlaveOf(s, ri, master.addr)) sentinelEvent(s, "notice", "+fix-slave-config", ri, "");
     }
   }
 
@@ -187,7 +194,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
       ri.has(SRI_RECONF_SENT) &&
       promoted !== null &&
       ri.slaveMasterHost !== null &&
-      addrEquals(promoted.addr, ri.slaveMasterHost, ri.slaveMasterPort)
+      addrEquals(promoted.addr, ri.slaveMasterHost, ri.slaveMasterPort, state)
     ) {
       ri.flags &= ~SRI_RECONF_SENT;
       ri.flags |= SRI_RECONF_INPROG;
@@ -241,11 +248,6 @@ export function noDownFor(ri: Instance, ms: number): boolean {
   return mostRecent === 0 || Date.now() - mostRecent > ms;
 }
 
-function simFailureCrash(s: Sentinel): void {
-  s.server.logger.warning("Sentinel CRASH because of SENTINEL simulate-failure");
-  process.exit(99);
-}
-
 /** Our hello payload for `ri`'s master, or null when we cannot tell our own address. */
 export function helloPayload(s: Sentinel, ri: Instance, cc: Conn): string | null {
   const state = s.state;
@@ -260,7 +262,7 @@ export function helloPayload(s: Sentinel, ri: Instance, cc: Conn): string | null
   const port = state.announcePort !== 0 ? state.announcePort : s.server.boundPort;
   return (
     `${ip},${port},${state.myid},${state.currentEpoch},` +
-    `${master.name},${masterAddr.ip},${masterAddr.port},${master.configEpoch}`
+    `${master.name},${announceAddr(state, masterAddr)},${masterAddr.port},${master.configEpoch}`
   );
 }
 
@@ -284,7 +286,7 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
   const port = Number.parseInt(token[1], 10) || 0;
   const masterPort = Number.parseInt(token[6], 10) || 0;
   const runid = token[2];
-  let si = findByAddrAndRunid(master.sentinels, token[0], port, runid);
+  let si = findByAddrAndRunid(master.sentinels, token[0], port, runid, state);
   const currentEpoch = Number(token[3]) || 0;
   const masterConfigEpoch = Number(token[7]) || 0;
   if (si === undefined) {
@@ -300,7 +302,7 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
         ` ip ${token[0]} port ${port} for ${runid}`,
       );
     } else {
-      const other = findByAddrAndRunid(master.sentinels, token[0], port, null);
+      const other = findByAddrAndRunid(master.sentinels, token[0], port, null, state);
       if (other !== undefined) {
         sentinelEvent(s, "notice", "+sentinel-invalid-addr", other, "");
         const obsolete = other.runid;
@@ -323,20 +325,26 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
     sentinelEvent(s, "warning", "+new-epoch", master, `${state.currentEpoch}`, false);
   }
   if (si !== undefined && master.configEpoch < masterConfigEpoch) {
-    master.configEpoch = masterConfigEpoch;
-    if (masterPort !== master.addr.port || !addrEquals(master.addr, token[5], masterPort)) {
-      sentinelEvent(s, "warning", "+config-update-from", si, "");
-      sentinelEvent(
-        s,
-        "warning",
-        "+switch-master",
-        master,
-        `${master.name} ${master.addr.ip} ${master.addr.port} ${token[5]} ${masterPort}`,
-        false,
-      );
-      const oldAddr = { ...master.addr };
-      resetMasterAndChangeAddress(s, master, token[5], masterPort);
-      callClientReconfScript(s, master, "observer", "start", oldAddr, master.addr);
+    if (masterPort !== master.addr.port || !addrEquals(master.addr, token[5], masterPort, state)) {
+      // A hostname not resolved yet: the config is adopted from a later hello (every 2 s).
+      const newAddr = makeAddr(state, token[5], masterPort);
+      if (typeof newAddr !== "string") {
+        master.configEpoch = masterConfigEpoch;
+        sentinelEvent(s, "warning", "+config-update-from", si, "");
+        sentinelEvent(
+          s,
+          "warning",
+          "+switch-master",
+          master,
+          `${master.name} ${announceAddr(state, master.addr)} ${master.addr.port} ${token[5]} ${masterPort}`,
+          false,
+        );
+        const oldAddr = { ...master.addr };
+        resetMasterAndChangeAddress(s, master, newAddr);
+        callClientReconfScript(s, master, "observer", "start", oldAddr, master.addr);
+      }
+    } else {
+      master.configEpoch = masterConfigEpoch;
     }
   }
   if (si !== undefined) si.lastHelloTime = Date.now();

@@ -16,6 +16,7 @@
 
 import { type Sentinel, sentinelEvent } from "./events.js";
 import {
+  announceAddr,
   FAILOVER_NONE,
   type Instance,
   SRI_MASTER,
@@ -122,7 +123,7 @@ export function askMasterStateToOtherSentinels(s: Sentinel, master: Instance, fo
       [
         ri.mapCommand("SENTINEL"),
         "is-master-down-by-addr",
-        master.addr.ip,
+        announceAddr(state, master.addr),
         String(master.addr.port),
         String(state.currentEpoch),
         master.failoverState > FAILOVER_NONE ? state.myid : "*",

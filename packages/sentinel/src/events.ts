@@ -31,12 +31,13 @@ export interface Sentinel {
   flushConfig(now?: boolean): void;
 }
 
-/** The "%@" part of an event message for `ri`. */
-export function instanceDescription(ri: Instance): string {
-  const own = `${ri.typeStr} ${ri.name} ${ri.addr.ip} ${ri.addr.port}`;
+/** The "%@" part of an event message for `ri` (hostnames with announce-hostnames yes). */
+export function instanceDescription(ri: Instance, announceHostnames = false): string {
+  const host = (r: Instance) => (announceHostnames ? r.addr.hostname : r.addr.ip);
+  const own = `${ri.typeStr} ${ri.name} ${host(ri)} ${ri.addr.port}`;
   const master = ri.master;
   if (master === null) return own;
-  return `${own} @ ${master.name} ${master.addr.ip} ${master.addr.port}`;
+  return `${own} @ ${master.name} ${host(master)} ${master.addr.port}`;
 }
 
 /**
@@ -51,7 +52,7 @@ export function sentinelEvent(
   extra: string,
   withInstance = true,
 ): void {
-  let msg = ri !== null && withInstance ? instanceDescription(ri) : "";
+  let msg = ri !== null && withInstance ? instanceDescription(ri, s.state.announceHostnames) : "";
   msg += extra;
   const logger = s.server.logger;
   if (logger.isLevelEnabled(level)) logger[level](`${type} ${msg}`);

@@ -22,6 +22,7 @@ import { type Sentinel, sentinelEvent } from "./events.js";
 import {
   type Addr,
   addrEquals,
+  announceAddr,
   createInstance,
   FAILOVER_NONE,
   FAILOVER_RECONF_SLAVES,
@@ -81,10 +82,7 @@ function failoverWaitStart(s: Sentinel, ri: Instance): void {
     return;
   }
   sentinelEvent(s, "warning", "+elected-leader", ri, "");
-  if (s.state.simFailureFlags & SIMFAILURE_CRASH_AFTER_ELECTION) {
-    s.server.logger.warning("Sentinel CRASH because of SENTINEL simulate-failure");
-    process.exit(99);
-  }
+  if (s.state.simFailureFlags & SIMFAILURE_CRASH_AFTER_ELECTION) simFailureCrash(s);
   ri.failoverState = FAILOVER_SELECT_SLAVE;
   ri.failoverStateChangeTime = Date.now();
   sentinelEvent(s, "warning", "+failover-state-select-slave", ri, "");
@@ -116,7 +114,7 @@ function failoverSendSlaveOfNoOne(s: Sentinel, ri: Instance): void {
     }
     return;
   }
-  if (!sendSlaveOf(promoted, null)) return;
+  if (!sendSlaveOf(s, promoted, null)) return;
   sentinelEvent(s, "notice", "+failover-state-wait-promotion", promoted, "");
   ri.failoverState = FAILOVER_WAIT_PROMOTION;
   ri.failoverStateChangeTime = Date.now();
@@ -151,7 +149,7 @@ function failoverReconfNextSlave(s: Sentinel, master: Instance): void {
     }
     if (slave.has(SRI_RECONF_SENT | SRI_RECONF_INPROG)) continue;
     if (slave.link.disconnected) continue;
-    if (sendSlaveOf(slave, master.promotedSlave!.addr)) {
+    if (sendSlaveOf(s, slave, master.promotedSlave!.addr)) {
       slave.flags |= SRI_RECONF_SENT;
       slave.slaveReconfSentTime = Date.now();
       sentinelEvent(s, "notice", "+slave-reconf-sent", slave, "");
@@ -188,12 +186,24 @@ function failoverDetectEnd(s: Sentinel, master: Instance): void {
     for (const slave of master.slaves.values()) {
       if (slave.has(SRI_PROMOTED | SRI_RECONF_DONE | SRI_RECONF_SENT)) continue;
       if (slave.link.disconnected) continue;
-      if (sendSlaveOf(slave, promoted.addr)) {
+      if (sendSlaveOf(s, slave, promoted.addr)) {
         sentinelEvent(s, "notice", "+slave-reconf-sent-be", slave, "");
         slave.flags |= SRI_RECONF_SENT;
       }
     }
   }
+}
+
+/**
+ * sentinelSimFailureCrash. Redis saves every state change synchronously before going on, so
+ * what it crashes with is on disk (after a promotion: the promoted replica as master, with the
+ * new config epoch, which the restarted Sentinel then announces); ours are coalesced to the end
+ * of the turn, so the pending rewrite is done now.
+ */
+export function simFailureCrash(s: Sentinel): never {
+  s.flushConfig(true);
+  s.server.logger.warning("Sentinel CRASH because of SENTINEL simulate-failure");
+  process.exit(99);
 }
 
 /** sentinelAbortFailover: only before the promotion is observed. */
@@ -255,9 +265,10 @@ export function compareSlavesForPromotion(a: Instance, b: Instance): number {
  * worked. Redis 7.0 sends SLAVEOF; REPLICAOF is the same command under its current name (both
  * follow rename-command).
  */
-export function sendSlaveOf(ri: Instance, addr: Addr | null): boolean {
+export function sendSlaveOf(s: Sentinel, ri: Instance, addr: Addr | null): boolean {
   const link = ri.link;
-  const host = addr === null ? "NO" : addr.ip;
+  // The announced address: with announce-hostnames the replica is given the hostname.
+  const host = addr === null ? "NO" : announceAddr(s.state, addr);
   const port = addr === null ? "ONE" : String(addr.port);
   if (!link.command([ri.mapCommand("MULTI")], null)) return false;
   link.command([ri.mapCommand("REPLICAOF"), host, port], null);
@@ -276,10 +287,11 @@ export function failoverSwitchToPromotedSlave(s: Sentinel, master: Instance): vo
     "warning",
     "+switch-master",
     master,
-    `${master.name} ${master.addr.ip} ${master.addr.port} ${ref.addr.ip} ${ref.addr.port}`,
+    `${master.name} ${announceAddr(s.state, master.addr)} ${master.addr.port} ` +
+      `${announceAddr(s.state, ref.addr)} ${ref.addr.port}`,
     false,
   );
-  resetMasterAndChangeAddress(s, master, ref.addr.ip, ref.addr.port);
+  resetMasterAndChangeAddress(s, master, ref.addr);
 }
 
 export const RESET_NO_SENTINELS = 1;
@@ -313,10 +325,11 @@ export function resetMaster(s: Sentinel, ri: Instance, flags: number): void {
 }
 
 /**
- * sentinelResetMasterAndChangeAddress: points `master` at ip:port; its replicas (except the
+ * sentinelResetMasterAndChangeAddress: points `master` at `addr`; its replicas (except the
  * new master) and the old master address become the new replica set.
  */
-export function resetMasterAndChangeAddress(s: Sentinel, master: Instance, ip: string, port: number): void {
+export function resetMasterAndChangeAddress(s: Sentinel, master: Instance, addr: Addr): void {
+  const { ip, port } = addr;
   const slaves: Addr[] = [];
   for (const slave of master.slaves.values()) {
     if (addrEquals(slave.addr, ip, port)) continue;
@@ -324,11 +337,11 @@ export function resetMasterAndChangeAddress(s: Sentinel, master: Instance, ip: s
   }
   if (!addrEquals(master.addr, ip, port)) slaves.push({ ...master.addr });
   resetMaster(s, master, RESET_NO_SENTINELS);
-  master.addr = { ip, port };
+  master.addr = { ...addr };
   master.oDownSinceTime = 0;
   master.sDownSinceTime = 0;
   for (const a of slaves) {
-    const slave = createInstance(s.state, null, SRI_SLAVE, a.ip, a.port, master.quorum, master);
+    const slave = createInstance(s.state, null, SRI_SLAVE, a, a.port, master.quorum, master);
     if (typeof slave !== "string") sentinelEvent(s, "notice", "+slave", slave, "");
   }
   s.flushConfig();
@@ -351,9 +364,9 @@ export function callClientReconfScript(
     master.name,
     role,
     state,
-    from.ip,
+    announceAddr(s.state, from),
     String(from.port),
-    to.ip,
+    announceAddr(s.state, to),
     String(to.port),
   ]);
 }

@@ -13,7 +13,9 @@
  */
 
 import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import { InstanceLink } from "./link.js";
+import { HostResolver } from "./resolve.js";
 
 export const SRI_MASTER = 1 << 0;
 export const SRI_SLAVE = 1 << 1;
@@ -45,6 +47,21 @@ export const FAILOVER_SEND_SLAVEOF_NOONE = 3;
 export const FAILOVER_WAIT_PROMOTION = 4;
 export const FAILOVER_RECONF_SLAVES = 5;
 export const FAILOVER_UPDATE_CONFIG = 6;
+
+/** sentinelFailoverStateStr: the `failover-state` value of SENTINEL MASTER(S). */
+export function failoverStateName(state: number): string {
+  return (
+    [
+      "none",
+      "wait_start",
+      "select_slave",
+      "send_slaveof_noone",
+      "wait_promotion",
+      "reconf_slaves",
+      "update_config",
+    ][state] ?? "unknown"
+  );
+}
 
 export const MASTER_LINK_STATUS_UP = 0;
 export const MASTER_LINK_STATUS_DOWN = 1;
@@ -92,8 +109,14 @@ export function defaultTimings(): Timings {
   };
 }
 
+/**
+ * sentinelAddr: `hostname` is the address as configured or reported (a hostname only with
+ * resolve-hostnames yes, otherwise the IP itself), `ip` what it resolved to; links connect to
+ * `ip`, replies and events show `announceAddr` (the hostname with announce-hostnames yes).
+ */
 export interface Addr {
   ip: string;
+  hostname: string;
   port: number;
 }
 
@@ -228,9 +251,47 @@ export function addrName(ip: string, port: number): string {
   return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-/** sentinelAddrEqualsHostname / sentinelAddrOrHostnameEqual: addresses compare case-insensitively. */
-export function addrEquals(a: Addr, ip: string | null, port: number): boolean {
-  return ip !== null && a.port === port && a.ip.toLowerCase() === ip.toLowerCase();
+/**
+ * sentinelAddrEqualsHostname / sentinelAddrOrHostnameEqual: `host` (an IP or a hostname, as a
+ * replica's INFO or a hello message gives it) names `a` when it equals its IP or its hostname,
+ * case-insensitively, or (given `state`, with resolve-hostnames yes) resolves to its IP.
+ */
+export function addrEquals(
+  a: Addr,
+  host: string | null,
+  port: number,
+  state: SentinelState | null = null,
+): boolean {
+  if (host === null || a.port !== port) return false;
+  const h = host.toLowerCase();
+  if (a.ip.toLowerCase() === h || a.hostname.toLowerCase() === h) return true;
+  if (state === null || !state.resolveHostnames || isIP(host) !== 0) return false;
+  const ip = state.resolver.cached(host);
+  return ip !== undefined && ip !== null && ip === a.ip;
+}
+
+/** announceSentinelAddr: what replies, events, hellos and the config file show for `a`. */
+export function announceAddr(state: SentinelState, a: Addr): string {
+  return state.announceHostnames ? a.hostname : a.ip;
+}
+
+/** Redis's createSentinelAddr error texts (sentinelCheckCreateInstanceErrors). */
+export const ERR_INVALID_PORT = "Invalid port number";
+export const ERR_UNRESOLVED = "Can't resolve instance hostname.";
+
+/**
+ * createSentinelAddr: an IP is taken as is; a hostname only with resolve-hostnames yes, and
+ * only once the resolver knows it (it is then looked up in the background: callers whose
+ * input repeats, INFO and hello, simply try again next time). Returns the error text otherwise.
+ */
+export function makeAddr(state: SentinelState, host: string, port: number): Addr | string {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return ERR_INVALID_PORT;
+  if (host === "") return ERR_UNRESOLVED;
+  if (isIP(host) !== 0) return { ip: host, hostname: host, port };
+  if (!state.resolveHostnames) return ERR_UNRESOLVED;
+  const ip = state.resolver.cached(host);
+  if (ip === undefined || ip === null) return ERR_UNRESOLVED;
+  return { ip, hostname: host, port };
 }
 
 /** Process-wide Sentinel state (struct sentinelState). */
@@ -251,26 +312,30 @@ export class SentinelState {
   sentinelAuthPass = "";
   simFailureFlags = 0;
   readonly timings: Timings = defaultTimings();
+  readonly resolver = new HostResolver();
 }
 
 export const SIMFAILURE_CRASH_AFTER_ELECTION = 1 << 0;
 export const SIMFAILURE_CRASH_AFTER_PROMOTION = 1 << 1;
 
 /**
- * createSentinelRedisInstance: builds an instance and files it under its master (or in the
- * masters table). Returns the Redis error text when the name is taken or the port invalid.
+ * createSentinelRedisInstance: builds an instance at `host` (an address or a hostname, see
+ * makeAddr) or at an address already made, and files it under its master (or in the masters
+ * table). Returns the Redis error text when the name is taken, the port invalid or the
+ * hostname not resolvable. Replicas are filed under their "ip:port" but named after their
+ * announced address, as Redis names them (announceSentinelAddrAndPort at creation).
  */
 export function createInstance(
   state: SentinelState,
   name: string | null,
   flags: number,
-  ip: string,
+  host: string | Addr,
   port: number,
   quorum: number,
   master: Instance | null,
 ): Instance | string {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return "Invalid port number";
-  if (ip === "") return "Can't resolve instance hostname.";
+  const addr = typeof host === "string" ? makeAddr(state, host, port) : { ...host };
+  if (typeof addr === "string") return addr;
   let table: Map<string, Instance>;
   let key: string;
   if (flags & SRI_MASTER) {
@@ -278,13 +343,14 @@ export function createInstance(
     key = name!;
   } else if (flags & SRI_SLAVE) {
     table = master!.slaves;
-    key = addrName(ip, port);
+    key = addrName(addr.ip, addr.port);
   } else {
     table = master!.sentinels;
     key = name!;
   }
   if (table.has(key)) return flags & SRI_MASTER ? "Duplicate master name." : "Duplicated instance";
-  const ri = new Instance(key, flags, { ip, port }, quorum, master, state.timings, Date.now());
+  const ri = new Instance(key, flags, addr, quorum, master, state.timings, Date.now());
+  if (flags & SRI_SLAVE) ri.name = addrName(announceAddr(state, addr), addr.port);
   table.set(key, ri);
   return ri;
 }
@@ -298,9 +364,12 @@ export function releaseInstance(ri: Instance): void {
   ri.link.closeAll();
 }
 
-/** sentinelRedisInstanceLookupSlave */
-export function lookupSlave(master: Instance, ip: string, port: number): Instance | undefined {
-  return master.slaves.get(addrName(ip, port));
+/** sentinelRedisInstanceLookupSlave: by "ip:port", or by hostname. */
+export function lookupSlave(master: Instance, host: string, port: number): Instance | undefined {
+  const ri = master.slaves.get(addrName(host, port));
+  if (ri !== undefined || isIP(host) !== 0) return ri;
+  for (const r of master.slaves.values()) if (addrEquals(r.addr, host, port)) return r;
+  return undefined;
 }
 
 /**
@@ -312,10 +381,11 @@ export function findByAddrAndRunid(
   ip: string | null,
   port: number,
   runid: string | null,
+  state: SentinelState | null = null,
 ): Instance | undefined {
   for (const ri of table.values()) {
     if (runid !== null && ri.runid !== runid) continue;
-    if (ip !== null && !addrEquals(ri.addr, ip, port)) continue;
+    if (ip !== null && !addrEquals(ri.addr, ip, port, state)) continue;
     return ri;
   }
   return undefined;

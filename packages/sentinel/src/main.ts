@@ -18,7 +18,12 @@ import {
   type LogLevel,
   REDIS_VERSION,
 } from "@keyhaven/server";
-import { applySentinelDirectives, splitConfigText, writeSentinelConfig } from "./config.js";
+import {
+  applySentinelDirectives,
+  resolveConfigHosts,
+  splitConfigText,
+  writeSentinelConfig,
+} from "./config.js";
 import { type Sentinel, sentinelEvent } from "./events.js";
 import { SentinelState } from "./instance.js";
 import { attachSentinel, createSentinelServer } from "./mode.js";
@@ -40,33 +45,49 @@ export function argsToConfigText(args: string[]): string {
   return lines.join("\n");
 }
 
+/**
+ * Reads `file` then the command-line `args` (`--directive value ...`, applied after the file as
+ * redis-server does) over Sentinel's defaults. Throws ConfigError.
+ */
+export async function loadSentinelConfig(
+  file: string,
+  args: string[],
+): Promise<{ config: Config; state: SentinelState }> {
+  const config = new Config();
+  const state = new SentinelState();
+  // initSentinelConfig: Sentinel listens on 26379 and must be reachable from other hosts.
+  config.loadText("port 26379\nprotected-mode no", "(sentinel defaults)");
+  let text: string;
+  try {
+    text = readFileSync(file, "latin1");
+  } catch (err) {
+    throw new ConfigError(
+      `Fatal error, can't open config file '${file}': ${(err as Error).message}`,
+      file,
+      0,
+      "",
+    );
+  }
+  const fromFile = splitConfigText(text, file);
+  config.loadText(fromFile.serverText, file);
+  const fromArgs = splitConfigText(argsToConfigText(args), "(command line)");
+  config.loadText(fromArgs.serverText, "(command line)");
+  const directives = [...fromFile.directives, ...fromArgs.directives];
+  await resolveConfigHosts(state, directives);
+  applySentinelDirectives(state, directives);
+  return { config, state };
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0].startsWith("--")) {
     process.stderr.write("Sentinel needs config file on disk to save state.  Exiting...\n");
     return 1;
   }
   const file = argv[0];
-  const config = new Config();
-  const state = new SentinelState();
+  let config: Config;
+  let state: SentinelState;
   try {
-    // initSentinelConfig: Sentinel listens on 26379 and must be reachable from other hosts.
-    config.loadText("port 26379\nprotected-mode no", "(sentinel defaults)");
-    let text: string;
-    try {
-      text = readFileSync(file, "latin1");
-    } catch (err) {
-      throw new ConfigError(
-        `Fatal error, can't open config file '${file}': ${(err as Error).message}`,
-        file,
-        0,
-        "",
-      );
-    }
-    const fromFile = splitConfigText(text, file);
-    config.loadText(fromFile.serverText, file);
-    const fromArgs = splitConfigText(argsToConfigText(argv.slice(1)), "(command line)");
-    config.loadText(fromArgs.serverText, "(command line)");
-    applySentinelDirectives(state, [...fromFile.directives, ...fromArgs.directives]);
+    ({ config, state } = await loadSentinelConfig(file, argv.slice(1)));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${formatConfigError(err, REDIS_VERSION)}\n`);

@@ -23,7 +23,7 @@ import {
 import { bindSentinel, sentinelCommands } from "./commands.js";
 import { processHelloMessage } from "./discovery.js";
 import type { Sentinel } from "./events.js";
-import { SRI_O_DOWN, SRI_S_DOWN } from "./instance.js";
+import { announceAddr, SRI_O_DOWN, SRI_S_DOWN } from "./instance.js";
 import { HELLO_CHANNEL } from "./monitor.js";
 
 /** Server-table commands a Sentinel keeps as they are. */
@@ -81,7 +81,7 @@ function sentinelInfo(s: Sentinel): string[] {
   for (const m of st.masters.values()) {
     const status = m.has(SRI_O_DOWN) ? "odown" : m.has(SRI_S_DOWN) ? "sdown" : "ok";
     lines.push(
-      `master${i++}:name=${m.name},status=${status},address=${m.addr.ip}:${m.addr.port},` +
+      `master${i++}:name=${m.name},status=${status},address=${announceAddr(st, m.addr)}:${m.addr.port},` +
         `slaves=${m.slaves.size},sentinels=${m.sentinels.size + 1}`,
     );
   }

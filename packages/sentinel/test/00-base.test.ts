@@ -109,6 +109,12 @@ describe("00-base: discovery and the Sentinel-mode server", () => {
       expect(s["voted-leader"]).toBe("?");
       expect(Object.keys(s).slice(-3)).toEqual(["last-hello-message", "voted-leader", "voted-leader-epoch"]);
     }
+    // The first Sentinel was listening when the last one started: it saw it arrive.
+    const last = g.sentinels[2];
+    expect(
+      g.sentinels[0].events.find((e) => e.channel === "+sentinel" && e.message.includes(ids[1] as string))
+        ?.message,
+    ).toBe(`sentinel ${ids[1]} 127.0.0.1 ${last.port} @ ${MASTER} 127.0.0.1 ${g.master.port}`);
   });
 
   it("answers only Sentinel commands, with Redis's errors", async () => {
@@ -250,8 +256,18 @@ describe("00-base: failover after SIGKILL of the master", () => {
     expect(leader.events.find((e) => e.channel === "+selected-slave")!.message).toBe(
       `slave 127.0.0.1:${newPort} 127.0.0.1 ${newPort} @ ${MASTER} 127.0.0.1 ${portOf(oldAddr)}`,
     );
+    const finalEpoch = (await leader.master())["config-epoch"];
     for (const s of g.sentinels.filter((x) => x !== leader)) {
       expect(s.hasEvent("+config-update-from")).toBe(true);
+      // The epoch of the winning election reached every Sentinel (a vote or a hello).
+      expect(s.events.filter((e) => e.channel === "+new-epoch").map((e) => e.message)).toContain(finalEpoch);
+    }
+    // After the switch, the old master is listed as a replica of the new one.
+    for (const s of g.sentinels) {
+      await s.waitEvent(
+        "+slave",
+        `slave 127.0.0.1:${portOf(oldAddr)} 127.0.0.1 ${portOf(oldAddr)} @ ${MASTER} 127.0.0.1 ${newPort}`,
+      );
     }
     // Config files carry the new master and epoch.
     const epoch = (await leader.master())["config-epoch"];

@@ -5,16 +5,18 @@
  */
 
 import { spawn } from "node:child_process";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../server/test/helpers.js";
 import {
   errorText,
   MASTER,
+  RespClient,
   SENTINEL_BIN,
-  type SentinelProcess,
+  SentinelProcess,
   type ServerProcess,
+  sleep,
   startDataNode,
   startSentinel,
   TARGET,
@@ -99,6 +101,116 @@ describe("03-runtime-reconf", () => {
     expect((await s.waitEvent("-monitor")).message).toBe(`master m2 127.0.0.1 ${other.port}`);
     expect(errorText(await s.call("SENTINEL", "MASTER", "m2"))).toBe("ERR No such master with that name");
     await waitFor(() => !s.conf().includes("sentinel monitor m2"), "m2 gone from conf");
+  });
+
+  it("resolve-hostnames / announce-hostnames: SENTINEL MONITOR with a hostname", async () => {
+    expect(errorText(await s.call("SENTINEL", "MONITOR", "m3", "localhost", other.port, 1))).toBe(
+      "ERR Invalid IP address or hostname specified",
+    );
+    expect(await s.call("SENTINEL", "CONFIG", "SET", "resolve-hostnames", "yes")).toBe("OK");
+    expect(await s.call("SENTINEL", "CONFIG", "SET", "announce-hostnames", "yes")).toBe("OK");
+    try {
+      expect(
+        errorText(await s.call("SENTINEL", "MONITOR", "m4", "no-such-host.invalid", other.port, 1)),
+      ).toBe("ERR Invalid IP address or hostname specified");
+      expect(await s.call("SENTINEL", "MONITOR", "m3", "localhost", other.port, 1)).toBe("OK");
+      expect((await s.waitEvent("+monitor", /^master m3 /)).message).toBe(
+        `master m3 localhost ${other.port} quorum 1`,
+      );
+      expect(await s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "m3")).toEqual([
+        "localhost",
+        String(other.port),
+      ]);
+      expect(toRecord(await s.call("SENTINEL", "MASTER", "m3")).ip).toBe("localhost");
+      // The links reach it (through the resolved address) and the hellos name it by hostname.
+      const sub = await RespClient.connect(other.port);
+      try {
+        await sub.call("SUBSCRIBE", "__sentinel__:hello");
+        const [hello] = (await sub.waitPushed(1, 5000)) as string[][];
+        expect(hello[2].split(",").slice(4, 7)).toEqual(["m3", "localhost", String(other.port)]);
+      } finally {
+        sub.close();
+      }
+      await waitFor(
+        async () => toRecord(await s.call("SENTINEL", "MASTER", "m3"))["info-refresh"] !== "0",
+        "INFO from m3",
+      );
+      await waitFor(() => s.conf().includes(`sentinel monitor m3 localhost ${other.port} 1`), "conf has m3");
+      expect(s.conf()).toContain("sentinel resolve-hostnames yes");
+      expect(s.conf()).toContain("sentinel announce-hostnames yes");
+      // Without announce-hostnames, the resolved address is what is shown.
+      expect(await s.call("SENTINEL", "CONFIG", "SET", "announce-hostnames", "no")).toBe("OK");
+      expect(await s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "m3")).toEqual([
+        "127.0.0.1",
+        String(other.port),
+      ]);
+      expect(await s.call("SENTINEL", "REMOVE", "m3")).toBe("OK");
+      expect((await s.waitEvent("-monitor", /^master m3 /)).message).toBe(
+        `master m3 127.0.0.1 ${other.port}`,
+      );
+    } finally {
+      await s.call("SENTINEL", "REMOVE", "m3");
+      await s.call("SENTINEL", "CONFIG", "SET", "announce-hostnames", "no");
+      await s.call("SENTINEL", "CONFIG", "SET", "resolve-hostnames", "no");
+    }
+  });
+
+  it("a hostname in sentinel.conf needs resolve-hostnames; announced with announce-hostnames", async () => {
+    const write = async (lines: string[]) => {
+      const dir = tempDir();
+      const confPath = join(dir, "sentinel.conf");
+      const port = await freePort();
+      writeFileSync(
+        confPath,
+        [
+          `port ${port}`,
+          "bind 127.0.0.1",
+          `sentinel monitor ${MASTER} localhost ${master.port} 1`,
+          ...lines,
+          "",
+        ].join("\n"),
+      );
+      return new SentinelProcess(TARGET, port, dir, confPath);
+    };
+    const refused = await write([]);
+    await expect(refused.start()).rejects.toThrow(/Can't resolve instance hostname\./);
+    const ok = await write([
+      "sentinel resolve-hostnames yes",
+      "sentinel announce-hostnames yes",
+      "logfile sentinel.log",
+    ]);
+    await ok.start();
+    try {
+      expect(await ok.masterAddr()).toBe(`localhost:${master.port}`);
+      await waitFor(
+        async () =>
+          (await ok.master())["info-refresh"] !== "0" && (await ok.master())["role-reported"] === "master",
+        "INFO from the master",
+      );
+      await waitFor(
+        () => ok.conf().includes(`sentinel monitor ${MASTER} localhost ${master.port} 1`),
+        "conf kept",
+      );
+      // logfile (relative to the start directory): the log goes there, events included.
+      const log = () => readFileSync(join(ok.dir, "sentinel.log"), "latin1");
+      await waitFor(
+        () => log().includes(`+monitor master ${MASTER} localhost ${master.port} quorum 1`),
+        "+monitor logged",
+      );
+      expect(log()).toMatch(/Sentinel ID is [0-9a-f]{40}/);
+      expect(ok.out).not.toContain("+monitor");
+      // CLIENT and SHUTDOWN are Sentinel commands too.
+      const c = await RespClient.connect(ok.port);
+      expect(await c.call("CLIENT", "SETNAME", "probe")).toBe("OK");
+      expect(await c.call("CLIENT", "GETNAME")).toBe("probe");
+      const id = await c.call("CLIENT", "ID");
+      expect(String(await c.call("CLIENT", "LIST"))).toMatch(new RegExp(`^id=${id} .* name=probe `, "m"));
+      expect(await c.call("SHUTDOWN")).toBeInstanceOf(Error);
+      expect(await Promise.race([ok.exited, sleep(10_000).then(() => "still running")])).toBe(0);
+      expect(c.isClosed).toBe(true);
+    } finally {
+      await ok.kill();
+    }
   });
 
   it("SENTINEL RESET matches names by pattern and publishes +reset-master", async () => {
@@ -193,7 +305,6 @@ describe.runIf(TARGET === "keyhaven")("03-runtime-reconf: process and config fil
           return false;
         }
       }, "seed config running");
-      const { readFileSync } = await import("node:fs");
       await waitFor(() => readFileSync(conf, "latin1").includes("sentinel myid"), "myid saved");
       const text = readFileSync(conf, "latin1");
       expect(text).toContain("# a comment that must survive");

@@ -5,7 +5,7 @@
  */
 
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { errorText, type Group, MASTER, sleep, startGroup, waitFor } from "./helpers.js";
+import { errorText, type Group, MASTER, sleep, startDataNode, startGroup, waitFor } from "./helpers.js";
 
 let g: Group;
 
@@ -49,4 +49,9 @@ it("a minority reaching ODOWN cannot be elected and does not fail over", async (
   expect(s.hasEvent("+elected-leader")).toBe(false);
   expect(s.hasEvent("+switch-master")).toBe(false);
   expect(await s.masterAddr()).toBe(addr);
+  // Back on its port: no longer down, subjectively or objectively.
+  const back = await startDataNode({ port: g.master.port, dir: g.master.dir });
+  g.nodes.push(back);
+  await s.waitEvent("-odown", `master ${MASTER} ${addr.replace(":", " ")}`, 10_000);
+  await s.waitEvent("-sdown", `master ${MASTER} ${addr.replace(":", " ")}`, 10_000);
 }, 40_000);

@@ -1,8 +1,9 @@
 /**
  * 07-down-conditions (tests/sentinel/tests/07-down-conditions.tcl and friends): no eligible
- * replica (-failover-abort-no-good-slave / NOGOODSLAVE), TILT after the Sentinel process was
- * paused (SIGSTOP/SIGCONT), and a Sentinel that was down during a failover adopting the new
- * configuration from the others' hellos when it comes back.
+ * replica (-failover-abort-no-good-slave / NOGOODSLAVE), the failover-timeout paths (a paused
+ * replica: -failover-abort-slave-timeout, +failover-end-for-timeout), TILT after the Sentinel
+ * process was paused (SIGSTOP/SIGCONT), and a Sentinel that was down during a failover adopting
+ * the new configuration from the others' hellos when it comes back.
  */
 
 import { afterAll, describe, expect, it } from "vitest";
@@ -48,6 +49,61 @@ describe("07-down-conditions", () => {
     );
     for (const x of g.sentinels) expect(await x.masterAddr()).toBe(addr);
     expect(g.sentinels.some((x) => x.hasEvent("+switch-master"))).toBe(false);
+  }, 40_000);
+
+  it("aborts with -failover-abort-slave-timeout when the promotion takes longer than failover-timeout", async () => {
+    const g = await startGroup({ replicas: 1, sentinels: [TARGET], quorum: 1, failoverTimeout: 1500 });
+    groups.push(g);
+    const s = g.sentinels[0];
+    const addr = await s.masterAddr();
+    // The paused replica never confirms its promotion.
+    process.kill(g.replicas[0].pid, "SIGSTOP");
+    try {
+      expect(await s.call("SENTINEL", "FAILOVER", MASTER)).toBe("OK");
+      await s.waitEvent("+failover-state-wait-promotion", /.*/, 5000);
+      const e = await s.waitEvent("-failover-abort-slave-timeout", /.*/, 5000);
+      expect(e.message).toBe(`master ${MASTER} ${addr.replace(":", " ")}`);
+      expect((await s.master()).flags).toBe("master");
+      expect(await s.masterAddr()).toBe(addr);
+    } finally {
+      process.kill(g.replicas[0].pid, "SIGCONT");
+    }
+    expect(s.hasEvent("+switch-master")).toBe(false);
+  }, 40_000);
+
+  it("ends with +failover-end-for-timeout when a replica is not reconfigured within failover-timeout", async () => {
+    // The second replica may not be promoted, and down-after is long enough that it is not
+    // SDOWN (which would excuse it) while paused.
+    const g = await startGroup({
+      replicas: 2,
+      replicaArgs: [[], ["--replica-priority", "0"]],
+      sentinels: [TARGET],
+      quorum: 1,
+      downAfter: 5000,
+      failoverTimeout: 1500,
+    });
+    groups.push(g);
+    const s = g.sentinels[0];
+    const [promoted, stuck] = g.replicas;
+    const master = `${MASTER} 127.0.0.1 ${g.master.port}`;
+    process.kill(stuck.pid, "SIGSTOP");
+    try {
+      expect(await s.call("SENTINEL", "FAILOVER", MASTER)).toBe("OK");
+      await s.waitEvent(
+        "+slave-reconf-sent",
+        `slave 127.0.0.1:${stuck.port} 127.0.0.1 ${stuck.port} @ ${master}`,
+        5000,
+      );
+      const end = await s.waitEvent("+failover-end-for-timeout", /.*/, 5000);
+      expect(end.message).toBe(`master ${master}`);
+      expect((await s.waitEvent("+failover-end", /.*/, 1000)).message).toBe(`master ${master}`);
+      expect((await s.waitEvent("+switch-master", /.*/, 2000)).message).toBe(
+        `${MASTER} 127.0.0.1 ${g.master.port} 127.0.0.1 ${promoted.port}`,
+      );
+      expect(s.hasEvent("+slave-reconf-done", new RegExp(`:${stuck.port} `))).toBe(false);
+    } finally {
+      process.kill(stuck.pid, "SIGCONT");
+    }
   }, 40_000);
 
   it("enters TILT after being paused, answers is-master-down with 0, and leaves it", async () => {

@@ -29,7 +29,8 @@ afterAll(async () => {
   for (const g of groups) for (const s of g.sentinels) await s.kill();
 });
 
-async function mixedGroup(kinds: SentinelKind[], leaderIndex: number): Promise<Group> {
+/** With `hostnames`, the master is monitored as `localhost` with resolve- and announce-hostnames. */
+async function mixedGroup(kinds: SentinelKind[], leaderIndex: number, hostnames = false): Promise<Group> {
   const master = await startDataNode();
   const replicas = [];
   for (let i = 0; i < 2; i++) {
@@ -46,6 +47,12 @@ async function mixedGroup(kinds: SentinelKind[], leaderIndex: number): Promise<G
         masterPort: master.port,
         quorum: 1,
         downAfter: i === leaderIndex ? 1000 : 6000,
+        ...(hostnames
+          ? {
+              masterHost: "localhost",
+              extra: ["sentinel resolve-hostnames yes", "sentinel announce-hostnames yes"],
+            }
+          : {}),
       }),
     );
   }
@@ -55,16 +62,18 @@ async function mixedGroup(kinds: SentinelKind[], leaderIndex: number): Promise<G
   return g;
 }
 
-async function failOverAndCheck(g: Group, leaderIndex: number): Promise<void> {
-  const oldAddr = `127.0.0.1:${g.master.port}`;
+/** `oldHost`: how the master is announced (localhost in the hostname groups). */
+async function failOverAndCheck(g: Group, leaderIndex: number, oldHost = "127.0.0.1"): Promise<void> {
+  const oldAddr = `${oldHost}:${g.master.port}`;
   await g.master.kill();
   const newAddr = await waitNewMaster(g.sentinels, oldAddr);
   await waitMasterAddr(g.sentinels, newAddr);
   const leader = g.sentinels[leaderIndex];
-  await leader.waitEvent("+elected-leader", `master ${MASTER} 127.0.0.1 ${g.master.port}`);
+  await leader.waitEvent("+elected-leader", `master ${MASTER} ${oldHost} ${g.master.port}`);
   for (const s of g.sentinels) {
+    // The replicas were discovered by IP (their masters' INFO): the new master is announced so.
     expect((await s.waitEvent("+switch-master")).message).toBe(
-      `${MASTER} 127.0.0.1 ${g.master.port} 127.0.0.1 ${portOf(newAddr)}`,
+      `${MASTER} ${oldHost} ${g.master.port} 127.0.0.1 ${portOf(newAddr)}`,
     );
     if (s !== leader) expect(s.hasEvent("+elected-leader")).toBe(false);
   }
@@ -101,5 +110,16 @@ describe("09-interop", () => {
   it("two Keyhaven + one real Sentinel: a Keyhaven one leads", async () => {
     const g = await mixedGroup(["keyhaven", "keyhaven", "redis"], 1);
     await failOverAndCheck(g, 1);
+  }, 60_000);
+
+  it("announce-hostnames, master monitored as localhost: a real one leads, Keyhaven follows", async () => {
+    const g = await mixedGroup(["keyhaven", "redis", "keyhaven"], 1, true);
+    for (const s of g.sentinels) expect(await s.masterAddr()).toBe(`localhost:${g.master.port}`);
+    await failOverAndCheck(g, 1, "localhost");
+  }, 60_000);
+
+  it("announce-hostnames, master monitored as localhost: a Keyhaven one leads", async () => {
+    const g = await mixedGroup(["redis", "keyhaven", "redis"], 1, true);
+    await failOverAndCheck(g, 1, "localhost");
   }, 60_000);
 });

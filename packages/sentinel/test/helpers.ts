@@ -273,6 +273,8 @@ export function toRecord(flat: unknown): Record<string, string> {
 
 export interface SentinelOptions {
   masterPort: number;
+  /** The master's address in `sentinel monitor` (default 127.0.0.1). */
+  masterHost?: string;
   quorum?: number;
   downAfter?: number;
   failoverTimeout?: number;
@@ -291,7 +293,7 @@ export async function startSentinel(kind: SentinelKind, o: SentinelOptions): Pro
     `port ${port}`,
     "bind 127.0.0.1",
     `dir ${dir}`,
-    `sentinel monitor ${MASTER} 127.0.0.1 ${o.masterPort} ${o.quorum ?? 2}`,
+    `sentinel monitor ${MASTER} ${o.masterHost ?? "127.0.0.1"} ${o.masterPort} ${o.quorum ?? 2}`,
     `sentinel down-after-milliseconds ${MASTER} ${o.downAfter ?? 1000}`,
     `sentinel failover-timeout ${MASTER} ${o.failoverTimeout ?? 10000}`,
     ...(o.extra ?? []),
