@@ -237,6 +237,31 @@ describe("maxmemory eviction", () => {
     });
   }
 
+  it("volatile-lru keeps recently read volatile keys over idle ones, and never a key without TTL", async () => {
+    const limit = await limitTo("volatile-lru");
+    const persistent = await fillTo(0.3, "p:");
+    const volatile = await fillTo(0.9, "t:", () => ["EX", "10000"]);
+    const hot = names("t:", 0, Math.floor(volatile / 10));
+    // The LRU clock has a 1 s resolution: after this pause every idle key is strictly older.
+    await sleep(1100);
+    expect(await c.call("OBJECT", "IDLETIME", `t:${volatile - 1}`)).toBeGreaterThanOrEqual(1);
+    // Persistent keys are written while the hot ones are read, until half the volatile keys went.
+    let written = 0;
+    for (let round = 0; round < 1000 && (await evictedKeys()) < volatile / 2; round++) {
+      await pipeline(hot.map((k) => ["GET", k]));
+      const batch = names("new:", written, written + 50).map((k) => ["SET", k, VALUE]);
+      for (const r of await pipeline(batch)) expect(r).toBe("OK");
+      written += batch.length;
+    }
+    await expectAtLimitThenStop(limit);
+    const evicted = await evictedKeys();
+    expect(evicted).toBeGreaterThanOrEqual(volatile / 2);
+    expect(await existing(hot)).toBe(hot.length);
+    expect(await existing(names("t:", hot.length, volatile))).toBe(volatile - hot.length - evicted);
+    expect(await existing(names("p:", 0, persistent))).toBe(persistent);
+    expect(await existing(names("new:", 0, written))).toBe(written);
+  });
+
   it("noeviction answers -OOM to denyoom commands but serves reads and DEL", async () => {
     const n = await firmlyOutOfMemory();
     expect(errorText(await c.call("SET", "x", "y"))).toBe(OOM);
