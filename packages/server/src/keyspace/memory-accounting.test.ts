@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { Db, type KeyspaceHooks } from "./db.js";
 import { EXPIRE_OVERHEAD, keyMemory, stringMemory } from "./memory.js";
-import { HASH_HT_PAIR_OVERHEAD, HASH_LP_PAIR_OVERHEAD, HASH_OVERHEAD, HashObject } from "./types/hash.js";
+import { HASH_HT_PAIR_OVERHEAD, HASH_OVERHEAD, HashObject, packedPairLength } from "./types/hash.js";
 import { typeLimits } from "./types/limits.js";
 import { LIST_ENTRY_OVERHEAD, LIST_OVERHEAD, ListObject } from "./types/list.js";
 import { SET_HT_ENTRY_OVERHEAD, SET_INTSET_ENTRY_OVERHEAD, SET_OVERHEAD, SetObject } from "./types/set.js";
@@ -36,8 +36,12 @@ function recountValue(v: Value): number {
   let total = 0;
   if (v instanceof HashObject) {
     total = HASH_OVERHEAD;
-    const pair = v.isListpack ? HASH_LP_PAIR_OVERHEAD : HASH_HT_PAIR_OVERHEAD;
-    for (const [f, x] of v.entries()) total += pair + stringMemory(f.length) + stringMemory(x.length);
+    let packed = 0;
+    for (const [f, x] of v.entries()) {
+      if (v.isListpack) packed += packedPairLength(f, x);
+      else total += HASH_HT_PAIR_OVERHEAD + stringMemory(f.length) + stringMemory(x.length);
+    }
+    if (v.isListpack) total += stringMemory(packed);
   } else if (v instanceof ListObject) {
     total = LIST_OVERHEAD;
     for (const x of v.values()) total += LIST_ENTRY_OVERHEAD + stringMemory(x.length);
