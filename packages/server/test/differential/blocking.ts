@@ -22,8 +22,11 @@ export interface BlockingStep {
 }
 
 export interface BlockingReplies {
-  /** Whether the server blocked the client (false: the command was served at once). */
-  blocked: boolean;
+  /**
+   * Whether the server blocked the client (false: the command was served at once); null when
+   * nothing was to wake it, since a short timeout may end before the poll sees it blocked.
+   */
+  blocked: boolean | null;
   block: unknown;
   /** The waking commands' replies, or null when there were none. */
   wake: unknown[] | null;
@@ -93,17 +96,16 @@ export async function runBlocking(
   waker: RespClient,
   step: BlockingStep,
 ): Promise<BlockingReplies> {
+  if (step.wake === null)
+    return { blocked: null, block: await blocker.call(...step.block), wake: null, unblock: null };
   const id = await clientId(blocker);
   let done = false;
   const pending = blocker.call(...step.block).finally(() => {
     done = true;
   });
   const blocked = await waitBlocked(waker, id, () => done);
-  let wake: unknown[] | null = null;
-  if (step.wake !== null) {
-    wake = [];
-    for (const argv of step.wake) wake.push(await waker.call(...argv));
-  }
-  const unblock = blocked && step.wake !== null ? await waker.call("CLIENT", "UNBLOCK", id) : null;
+  const wake: unknown[] = [];
+  for (const argv of step.wake) wake.push(await waker.call(...argv));
+  const unblock = blocked ? await waker.call("CLIENT", "UNBLOCK", id) : null;
   return { blocked, block: await pending, wake, unblock };
 }
