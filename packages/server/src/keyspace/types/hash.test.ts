@@ -116,4 +116,25 @@ describe("HashObject", () => {
     expect(hash.fieldAt(0)).toBe("");
     expect(hash.size()).toBe(4);
   });
+
+  it("fromPairs builds what set() one by one builds", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(field, value), { maxLength: 12 }),
+        fc.integer({ min: 0, max: 8 }),
+        (pairs, maxEntries) => {
+          typeLimits.hashMaxListpackEntries = maxEntries;
+          typeLimits.hashMaxListpackValue = 11;
+          const one = new HashObject();
+          for (const [f, v] of pairs) one.set(f, v);
+          const bulk = HashObject.fromPairs(pairs);
+          expect(bulk.encoding()).toBe(one.encoding());
+          expect([...bulk.entries()]).toEqual([...one.entries()]);
+          expect(bulk.size()).toBe(one.size());
+          expect(bulk.mem).toBe(one.mem);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
