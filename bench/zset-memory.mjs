@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 /**
- * Sorted set memory, Keyhaven against real Redis (Debian's redis-server 7.0) on this machine:
+ * Collection memory (sorted sets and hashes), Keyhaven against real Redis (Debian's
+ * redis-server 7.0) on this machine:
  *
  *   small: 100,000 sorted sets of 10 members each (listpack encoding), RSS per key
  *   big:   one sorted set of 1,000,000 members (skiplist encoding), RSS per member
+ *   hash:  100,000 hashes of 10 fields each (listpack encoding), RSS per key
  *
  * Method, identical for both servers: a fresh server per scenario; a warm-up that sends the
- * very same pipelined traffic with ZADD's XX flag (so nothing is stored), which lets the fixed
+ * very same pipelined traffic with ZADD's XX flag (so nothing is stored; for hashes the same
+ * arguments as HDEL, which finds nothing to delete), which lets the fixed
  * start-up growth (V8's young generation, buffers, allocator arenas) happen before the baseline
  * without leaving freed data pages behind for the real load to reuse; then RSS (INFO
  * used_memory_rss) after MEMORY PURGE (jemalloc purge in Redis, a full GC in Keyhaven) and a
  * short settle, before and after loading the data with pipelined ZADDs. Prints the deltas per
  * key / per member and the ratio keyhaven/redis (target: <= 2.5).
  *
- * Usage: node bench/zset-memory.mjs [--small-keys N] [--big-members N]   (build first: pnpm run build)
+ * Usage: node bench/zset-memory.mjs [--small-keys N] [--big-members N] [--hash-keys N] [--only small,big,hash]
+ * (build first: pnpm run build)
  */
 
 import { infoField, prng, sleep, startServer } from "./zset-lib.mjs";
@@ -26,7 +30,11 @@ const opt = (name, def) => {
 const SMALL_KEYS = opt("--small-keys", 100_000);
 const SMALL_MEMBERS = 10;
 const BIG_MEMBERS = opt("--big-members", 1_000_000);
+const HASH_KEYS = opt("--hash-keys", 100_000);
+const HASH_FIELDS = 10;
 const BATCH = 100;
+const onlyAt = argv.indexOf("--only");
+const SCENARIOS = onlyAt >= 0 ? argv[onlyAt + 1].split(",") : ["small", "big", "hash"];
 
 async function settledRss(conn) {
   await conn.call("MEMORY", "PURGE");
@@ -43,6 +51,15 @@ function loadSmall(conn, prefix, keys, flags = []) {
   return conn.pipeline(keys, (k) => {
     const args = ["ZADD", `${prefix}:${k}`, ...flags];
     for (let j = 0; j < SMALL_MEMBERS; j++) args.push(j * 10 + (k % 7), `member:${j}`);
+    return args;
+  });
+}
+
+/** HSET hs:k field:j value... (10 short fields); `command` HDEL sends the same bytes, storing nothing. */
+function loadHashes(conn, keys, command = "HSET") {
+  return conn.pipeline(keys, (k) => {
+    const args = [command, `hs:${k}`];
+    for (let j = 0; j < HASH_FIELDS; j++) args.push(`field:${j}`, `value:${(k * 7 + j) % 1000}`);
     return args;
   });
 }
@@ -66,17 +83,20 @@ async function scenario(kind, name) {
   try {
     const c = s.conn;
     if (name === "small") await loadSmall(c, "zs", SMALL_KEYS, ["XX"]);
+    else if (name === "hash") await loadHashes(c, HASH_KEYS, "HDEL");
     else await loadBig(c, "bigz", BIG_MEMBERS, ["XX"]);
     if ((await c.call("DBSIZE")) !== ":0") throw new Error("the warm-up stored data");
     const before = await settledRss(c);
     const t0 = performance.now();
     if (name === "small") await loadSmall(c, "zs", SMALL_KEYS);
+    else if (name === "hash") await loadHashes(c, HASH_KEYS);
     else await loadBig(c, "bigz", BIG_MEMBERS);
     const loadMs = performance.now() - t0;
     const after = await settledRss(c);
-    const check = name === "small" ? await c.call("ZCARD", "zs:7") : await c.call("ZCARD", "bigz");
-    const encoding = await c.call("OBJECT", "ENCODING", name === "small" ? "zs:7" : "bigz");
-    const units = name === "small" ? SMALL_KEYS : BIG_MEMBERS;
+    const probe = { small: ["ZCARD", "zs:7"], big: ["ZCARD", "bigz"], hash: ["HLEN", "hs:7"] }[name];
+    const check = await c.call(...probe);
+    const encoding = await c.call("OBJECT", "ENCODING", probe[1]);
+    const units = { small: SMALL_KEYS, big: BIG_MEMBERS, hash: HASH_KEYS }[name];
     return {
       rss: (after.rss - before.rss) / units,
       used: (after.used - before.used) / units,
@@ -89,7 +109,7 @@ async function scenario(kind, name) {
 }
 
 const rows = [];
-for (const name of ["small", "big"]) {
+for (const name of SCENARIOS) {
   const redis = await scenario("redis", name);
   const keyhaven = await scenario("keyhaven", name);
   rows.push({ name, redis, keyhaven });
@@ -98,6 +118,7 @@ for (const name of ["small", "big"]) {
 const unit = {
   small: `per key (${SMALL_KEYS} sets x ${SMALL_MEMBERS})`,
   big: `per member (1 set x ${BIG_MEMBERS})`,
+  hash: `per key (${HASH_KEYS} hashes x ${HASH_FIELDS} fields)`,
 };
 for (const { name, redis, keyhaven } of rows) {
   console.log(`${name}: RSS bytes ${unit[name]}`);

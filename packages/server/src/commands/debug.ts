@@ -5,9 +5,9 @@
 
 import { shared } from "@keyhaven/protocol";
 import { datasetDigest, keyValueDigest } from "../debug/digest.js";
-import { clock } from "../keyspace/clock.js";
 import { valueMemory } from "../keyspace/db.js";
 import { setActiveExpireEnabled } from "../keyspace/expire.js";
+import { lruIdleSeconds } from "../keyspace/lru.js";
 import type { Client } from "../network/client.js";
 import { parseInteger } from "./args.js";
 import { helpReply, subcommandSyntaxError } from "./common.js";
@@ -149,7 +149,7 @@ debugSubcommands.set("object", (c) => {
   const encoding = typeof v === "string" ? entryStringEncoding(entry, v) : v.encoding();
   const serializedLength = typeof v === "string" ? v.length : valueMemory(v);
   c.out.simple(
-    `Value at:0x0 refcount:1 encoding:${encoding} serializedlength:${serializedLength} lru:${entry.lru & 0xffffff} lru_seconds_idle:${Math.max(0, clock.lruSeconds - entry.lru)}`,
+    `Value at:0x0 refcount:1 encoding:${encoding} serializedlength:${serializedLength} lru:${entry.lru & 0xffffff} lru_seconds_idle:${lruIdleSeconds(entry.lru)}`,
   );
 });
 /** getPositiveLongFromObjectOrReply: one message for non-numbers and negatives alike. */

@@ -16,6 +16,7 @@ import {
 } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
 import { Db, LOOKUP_NOSTATS, LOOKUP_NOTOUCH, LOOKUP_WRITE } from "../keyspace/db.js";
+import { lruFromIdle } from "../keyspace/lru.js";
 import type { Value } from "../keyspace/value.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { fromRdbValue, toRdbValue } from "../persistence/rdb-convert.js";
@@ -169,7 +170,7 @@ function restoreCommand(c: Client): void {
   if (server.lfuMode) {
     if (lfuFreq >= 0) entry.lru = (Math.floor(Date.now() / 60000) & 0xffff) * 256 + lfuFreq;
   } else if (lruIdle >= 0) {
-    entry.lru = clock.lruSeconds - lruIdle;
+    entry.lru = lruFromIdle(lruIdle);
   }
   modified(c, db, key, "g", "restore");
   c.out.raw(shared.OK);

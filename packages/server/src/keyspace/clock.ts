@@ -7,13 +7,16 @@
 export const clock = {
   /** Unix time in ms as of the current command or cron tick. */
   ms: Date.now(),
-  /** Seconds for the LRU clock (Redis's LRU_CLOCK resolution is 1 s). */
-  lruSeconds: Math.floor(Date.now() / 1000),
+  /**
+   * LRU_CLOCK: seconds, cut to 24 bits as Redis's is (LRU_CLOCK_MAX), because the same 24-bit
+   * field holds LFU data under the LFU policies and a policy switch reads one as the other.
+   */
+  lruSeconds: Math.floor(Date.now() / 1000) & 0xffffff,
 };
 
 export function refreshClock(): number {
   const now = Date.now();
   clock.ms = now;
-  clock.lruSeconds = Math.floor(now / 1000);
+  clock.lruSeconds = Math.floor(now / 1000) & 0xffffff;
   return now;
 }

@@ -27,9 +27,9 @@
 
 import { gates } from "../exec/dispatch.js";
 import type { Server } from "../server.js";
-import { clock, refreshClock } from "./clock.js";
+import { refreshClock } from "./clock.js";
 import type { Db } from "./db.js";
-import { lfuDecayedCounter } from "./lru.js";
+import { lfuDecayedCounter, lruIdleSeconds } from "./lru.js";
 
 /** performEvictions results. */
 export const EVICT_OK = 0;
@@ -348,10 +348,9 @@ function populatePool(ev: Evictor, db: Db, size: number): void {
 
 /** estimateObjectIdleTime: ms since the key was touched, at the LRU clock's 1 s resolution. */
 function idleMs(lru: number): number {
-  const now = clock.lruSeconds;
-  // A field still holding LFU data after a policy switch is a small number: it reads as very
-  // old, so such keys go first. A field from the future (clock stepped back) reads as fresh.
-  return now >= lru ? (now - lru) * 1000 : 0;
+  // A field still holding LFU data after a policy switch reads as some stamp on the 24-bit
+  // clock, as it does in Redis; it settles as the keys are touched under the new policy.
+  return lruIdleSeconds(lru) * 1000;
 }
 
 /** allkeys-random / volatile-random: a random key of the next database that has one. */

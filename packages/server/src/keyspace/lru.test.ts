@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { clock, refreshClock } from "./clock.js";
-import { LFU_INIT_VAL, lfuDecayedCounter, lruIdleSeconds, touchedLfu } from "./lru.js";
+import {
+  LFU_INIT_VAL,
+  LRU_CLOCK_MAX,
+  lfuDecayedCounter,
+  lruFromIdle,
+  lruIdleSeconds,
+  touchedLfu,
+} from "./lru.js";
 
 const MINUTE = 60_000;
 
@@ -86,9 +93,73 @@ describe("LFU (evict.c LFUDecrAndReturn / LFULogIncr)", () => {
 
 describe("LRU", () => {
   it("OBJECT IDLETIME counts whole seconds since the last touch", () => {
+    clock.lruSeconds = 1000;
     const lru = clock.lruSeconds;
     clock.lruSeconds += 42;
     expect(lruIdleSeconds(lru)).toBe(42);
-    expect(lruIdleSeconds(clock.lruSeconds + 5)).toBe(0);
+    // A stamp ahead of the clock reads as one from before the last wrap, as in Redis.
+    expect(lruIdleSeconds(clock.lruSeconds + 5)).toBe(LRU_CLOCK_MAX - 5);
+  });
+
+  it("the clock is unix seconds cut to 24 bits, as Redis's LRU_CLOCK", () => {
+    refreshClock();
+    expect(clock.lruSeconds).toBeLessThanOrEqual(LRU_CLOCK_MAX);
+    expect(clock.lruSeconds).toBe(Math.floor(clock.ms / 1000) % 2 ** 24);
+  });
+
+  it("idle time counts forward across the 24-bit wrap", () => {
+    clock.lruSeconds = 10;
+    expect(lruIdleSeconds(LRU_CLOCK_MAX - 5)).toBe(15);
+    // A stamp kept as full unix seconds reads as its 24-bit cut.
+    clock.lruSeconds = Math.floor(Date.now() / 1000) & LRU_CLOCK_MAX;
+    expect(lruIdleSeconds(Math.floor(Date.now() / 1000) - 30)).toBeGreaterThanOrEqual(29);
+    expect(lruIdleSeconds(Math.floor(Date.now() / 1000) - 30)).toBeLessThanOrEqual(31);
+  });
+
+  it("an idle time older than the clock lands half-way round it (objectSetLRUOrLFU)", () => {
+    clock.lruSeconds = 1000;
+    expect(lruIdleSeconds(lruFromIdle(400))).toBe(400);
+    const far = lruFromIdle(5000);
+    expect(far).toBeLessThanOrEqual(LRU_CLOCK_MAX);
+    expect(lruIdleSeconds(far)).toBeGreaterThan(2 ** 22);
+  });
+});
+
+describe("switching maxmemory-policy between LRU and LFU", () => {
+  const settings = { logFactor: 0, decayTime: 0 };
+
+  it("an LRU stamp read as LFU data is a counter of at most 255 (its low byte, undecayed)", () => {
+    refreshClock();
+    const stamp = clock.lruSeconds;
+    const freq = lfuDecayedCounter(stamp, settings);
+    expect(freq).toBe(stamp & 255);
+    // The first access under LFU increments that counter (log factor 0) and stamps the minute.
+    const touched = touchedLfu(stamp, settings);
+    expect(touched & 255).toBe(Math.min(255, freq + 1));
+    expect(touched >> 8).toBe(nowMinutes());
+  });
+
+  it("with decay, a stamp whose 16 high bits are far from the minute clock decays to 0", () => {
+    refreshClock();
+    // ldt = stamp >> 8 is 16 bits, so the elapsed minutes are at most 65535 and the field
+    // never reads as anything but a small counter.
+    for (let i = 0; i < 1000; i++) {
+      const stamp = Math.floor(Math.random() * (LRU_CLOCK_MAX + 1));
+      const freq = lfuDecayedCounter(stamp, { logFactor: 10, decayTime: 1 });
+      expect(freq).toBeGreaterThanOrEqual(0);
+      expect(freq).toBeLessThanOrEqual(stamp & 255);
+    }
+    // Full unix seconds (never cut) are read through the same 24-bit window.
+    const secs = Math.floor(Date.now() / 1000);
+    expect(lfuDecayedCounter(secs, settings)).toBe(secs & 255);
+  });
+
+  it("LFU data read as an LRU stamp is an idle time within the 24-bit clock", () => {
+    refreshClock();
+    const lfu = touchedLfu(-1, settings);
+    const idle = lruIdleSeconds(lfu);
+    expect(idle).toBeGreaterThanOrEqual(0);
+    expect(idle).toBeLessThanOrEqual(LRU_CLOCK_MAX);
+    expect(idle).toBe(clock.lruSeconds - lfu + (clock.lruSeconds >= lfu ? 0 : LRU_CLOCK_MAX));
   });
 });

@@ -1,11 +1,17 @@
 /**
- * The LRU/LFU field of a key, as Redis keeps it in robj.lru (evict.c):
- * - LRU policies: the LRU clock in seconds when the key was last touched.
+ * The LRU/LFU field of a key, as Redis keeps it in the 24 bits of robj.lru (evict.c):
+ * - LRU policies: LRU_CLOCK (seconds, cut to 24 bits) when the key was last touched.
  * - LFU policies: (last decrement time in minutes, 16 bits) << 8 | logarithmic counter (8 bits).
- * Switching maxmemory-policy between the two families reinterprets the bits, as Redis does.
+ * Switching maxmemory-policy between the two families reinterprets the bits, as Redis does:
+ * an LRU stamp read as LFU data gives a counter decayed from its low byte, and LFU data read
+ * as an LRU stamp gives some idle time within the 24-bit clock's range. Values are masked to
+ * 24 bits on read, so a field written as plain unix seconds (older code paths) reads the same.
  */
 
 import { clock } from "./clock.js";
+
+/** LRU_CLOCK_MAX: the LRU clock and the field wrap at 24 bits. */
+export const LRU_CLOCK_MAX = 0xffffff;
 
 /** LFU_INIT_VAL: a new key starts with some frequency so it is not evicted at once. */
 export const LFU_INIT_VAL = 5;
@@ -15,11 +21,12 @@ export interface LfuSettings {
   decayTime: number;
 }
 
+/** LFUGetTimeInMinutes: unix minutes, 16 bits. */
 function minutesNow(): number {
   return Math.floor(clock.ms / 60000) & 0xffff;
 }
 
-/** LFUTimeElapsed: minutes since `ldt`, with 16-bit wrap-around. */
+/** LFUTimeElapsed: minutes since `ldt`, with 16-bit wrap-around (65535, not 65536, as Redis). */
 function minutesElapsed(ldt: number): number {
   const now = minutesNow();
   return now >= ldt ? now - ldt : 65535 - ldt + now;
@@ -27,8 +34,9 @@ function minutesElapsed(ldt: number): number {
 
 /** LFUDecrAndReturn: the counter after decaying one step per `decayTime` minutes idle. */
 export function lfuDecayedCounter(lru: number, settings: LfuSettings): number {
-  const ldt = lru >> 8;
-  const counter = lru & 255;
+  const field = lru & LRU_CLOCK_MAX;
+  const ldt = field >> 8;
+  const counter = field & 255;
   const periods = settings.decayTime > 0 ? Math.floor(minutesElapsed(ldt) / settings.decayTime) : 0;
   return periods > counter ? 0 : counter - periods;
 }
@@ -48,7 +56,22 @@ export function touchedLfu(current: number, settings: LfuSettings): number {
   return (minutesNow() << 8) | counter;
 }
 
-/** OBJECT IDLETIME in seconds for an LRU field. */
+/**
+ * estimateObjectIdleTime in seconds: the distance from the field to the LRU clock, going
+ * forward around the 24-bit wrap (LRU_CLOCK_MAX - lru + now, as Redis counts it).
+ */
 export function lruIdleSeconds(lru: number): number {
-  return Math.max(0, clock.lruSeconds - lru);
+  const now = clock.lruSeconds;
+  const field = lru & LRU_CLOCK_MAX;
+  return now >= field ? now - field : now + (LRU_CLOCK_MAX - field);
+}
+
+/**
+ * objectSetLRUOrLFU for an LRU idle time (RESTORE IDLETIME, RDB): the stamp `idle` seconds
+ * ago; when that would fall before 0 Redis puts it half-way round the clock so it stays old.
+ */
+export function lruFromIdle(idleSeconds: number): number {
+  const now = clock.lruSeconds;
+  const abs = now - idleSeconds;
+  return abs >= 0 ? abs : (now + Math.floor(LRU_CLOCK_MAX / 2)) % LRU_CLOCK_MAX;
 }

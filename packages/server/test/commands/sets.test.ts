@@ -141,6 +141,42 @@ describe("random members", () => {
     for (const n of counts.values()) expect(n).toBeGreaterThan(800);
   });
 
+  /**
+   * SPOP's pick is uniform: TRIALS fresh 5-member sets, one pop each (and a pop of 2), on both
+   * encodings. Chi-square over the 5 members (4 degrees of freedom) stays under 30, which a
+   * uniform pick exceeds with probability below 1e-5; a pick stuck on one end of the set (the
+   * first or last inserted member, the lowest integer) gives thousands.
+   */
+  it("SPOP picks uniformly (single and with a count), intset and hashtable", async () => {
+    const TRIALS = 2000;
+    const chiSquare = (counts: Map<string, number>, members: string[], expected: number) =>
+      members.reduce((sum, m) => sum + ((counts.get(m) ?? 0) - expected) ** 2 / expected, 0);
+    for (const members of [
+      ["1", "2", "3", "4", "5"],
+      ["a", "b", "c", "d", "e"],
+    ]) {
+      for (const count of [null, 2]) {
+        const pops: Promise<unknown>[] = [];
+        for (let i = 0; i < TRIALS; i++) {
+          const k = `spd:${i}`;
+          void c2.call("SADD", k, ...members);
+          pops.push(count === null ? c2.call("SPOP", k) : c2.call("SPOP", k, count));
+        }
+        const counts = new Map<string, number>();
+        for (const reply of (await Promise.all(pops)) as RespValue[]) {
+          const picked = reply.type === "array" ? reply.value.map(render) : [render(reply)];
+          expect(new Set(picked).size).toBe(count ?? 1);
+          for (const p of picked) counts.set(p, (counts.get(p) ?? 0) + 1);
+        }
+        expect([...counts.keys()].sort()).toEqual(members);
+        const expected = (TRIALS * (count ?? 1)) / members.length;
+        expect(chiSquare(counts, members, expected), `${members} count ${count}`).toBeLessThan(30);
+        expect(await r("OBJECT", "ENCODING", "spd:0")).toBe(members[0] === "1" ? "intset" : "hashtable");
+        await c2.call("FLUSHALL");
+      }
+    }
+  });
+
   it("SPOP without and with count", async () => {
     await r("SADD", "sp", "a", "b", "c", "d", "e");
     const one = await r("SPOP", "sp");

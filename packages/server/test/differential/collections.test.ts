@@ -11,6 +11,10 @@
  * Keyhaven popped are re-added and those Redis popped are removed) so later replies can still be
  * compared exactly.
  *
+ * Blocking commands also run against a second connection (blocking.ts): one connection blocks,
+ * the other pushes (or not) once the server reports it blocked; the replies of both, whether it
+ * blocked, and whether it was still blocked afterwards must all be Redis's.
+ *
  * Bounded: 100 sequences of 30 commands, both servers on free ports with hz 100 (so the short
  * blocking timeouts end quickly), stopped by the helpers.
  */
@@ -20,12 +24,24 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { render } from "../commands/resp-shapes.js";
 import { hasRealRedis, RespClient, type ServerProcess, startServer } from "../helpers.js";
+import { type BlockingStep, blockingStep, runBlocking } from "./blocking.js";
 
-type Mode = "exact" | "unordered" | "smembers" | "hashAll" | "scan" | "randomMembers" | "spop" | "sortSet";
+type Mode =
+  | "exact"
+  | "unordered"
+  | "smembers"
+  | "hashAll"
+  | "scan"
+  | "randomMembers"
+  | "spop"
+  | "sortSet"
+  | "blocking";
 
 interface Cmd {
   argv: string[];
   mode: Mode;
+  /** For mode "blocking": the blocking command (argv) and what a second connection sends. */
+  blocking?: BlockingStep;
 }
 
 const KEYS = ["k1", "k2", "k3", "k4"];
@@ -89,6 +105,39 @@ const listCmd: fc.Arbitrary<Cmd> = fc.oneof(
     .tuple(fc.array(key, { minLength: 1, maxLength: 2 }), end, fc.nat(3))
     .map(([ks, w, n]) => exact(["BLMPOP", "0.01", String(ks.length), ...ks, w, "COUNT", String(n + 1)])),
 );
+
+/** A list blocking command (timeout TIMEOUT) and what the second connection does meanwhile. */
+const listBlocker = fc.oneof(
+  fc
+    .tuple(fc.constantFrom("BLPOP", "BRPOP"), fc.array(key, { minLength: 1, maxLength: 2 }))
+    .map(([c, ks]) => [c, ...ks, "TIMEOUT"]),
+  fc.tuple(key, key, end, end).map(([a, b, x, y]) => ["BLMOVE", a, b, x, y, "TIMEOUT"]),
+  fc.tuple(key, key).map(([a, b]) => ["BRPOPLPUSH", a, b, "TIMEOUT"]),
+  fc
+    .tuple(fc.array(key, { minLength: 1, maxLength: 2 }), end, fc.nat(3))
+    .map(([ks, w, n]) => ["BLMPOP", "TIMEOUT", String(ks.length), ...ks, w, "COUNT", String(n + 1)]),
+);
+const listWaker: fc.Arbitrary<string[][] | null> = fc.oneof(
+  fc.constant(null),
+  fc
+    .tuple(
+      fc.constantFrom("LPUSH", "RPUSH", "LPUSHX", "RPUSHX"),
+      key,
+      fc.array(val, { minLength: 1, maxLength: 3 }),
+    )
+    .map(([c, k, vs]) => [[c, k, ...vs]]),
+  fc.tuple(key, key, end, end).map(([a, b, x, y]) => [["LMOVE", a, b, x, y]]),
+  fc.tuple(key, val).map(([k, v]) => [["MULTI"], ["RPUSH", k, v], ["RPUSH", k, v], ["EXEC"]]),
+  fc.tuple(key, val).map(([k, v]) => [["MULTI"], ["DEL", k], ["LPUSH", k, v], ["EXEC"]]),
+  fc.tuple(key, val).map(([k, v]) => [["SET", k, v]]),
+  key.map((k) => [["DEL", k]]),
+);
+const blockingListCmd: fc.Arbitrary<Cmd> = fc
+  .tuple(listBlocker, listWaker, fc.boolean())
+  .map(([block, wake, same]) => {
+    const step = blockingStep(block, wake, same);
+    return { argv: step.block, mode: "blocking", blocking: step };
+  });
 
 const hashCmd: fc.Arbitrary<Cmd> = fc.oneof(
   fc
@@ -170,6 +219,7 @@ const otherCmd: fc.Arbitrary<Cmd> = fc.oneof(
 
 const command = fc.oneof(
   { arbitrary: listCmd, weight: 4 },
+  { arbitrary: blockingListCmd, weight: 2 },
   { arbitrary: hashCmd, weight: 3 },
   { arbitrary: setCmd, weight: 3 },
   { arbitrary: otherCmd, weight: 1 },
@@ -186,6 +236,9 @@ let redis: ServerProcess;
 let keyhaven: ServerProcess;
 let rc: RespClient;
 let kc: RespClient;
+/** Second connections, for what happens while rc / kc are blocked. */
+let rc2: RespClient;
+let kc2: RespClient;
 
 async function both(argv: string[]): Promise<[RespValue, RespValue]> {
   const [a, b] = await Promise.all([rc.call(...argv), kc.call(...argv)]);
@@ -328,6 +381,21 @@ async function runSequence(cmds: Cmd[], cfg: Settings): Promise<void> {
     const k = cmd.argv[1];
     const where = `step ${i} ${JSON.stringify(cmd.argv)} after ${JSON.stringify(log)} (${JSON.stringify(cfg)})`;
     log.push(cmd.argv.join(" "));
+    if (cmd.mode === "blocking") {
+      const step = cmd.blocking!;
+      const [a, b] = await Promise.all([runBlocking(rc, rc2, step), runBlocking(kc, kc2, step)]);
+      log.push(`(other connection: ${JSON.stringify(step.wake)})`);
+      expect(b.blocked, `${where}: blocked`).toBe(a.blocked);
+      expect(render(b.block as RespValue), where).toBe(render(a.block as RespValue));
+      expect(
+        (b.wake ?? []).map((r) => render(r as RespValue)),
+        `${where}: other connection`,
+      ).toEqual((a.wake ?? []).map((r) => render(r as RespValue)));
+      expect(b.unblock === null ? null : render(b.unblock as RespValue), `${where}: CLIENT UNBLOCK`).toBe(
+        a.unblock === null ? null : render(a.unblock as RespValue),
+      );
+      continue;
+    }
     if (cmd.mode === "scan") {
       const [a, b] = await Promise.all([fullScan(rc, cmd.argv), fullScan(kc, cmd.argv)]);
       expect(b, where).toBe(a);
@@ -381,10 +449,11 @@ describe.runIf(hasRealRedis())("differential: lists, hashes, sets against real R
     ]);
     rc = await RespClient.connect(redis.port, { typed: true });
     kc = await RespClient.connect(keyhaven.port, { typed: true });
+    rc2 = await RespClient.connect(redis.port, { typed: true });
+    kc2 = await RespClient.connect(keyhaven.port, { typed: true });
   });
   afterAll(async () => {
-    rc?.close();
-    kc?.close();
+    for (const cl of [rc, kc, rc2, kc2]) cl?.close();
     await Promise.all([redis?.stop(), keyhaven?.stop()]);
   });
 

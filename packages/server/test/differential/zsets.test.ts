@@ -3,7 +3,8 @@
  * small key space, mixed with wrong-type keys, are sent to a real redis-server and to
  * keyhaven-server over RESP2 and RESP3; every reply must be identical, except for commands
  * with random results (ZRANDMEMBER: compared by size and membership) and ZSCAN (a full
- * iteration compared as a member->score map); some steps are MULTI/EXEC blocks. After each
+ * iteration compared as a member->score map); some steps are MULTI/EXEC blocks, some a blocking
+ * pop on one connection while a second one adds (or not), as blocking.ts drives it. After each
  * sequence the DEBUG DIGEST of the two datasets must match, and so must the keyspace hit/miss
  * counters (which commands look keys up for reading and which for writing).
  *
@@ -16,6 +17,7 @@ import { RespError } from "@keyhaven/protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RespClient, type ServerProcess, startServer } from "../helpers.js";
+import { type BlockingStep, blockingStep, runBlocking } from "./blocking.js";
 
 const MIXED = ["za", "zb"];
 const LEX = ["la", "lb"];
@@ -25,6 +27,8 @@ let keyhaven: ServerProcess;
 /** [redis, keyhaven] pairs: RESP2 (plain values) and RESP3 (typed values, exact RESP types). */
 let resp2: [RespClient, RespClient];
 let resp3: [RespClient, RespClient];
+/** [redis, keyhaven] second connections: what happens while a client of resp2 / resp3 is blocked. */
+let others: [RespClient, RespClient];
 
 const ARGS = [
   "--enable-debug-command",
@@ -46,9 +50,10 @@ beforeAll(async () => {
     await RespClient.connect(keyhaven.port, { typed: true }),
   ];
   await Promise.all(resp3.map((cl) => cl.call("HELLO", "3")));
+  others = [await redis.client(), await keyhaven.client()];
 });
 afterAll(async () => {
-  for (const cl of [...(resp2 ?? []), ...(resp3 ?? [])]) cl?.close();
+  for (const cl of [...(resp2 ?? []), ...(resp3 ?? []), ...(others ?? [])]) cl?.close();
   await Promise.all([redis?.stop(), keyhaven?.stop()]);
 });
 
@@ -305,9 +310,39 @@ const command: fc.Arbitrary<Cmd> = fc.oneof(
   },
 );
 
-/** A step: one command, or a MULTI/EXEC block of commands with deterministic replies. */
-type Step = Cmd | { multi: Cmd[] };
+/**
+ * A blocking pop (timeout TIMEOUT) and what a second connection sends while it is blocked.
+ * Added members score 0, so lex keys keep the all-equal scores their range commands need.
+ */
+const zsetBlocker = fc.oneof(
+  fc.tuple(fc.constantFrom("BZPOPMIN", "BZPOPMAX"), keys(anyKey)).map(([c, ks]) => [c, ...ks, "TIMEOUT"]),
+  fc
+    .tuple(
+      keys(anyKey),
+      fc.constantFrom("MIN", "MAX"),
+      fc.constantFrom<string[]>([], ["COUNT", "1"], ["COUNT", "3"]),
+    )
+    .map(([ks, w, n]) => ["BZMPOP", "TIMEOUT", String(ks.length), ...ks, w, ...n]),
+);
+const zeroPairs = fc.array(member, { minLength: 1, maxLength: 3 }).map((ms) => ms.flatMap((m) => ["0", m]));
+const zsetWaker: fc.Arbitrary<string[][] | null> = fc.oneof(
+  fc.constant(null),
+  fc.tuple(anyKey, zeroPairs).map(([k, ps]) => [["ZADD", k, ...ps]]),
+  fc.tuple(anyKey, zeroPairs).map(([k, ps]) => [["ZADD", k, "XX", ...ps]]),
+  fc.tuple(anyKey, zeroPairs).map(([k, ps]) => [["MULTI"], ["ZADD", k, ...ps], ["ZREM", k, ps[1]], ["EXEC"]]),
+  fc.tuple(anyKey, zeroPairs).map(([k, ps]) => [["MULTI"], ["DEL", k], ["ZADD", k, ...ps], ["EXEC"]]),
+  fc.tuple(anyKey, member).map(([k, m]) => [["ZREM", k, m]]),
+  anyKey.map((k) => [["SET", k, "v"]]),
+  anyKey.map((k) => [["DEL", k]]),
+);
+const blocking: fc.Arbitrary<BlockingStep> = fc
+  .tuple(zsetBlocker, zsetWaker, fc.boolean())
+  .map(([block, wake, same]) => blockingStep(block, wake, same));
+
+/** A step: one command, a MULTI/EXEC block of commands with deterministic replies, or a blocking step. */
+type Step = Cmd | { multi: Cmd[] } | BlockingStep;
 const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 2, arbitrary: blocking },
   { weight: 15, arbitrary: command },
   {
     weight: 1,
@@ -443,6 +478,14 @@ async function run(cmds: Step[], useResp3: boolean[], limits: [number, number]):
     const cmd = cmds[i];
     const pair = useResp3[i % useResp3.length] ? resp3 : resp2;
     const where = `command #${i}: ${JSON.stringify(cmd)} over RESP${pair === resp3 ? 3 : 2}`;
+    if ("block" in cmd) {
+      const [a, b] = await Promise.all(pair.map((cl, server) => runBlocking(cl, others[server], cmd)));
+      expect(norm(b.block), `${where}: blocked=${a.blocked}`).toEqual(norm(a.block));
+      expect(b.blocked, `${where}: blocked`).toBe(a.blocked);
+      expect(norm(b.wake), `${where}: other connection`).toEqual(norm(a.wake));
+      expect(norm(b.unblock), `${where}: CLIENT UNBLOCK`).toEqual(norm(a.unblock));
+      continue;
+    }
     if (!Array.isArray(cmd)) {
       for (const sub of [["MULTI"], ...cmd.multi, ["EXEC"]]) {
         const replies = await Promise.all(pair.map((cl) => cl.call(...sub)));

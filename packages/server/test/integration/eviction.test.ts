@@ -237,6 +237,31 @@ describe("maxmemory eviction", () => {
     });
   }
 
+  it("volatile-lru keeps recently read volatile keys over idle ones, and never a key without TTL", async () => {
+    const limit = await limitTo("volatile-lru");
+    const persistent = await fillTo(0.3, "p:");
+    const volatile = await fillTo(0.9, "t:", () => ["EX", "10000"]);
+    const hot = names("t:", 0, Math.floor(volatile / 10));
+    // The LRU clock has a 1 s resolution: after this pause every idle key is strictly older.
+    await sleep(1100);
+    expect(await c.call("OBJECT", "IDLETIME", `t:${volatile - 1}`)).toBeGreaterThanOrEqual(1);
+    // Persistent keys are written while the hot ones are read, until half the volatile keys went.
+    let written = 0;
+    for (let round = 0; round < 1000 && (await evictedKeys()) < volatile / 2; round++) {
+      await pipeline(hot.map((k) => ["GET", k]));
+      const batch = names("new:", written, written + 50).map((k) => ["SET", k, VALUE]);
+      for (const r of await pipeline(batch)) expect(r).toBe("OK");
+      written += batch.length;
+    }
+    await expectAtLimitThenStop(limit);
+    const evicted = await evictedKeys();
+    expect(evicted).toBeGreaterThanOrEqual(volatile / 2);
+    expect(await existing(hot)).toBe(hot.length);
+    expect(await existing(names("t:", hot.length, volatile))).toBe(volatile - hot.length - evicted);
+    expect(await existing(names("p:", 0, persistent))).toBe(persistent);
+    expect(await existing(names("new:", 0, written))).toBe(written);
+  });
+
   it("noeviction answers -OOM to denyoom commands but serves reads and DEL", async () => {
     const n = await firmlyOutOfMemory();
     expect(errorText(await c.call("SET", "x", "y"))).toBe(OOM);
@@ -376,5 +401,78 @@ describe("LFU counters (OBJECT FREQ)", () => {
       "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
     );
     expect(await c.call("OBJECT", "IDLETIME", "f")).toBe(0);
+  });
+});
+
+/**
+ * CONFIG SET maxmemory-policy between the LRU and LFU families at runtime: the 24-bit field a
+ * key carries is read as the other kind of data, as Redis reads it, until the key is touched.
+ * Expected values are Redis's formulas (evict.c) over every second the write may have been
+ * stamped with (Redis caches its LRU clock for up to a cron tick).
+ */
+describe("switching maxmemory-policy at runtime", () => {
+  const MAX = 0xffffff;
+  const seconds = () => Math.floor(Date.now() / 1000);
+  const minutes = (ms: number) => Math.floor(ms / 60000) & 0xffff;
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  /** LFUDecrAndReturn of an LRU stamp taken at unix second `t`, read at minute `now`. */
+  function freqOfStamp(t: number, now: number, decayTime: number): number {
+    const field = t & MAX;
+    const ldt = field >> 8;
+    const counter = field & 255;
+    const elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
+    const periods = decayTime > 0 ? Math.floor(elapsed / decayTime) : 0;
+    return periods > counter ? 0 : counter - periods;
+  }
+
+  for (const decayTime of [0, 1]) {
+    it(`LRU -> LFU (lfu-decay-time ${decayTime}): OBJECT FREQ reads the LRU stamp as a counter`, async () => {
+      await c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+      await c.call("CONFIG", "SET", "lfu-log-factor", "0");
+      await c.call("CONFIG", "SET", "lfu-decay-time", String(decayTime));
+      const before = seconds() - 1;
+      const t0 = Date.now();
+      await c.call("SET", "k", "v");
+      await c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu");
+      const freq = (await c.call("OBJECT", "FREQ", "k")) as number;
+      const t1 = Date.now();
+      const possible = new Set<number>();
+      for (const t of range(before, seconds()))
+        for (const now of [minutes(t0), minutes(t1)]) possible.add(freqOfStamp(t, now, decayTime));
+      expect([...possible]).toContain(freq);
+      // The first access under LFU decays that counter and increments it (log factor 0).
+      await c.call("GET", "k");
+      const after = (await c.call("OBJECT", "FREQ", "k")) as number;
+      const minuteTicked = minutes(t0) !== minutes(Date.now());
+      expect(minuteTicked ? [freq, freq + 1] : [Math.min(255, freq + 1)]).toContain(after);
+      expect(errorText(await c.call("OBJECT", "IDLETIME", "k"))).toMatch(
+        /^ERR An LFU maxmemory policy is selected/,
+      );
+    });
+  }
+
+  it("LFU -> LRU: OBJECT IDLETIME reads the LFU data as a stamp on the 24-bit clock", async () => {
+    await c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu");
+    const t0 = Date.now();
+    await c.call("SET", "k", "v");
+    const t1 = Date.now();
+    await c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+    const idle = (await c.call("OBJECT", "IDLETIME", "k")) as number;
+    const possible = new Set<number>();
+    for (const m of new Set([minutes(t0), minutes(t1)])) {
+      const field = (m << 8) | 5; // LFU_INIT_VAL
+      for (const t of range(Math.floor(t0 / 1000) - 1, seconds())) {
+        const now = t & MAX;
+        possible.add(now >= field ? now - field : now + (MAX - field));
+      }
+    }
+    expect([...possible]).toContain(idle);
+    // Touched under LRU, the key is fresh again.
+    await c.call("GET", "k");
+    expect(await c.call("OBJECT", "IDLETIME", "k")).toBeLessThanOrEqual(1);
+    expect(errorText(await c.call("OBJECT", "FREQ", "k"))).toMatch(
+      /^ERR An LFU maxmemory policy is not selected/,
+    );
   });
 });

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringMemory } from "../memory.js";
-import { HASH_HT_PAIR_OVERHEAD, HASH_LP_PAIR_OVERHEAD, HASH_OVERHEAD, HashObject } from "./hash.js";
+import { HASH_HT_PAIR_OVERHEAD, HASH_OVERHEAD, HashObject, packedPairLength } from "./hash.js";
 import { typeLimits } from "./limits.js";
 
 const saved = { ...typeLimits };
@@ -43,11 +43,12 @@ describe("HashObject", () => {
             expect(hash.size()).toBe(model.size);
             expect(hash.encoding()).toBe(converted ? "hashtable" : "listpack");
             let mem = HASH_OVERHEAD;
-            for (const [k, val] of model)
-              mem +=
-                (converted ? HASH_HT_PAIR_OVERHEAD : HASH_LP_PAIR_OVERHEAD) +
-                stringMemory(k.length) +
-                stringMemory(val.length);
+            let packed = 0;
+            for (const [k, val] of model) {
+              if (converted) mem += HASH_HT_PAIR_OVERHEAD + stringMemory(k.length) + stringMemory(val.length);
+              else packed += packedPairLength(k, val);
+            }
+            if (!converted) mem += stringMemory(packed);
             expect(hash.mem).toBe(mem);
           }
           const entries = [...hash.entries()];
@@ -90,5 +91,50 @@ describe("HashObject", () => {
     } while (cursor !== 0);
     expect(seen.size).toBe(100);
     expect(calls).toBe(10);
+  });
+
+  it("packs strings of any length and content into a listpack", () => {
+    typeLimits.hashMaxListpackValue = 100_000;
+    const hash = new HashObject();
+    const pairs: [string, string][] = [
+      ["", ""],
+      ["\xff", "\x00\xff\xff"],
+      ["f".repeat(254), "v".repeat(255)],
+      ["g".repeat(300), "w".repeat(70_000)],
+      ["\xff".repeat(256), "1"],
+    ];
+    for (const [f, v] of pairs) expect(hash.set(f, v)).toBe(true);
+    expect(hash.encoding()).toBe("listpack");
+    expect([...hash.entries()]).toEqual(pairs);
+    for (const [f, v] of pairs) expect(hash.get(f)).toBe(v);
+    // Replacing a value in the middle and deleting keep the others intact.
+    expect(hash.set("g".repeat(300), "short")).toBe(false);
+    expect(hash.delete("\xff")).toBe(true);
+    expect(hash.get("g".repeat(300))).toBe("short");
+    expect(hash.fieldAt(3)).toBe("\xff".repeat(256));
+    expect(hash.valueAt(1)).toBe("v".repeat(255));
+    expect(hash.fieldAt(0)).toBe("");
+    expect(hash.size()).toBe(4);
+  });
+
+  it("fromPairs builds what set() one by one builds", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(field, value), { maxLength: 12 }),
+        fc.integer({ min: 0, max: 8 }),
+        (pairs, maxEntries) => {
+          typeLimits.hashMaxListpackEntries = maxEntries;
+          typeLimits.hashMaxListpackValue = 11;
+          const one = new HashObject();
+          for (const [f, v] of pairs) one.set(f, v);
+          const bulk = HashObject.fromPairs(pairs);
+          expect(bulk.encoding()).toBe(one.encoding());
+          expect([...bulk.entries()]).toEqual([...one.entries()]);
+          expect(bulk.size()).toBe(one.size());
+          expect(bulk.mem).toBe(one.mem);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
