@@ -34,11 +34,17 @@ export interface RdbLoadOptions {
    * MERGE, Redis's RDBFLAGS_ALLOW_DUP) instead of failing the load.
    */
   allowDuplicates?: boolean;
+  /**
+   * Check the CRC64 trailer. Default: the `rdbchecksum` setting, which Redis's rdbLoadRio honours
+   * for every RDB stream it loads (start-up, DEBUG RELOAD, AOF preamble, replica full sync); with
+   * `no` a file whose trailer is wrong still loads, and the CRC is not even computed.
+   */
+  verifyChecksum?: boolean;
 }
 
 export class RdbKeyspaceLoader {
   private readonly server: Server;
-  private readonly reader = new RdbReader({ databases: undefined });
+  private readonly reader: RdbReader;
   readonly target: Db[];
   private readonly options: RdbLoadOptions;
   private db: Db;
@@ -55,6 +61,10 @@ export class RdbKeyspaceLoader {
   constructor(server: Server, options: RdbLoadOptions, target?: Db[]) {
     this.server = server;
     this.options = options;
+    this.reader = new RdbReader({
+      databases: undefined,
+      verifyChecksum: options.verifyChecksum ?? server.config.bool("rdbchecksum"),
+    });
     this.target = target ?? server.dbs.map((d) => new Db(d.id, server));
     this.db = this.target[0];
   }
