@@ -166,7 +166,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   ] satisfies SavePoint[]),
   bool("stop-writes-on-bgsave-error", true),
   bool("rdbcompression", true),
-  bool("rdbchecksum", true),
+  bool("rdbchecksum", true, false), // immutable in Redis 7.0
   enm("sanitize-dump-payload", "no", ["no", "yes", "clients"]),
   { name: "dbfilename", type: "string", default: "dump.rdb", mutable: true, protected: true },
   bool("rdb-del-sync-files", false),

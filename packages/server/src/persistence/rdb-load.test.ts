@@ -3,7 +3,7 @@
  * short, bytes inserted or removed), fed in arbitrary chunkings. A load must always end in one of
  * two ways: a typed error naming an offset (RdbFileLoadError / RdbFormatError / RdbLoadError),
  * or the complete, correct dataset. Never a crash (any other exception), a hang, or a silently
- * partial dataset.
+ * partial dataset. Also: the loaders honour rdbchecksum.
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -206,5 +206,31 @@ describe("RDB loading of hostile files", () => {
   it("a missing file is an empty start (null), not an error", async () => {
     expect(loadRdbFileSync(server, join(dir, "missing.rdb"))).toBeNull();
     expect(await loadRdbFile(server, join(dir, "missing.rdb"))).toBeNull();
+  });
+});
+
+describe("rdbchecksum", () => {
+  // Every loader (start-up, DEBUG RELOAD, AOF preamble, a replica's full sync) takes the setting
+  // from the server's config unless told otherwise.
+  const badTrailer = Buffer.from(good);
+  for (let i = badTrailer.length - 8; i < badTrailer.length; i++) badTrailer[i] ^= 0x3c;
+
+  it("with rdbchecksum no, a wrong CRC trailer loads the whole dataset", () => {
+    const lenientConfig = new Config();
+    lenientConfig.loadText('save ""\nloglevel warning\ndatabases 4\nrdbchecksum no', "(test)");
+    const lenient = new Server(lenientConfig);
+    const loader = new RdbKeyspaceLoader(lenient, { dropExpired: true });
+    loader.feed(badTrailer);
+    loader.finish();
+    expect(contents(loader.target)).toEqual(expected);
+  });
+
+  it("with rdbchecksum yes (the default), it is refused at the trailer's offset", () => {
+    const r = loadChunked(badTrailer, [4096]);
+    expect("error" in r).toBe(true);
+    const err = (r as { error: RdbFormatError }).error;
+    expect(err).toBeInstanceOf(RdbFormatError);
+    expect(err.message).toContain("RDB CRC error");
+    expect(err.offset).toBe(badTrailer.length - 8);
   });
 });

@@ -70,6 +70,9 @@ describe("CONFIG", () => {
     expect(errorText(await c.call("CONFIG", "SET", "daemonize", "yes"))).toBe(
       failed("daemonize", "can't set immutable config"),
     );
+    expect(errorText(await c.call("CONFIG", "SET", "rdbchecksum", "no"))).toBe(
+      failed("rdbchecksum", "can't set immutable config"),
+    );
     expect(errorText(await c.call("CONFIG", "SET", "dir", "/tmp"))).toBe(
       failed("dir", "can't set protected config"),
     );

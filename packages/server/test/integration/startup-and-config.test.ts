@@ -3,11 +3,20 @@
  * quoting/units/legacy aliases, daemonize, port already taken, pidfile, unix socket, signals.
  * Runs against the target (keyhaven or real Redis); Keyhaven-only behaviour is marked.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, RespClient, type ServerProcess, startTarget, tempDir, waitFor } from "../helpers.js";
+import {
+  freePort,
+  RespClient,
+  SERVER_BIN,
+  type ServerProcess,
+  startTarget,
+  tempDir,
+  waitFor,
+} from "../helpers.js";
 
 const isRedis = process.env.KEYHAVEN_TEST_TARGET === "redis";
 const running: ServerProcess[] = [];
@@ -157,6 +166,25 @@ describe("configuration file", () => {
 });
 
 describe("process", () => {
+  it("-v / --version print the version, -h / --help the usage (stderr, exit 1); not alone, they are directives", () => {
+    const bin = isRedis ? "redis-server" : SERVER_BIN;
+    const run = (...args: string[]) => spawnSync(bin, args, { encoding: "utf8", timeout: 15_000 });
+    for (const flag of ["-v", "--version"]) {
+      const r = run(flag);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^Redis server v=7\.0\.\d+ sha=/);
+    }
+    for (const flag of ["-h", "--help"]) {
+      const r = run(flag);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^Usage: \.\/\S+ \[\/path\/to\/redis\.conf\] \[options\] \[-\]/);
+    }
+    // Not alone: --version is read as a config directive, which does not exist.
+    const r = run("--port", "0", "--version");
+    expect(r.status).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain("FATAL CONFIG FILE ERROR");
+  });
+
   it("logs its PID and readiness, writes the pidfile and exits 0 on SIGTERM", async () => {
     const dir = tempDir();
     const pidfile = join(dir, "server.pid");
