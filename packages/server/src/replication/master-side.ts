@@ -163,6 +163,11 @@ export class MasterSide {
       this.slaveSelDb = dbId;
     }
     this.feedStream(command);
+    // The propagator emits a unit's commands while its client is still current (call() restores
+    // currentClient after endUnit): Redis's call() sets c->woff when the offset moved during it.
+    // PINGs and GETACKs from the cron and beforeSleep run with no current client.
+    const c = this.server.currentClient;
+    if (c !== null) c.woff = this.repl.state.masterReplOffset;
   }
 
   /** Appends stream bytes to the backlog and to every replica past wait_bgsave_start. */
