@@ -16,13 +16,15 @@
  * Targets (issue 6): full sync <= 1.5x Redis's time; throughput with two replicas >= 0.9x Redis's.
  *
  * Each figure is the best of --runs runs (default 3), Keyhaven and Redis alternating, so that a
- * busy machine disturbs both sides alike.
+ * busy machine disturbs both sides alike. Next to the times, the CPU the servers used (from
+ * /proc/<pid>/stat, Redis's fork children included once reaped): on a shared machine other
+ * processes' load moves wall-clock times a lot more than it moves CPU per sync or per request.
  *
  *   pnpm -s run build && node bench/replication.mjs [--keys 100000,1000000] [--runs 3] [--quick]
  */
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -72,6 +74,20 @@ function freePort() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU ms a process used: utime + stime + cutime + cstime (the children's part holds the BGSAVE
+ * and diskless-sync forks of Redis once it reaped them). Linux clock ticks are 10 ms.
+ */
+function cpuMs(proc) {
+  try {
+    const stat = readFileSync(`/proc/${proc.pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function startNode(kind, args) {
   const port = await freePort();
@@ -220,13 +236,17 @@ async function fullSync(kind, keys, diskless, mixed) {
   const replica = await startNode(kind, ["--repl-timeout", "600"]);
   try {
     await fill(master.c, keys, mixed);
+    const cpu0 = cpuMs(master.proc) + cpuMs(replica.proc);
     const t0 = performance.now();
     await replica.c.call("REPLICAOF", "127.0.0.1", String(master.port));
     await waitInSync(master, replica);
     const ms = performance.now() - t0;
+    // The fork of a Redis master is reaped (and counted) by its cron shortly after the transfer.
+    if (kind === "redis") await sleep(300);
+    const cpu = cpuMs(master.proc) + cpuMs(replica.proc) - cpu0;
     const size = Number((await replica.c.call("DBSIZE")) ?? 0);
     if (size !== keys) throw new Error(`${kind}: replica has ${size} keys, expected ${keys}`);
-    return ms;
+    return { ms, cpu };
   } finally {
     await stopNode(master);
     await stopNode(replica);
@@ -267,17 +287,27 @@ async function throughput(kind) {
     await r2.c.call("REPLICAOF", "127.0.0.1", String(master.port));
     await waitInSync(master, r1);
     await waitInSync(master, r2);
-    const run = spawnSync(
-      "redis-benchmark",
-      ["-h", "127.0.0.1", "-p", String(master.port), "-q", "-c", "50", "-n", "100000", "-t", "set,get"],
-      { encoding: "utf8" },
-    );
     const rates = {};
-    for (const m of run.stdout.matchAll(/(SET|GET): ([\d.]+) requests per second/g))
-      rates[m[1]] = Number(m[2]);
+    const cpu = {};
+    for (const t of ["set", "get"]) {
+      const before = cpuMs(master.proc);
+      const replicasBefore = cpuMs(r1.proc) + cpuMs(r2.proc);
+      const run = spawnSync(
+        "redis-benchmark",
+        ["-h", "127.0.0.1", "-p", String(master.port), "-q", "-c", "50", "-n", "100000", "-t", t],
+        { encoding: "utf8" },
+      );
+      for (const m of run.stdout.matchAll(/(SET|GET): ([\d.]+) requests per second/g))
+        rates[m[1]] = Number(m[2]);
+      // Microseconds per request: the master's, and its two replicas' together.
+      cpu[t.toUpperCase()] = {
+        master: ((cpuMs(master.proc) - before) * 1000) / 100000,
+        replicas: ((cpuMs(r1.proc) + cpuMs(r2.proc) - replicasBefore) * 1000) / 100000,
+      };
+    }
     await waitInSync(master, r1);
     await waitInSync(master, r2);
-    return rates;
+    return { rates, cpu };
   } finally {
     await stopNode(master);
     await stopNode(r1);
@@ -307,17 +337,34 @@ async function best(fnK, fnR, pick = Math.min) {
   return [pick(...k), pick(...r)];
 }
 
+/** Like best() for full syncs: the lowest time and, separately, the lowest CPU of each side. */
+async function bestSync(fnK, fnR) {
+  const k = [];
+  const r = [];
+  for (let i = 0; i < RUNS; i++) {
+    k.push(await fnK());
+    r.push(await fnR());
+  }
+  const low = (xs, f) => Math.min(...xs.map(f));
+  return {
+    k: low(k, (x) => x.ms),
+    r: low(r, (x) => x.ms),
+    kCpu: low(k, (x) => x.cpu),
+    rCpu: low(r, (x) => x.cpu),
+  };
+}
+
 console.log(
   `Full sync (REPLICAOF until the replica is at the master's offset, best of ${RUNS})   target: ratio <= 1.5`,
 );
 for (const keys of KEY_COUNTS) {
   for (const diskless of [true, false]) {
-    const [k, r] = await best(
+    const { k, r, kCpu, rCpu } = await bestSync(
       () => fullSync("keyhaven", keys, diskless, mixed),
       () => fullSync("redis", keys, diskless, mixed),
     );
     console.log(
-      `  ${String(keys).padStart(8)} keys  ${diskless ? "diskless" : "disk    "}  keyhaven ${fmt(k).padStart(8)}  redis ${fmt(r).padStart(8)}  ratio ${ratio(k, r)}`,
+      `  ${String(keys).padStart(8)} keys  ${diskless ? "diskless" : "disk    "}  keyhaven ${fmt(k).padStart(8)}  redis ${fmt(r).padStart(8)}  ratio ${ratio(k, r)}   CPU master+replica keyhaven ${fmt(kCpu)}  redis ${fmt(rCpu)}  ratio ${ratio(kCpu, rCpu)}`,
     );
   }
 }
@@ -343,11 +390,13 @@ console.log(
     ks.push(await throughput("keyhaven"));
     rs.push(await throughput("redis"));
   }
+  const us = (xs, t, side) => Math.min(...xs.map((x) => x.cpu[t][side]));
   for (const t of ["SET", "GET"]) {
-    const k = Math.max(...ks.map((x) => x[t] ?? 0));
-    const r = Math.max(...rs.map((x) => x[t] ?? 0));
+    const k = Math.max(...ks.map((x) => x.rates[t] ?? 0));
+    const r = Math.max(...rs.map((x) => x.rates[t] ?? 0));
+    const cpu = (xs) => `${us(xs, t, "master").toFixed(1)}/${us(xs, t, "replicas").toFixed(1)}`;
     console.log(
-      `  ${t}  keyhaven ${String(Math.round(k)).padStart(7)}/s  redis ${String(Math.round(r)).padStart(7)}/s  ratio ${ratio(k, r)}`,
+      `  ${t}  keyhaven ${String(Math.round(k)).padStart(7)}/s  redis ${String(Math.round(r)).padStart(7)}/s  ratio ${ratio(k, r)}   CPU us/request master/replicas keyhaven ${cpu(ks)}  redis ${cpu(rs)}  master ratio ${ratio(us(ks, t, "master"), us(rs, t, "master"))}`,
     );
   }
 }

@@ -89,6 +89,11 @@ export class Client {
   bytesRead = 0;
   /** Replication link state for replica clients (owned by replication/master-side.ts). */
   replica: unknown = null;
+  /**
+   * c->woff: master_repl_offset right after the last stream bytes this client's commands produced
+   * (set by replication/master-side.ts), the offset its WAIT waits for.
+   */
+  woff = 0;
   /** Set by a handler whose effect must not be propagated as its argv (it propagated itself). */
   preventPropagation = false;
   /** Set by a handler that must be propagated even without changing the dataset (PUBLISH...). */

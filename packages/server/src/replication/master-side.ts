@@ -115,7 +115,7 @@ function selectCommand(dbId: number): Buffer {
 
 /**
  * Stream coalescing (see flushReplicas): at most this delay before a replica's socket write, and
- * this much pending output forces one at the end of the current turn. 1 ms keeps replication lag
+ * this much unsent stream forces one at the end of the current turn. 1 ms keeps replication lag
  * far below what WAIT or a failover notice, and lets a busy turn-per-few-commands loop write to
  * each replica once per millisecond instead of once per turn.
  */
@@ -141,6 +141,17 @@ export class MasterSide {
   getAckRequested = false;
   /** A flushReplicas timer is pending. */
   private flushArmed = false;
+  /**
+   * Stream bytes fed since the last flush, for every replica that is streaming (the same bytes
+   * for all of them): kept once here and written as one shared Buffer per flush, instead of being
+   * copied into each replica's output buffer command by command. Before a replica starts or stops
+   * streaming these bytes are handed to the replicas that were streaming (stageStream), so each
+   * replica gets exactly the stream fed while it streamed.
+   */
+  private unflushed: Buffer[] = [];
+  private unflushedBytes = 0;
+  /** unflushedBytes reached REPLICA_FLUSH_BYTES: beforeSleep hands the stream out this turn. */
+  private flushThisTurn = false;
   /** replication_cron_loops, for repl-ping-replica-period. */
   private cronLoops = 0;
 
@@ -163,6 +174,11 @@ export class MasterSide {
       this.slaveSelDb = dbId;
     }
     this.feedStream(command);
+    // The propagator emits a unit's commands while its client is still current (call() restores
+    // currentClient after endUnit): Redis's call() sets c->woff when the offset moved during it.
+    // PINGs and GETACKs from the cron and beforeSleep run with no current client.
+    const c = this.server.currentClient;
+    if (c !== null) c.woff = this.repl.state.masterReplOffset;
   }
 
   /** Appends stream bytes to the backlog and to every replica past wait_bgsave_start. */
@@ -170,16 +186,12 @@ export class MasterSide {
     this.repl.state.feed(bytes);
     const replicas = this.replicas;
     let overLimit: ReplicaLink[] | null = null;
+    let streaming = false;
     for (let i = 0; i < replicas.length; i++) {
       const r = replicas[i];
       if (r.state === "wait_bgsave_start" || r.rdbOnly) continue;
       if (r.streaming) {
-        r.out.raw(bytes);
-        if (r.out.pendingBytes >= REPLICA_FLUSH_BYTES) this.server.scheduleFlush(r.client);
-        else if (!this.flushArmed) {
-          this.flushArmed = true;
-          setTimeout(this.flushReplicas, REPLICA_FLUSH_MS);
-        }
+        streaming = true;
       } else {
         r.pending.push(bytes);
         r.pendingBytes += bytes.length;
@@ -189,8 +201,46 @@ export class MasterSide {
         }
       }
     }
+    if (streaming) {
+      this.unflushed.push(bytes);
+      this.unflushedBytes += bytes.length;
+      if (this.unflushedBytes >= REPLICA_FLUSH_BYTES) {
+        if (!this.flushThisTurn) {
+          this.flushThisTurn = true;
+          this.server.scheduleBeforeSleep();
+        }
+      } else if (!this.flushArmed) {
+        this.flushArmed = true;
+        setTimeout(this.flushReplicas, REPLICA_FLUSH_MS);
+      }
+    }
     if (overLimit !== null)
       for (const r of overLimit) this.server.checkOutputBufferLimits(r.client, r.pendingBytes);
+  }
+
+  /** The unflushed stream as one Buffer (emptied), or null. */
+  private takeUnflushed(): Buffer | null {
+    const chunks = this.unflushed;
+    if (chunks.length === 0) return null;
+    const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.unflushedBytes);
+    this.unflushed = [];
+    this.unflushedBytes = 0;
+    return data;
+  }
+
+  /**
+   * Hands the unflushed stream to the output buffer of every streaming replica, to be written
+   * at the end of this turn with their other output (before a replica starts streaming, so the
+   * bytes go only to those that were streaming when they were fed; and for GETACK and bursts).
+   */
+  private stageStream(): void {
+    const data = this.takeUnflushed();
+    if (data === null) return;
+    for (const r of this.replicas) {
+      if (!r.streaming || r.rdbOnly) continue;
+      r.out.raw(data);
+      this.server.scheduleFlush(r.client);
+    }
   }
 
   /** Cheap pre-check before the server's (logging, closing) output-limit check. */
@@ -210,16 +260,35 @@ export class MasterSide {
   private readonly flushReplicas = (): void => {
     this.flushArmed = false;
     const server = this.server;
+    const data = this.takeUnflushed();
+    let overLimit: ReplicaLink[] | null = null;
     for (const r of this.replicas) {
-      if (!r.streaming || !r.out.hasPending || r.client.has(ClientFlag.CloseAsap)) continue;
-      server.stats.totalNetReplOutputBytes += r.out.pendingBytes;
-      const queued = r.client.flush();
-      if (queued > 0) server.checkOutputBufferLimits(r.client, queued);
+      if (!r.streaming || r.rdbOnly || r.client.has(ClientFlag.CloseAsap)) continue;
+      const c = r.client;
+      // Output staged earlier (backlog after PSYNC, a GETACK) precedes the shared bytes.
+      if (r.out.hasPending) {
+        server.stats.totalNetReplOutputBytes += r.out.pendingBytes;
+        c.flush();
+      }
+      const socket = c.socket;
+      if (data === null || socket === null || socket.destroyed) continue;
+      socket.write(data);
+      server.stats.totalNetReplOutputBytes += data.length;
+      if (socket.writableLength > 0) {
+        if (overLimit === null) overLimit = [];
+        overLimit.push(r);
+      }
     }
+    if (overLimit !== null)
+      for (const r of overLimit) {
+        const socket = r.client.socket;
+        if (socket !== null) server.checkOutputBufferLimits(r.client, socket.writableLength);
+      }
   };
 
   /** Sends what a replica accumulated and lets the stream flow to its socket. */
   startCommandStream(r: ReplicaLink): void {
+    this.stageStream();
     r.startStreamOnAck = false;
     const c = r.client;
     for (const b of r.pending) r.out.raw(b);
@@ -230,6 +299,7 @@ export class MasterSide {
 
   /** replicaPutOnline: the RDB went out; the replica now counts for WAIT and min-replicas. */
   putOnline(r: ReplicaLink): void {
+    this.stageStream();
     r.state = "online";
     r.ackTime = clock.ms;
     this.server.logger.notice({ replica: r.name }, `Synchronization with replica ${r.name} succeeded`);
@@ -319,6 +389,7 @@ export class MasterSide {
       return false;
     }
     const c = link.client;
+    this.stageStream();
     link.state = "online";
     link.ackTime = clock.ms;
     link.startStreamOnAck = false;
@@ -505,6 +576,10 @@ export class MasterSide {
    * reads it from the backlog and answers at once, instead of at its next once-a-second ACK.
    */
   beforeSleep(): void {
+    if (this.flushThisTurn) {
+      this.flushThisTurn = false;
+      this.stageStream();
+    }
     if (this.getAckRequested && this.server.pauseKind === null) {
       this.getAckRequested = false;
       if (!this.repl.isReplica) {
@@ -513,9 +588,7 @@ export class MasterSide {
         // (after the AOF write, with the replies) rather than after the coalescing delay, as
         // Redis writes to its replicas in this same beforeSleep. WAIT's latency was 1-2 ms
         // (the timer) against Redis's ~0.2 ms.
-        for (const r of this.replicas) {
-          if (r.streaming && r.out.hasPending) this.server.scheduleFlush(r.client);
-        }
+        this.stageStream();
       }
     }
   }
@@ -587,7 +660,10 @@ export class MasterSide {
    */
   replicationBuffersMemory(): number {
     let n = this.repl.state.backlog?.allocated ?? 0;
-    for (const r of this.replicas) n += r.pendingBytes + r.client.outputBytes;
+    for (const r of this.replicas) {
+      n += r.pendingBytes + r.client.outputBytes;
+      if (r.streaming && !r.rdbOnly) n += this.unflushedBytes;
+    }
     return n;
   }
 

@@ -4,10 +4,10 @@
  * = forever) passes, and replies how many did. A REPLCONF GETACK is put in the stream so the
  * replicas answer at once instead of at their next once-a-second ACK.
  *
- * The offset waited for is master_repl_offset when WAIT runs: it covers the client's own writes
- * (propagated when each of its commands ended) and possibly a few of other clients' (Redis keeps
- * a per-client c->woff; the result differs only when other clients write concurrently and a
- * replica acked this client's writes but not theirs yet).
+ * The offset waited for is the client's own c->woff (master_repl_offset right after its last
+ * propagated write, see MasterSide.feedCommand), not the global one: with several writers, a
+ * client whose writes the replicas already acknowledged is not held by other clients' later ones.
+ * A client that never wrote has woff 0 and is answered at once with every online replica.
  */
 
 import { parseInteger } from "../commands/args.js";
@@ -37,7 +37,7 @@ export function waitCommand(repl: Replication, c: Client): void {
     return;
   }
   const master = repl.master;
-  const offset = repl.state.masterReplOffset;
+  const offset = c.woff;
   const acked = master.countAcks(offset);
   if (acked >= numreplicas || (c.flags & (ClientFlag.Multi | ClientFlag.InExec)) !== 0) {
     c.out.integer(acked);

@@ -58,6 +58,32 @@ describe("WAIT", () => {
     expect(count).toBeLessThanOrEqual(2);
   });
 
+  it("waits for the calling client's own writes, not for other clients' later ones", async () => {
+    const [master, replica] = await pair();
+    const a = master.c;
+    const b = await master.proc.client();
+    try {
+      expectOk(await a.call("SET", "a", "1"));
+      expect(await a.call("WAIT", "1", "5000")).toBe(1);
+      // The replica stops reading: nothing written from now on can be acknowledged.
+      process.kill(replica.proc.pid, "SIGSTOP");
+      expectOk(await b.call("SET", "b", "1"));
+      // A's write was acknowledged before B's: A is not held by B's (Redis's per-client c->woff).
+      // Waiting for master_repl_offset instead would time out and count 0.
+      expect(await a.call("WAIT", "1", "3000")).toBe(1);
+      expect(await b.call("WAIT", "1", "200")).toBe(0);
+      // A client that never wrote waits for nothing.
+      const fresh = await master.proc.client();
+      expect(await fresh.call("WAIT", "1", "3000")).toBe(1);
+      fresh.close();
+      process.kill(replica.proc.pid, "SIGCONT");
+      expect(await b.call("WAIT", "1", "5000")).toBe(1);
+    } finally {
+      if (replica.proc.proc.exitCode === null) process.kill(replica.proc.pid, "SIGCONT");
+      b.close();
+    }
+  });
+
   it("after a promotion, counts a replica that reconnects while it waits (GETACK waits in the backlog)", async () => {
     const old = await start();
     const promoted = await start();
