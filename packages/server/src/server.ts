@@ -8,7 +8,6 @@
  *   socket data ─► Client.onData ─► parse ─► processCommand ─► handler ─► reply into client.out
  *                                                        └─► propagate (AOF / backlog / replicas)
  *   end of turn (setImmediate) ─► beforeSleep: AOF write (+fsync), then one write per client
- *                                  (with appendfsync always, once the fsync ended: replyGate)
  *   cron (hz) ─► expiry, timeouts, save points, replication, stats
  */
 
@@ -122,12 +121,6 @@ export class Server implements KeyspaceHooks {
   pauseKind: PauseKind | null = null;
   private readonly postponed = new Set<Client>();
   private readonly pendingFlush: Client[] = [];
-  /**
-   * Set by the AOF (appendfsync always): receives the clients whose output is ready at the end
-   * of a turn and releases them with flushClients once the writes before it are on disk. Null:
-   * output leaves at once.
-   */
-  replyGate: ((clients: Client[]) => void) | null = null;
   private beforeSleepScheduled = false;
   private readonly listeners: NetServer[] = [];
   /** Ports actually bound (port 0 in tests binds a free one). */
@@ -379,13 +372,7 @@ export class Server implements KeyspaceHooks {
     // AOF (and anything else that must be durable before replies leave) goes first.
     for (const s of this.subsystems) s.beforeSleep?.();
     const pending = this.pendingFlush.splice(0);
-    if (this.replyGate !== null) this.replyGate(pending);
-    else this.flushClients(pending);
-  };
-
-  /** Writes the output of `clients` to their sockets (the end of a turn, or a reply gate). */
-  flushClients(clients: readonly Client[]): void {
-    for (const c of clients) {
+    for (const c of pending) {
       if (c.has(ClientFlag.CloseAsap)) continue;
       const before = c.out.pendingBytes;
       if (c.has(ClientFlag.Replica)) this.stats.totalNetReplOutputBytes += before;
@@ -393,7 +380,7 @@ export class Server implements KeyspaceHooks {
       const queued = c.flush();
       if (queued > 0) this.checkOutputBufferLimits(c, queued);
     }
-  }
+  };
 
   /** checkClientOutputBufferLimits: disconnects a client whose unsent output is too large. */
   checkOutputBufferLimits(c: Client, queued: number): void {

@@ -7,9 +7,7 @@
  * any reply of that turn is sent:
  *
  *   command ─► feed ─► buffer ─► beforeSleep: write(2) ─► fsync per appendfsync ─► replies flushed
- *     always:   group commit: fdatasync on the thread pool of everything written, the replies
- *               held until it ends (aof-commit.ts); turns during it form the next group. Without
- *               groupCommit (unit tests), fdatasync in the turn.
+ *     always:   fdatasync in the same turn (group commit: one write+fsync for every write of the turn)
  *     everysec: fdatasync on the libuv thread pool at most once a second; a write that finds the
  *               previous fsync still running is postponed up to 2 s, then forced (aof_delayed_fsync)
  *     no:       the OS decides
@@ -128,14 +126,6 @@ export class AofWriter implements PropagationSink {
   private fsyncJob: Promise<void> | null = null;
   /** Bumped whenever `fd` changes, so a late fsync completion is not counted against a new file. */
   private fileGen = 0;
-  /**
-   * appendfsync always as a pipelined group commit (aof-commit.ts): the fsync runs on the thread
-   * pool, started by the reply gate, instead of blocking the turn. Off: fdatasync in the turn.
-   */
-  groupCommit = false;
-  /** Bytes written to AOF files since start, and how many of them are known to be fsynced. */
-  writtenBytes = 0;
-  syncedBytes = 0;
 
   constructor(host: AofWriterHost) {
     this.host = host;
@@ -252,11 +242,6 @@ export class AofWriter implements PropagationSink {
    */
   switchFile(newFd: number): void {
     const old = this.fd;
-    if (old !== -1 && this.groupCommit && this.fsyncPolicy === "always") {
-      // Replies held by the gate wait for writes in the old file: make them durable now rather
-      // than after the background fsync-and-close, whose end nobody waits for.
-      this.syncAlways(old);
-    }
     if (old !== -1) {
       this.closeInBackground(old);
       this.fsyncOffset = this.currentSize;
@@ -283,7 +268,6 @@ export class AofWriter implements PropagationSink {
     this.flush(true);
     try {
       fdatasyncSync(this.fd);
-      this.syncedBytes = this.writtenBytes;
       this.fsyncOffset = this.currentSize;
       this.lastFsyncSec = Math.floor(clock.ms / 1000);
     } catch (err) {
@@ -373,7 +357,6 @@ export class AofWriter implements PropagationSink {
     }
     this.currentSize += written;
     this.lastIncrSize += written;
-    this.writtenBytes += written;
     this.len = 0;
     if (this.buf.length > BUFFER_KEEP_BYTES) this.buf = Buffer.allocUnsafe(BUFFER_KEEP_BYTES);
     this.tryFsync(nowSec, syncInProgress);
@@ -414,7 +397,6 @@ export class AofWriter implements PropagationSink {
       // Those bytes are in the file for good: drop them from the buffer.
       this.currentSize += kept;
       this.lastIncrSize += kept;
-      this.writtenBytes += kept;
       this.buf.copy(this.buf, 0, kept, this.len);
       this.len -= kept;
     }
@@ -423,9 +405,14 @@ export class AofWriter implements PropagationSink {
   private tryFsync(nowSec: number, syncInProgress: boolean): void {
     if (this.noFsyncOnRewrite && this.host.snapshotActive()) return;
     if (this.fsyncPolicy === "always") {
-      // The reply gate starts the fsync (startCommit) once the turn's writes are done.
-      if (this.groupCommit) return;
-      this.syncAlways(this.fd);
+      try {
+        fdatasyncSync(this.fd);
+      } catch (err) {
+        this.host.fatal(
+          `Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(err)}. Exiting...`,
+        );
+      }
+      this.fsyncOffset = this.currentSize;
       this.lastFsyncSec = nowSec;
     } else if (this.fsyncPolicy === "everysec" && nowSec > this.lastFsyncSec) {
       if (!syncInProgress) {
@@ -434,60 +421,6 @@ export class AofWriter implements PropagationSink {
       }
       this.lastFsyncSec = nowSec;
     }
-  }
-
-  /** fdatasync in the turn for appendfsync always: a failure ends the process. */
-  private syncAlways(fd: number): void {
-    try {
-      fdatasyncSync(fd);
-    } catch (err) {
-      this.fsyncFailedAlways(err);
-    }
-    this.syncedBytes = this.writtenBytes;
-    this.fsyncOffset = this.currentSize;
-  }
-
-  private fsyncFailedAlways(err: unknown): never {
-    return this.host.fatal(
-      `Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(err)}. Exiting...`,
-    );
-  }
-
-  /** True when appendfsync always owes an fsync for bytes written (the gate's question). */
-  get commitOwed(): boolean {
-    return (
-      this.fd !== -1 &&
-      this.fsyncPolicy === "always" &&
-      this.syncedBytes !== this.writtenBytes &&
-      !(this.noFsyncOnRewrite && this.host.snapshotActive())
-    );
-  }
-
-  /**
-   * The group commit's fsync of everything written so far, on the thread pool; `done` runs on
-   * the main thread once it is on disk. A file switched or closed meanwhile was fsynced then
-   * (switchFile, closeFile), so an EBADF of the old descriptor is no failure.
-   */
-  startCommit(done: () => void): void {
-    const fd = this.fd;
-    const gen = this.fileGen;
-    const target = this.writtenBytes;
-    const size = this.currentSize;
-    this.lastFsyncSec = Math.floor(clock.ms / 1000);
-    const previous = this.fsyncJob;
-    const job = new Promise<void>((resolve) => {
-      fdatasync(fd, (err) => {
-        resolve();
-        if (err !== null && (gen === this.fileGen || (err.code !== "EBADF" && err.code !== "EINVAL"))) {
-          this.fsyncFailedAlways(err);
-        }
-        if (target > this.syncedBytes) this.syncedBytes = target;
-        if (gen === this.fileGen) this.fsyncOffset = size;
-        done();
-      });
-    });
-    // A close of this file in the background (switchFile) waits for every fsync on it.
-    this.fsyncJob = previous === null ? job : Promise.all([previous, job]).then(() => {});
   }
 
   /** aof_background_fsync: fdatasync on the thread pool (Redis's bio thread). */
@@ -519,7 +452,6 @@ export class AofWriter implements PropagationSink {
     if (this.fd === -1) return;
     try {
       fdatasyncSync(this.fd);
-      this.syncedBytes = this.writtenBytes;
       this.fsyncOffset = this.currentSize;
       this.lastFsyncSec = Math.floor(clock.ms / 1000);
     } catch (err) {

@@ -34,7 +34,6 @@ import { type Client, ClientFlag } from "../network/client.js";
 import type { Server, ShutdownOptions, Subsystem } from "../server.js";
 import type { Logger } from "../util/logger.js";
 import { buildBaseSync } from "./aof-base.js";
-import { GroupCommit } from "./aof-commit.js";
 import { AofDir, dirCreateIfMissing, strerror } from "./aof-files.js";
 import {
   type AofLoadContext,
@@ -58,8 +57,6 @@ export class Aof implements Subsystem, AofWriterHost {
   manifest: AofManifest = emptyAofManifest();
   readonly writer: AofWriter;
   readonly rewriter: AofRewriter;
-  /** appendfsync always's reply gate (aof-commit.ts). */
-  readonly commit: GroupCommit;
   /** aof_rewrite_base_size: the AOF size when the last rewrite ended (or the base at start-up). */
   rewriteBaseSize = 0;
   private sinkAttached = false;
@@ -70,8 +67,6 @@ export class Aof implements Subsystem, AofWriterHost {
     this.dir = new AofDir(config.str("appenddirname"), config.str("appendfilename"));
     this.writer = new AofWriter(this);
     this.rewriter = new AofRewriter(this);
-    this.commit = new GroupCommit(server, this.writer);
-    this.writer.groupCommit = true;
     this.applyHotConfig();
     config.onChange((name, value, previous) => this.onConfigChange(name, value, previous));
   }
@@ -524,7 +519,6 @@ export function registerAof(server: Server): Aof {
   server.cron.everyTick(() => aof.cron());
   server.cron.every(1000, () => aof.cronEverySecond());
   server.aofStatus = aof.statusView();
-  server.replyGate = aof.commit.gate;
   server.memoryHooks.aofBuffer = () => (aof.state === "off" ? 0 : aof.writer.bufferLength);
   const previous = gates.writeDeniedReason;
   gates.writeDeniedReason = () => previous?.() ?? (aof.state !== "off" ? aof.writer.deniedReason() : null);
