@@ -6,7 +6,8 @@
  * Commands run in "execution units" (one top-level call, or a whole EXEC). Their operations are
  * collected while the unit runs and emitted when it ends; a unit with more than one operation
  * is wrapped in MULTI/EXEC so that replicas and the AOF apply it atomically, as Redis 7.0 does.
- * Each sink gets every command encoded once, and tracks its own SELECTed database.
+ * Each sink gets every command encoded once, and tracks its own SELECTed database; when every
+ * receiving sink encodes argv itself (the AOF alone), no per-command Buffer is built at all.
  *
  *   handler ──alsoPropagate──► pending ──unit ends──► [MULTI] op.. [EXEC] ──► sinks (AOF, repl)
  */
@@ -19,20 +20,27 @@ export interface PropagationSink {
   readonly kind: "aof" | "repl";
   /** A command for database `dbId`, encoded as a RESP multibulk. */
   feed(dbId: number, command: Buffer): void;
+  /**
+   * The same command as its argv, for a sink that encodes it into a buffer of its own (the AOF):
+   * used when every receiving sink has it, so no intermediate Buffer is built per command. The
+   * bytes must equal encodeCommand(argv)'s; `argv` must not be kept.
+   */
+  feedArgv?(dbId: number, argv: readonly string[]): void;
 }
 
-interface PendingOp {
-  dbId: number;
-  argv: string[];
-  replOnly: boolean;
-}
-
-const MULTI = encodeCommand(["MULTI"]);
-const EXEC = encodeCommand(["EXEC"]);
+const MULTI_ARGV = ["MULTI"];
+const EXEC_ARGV = ["EXEC"];
 
 export class Propagator {
   readonly sinks: PropagationSink[] = [];
-  private pending: PendingOp[] = [];
+  /**
+   * Operations of the running unit, as parallel arrays reused from unit to unit (no object per
+   * write: a plain SET is one operation per unit and this is its hot path).
+   */
+  private pendingDb: number[] = [];
+  private pendingArgv: string[][] = [];
+  private pendingReplOnly: boolean[] = [];
+  private pendingCount = 0;
   /** Nesting depth of execution units; operations are emitted when it drops to 0. */
   private depth = 0;
 
@@ -58,7 +66,7 @@ export class Propagator {
   endUnit(): void {
     if (--this.depth > 0) return;
     this.depth = 0;
-    if (this.pending.length !== 0) this.emitPending();
+    if (this.pendingCount !== 0) this.emitPending();
   }
 
   /**
@@ -67,21 +75,61 @@ export class Propagator {
    */
   alsoPropagate(dbId: number, argv: string[], replOnly = false): void {
     if (this.sinks.length === 0) return;
-    this.pending.push({ dbId, argv, replOnly });
+    const n = this.pendingCount++;
+    this.pendingDb[n] = dbId;
+    this.pendingArgv[n] = argv;
+    this.pendingReplOnly[n] = replOnly;
     if (this.depth === 0) this.emitPending();
   }
 
   private emitPending(): void {
-    const ops = this.pending;
-    this.pending = [];
-    const wrap = ops.length > 1;
-    if (wrap) this.feedAll(ops[0].dbId, MULTI, false);
-    for (const op of ops) this.feedAll(op.dbId, encodeCommand(op.argv), op.replOnly);
-    if (wrap) this.feedAll(ops[0].dbId, EXEC, false);
+    const count = this.pendingCount;
+    const dbs = this.pendingDb;
+    const argvs = this.pendingArgv;
+    const replOnly = this.pendingReplOnly;
+    if (count === 1) {
+      // The common unit: one operation, no MULTI/EXEC. Cleared before feeding, so a sink that
+      // propagated in turn would start a fresh batch.
+      const argv = argvs[0];
+      argvs[0] = EMPTY_ARGV;
+      this.pendingCount = 0;
+      this.feedAll(dbs[0], argv, replOnly[0]);
+      return;
+    }
+    // Taken out first, for the same reason.
+    const ops = argvs.slice(0, count);
+    const opDbs = dbs.slice(0, count);
+    const opReplOnly = replOnly.slice(0, count);
+    argvs.fill(EMPTY_ARGV, 0, count);
+    this.pendingCount = 0;
+    this.feedAll(opDbs[0], MULTI_ARGV, false);
+    for (let i = 0; i < count; i++) this.feedAll(opDbs[i], ops[i], opReplOnly[i]);
+    this.feedAll(opDbs[0], EXEC_ARGV, false);
   }
 
-  private feedAll(dbId: number, bytes: Buffer, replOnly: boolean): void {
+  /**
+   * One command to every sink that takes it: as argv when they all accept argv, otherwise
+   * encoded once and the same Buffer given to each.
+   */
+  private feedAll(dbId: number, argv: readonly string[], replOnly: boolean): void {
     const sinks = this.sinks;
+    let allArgv = true;
+    for (let i = 0; i < sinks.length; i++) {
+      const s = sinks[i];
+      if (s.feedArgv === undefined && !(replOnly && s.kind === "aof")) {
+        allArgv = false;
+        break;
+      }
+    }
+    if (allArgv) {
+      for (let i = 0; i < sinks.length; i++) {
+        const s = sinks[i];
+        if (replOnly && s.kind === "aof") continue;
+        s.feedArgv!(dbId, argv);
+      }
+      return;
+    }
+    const bytes = encodeCommand(argv);
     for (let i = 0; i < sinks.length; i++) {
       if (replOnly && sinks[i].kind === "aof") continue;
       sinks[i].feed(dbId, bytes);
@@ -90,6 +138,9 @@ export class Propagator {
 
   /** Sends a command to every sink now, outside the unit logic (PING to replicas, SELECT resets). */
   feedNow(dbId: number, argv: string[], replOnly = false): void {
-    this.feedAll(dbId, encodeCommand(argv), replOnly);
+    this.feedAll(dbId, argv, replOnly);
   }
 }
+
+/** Placeholder left in a consumed pending slot, so the argv it held can be collected. */
+const EMPTY_ARGV: string[] = [];

@@ -83,6 +83,36 @@ describe("AofWriter", () => {
     closeSync(w.fd);
   });
 
+  it("feedArgv writes the same bytes as feed(encodeCommand(argv)), SELECT and growth included", () => {
+    const commands: [number, string[]][] = [
+      [0, ["SET", "k", "v"]],
+      [0, ["SET", "", ""]],
+      [1, ["HSET", "h", ..."abcdefghijkl".split("")]],
+      // Lengths at digit-count edges, a value longer than the char-by-char limit and one larger
+      // than the kept buffer (the buffer grows).
+      [1, ["SET", "x".repeat(9), "y".repeat(10)]],
+      [1, ["SET", "x".repeat(99), "y".repeat(100)]],
+      [2, ["SET", "big", "z".repeat(70_000)]],
+      // Stored bytes above 0x7f, and a char above 0xff (latin1Write keeps its low byte).
+      [2, ["SET", "\u00e9\u00ff\u0080", "a\u0101b"]],
+    ];
+    const viaArgv = writerOnFile("no");
+    const viaBuffer = writerOnFile("no");
+    for (const [db, argv] of commands) {
+      viaArgv.w.feedArgv(db, argv);
+      viaBuffer.w.feed(db, encodeCommand(argv));
+    }
+    expect(viaArgv.h.flushes).toBe(commands.length);
+    expect(viaArgv.w.bufferLength).toBe(viaBuffer.w.bufferLength);
+    viaArgv.w.flush(false);
+    viaBuffer.w.flush(false);
+    const got = readFileSync(viaArgv.path);
+    expect(got.length).toBeGreaterThan(70_000);
+    expect(got.equals(readFileSync(viaBuffer.path))).toBe(true);
+    closeSync(viaArgv.w.fd);
+    closeSync(viaBuffer.w.fd);
+  });
+
   it("annotates each new second with #TS when timestamps are on", () => {
     const { w, path } = writerOnFile("no");
     w.timestamps = true;

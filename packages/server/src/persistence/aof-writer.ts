@@ -1,7 +1,8 @@
 /**
  * The AOF write pipeline (aof.c feedAppendOnlyFile + flushAppendOnlyFile): a PropagationSink that
  * appends every propagated command (preceded by SELECT when the database changes, and by a
- * `#TS:` annotation each new second when aof-timestamp-enabled) to the AOF buffer; the buffer is
+ * `#TS:` annotation each new second when aof-timestamp-enabled) to the AOF buffer (encoded into it
+ * straight from the argv when the AOF is the only sink, feedArgv); the buffer is
  * written to the current incr file once per event-loop turn, in the server's beforeSleep, before
  * any reply of that turn is sent:
  *
@@ -29,7 +30,7 @@ import {
   openSync,
   writeSync,
 } from "node:fs";
-import { encodeCommand } from "@keyhaven/protocol";
+import { encodeCommand, writeLatin1 } from "@keyhaven/protocol";
 import type { PropagationSink } from "../exec/propagate.js";
 import { clock } from "../keyspace/clock.js";
 import type { Logger } from "../util/logger.js";
@@ -54,6 +55,25 @@ function selectCommand(db: number): Buffer {
     if (db < 1024) selectCache[db] = b;
   }
   return b;
+}
+
+/** Strings up to this length are copied char by char rather than through latin1Write. */
+const SHORT_STRING_MAX = 48;
+
+/** Writes the decimal digits of `n` (a non-negative integer) at `pos`; returns the new end. */
+function writeDecimal(buf: Buffer, pos: number, n: number): number {
+  if (n < 10) {
+    buf[pos] = 48 + n;
+    return pos + 1;
+  }
+  let digits = 2;
+  for (let p = 100; p <= n; p *= 10) digits++;
+  const end = pos + digits;
+  for (let i = end - 1; i >= pos; i--) {
+    buf[i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return end;
 }
 
 /** What the writer needs from its owner. */
@@ -120,6 +140,52 @@ export class AofWriter implements PropagationSink {
 
   feed(dbId: number, command: Buffer): void {
     if (!this.accepting) return;
+    this.appendPrefix(dbId);
+    this.append(command);
+    this.host.scheduleFlush();
+  }
+
+  /**
+   * feed's twin for the propagator's argv form: the multibulk is encoded straight into the
+   * buffer, byte for byte what encodeCommand(argv) gives (strings one byte per char).
+   */
+  feedArgv(dbId: number, argv: readonly string[]): void {
+    if (!this.accepting) return;
+    this.appendPrefix(dbId);
+    const argc = argv.length;
+    // "$" + at most 10 digits + 2 CRLF per argument, and the same for the "*" header.
+    let bound = 15;
+    for (let i = 0; i < argc; i++) bound += argv[i].length + 15;
+    if (this.len + bound > this.buf.length) this.grow(this.len + bound);
+    const buf = this.buf;
+    let pos = this.len;
+    buf[pos++] = 0x2a; // '*'
+    pos = writeDecimal(buf, pos, argc);
+    buf[pos++] = 13;
+    buf[pos++] = 10;
+    for (let i = 0; i < argc; i++) {
+      const a = argv[i];
+      const n = a.length;
+      buf[pos++] = 0x24; // '$'
+      pos = writeDecimal(buf, pos, n);
+      buf[pos++] = 13;
+      buf[pos++] = 10;
+      if (n <= SHORT_STRING_MAX) {
+        // A native call costs more than copying a short key or value char by char; & 0xff is
+        // what latin1Write does with a char above 255.
+        for (let j = 0; j < n; j++) buf[pos++] = a.charCodeAt(j) & 0xff;
+      } else {
+        pos += writeLatin1(buf, a, pos);
+      }
+      buf[pos++] = 13;
+      buf[pos++] = 10;
+    }
+    this.len = pos;
+    this.host.scheduleFlush();
+  }
+
+  /** What goes before a command: `#TS:` in a new second (aof-timestamp-enabled), SELECT. */
+  private appendPrefix(dbId: number): void {
     if (this.timestamps) {
       const now = Math.floor(clock.ms / 1000);
       if (this.curTimestamp < now) {
@@ -131,19 +197,20 @@ export class AofWriter implements PropagationSink {
       this.append(selectCommand(dbId));
       this.selectedDb = dbId;
     }
-    this.append(command);
-    this.host.scheduleFlush();
   }
 
   private append(b: Buffer): void {
     const need = this.len + b.length;
-    if (need > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-      this.buf.copy(grown, 0, 0, this.len);
-      this.buf = grown;
-    }
+    if (need > this.buf.length) this.grow(need);
     b.copy(this.buf, this.len);
     this.len = need;
+  }
+
+  /** Makes room for `need` bytes, keeping the buffered ones (at least doubling). */
+  private grow(need: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    this.buf.copy(grown, 0, 0, this.len);
+    this.buf = grown;
   }
 
   /** The last `#TS:` written was for `unixSeconds` (the next one is due in a later second). */
