@@ -56,13 +56,21 @@ export interface SnapshotOptions {
   purpose: string;
 }
 
-/** Time budget of one walk slice: small enough that clients wait at most this long. */
+/**
+ * Time budget of one walk slice: small enough that a client's command waits at most this long.
+ * When commands were served since the previous slice, a client is likely to send its next one
+ * right after its reply (which the slice has just flushed), so the slice is shorter: that command
+ * then waits a fraction of a millisecond instead of a whole slice, every time.
+ */
 const SLICE_BUDGET_MS = 1;
+const SLICE_BUDGET_ACTIVE_MS = 0.25;
 /**
  * With rdb-key-save-delay, the walk sleeps between slices instead of per key (a timer per key
  * would be ~1 ms each): a slice writes the keys whose delay has accrued since the previous one.
  */
 const DELAY_TICK_MS = 5;
+/** The walk hands its output to the sinks in pieces of about this size. */
+const SINK_WRITE_BYTES = 128 * 1024;
 /** Pause the walk while any sink has this much unconsumed output. */
 const SINK_BACKLOG_LIMIT = 32 * 1024 * 1024;
 
@@ -108,11 +116,12 @@ export class Snapshot implements KeyspaceObserver {
   /** rdb-key-save-delay bookkeeping: when the delayed walk last ran (performance.now()). */
   private lastDelayedRun = 0;
   private scheduled = false;
+  /** The current slice's time budget, and server.stats.totalCommandsProcessed at its start. */
+  private budgetMs = SLICE_BUDGET_MS;
+  private commandsSeen = 0;
   keysWritten = 0;
   readonly keysTotal: number;
   private readonly finished: Promise<void>;
-  /** Schedules walk slices (see schedule()); closed when the snapshot ends. */
-  private readonly channel = new MessageChannel();
   private resolveFinished!: () => void;
   private rejectFinished!: (err: Error) => void;
 
@@ -144,7 +153,6 @@ export class Snapshot implements KeyspaceObserver {
     }
     this.keysTotal = total;
     for (const db of server.dbs) db.observer = this;
-    this.channel.port1.on("message", this.runSlice);
     this.writer.header({
       redisVer: REDIS_VERSION,
       ctime: Math.floor(Date.now() / 1000),
@@ -260,22 +268,22 @@ export class Snapshot implements KeyspaceObserver {
     if (this.scheduled || this.done) return;
     this.scheduled = true;
     if (delayMs > 0) setTimeout(this.runSlice, delayMs);
-    else setImmediate(this.postSlice);
+    else setImmediate(this.runSlice);
   }
 
   /**
-   * Slices run as port messages, posted from the check phase: a message is delivered in the next
-   * poll phase, after the check phase has flushed the replies of the commands served meanwhile
-   * (beforeSleep), so a reply never waits behind a second slice, as it would if the next slice were
-   * a setImmediate queued ahead of that flush. (Posting from the message handler itself would let
-   * Node drain up to 1000 slices in one go without returning to the event loop.)
+   * Slices run in the check phase (setImmediate), one per event-loop turn: the pending immediate
+   * makes the poll phase in between non-blocking, so socket input is read between any two slices
+   * and nothing idles when no client is waiting. A slice first flushes the replies of the commands
+   * served since the previous one (the server's beforeSleep, which would otherwise run after the
+   * slice when queued behind it), so a client's command waits at most for the rest of one slice.
    */
-  private readonly postSlice = (): void => {
-    if (!this.done) this.channel.port2.postMessage(null);
-  };
-
   private readonly runSlice = (): void => {
     this.scheduled = false;
+    this.server.flushBeforeSleep();
+    const served = this.server.stats.totalCommandsProcessed;
+    this.budgetMs = served !== this.commandsSeen ? SLICE_BUDGET_ACTIVE_MS : SLICE_BUDGET_MS;
+    this.commandsSeen = served;
     this.slice();
   };
 
@@ -339,8 +347,10 @@ export class Snapshot implements KeyspaceObserver {
             this.schedule(DELAY_TICK_MS);
             return;
           }
-          if ((keysThisSlice & 63) === 0 && performance.now() - start > SLICE_BUDGET_MS) {
-            this.flushOutput();
+          if ((keysThisSlice & 15) === 0 && performance.now() - start > this.budgetMs) {
+            // Short slices would otherwise hand the sinks a small write each (a file write on
+            // the thread pool, a socket write): batch them.
+            if (this.writer.pendingBytes >= SINK_WRITE_BYTES) this.flushOutput();
             this.schedule();
             return;
           }
@@ -365,7 +375,6 @@ export class Snapshot implements KeyspaceObserver {
 
   private detach(): void {
     this.done = true;
-    this.channel.port1.close();
     for (const db of this.server.dbs) if (db.observer === this) db.observer = null;
   }
 
