@@ -111,6 +111,10 @@ export class Snapshot implements KeyspaceObserver {
   private sectionOpen = false;
   private readonly createdAfterStart = new WeakSet<Entry>();
   private readonly alreadyWritten = new WeakSet<Entry>();
+  /** Either set above ever received an entry (until then the walk skips their lookups). */
+  private marked = false;
+  /** One reused box for string values: the writer encodes each entry before the next call. */
+  private readonly stringBox = { type: "string", value: "" } as { type: "string"; value: string };
   private readonly meta: EntryMeta;
   private done = false;
   /** rdb-key-save-delay bookkeeping: when the delayed walk last ran (performance.now()). */
@@ -188,10 +192,11 @@ export class Snapshot implements KeyspaceObserver {
 
   keyAdded(_db: Db, entry: Entry): void {
     this.createdAfterStart.add(entry);
+    this.marked = true;
   }
 
   beforeKeyWrite(db: Db, entry: Entry): void {
-    if (this.done || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) return;
+    if (this.done || this.isMarked(entry)) return;
     const index = this.walkIndexOf(db);
     // Empty at start, already written, or flushed/swapped: nothing in it is ours to save.
     if (index < 0 || index < this.current) return;
@@ -211,10 +216,12 @@ export class Snapshot implements KeyspaceObserver {
       if (entry.slot < this.cursor) return;
       // Written ahead of the walk: mark it so the walk skips it when it gets there.
       this.alreadyWritten.add(entry);
+      this.marked = true;
       this.writeEntry(entry);
       return;
     }
     this.alreadyWritten.add(entry);
+    this.marked = true;
     walk.captured.push({
       key: entry.key,
       value: toRdbValue(entry.value),
@@ -233,7 +240,7 @@ export class Snapshot implements KeyspaceObserver {
     try {
       for (let slot = open ? this.cursor : 0; slot < walk.slotEnd; slot++) {
         const entry = db.entryAt(slot);
-        if (!entry || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) continue;
+        if (!entry || this.isMarked(entry)) continue;
         this.capture(index, walk, entry);
       }
     } catch (err) {
@@ -244,6 +251,11 @@ export class Snapshot implements KeyspaceObserver {
     walk.closed = true;
     if (open) this.cursor = walk.slotEnd;
     else walk.slotEnd = 0;
+  }
+
+  /** Created after the start, or already written/captured ahead of the walk. */
+  private isMarked(entry: Entry): boolean {
+    return this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry);
   }
 
   private walkIndexOf(db: Db): number {
@@ -260,7 +272,15 @@ export class Snapshot implements KeyspaceObserver {
    * database's walk being closed (when SWAPDB moved it elsewhere).
    */
   private writeEntry(entry: Entry): void {
-    this.writer.entry(entry.key, toRdbValue(entry.value), entry.expireAt, this.meta.options(entry.lru));
+    const v = entry.value;
+    let value: RdbValue;
+    if (typeof v === "string") {
+      this.stringBox.value = v;
+      value = this.stringBox;
+    } else {
+      value = toRdbValue(v);
+    }
+    this.writer.entry(entry.key, value, entry.expireAt, this.meta.options(entry.lru));
     this.keysWritten++;
   }
 
@@ -339,7 +359,7 @@ export class Snapshot implements KeyspaceObserver {
         const db = walk.db;
         while (this.cursor < walk.slotEnd) {
           const entry = db.entryAt(this.cursor++);
-          if (!entry || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) continue;
+          if (!entry || (this.marked && this.isMarked(entry))) continue;
           this.writeEntry(entry);
           keysThisSlice++;
           if (--allowance === 0) {
