@@ -59,8 +59,11 @@ export interface SnapshotOptions {
 /**
  * Time budget of one walk slice: small enough that a client's command waits at most this long.
  * When commands were served since the previous slice, a client is likely to send its next one
- * right after its reply (which the slice has just flushed), so the slice is shorter: that command
- * then waits a fraction of a millisecond instead of a whole slice, every time.
+ * right after its reply (which the slice has just flushed), so the slice is shorter: as long as
+ * the event-loop turn in between took (a fair share of the CPU under load, as a forked child
+ * would get), at least SLICE_BUDGET_ACTIVE_MS. A lone client's next command then waits a fraction
+ * of a millisecond instead of a whole slice, every time, while many clients' turns do not starve
+ * the walk.
  */
 const SLICE_BUDGET_MS = 1;
 const SLICE_BUDGET_ACTIVE_MS = 0.25;
@@ -123,6 +126,8 @@ export class Snapshot implements KeyspaceObserver {
   /** The current slice's time budget, and server.stats.totalCommandsProcessed at its start. */
   private budgetMs = SLICE_BUDGET_MS;
   private commandsSeen = 0;
+  /** When the previous slice ended (performance.now()). */
+  private lastSliceEnd = 0;
   keysWritten = 0;
   readonly keysTotal: number;
   private readonly finished: Promise<void>;
@@ -302,9 +307,14 @@ export class Snapshot implements KeyspaceObserver {
     this.scheduled = false;
     this.server.flushBeforeSleep();
     const served = this.server.stats.totalCommandsProcessed;
-    this.budgetMs = served !== this.commandsSeen ? SLICE_BUDGET_ACTIVE_MS : SLICE_BUDGET_MS;
+    const now = performance.now();
+    this.budgetMs =
+      served === this.commandsSeen
+        ? SLICE_BUDGET_MS
+        : Math.min(SLICE_BUDGET_MS, Math.max(SLICE_BUDGET_ACTIVE_MS, now - this.lastSliceEnd));
     this.commandsSeen = served;
     this.slice();
+    this.lastSliceEnd = performance.now();
   };
 
   private sinksBehind(): boolean {
