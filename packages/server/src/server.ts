@@ -351,7 +351,7 @@ export class Server implements KeyspaceHooks {
     if (c.scheduleFlush()) this.pendingFlush.push(c);
     if (!this.beforeSleepScheduled) {
       this.beforeSleepScheduled = true;
-      setImmediate(this.beforeSleep);
+      setImmediate(this.beforeSleepTick);
     }
   }
 
@@ -359,7 +359,7 @@ export class Server implements KeyspaceHooks {
   scheduleBeforeSleep(): void {
     if (!this.beforeSleepScheduled) {
       this.beforeSleepScheduled = true;
-      setImmediate(this.beforeSleep);
+      setImmediate(this.beforeSleepTick);
     }
   }
 
@@ -368,6 +368,20 @@ export class Server implements KeyspaceHooks {
     this.unblocked.push(c);
     this.scheduleFlush(c);
   }
+
+  /**
+   * Runs a pending beforeSleep pass now rather than at its turn in the check phase. Long-running
+   * background work (snapshot slices) calls it first, so the replies of the commands served since
+   * its previous slice leave before it takes the CPU again instead of waiting behind it.
+   */
+  flushBeforeSleep(): void {
+    if (this.beforeSleepScheduled) this.beforeSleep();
+  }
+
+  private readonly beforeSleepTick = (): void => {
+    // Already run by flushBeforeSleep since it was queued.
+    if (this.beforeSleepScheduled) this.beforeSleep();
+  };
 
   private readonly beforeSleep = (): void => {
     this.beforeSleepScheduled = false;

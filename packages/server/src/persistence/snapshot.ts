@@ -56,13 +56,24 @@ export interface SnapshotOptions {
   purpose: string;
 }
 
-/** Time budget of one walk slice: small enough that clients wait at most this long. */
+/**
+ * Time budget of one walk slice: small enough that a client's command waits at most this long.
+ * When commands were served since the previous slice, a client is likely to send its next one
+ * right after its reply (which the slice has just flushed), so the slice is shorter: as long as
+ * the event-loop turn in between took (a fair share of the CPU under load, as a forked child
+ * would get), at least SLICE_BUDGET_ACTIVE_MS. A lone client's next command then waits a fraction
+ * of a millisecond instead of a whole slice, every time, while many clients' turns do not starve
+ * the walk.
+ */
 const SLICE_BUDGET_MS = 1;
+const SLICE_BUDGET_ACTIVE_MS = 0.25;
 /**
  * With rdb-key-save-delay, the walk sleeps between slices instead of per key (a timer per key
  * would be ~1 ms each): a slice writes the keys whose delay has accrued since the previous one.
  */
 const DELAY_TICK_MS = 5;
+/** The walk hands its output to the sinks in pieces of about this size. */
+const SINK_WRITE_BYTES = 128 * 1024;
 /** Pause the walk while any sink has this much unconsumed output. */
 const SINK_BACKLOG_LIMIT = 32 * 1024 * 1024;
 
@@ -103,16 +114,23 @@ export class Snapshot implements KeyspaceObserver {
   private sectionOpen = false;
   private readonly createdAfterStart = new WeakSet<Entry>();
   private readonly alreadyWritten = new WeakSet<Entry>();
+  /** Either set above ever received an entry (until then the walk skips their lookups). */
+  private marked = false;
+  /** One reused box for string values: the writer encodes each entry before the next call. */
+  private readonly stringBox = { type: "string", value: "" } as { type: "string"; value: string };
   private readonly meta: EntryMeta;
   private done = false;
   /** rdb-key-save-delay bookkeeping: when the delayed walk last ran (performance.now()). */
   private lastDelayedRun = 0;
   private scheduled = false;
+  /** The current slice's time budget, and server.stats.totalCommandsProcessed at its start. */
+  private budgetMs = SLICE_BUDGET_MS;
+  private commandsSeen = 0;
+  /** When the previous slice ended (performance.now()). */
+  private lastSliceEnd = 0;
   keysWritten = 0;
   readonly keysTotal: number;
   private readonly finished: Promise<void>;
-  /** Schedules walk slices (see schedule()); closed when the snapshot ends. */
-  private readonly channel = new MessageChannel();
   private resolveFinished!: () => void;
   private rejectFinished!: (err: Error) => void;
 
@@ -144,7 +162,6 @@ export class Snapshot implements KeyspaceObserver {
     }
     this.keysTotal = total;
     for (const db of server.dbs) db.observer = this;
-    this.channel.port1.on("message", this.runSlice);
     this.writer.header({
       redisVer: REDIS_VERSION,
       ctime: Math.floor(Date.now() / 1000),
@@ -180,10 +197,11 @@ export class Snapshot implements KeyspaceObserver {
 
   keyAdded(_db: Db, entry: Entry): void {
     this.createdAfterStart.add(entry);
+    this.marked = true;
   }
 
   beforeKeyWrite(db: Db, entry: Entry): void {
-    if (this.done || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) return;
+    if (this.done || this.isMarked(entry)) return;
     const index = this.walkIndexOf(db);
     // Empty at start, already written, or flushed/swapped: nothing in it is ours to save.
     if (index < 0 || index < this.current) return;
@@ -203,10 +221,12 @@ export class Snapshot implements KeyspaceObserver {
       if (entry.slot < this.cursor) return;
       // Written ahead of the walk: mark it so the walk skips it when it gets there.
       this.alreadyWritten.add(entry);
+      this.marked = true;
       this.writeEntry(entry);
       return;
     }
     this.alreadyWritten.add(entry);
+    this.marked = true;
     walk.captured.push({
       key: entry.key,
       value: toRdbValue(entry.value),
@@ -225,7 +245,7 @@ export class Snapshot implements KeyspaceObserver {
     try {
       for (let slot = open ? this.cursor : 0; slot < walk.slotEnd; slot++) {
         const entry = db.entryAt(slot);
-        if (!entry || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) continue;
+        if (!entry || this.isMarked(entry)) continue;
         this.capture(index, walk, entry);
       }
     } catch (err) {
@@ -236,6 +256,11 @@ export class Snapshot implements KeyspaceObserver {
     walk.closed = true;
     if (open) this.cursor = walk.slotEnd;
     else walk.slotEnd = 0;
+  }
+
+  /** Created after the start, or already written/captured ahead of the walk. */
+  private isMarked(entry: Entry): boolean {
+    return this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry);
   }
 
   private walkIndexOf(db: Db): number {
@@ -252,7 +277,15 @@ export class Snapshot implements KeyspaceObserver {
    * database's walk being closed (when SWAPDB moved it elsewhere).
    */
   private writeEntry(entry: Entry): void {
-    this.writer.entry(entry.key, toRdbValue(entry.value), entry.expireAt, this.meta.options(entry.lru));
+    const v = entry.value;
+    let value: RdbValue;
+    if (typeof v === "string") {
+      this.stringBox.value = v;
+      value = this.stringBox;
+    } else {
+      value = toRdbValue(v);
+    }
+    this.writer.entry(entry.key, value, entry.expireAt, this.meta.options(entry.lru));
     this.keysWritten++;
   }
 
@@ -260,23 +293,28 @@ export class Snapshot implements KeyspaceObserver {
     if (this.scheduled || this.done) return;
     this.scheduled = true;
     if (delayMs > 0) setTimeout(this.runSlice, delayMs);
-    else setImmediate(this.postSlice);
+    else setImmediate(this.runSlice);
   }
 
   /**
-   * Slices run as port messages, posted from the check phase: a message is delivered in the next
-   * poll phase, after the check phase has flushed the replies of the commands served meanwhile
-   * (beforeSleep), so a reply never waits behind a second slice, as it would if the next slice were
-   * a setImmediate queued ahead of that flush. (Posting from the message handler itself would let
-   * Node drain up to 1000 slices in one go without returning to the event loop.)
+   * Slices run in the check phase (setImmediate), one per event-loop turn: the pending immediate
+   * makes the poll phase in between non-blocking, so socket input is read between any two slices
+   * and nothing idles when no client is waiting. A slice first flushes the replies of the commands
+   * served since the previous one (the server's beforeSleep, which would otherwise run after the
+   * slice when queued behind it), so a client's command waits at most for the rest of one slice.
    */
-  private readonly postSlice = (): void => {
-    if (!this.done) this.channel.port2.postMessage(null);
-  };
-
   private readonly runSlice = (): void => {
     this.scheduled = false;
+    this.server.flushBeforeSleep();
+    const served = this.server.stats.totalCommandsProcessed;
+    const now = performance.now();
+    this.budgetMs =
+      served === this.commandsSeen
+        ? SLICE_BUDGET_MS
+        : Math.min(SLICE_BUDGET_MS, Math.max(SLICE_BUDGET_ACTIVE_MS, now - this.lastSliceEnd));
+    this.commandsSeen = served;
     this.slice();
+    this.lastSliceEnd = performance.now();
   };
 
   private sinksBehind(): boolean {
@@ -331,7 +369,7 @@ export class Snapshot implements KeyspaceObserver {
         const db = walk.db;
         while (this.cursor < walk.slotEnd) {
           const entry = db.entryAt(this.cursor++);
-          if (!entry || this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry)) continue;
+          if (!entry || (this.marked && this.isMarked(entry))) continue;
           this.writeEntry(entry);
           keysThisSlice++;
           if (--allowance === 0) {
@@ -339,8 +377,10 @@ export class Snapshot implements KeyspaceObserver {
             this.schedule(DELAY_TICK_MS);
             return;
           }
-          if ((keysThisSlice & 63) === 0 && performance.now() - start > SLICE_BUDGET_MS) {
-            this.flushOutput();
+          if ((keysThisSlice & 15) === 0 && performance.now() - start > this.budgetMs) {
+            // Short slices would otherwise hand the sinks a small write each (a file write on
+            // the thread pool, a socket write): batch them.
+            if (this.writer.pendingBytes >= SINK_WRITE_BYTES) this.flushOutput();
             this.schedule();
             return;
           }
@@ -365,7 +405,6 @@ export class Snapshot implements KeyspaceObserver {
 
   private detach(): void {
     this.done = true;
-    this.channel.port1.close();
     for (const db of this.server.dbs) if (db.observer === this) db.observer = null;
   }
 
