@@ -20,6 +20,7 @@
 
 import { RdbFormatError, RdbReader } from "@keyhaven/protocol";
 import { Db } from "../keyspace/db.js";
+import type { Entry } from "../keyspace/value.js";
 import type { Server } from "../server.js";
 import { fromRdbValue } from "./rdb-convert.js";
 
@@ -143,12 +144,15 @@ export class RdbKeyspaceLoader {
           } catch (err) {
             throw new RdbLoadError(`Cannot load key '${e.key}': ${(err as Error).message}`, reader.offset);
           }
-          if (db.peek(e.key) !== undefined) {
-            if (this.options.allowDuplicates !== true)
+          let entry: Entry | undefined;
+          if (this.options.allowDuplicates === true) {
+            if (db.peek(e.key) !== undefined) db.delete(e.key);
+            entry = db.add(e.key, value);
+          } else {
+            entry = db.addIfAbsent(e.key, value);
+            if (entry === undefined)
               throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${db.id}`, reader.offset);
-            db.delete(e.key);
           }
-          const entry = db.add(e.key, value);
           if (e.expireAtMs !== -1) db.setExpire(entry, e.expireAtMs);
           if (e.lfuFreq >= 0 && this.server.lfuMode)
             entry.lru = (Math.floor(this.now / 60000) & 0xffff) * 256 + e.lfuFreq;
