@@ -235,6 +235,22 @@ export class RdbInput {
         }
       }
     }
+    // Integer encodings give their decimal text directly (readBlob would make a Buffer of it).
+    if (pos < buf.length && buf[pos] >> 6 === 3) {
+      const enc = buf[pos] & 0x3f;
+      if (enc === RDB_ENC_INT8 && pos + 2 <= buf.length) {
+        this.pos = pos + 2;
+        return String(buf.readInt8(pos + 1));
+      }
+      if (enc === RDB_ENC_INT16 && pos + 3 <= buf.length) {
+        this.pos = pos + 3;
+        return String(buf.readInt16LE(pos + 1));
+      }
+      if (enc === RDB_ENC_INT32 && pos + 5 <= buf.length) {
+        this.pos = pos + 5;
+        return String(buf.readInt32LE(pos + 1));
+      }
+    }
     this.readBlob();
     return bytesToLatin1(this.blobBuf, this.blobStart, this.blobEnd);
   }

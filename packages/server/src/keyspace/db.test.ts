@@ -88,3 +88,20 @@ describe("Db.randomEntry", () => {
     expect(b.randomEntry()!.key).toBe("k99");
   });
 });
+
+describe("Db.addIfAbsent", () => {
+  it("adds a new key like add, and leaves the Db as it was when the key exists", () => {
+    const db = filled(100);
+    db.delete("k10"); // a hole the next key reuses
+    const added = db.addIfAbsent("new", "value") as Entry;
+    expect(db.peek("new")).toBe(added);
+    expect(db.entryAt(added.slot)).toBe(added);
+    const before = { size: db.size, mem: db.usedMemory, slots: db.slotCount };
+    const existing = db.peek("k50") as Entry;
+    expect(db.addIfAbsent("k50", "other")).toBeUndefined();
+    expect(db.peek("k50")).toBe(existing);
+    expect(existing.value).toBe("v");
+    expect(db.entryAt(existing.slot)).toBe(existing);
+    expect({ size: db.size, mem: db.usedMemory, slots: db.slotCount }).toEqual(before);
+  });
+});

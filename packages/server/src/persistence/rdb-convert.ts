@@ -29,18 +29,22 @@ export const valueFactories: ValueFactories = {
     for (const m of members) set.add(m);
     return set;
   },
-  zset: (entries) =>
-    ZSet.fromUnsorted(
-      entries.map((e) => e[0]),
-      entries.map((e) => e[1]),
+  zset: (entries) => {
+    const n = entries.length;
+    const members: string[] = new Array(n);
+    const scores: number[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      members[i] = entries[i][0];
+      scores[i] = entries[i][1];
+    }
+    return ZSet.fromUnsorted(
+      members,
+      scores,
       typeLimits.zsetMaxListpackEntries,
       typeLimits.zsetMaxListpackValue,
-    ),
-  hash: (entries) => {
-    const hash = new HashObject();
-    for (const [field, value] of entries) hash.set(field, value);
-    return hash;
+    );
   },
+  hash: (entries) => HashObject.fromPairs(entries),
 };
 
 /** A value as the RDB writer takes it (collections materialized as arrays). */

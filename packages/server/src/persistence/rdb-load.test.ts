@@ -234,3 +234,34 @@ describe("rdbchecksum", () => {
     expect(err.offset).toBe(badTrailer.length - 8);
   });
 });
+
+describe("duplicate keys", () => {
+  function withDuplicate(): Buffer {
+    const w = new RdbWriter({ checksum: true });
+    w.header({ redisVer: "7.0.15", ctime: 0, usedMem: 0 });
+    w.selectDb(0, 3, 0);
+    w.entry("a", { type: "string", value: "first" }, -1);
+    w.entry("b", { type: "string", value: "b" }, -1);
+    w.entry("a", { type: "string", value: "second" }, -1);
+    w.end();
+    return Buffer.concat(w.take());
+  }
+
+  it("are refused, naming the key, and the target keeps the first value", () => {
+    const loader = new RdbKeyspaceLoader(server, { dropExpired: true });
+    expect(() => loader.feed(withDuplicate())).toThrow("RDB has duplicated key 'a' in DB 0");
+    const db = loader.target[0];
+    expect(db.size).toBe(2);
+    expect(db.peek("a")?.value).toBe("first");
+    expect(db.entryAt(db.peek("a")!.slot)).toBe(db.peek("a"));
+  });
+
+  it("with allowDuplicates (DEBUG RELOAD MERGE), the later value replaces the earlier", () => {
+    const loader = new RdbKeyspaceLoader(server, { dropExpired: true, allowDuplicates: true });
+    loader.feed(withDuplicate());
+    loader.finish();
+    const db = loader.target[0];
+    expect(db.size).toBe(2);
+    expect(db.peek("a")?.value).toBe("second");
+  });
+});

@@ -9,17 +9,22 @@
  * (except in an AOF preamble, whose expiries the AOF tail may still change), a replica keeps them
  * for its master's DELs, and IDLE/FREQ restore the LRU/LFU clocks.
  *
- * Where a load's time goes (CPU profile of a 1M-key start-up load, bench/rdb-persistence.mjs's
- * dataset, Node 24): about a third parsing (the protocol's RdbReader), a third inserting into
- * Db.dict (a Map of 1M string keys: the cost is cache misses, measured the same for get+set as
- * for set alone, and for a Map pre-sized by its constructor), the rest the GC of the retained keys,
- * values and Entry records (the reader's per-key garbage measured no cost). This loop's own
- * bookkeeping (memory accounting, expiry index, progress) is a few percent: speeding loads up
- * means changing the keyspace's representation, not this file.
+ * Where a load's time goes (CPU profiles of bench/rdb-persistence.mjs's 1M-key dump.rdb loaded
+ * through this class by a scratch script, Node 24, --max-semi-space-size=16 as the server runs):
+ * ~2.5 s of CPU in all, of which parsing (RdbReader) ~0.6 s, building collection values
+ * (rdb-convert.ts) ~0.2 s, the GC ~0.9 s (scavenges copying what every key keeps alive: key
+ * string, value, Entry; everything survives, so nothing is cheap garbage), and Db.dict's inserts
+ * ~0.6 s. The last is V8's Map itself, not this code: 1M fresh string keys into a plain Map take
+ * ~500 ms more than pushing them into an array on the same machine (a bucket-chain walk that
+ * touches every chained key string: cache misses), and an open-addressing table in JS with
+ * hashes in an Int32Array measured only ~20% faster. So each key costs one dict operation
+ * (Db.addIfAbsent, not peek then add), and short strings are decoded without a call into C++
+ * (protocol's bytesToLatin1); what remains is mostly the keyspace's per-key objects.
  */
 
 import { RdbFormatError, RdbReader } from "@keyhaven/protocol";
 import { Db } from "../keyspace/db.js";
+import type { Entry } from "../keyspace/value.js";
 import type { Server } from "../server.js";
 import { fromRdbValue } from "./rdb-convert.js";
 
@@ -143,12 +148,15 @@ export class RdbKeyspaceLoader {
           } catch (err) {
             throw new RdbLoadError(`Cannot load key '${e.key}': ${(err as Error).message}`, reader.offset);
           }
-          if (db.peek(e.key) !== undefined) {
-            if (this.options.allowDuplicates !== true)
+          let entry: Entry | undefined;
+          if (this.options.allowDuplicates === true) {
+            if (db.peek(e.key) !== undefined) db.delete(e.key);
+            entry = db.add(e.key, value);
+          } else {
+            entry = db.addIfAbsent(e.key, value);
+            if (entry === undefined)
               throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${db.id}`, reader.offset);
-            db.delete(e.key);
           }
-          const entry = db.add(e.key, value);
           if (e.expireAtMs !== -1) db.setExpire(entry, e.expireAtMs);
           if (e.lfuFreq >= 0 && this.server.lfuMode)
             entry.lru = (Math.floor(this.now / 60000) & 0xffff) * 256 + e.lfuFreq;
