@@ -151,7 +151,9 @@ describe("performEvictions", () => {
   });
 
   it("replicas ignoring maxmemory, paused servers and loading servers do not evict", () => {
-    const { server } = makeServer("maxmemory-policy allkeys-random");
+    // Tenacity 100 has no time limit: on a loaded machine a GC pause could otherwise end the
+    // eviction early (EVICT_RUNNING), which is not what this test is about.
+    const { server } = makeServer("maxmemory-policy allkeys-random\nmaxmemory-eviction-tenacity 100");
     fill(server, 100);
     server.config.setInternal("maxmemory", server.usedMemory() - 5000);
     set(server, "maxmemory-samples", "5");
