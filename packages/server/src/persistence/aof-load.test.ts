@@ -286,3 +286,24 @@ describe("AOF loader: mutated files", () => {
     );
   });
 });
+
+describe("AOF loader: RDB base", () => {
+  it("a base that names a key twice is refused with the file and the offset where it stopped", () => {
+    // REDIS0010, SELECTDB 0, "a"="1" twice, EOF, a zero checksum (saved with rdbchecksum no).
+    const entry = Buffer.from([0x00, 0x01, 0x61, 0x01, 0x31]);
+    const base = Buffer.concat([
+      Buffer.from("REDIS0010", "latin1"),
+      Buffer.from([0xfe, 0x00]),
+      entry,
+      entry,
+      Buffer.from([0xff]),
+      Buffer.alloc(8),
+    ]);
+    const { dir, names } = writeCase([base]);
+    const before = readFileSync(dir.path(names[0]));
+    const { status, log } = load(dir, true);
+    expect(status).toBe("failed");
+    expect(log).toMatch(/RDB has duplicated key 'a' in DB 0 \(offset \d+\)/);
+    expect(readFileSync(dir.path(names[0]))).toEqual(before);
+  });
+});

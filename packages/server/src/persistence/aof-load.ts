@@ -313,7 +313,12 @@ function* loadSingleAppendOnlyFile(
             ? `Error reading the RDB preamble of the AOF file ${name}, AOF loading aborted`
             : `Error reading the RDB base file ${name}, AOF loading aborted`,
         );
-        logger.warning({ file: name, error: (err as Error).message }, `${name}: ${(err as Error).message}`);
+        // RdbFormatError names its offset; an RdbLoadError (valid bytes we cannot hold, such as a
+        // duplicated key) carries it separately: the log names where in the file it stopped.
+        const message = (err as Error).message;
+        const offset = (err as { offset?: unknown }).offset;
+        const where = typeof offset === "number" && !/offset \d+/.test(message) ? ` (offset ${offset})` : "";
+        logger.warning({ file: name, error: message }, `${name}: ${message}${where}`);
         return "failed";
       }
       const rest = loader.rest();
