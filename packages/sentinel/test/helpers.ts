@@ -378,8 +378,12 @@ export async function waitDiscovery(g: Group, timeoutMs = 20_000): Promise<void>
         const m = await s.master();
         if (Number(m["num-slaves"]) !== g.replicas.length) return false;
         if (Number(m["num-other-sentinels"]) !== g.sentinels.length - 1) return false;
-        const linked = [...(await s.replicas()), ...(await s.sentinels())];
+        const replicas = await s.replicas();
+        const linked = [...replicas, ...(await s.sentinels())];
         if (linked.some((r) => r.flags.includes("disconnected"))) return false;
+        // A replica is known from the master's INFO before its own INFO arrives, and until then
+        // no failover may select it (NOGOODSLAVE): its master-link-status is "err" meanwhile.
+        if (replicas.some((r) => r["master-link-status"] !== "ok")) return false;
       }
       return true;
     },
