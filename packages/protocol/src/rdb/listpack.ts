@@ -179,10 +179,22 @@ export class ListpackBuilder {
     this.buf = grown;
   }
 
+  /** Empties the builder so it can build another listpack in the same buffer. */
+  reset(): void {
+    this.pos = LP_HDR_SIZE;
+    this.count = 0;
+  }
+
   append(s: string): void {
     const iv = s.length <= 20 ? parseCanonicalInt(s) : null;
     if (iv !== null) this.appendInteger(iv);
     else this.appendString(s);
+    this.count++;
+  }
+
+  /** Appends an int64 entry: what append(String(v)) does, without the string. */
+  appendInt(v: number | bigint): void {
+    this.appendInteger(v);
     this.count++;
   }
 
@@ -244,6 +256,14 @@ export class ListpackBuilder {
 
   /** The finished blob (a copy-free view of the builder's buffer; the builder must not be reused). */
   finish(): Buffer {
+    return this.buf.subarray(0, this.seal());
+  }
+
+  /**
+   * Completes header and terminator in place and returns the blob's size: the blob is
+   * `buffer[0, size)` until the next reset() or append().
+   */
+  seal(): number {
     const buf = this.buf;
     const total = this.pos + 1;
     buf[this.pos] = LP_EOF;
@@ -251,7 +271,12 @@ export class ListpackBuilder {
     const numele = Math.min(this.count, LP_HDR_NUMELE_UNKNOWN);
     buf[4] = numele & 0xff;
     buf[5] = numele >> 8;
-    return buf.subarray(0, total);
+    return total;
+  }
+
+  /** The builder's buffer (see seal()). */
+  get buffer(): Buffer {
+    return this.buf;
   }
 }
 
