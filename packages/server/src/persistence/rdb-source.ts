@@ -42,12 +42,7 @@ export class RdbValueSource {
         items[2 * i + 1] = value.valueAt(i);
       }
     } else if (value instanceof ZSet) {
-      const scores = f.scores;
-      const c = value.cursor();
-      for (let ok = c.seek(0); ok; ok = c.next()) {
-        items[n] = c.member;
-        scores[n++] = c.score;
-      }
+      n = value.readInto(items, f.scores);
     } else {
       // Another implementation of the iteration contracts: copy through the generic form.
       return this.copy(toRdbValue(value));

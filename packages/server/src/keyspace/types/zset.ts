@@ -511,6 +511,31 @@ export class ZSet implements ZSetValue {
     this.n -= end - start + 1;
   }
 
+  /**
+   * Copies members and scores in ascending order into members[0, n) and scores[0, n), returning
+   * n. No cursor: snapshots call this for every sorted set and must not make garbage per key.
+   */
+  readInto(members: string[], scores: number[]): number {
+    if (this.tree !== null) {
+      let n = 0;
+      const c = this.cursor();
+      for (let ok = c.seek(0); ok; ok = c.next()) {
+        members[n] = c.member;
+        scores[n++] = c.score;
+      }
+      return n;
+    }
+    const lp = this.lp;
+    let off = 0;
+    for (let i = 0; i < this.n; i++) {
+      parseEntry(lp, off);
+      members[i] = parsedMember(lp);
+      scores[i] = pk.score;
+      off = pk.next;
+    }
+    return this.n;
+  }
+
   /** A cursor over the elements by rank (invalidated by any change to the set). */
   cursor(): ZCursor {
     return new ZCursor(this.tree, this.lp, this.n);
