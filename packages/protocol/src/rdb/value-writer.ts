@@ -82,6 +82,13 @@ export class RdbFlatValue {
   scores: number[] = [];
   /** Elements (hash: fields) in use. */
   count = 0;
+  /**
+   * Hash only: when true, item i is text[bounds[2i], bounds[2i + 1]) instead of items[i], so a
+   * hash kept packed in one string is written without a substring per field and value.
+   */
+  ranged = false;
+  text = "";
+  bounds: number[] = [];
 }
 
 /** Ascending (score, member) order of zset elements given as parallel arrays. */
@@ -137,7 +144,8 @@ export class ValueEncoder {
         this.prepareZset(value.items, value.scores, value.count);
         break;
       case "hash":
-        this.prepareHash(value.items, value.count);
+        if (value.ranged) this.prepareRangedHash(value);
+        else this.prepareHash(value.items, value.count);
         break;
       default:
         throw new RdbValueError(`Unknown value type ${(value as { type: unknown }).type}`);
@@ -279,6 +287,27 @@ export class ValueEncoder {
     this.type = listpack ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
   }
 
+  private prepareRangedHash(value: RdbFlatValue): void {
+    const count = value.count;
+    if (count === 0) throw new RdbValueError("Cannot save an empty hash");
+    const max = this.opts.hashMaxListpackValue;
+    const bounds = value.bounds;
+    let listpack = count <= this.opts.hashMaxListpackEntries;
+    let total = 0;
+    for (let i = 0; i < 2 * count && listpack; i++) {
+      const len = bounds[2 * i + 1] - bounds[2 * i];
+      if (len > max) listpack = false;
+      total += len;
+    }
+    if (total >= LISTPACK_MAX_SAFETY_SIZE) listpack = false;
+    this.type = listpack ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
+    if (listpack) return;
+    // Saved as a hash table (thresholds lowered since the hash was built): strings after all.
+    const items = value.items;
+    for (let i = 0; i < 2 * count; i++) items[i] = value.text.substring(bounds[2 * i], bounds[2 * i + 1]);
+    value.ranged = false;
+  }
+
   /** Writes the body of the value given to the last prepare(). */
   write(out: RdbOutput): void {
     const value = this.value;
@@ -345,7 +374,12 @@ export class ValueEncoder {
       case RDB_TYPE_HASH_LISTPACK: {
         const lp = this.lp;
         lp.reset();
-        for (let i = 0; i < 2 * count; i++) lp.append(items[i]);
+        if (value.ranged) {
+          const { text, bounds } = value;
+          for (let i = 0; i < 2 * count; i++) lp.appendRange(text, bounds[2 * i], bounds[2 * i + 1]);
+        } else {
+          for (let i = 0; i < 2 * count; i++) lp.append(items[i]);
+        }
         out.writeBlob(lp.buffer, compress, 0, lp.seal());
         break;
       }

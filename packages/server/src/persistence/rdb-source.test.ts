@@ -4,7 +4,7 @@
  * previous key's elements into the next, whatever the order of types and sizes.
  */
 
-import { RdbReader, type RdbValue, RdbWriter } from "@keyhaven/protocol";
+import { RdbReader, type RdbValue, RdbWriter, type RdbWriterOptions } from "@keyhaven/protocol";
 import { describe, expect, it } from "vitest";
 import { HashObject } from "../keyspace/types/hash.js";
 import { ListObject } from "../keyspace/types/list.js";
@@ -24,6 +24,10 @@ function dataset(): Value[] {
   for (const f of range(600, (i) => `field:${i}`)) bigHash.set(f, `v${f}`);
   const smallHash = new HashObject();
   smallHash.set("a", "1");
+  const numericHash = new HashObject();
+  for (const f of ["-5", "0", "007", "9007199254740993", "99999999999999999999", "x".repeat(60)]) {
+    numericHash.set(f, f === "0" ? "y".repeat(60) : `${f.length}`);
+  }
   const longValueHash = new HashObject();
   longValueHash.set("f", "x".repeat(100));
   const intset = SetObject.forMember("1");
@@ -51,6 +55,7 @@ function dataset(): Value[] {
     ListObject.from(["one"]),
     bigHash,
     longValueHash,
+    numericHash,
     smallHash,
     intset,
     int64set,
@@ -61,8 +66,8 @@ function dataset(): Value[] {
   ];
 }
 
-function save(values: Value[], lend: boolean): Buffer {
-  const w = new RdbWriter({ chunkSize: 4096 });
+function save(values: Value[], lend: boolean, options: RdbWriterOptions = {}): Buffer {
+  const w = new RdbWriter({ chunkSize: 4096, ...options });
   w.header({ redisVer: "7.0.15", ctime: 1, usedMem: 0 });
   w.selectDb(0, values.length, 0);
   const source = new RdbValueSource();
@@ -92,5 +97,11 @@ describe("RdbValueSource", () => {
       return v;
     };
     expect(loaded.map(normal)).toEqual(values.map((v) => normal(toRdbValue(v))));
+  });
+
+  it("writes the same bytes when thresholds lowered since the values were built change their encoding", () => {
+    const values = dataset();
+    const options = { hashMaxListpackValue: 2, zsetMaxListpackEntries: 2, setMaxIntsetEntries: 2 };
+    expect(save(values, true, options).equals(save(values, false, options))).toBe(true);
   });
 });

@@ -29,6 +29,7 @@ export class RdbValueSource {
     const items = f.items;
     let n = 0;
     f.type = value.type;
+    f.ranged = false;
     if (value instanceof ListObject) {
       n = value.length;
       for (let i = 0; i < n; i++) items[i] = value.get(i);
@@ -37,9 +38,15 @@ export class RdbValueSource {
       for (let i = 0; i < n; i++) items[i] = value.memberAt(i);
     } else if (value instanceof HashObject) {
       n = value.size();
-      for (let i = 0; i < n; i++) {
-        items[2 * i] = value.fieldAt(i);
-        items[2 * i + 1] = value.valueAt(i);
+      const packed = value.packedBounds(f.bounds);
+      if (packed !== null) {
+        f.ranged = true;
+        f.text = packed;
+      } else {
+        for (let i = 0; i < n; i++) {
+          items[2 * i] = value.fieldAt(i);
+          items[2 * i + 1] = value.valueAt(i);
+        }
       }
     } else if (value instanceof ZSet) {
       n = value.readInto(items, f.scores);
@@ -54,6 +61,7 @@ export class RdbValueSource {
   private copy(v: ReturnType<typeof toRdbValue>): RdbFlatValue {
     const f = this.flat;
     f.type = v.type;
+    f.ranged = false;
     switch (v.type) {
       case "string":
         f.str = v.value;
