@@ -83,8 +83,8 @@ export class RdbFlatValue {
   /** Elements (hash: fields) in use. */
   count = 0;
   /**
-   * Hash only: when true, item i is text[bounds[2i], bounds[2i + 1]) instead of items[i], so a
-   * hash kept packed in one string is written without a substring per field and value.
+   * Hash and zset: when true, item i is text[bounds[2i], bounds[2i + 1]) instead of items[i], so
+   * a value kept packed in one string is written without a substring per element.
    */
   ranged = false;
   text = "";
@@ -96,6 +96,27 @@ function zsetLess(members: readonly string[], scores: readonly number[], a: numb
   if (scores[a] !== scores[b]) return scores[a] < scores[b];
   // Equal scores order by member bytes (latin1 char codes are the bytes).
   return members[a] < members[b];
+}
+
+/** Turns a ranged value's first n items into strings. */
+function materialize(value: RdbFlatValue, n: number): void {
+  const { items, text, bounds } = value;
+  for (let i = 0; i < n; i++) items[i] = text.substring(bounds[2 * i], bounds[2 * i + 1]);
+  value.ranged = false;
+}
+
+/** Whether member a sorts before member b (byte order) in a ranged value. */
+function rangeLess(text: string, bounds: readonly number[], a: number, b: number): boolean {
+  const as = bounds[2 * a];
+  const alen = bounds[2 * a + 1] - as;
+  const bs = bounds[2 * b];
+  const blen = bounds[2 * b + 1] - bs;
+  const n = Math.min(alen, blen);
+  for (let k = 0; k < n; k++) {
+    const d = text.charCodeAt(as + k) - text.charCodeAt(bs + k);
+    if (d !== 0) return d < 0;
+  }
+  return alen < blen;
 }
 
 /**
@@ -141,7 +162,7 @@ export class ValueEncoder {
         this.prepareSet(value.items, value.count);
         break;
       case "zset":
-        this.prepareZset(value.items, value.scores, value.count);
+        this.prepareZset(value, value.scores, value.count);
         break;
       case "hash":
         if (value.ranged) this.prepareRangedHash(value);
@@ -247,27 +268,38 @@ export class ValueEncoder {
     this.type = RDB_TYPE_SET_INTSET;
   }
 
-  private prepareZset(members: readonly string[], scores: readonly number[], count: number): void {
+  private prepareZset(value: RdbFlatValue, scores: readonly number[], count: number): void {
     if (count === 0) throw new RdbValueError("Cannot save an empty sorted set");
     let listpack = count <= this.opts.zsetMaxListpackEntries;
     let total = 0;
     let sorted = true;
+    const members = value.items;
+    const ranged = value.ranged;
+    const bounds = value.bounds;
     for (let i = 0; i < count; i++) {
       if (Number.isNaN(scores[i])) throw new RdbValueError("Cannot save a NaN score");
-      const len = members[i].length;
+      const len = ranged ? bounds[2 * i + 1] - bounds[2 * i] : members[i].length;
       if (len > this.opts.zsetMaxListpackValue) listpack = false;
       total += len;
-      if (i > 0 && sorted && zsetLess(members, scores, i, i - 1)) sorted = false;
+      if (i > 0 && sorted) {
+        sorted = ranged
+          ? scores[i - 1] < scores[i] ||
+            (scores[i - 1] === scores[i] && rangeLess(value.text, bounds, i - 1, i))
+          : !zsetLess(members, scores, i, i - 1);
+      }
     }
     if (total >= LISTPACK_MAX_SAFETY_SIZE) listpack = false;
     this.order = null;
     if (!sorted) {
       // Not how the server keeps sets (they are ordered already): sort positions on a copy.
+      if (ranged) materialize(value, count);
       const order = Array.from({ length: count }, (_, i) => i);
       order.sort((a, b) => (zsetLess(members, scores, a, b) ? -1 : zsetLess(members, scores, b, a) ? 1 : 0));
       this.order = order;
     }
     this.type = listpack ? RDB_TYPE_ZSET_LISTPACK : RDB_TYPE_ZSET_2;
+    // Ranges are only written into listpacks (thresholds lowered since the set was built).
+    if (!listpack && value.ranged) materialize(value, count);
   }
 
   private prepareHash(items: readonly string[], count: number): void {
@@ -303,9 +335,7 @@ export class ValueEncoder {
     this.type = listpack ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
     if (listpack) return;
     // Saved as a hash table (thresholds lowered since the hash was built): strings after all.
-    const items = value.items;
-    for (let i = 0; i < 2 * count; i++) items[i] = value.text.substring(bounds[2 * i], bounds[2 * i + 1]);
-    value.ranged = false;
+    materialize(value, 2 * count);
   }
 
   /** Writes the body of the value given to the last prepare(). */
@@ -350,7 +380,8 @@ export class ValueEncoder {
         lp.reset();
         for (let k = 0; k < count; k++) {
           const i = order === null ? k : order[k];
-          lp.append(items[i]);
+          if (value.ranged) lp.appendRange(value.text, value.bounds[2 * i], value.bounds[2 * i + 1]);
+          else lp.append(items[i]);
           const d = value.scores[i];
           // What append(d2string(d)) stores, without the string: an integral score is an integer entry.
           if (d > -4503599627370495 && d < 4503599627370496 && Number.isInteger(d))

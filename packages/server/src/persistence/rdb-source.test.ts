@@ -41,6 +41,7 @@ function dataset(): Value[] {
   const skiplist = ZSet.fromUnsorted(members, scores, 128, 64);
   const single = SetObject.forMember("7");
   single.add("7");
+  const ties = ZSet.fromUnsorted(["b", "a", "ab", "", "12", "-3"], [1, 1, 1, 1, 1, 0.5], 128, 64);
   const packed = ZSet.fromUnsorted(
     ["z", "a", "m", "n"],
     [-0, 2.5, Number.POSITIVE_INFINITY, 2 ** 53],
@@ -62,6 +63,7 @@ function dataset(): Value[] {
     strSet,
     single,
     skiplist,
+    ties,
     packed,
   ];
 }

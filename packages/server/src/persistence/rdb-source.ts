@@ -49,7 +49,14 @@ export class RdbValueSource {
         }
       }
     } else if (value instanceof ZSet) {
-      n = value.readInto(items, f.scores);
+      n = value.size();
+      const packed = value.packedBounds(f.bounds, f.scores);
+      if (packed !== null) {
+        f.ranged = true;
+        f.text = packed;
+      } else {
+        value.readInto(items, f.scores);
+      }
     } else {
       // Another implementation of the iteration contracts: copy through the generic form.
       return this.copy(toRdbValue(value));
