@@ -14,7 +14,7 @@ import { RDB_VERSION, rdbIsObjectType } from "./opcodes.js";
 import { RdbOutput } from "./output.js";
 import type { RdbEncodingOptions, RdbValue } from "./types.js";
 import { EMPTY_KEY, ValueParser } from "./value-parser.js";
-import { resolveEncodingOptions, ValueEncoder } from "./value-writer.js";
+import { type RdbFlatValue, resolveEncodingOptions, ValueEncoder } from "./value-writer.js";
 
 const FOOTER_SIZE = 10;
 
@@ -22,7 +22,7 @@ const FOOTER_SIZE = 10;
  * The DUMP payload of `value`, encoded as Redis 7.0 would (RDB version 10). Throws RdbValueError
  * for values Redis cannot hold (empty collections, NaN scores).
  */
-export function createDumpPayload(value: RdbValue, options: RdbEncodingOptions = {}): Buffer {
+export function createDumpPayload(value: RdbValue | RdbFlatValue, options: RdbEncodingOptions = {}): Buffer {
   const encoder = new ValueEncoder(resolveEncodingOptions(options));
   const out = new RdbOutput(false);
   out.writeByte(encoder.prepare(value));

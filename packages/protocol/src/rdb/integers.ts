@@ -41,6 +41,30 @@ export function parseCanonicalInt(s: string): number | bigint | null {
   return big;
 }
 
+/** parseCanonicalInt of s.substring(start, end), without making the substring in the common cases. */
+export function parseCanonicalIntRange(s: string, start: number, end: number): number | bigint | null {
+  const len = end - start;
+  if (len === 0 || len > 20) return null;
+  let i = start;
+  const c0 = s.charCodeAt(start);
+  if (c0 === 45 /* - */) {
+    if (len === 1) return null;
+    i++;
+  } else if (c0 === 48 /* 0 */) {
+    return len === 1 ? 0 : null;
+  }
+  const first = s.charCodeAt(i);
+  if (first < 49 || first > 57) return null; // 1-9
+  let n = 0;
+  for (let k = i; k < end; k++) {
+    const d = s.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  if (end - i <= 15) return i > start ? -n : n;
+  return parseCanonicalInt(s.substring(start, end));
+}
+
 /** The int32 value of `s` if it is canonical integer text in int32 range (rdbTryIntegerEncoding). */
 export function canonicalInt32(s: string): number | null {
   if (s.length > 11) return null;

@@ -60,26 +60,64 @@ export function decodeIntset(
   }
 }
 
+function compareInts(a: number | bigint, b: number | bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The intset blob holding `values` (canonical int64 values, any order, no duplicates). */
 export function encodeIntset(values: (number | bigint)[]): Buffer {
-  const sorted = values.slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  let encoding = INTSET_ENC_INT16;
-  for (const v of sorted) {
-    if (v < -2147483648 || v > 2147483647) {
-      encoding = INTSET_ENC_INT64;
-      break;
+  const enc = new IntsetEncoder();
+  const len = enc.encode(values, values.length);
+  return Buffer.from(enc.buffer.subarray(0, len));
+}
+
+/**
+ * Builds intset blobs in one buffer it keeps, so the RDB writer allocates nothing per set (sets
+ * arrive sorted from the server's intsets; any other order is sorted on a copy).
+ */
+export class IntsetEncoder {
+  private buf: Buffer = Buffer.allocUnsafe(256);
+
+  /** The buffer the last encode() wrote into. */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Writes the intset of values[0, count) at buffer[0, returned size). */
+  encode(values: readonly (number | bigint)[], count: number): number {
+    let sorted = values;
+    for (let i = 1; i < count; i++) {
+      if (values[i - 1] > values[i]) {
+        sorted = values.slice(0, count).sort(compareInts);
+        break;
+      }
     }
-    if (v < -32768 || v > 32767) encoding = INTSET_ENC_INT32;
+    let encoding = INTSET_ENC_INT16;
+    for (let i = 0; i < count; i++) {
+      const v = sorted[i];
+      if (v < -2147483648 || v > 2147483647) {
+        encoding = INTSET_ENC_INT64;
+        break;
+      }
+      if (v < -32768 || v > 32767) encoding = INTSET_ENC_INT32;
+    }
+    const size = 8 + count * encoding;
+    if (this.buf.length < size) this.buf = Buffer.allocUnsafe(Math.max(size, this.buf.length * 2));
+    const out = this.buf;
+    out.writeUInt32LE(encoding, 0);
+    out.writeUInt32LE(count, 4);
+    let p = 8;
+    for (let i = 0; i < count; i++) {
+      const v = sorted[i];
+      if (encoding === INTSET_ENC_INT16) out.writeInt16LE(Number(v), p);
+      else if (encoding === INTSET_ENC_INT32) out.writeInt32LE(Number(v), p);
+      else if (typeof v === "number") {
+        const hi = Math.floor(v / TWO_POW_32);
+        out.writeUInt32LE(v - hi * TWO_POW_32, p);
+        out.writeInt32LE(hi, p + 4);
+      } else out.writeBigInt64LE(v, p);
+      p += encoding;
+    }
+    return size;
   }
-  const out = Buffer.allocUnsafe(8 + sorted.length * encoding);
-  out.writeUInt32LE(encoding, 0);
-  out.writeUInt32LE(sorted.length, 4);
-  let p = 8;
-  for (const v of sorted) {
-    if (encoding === INTSET_ENC_INT16) out.writeInt16LE(Number(v), p);
-    else if (encoding === INTSET_ENC_INT32) out.writeInt32LE(Number(v), p);
-    else out.writeBigInt64LE(BigInt(v), p);
-    p += encoding;
-  }
-  return out;
 }

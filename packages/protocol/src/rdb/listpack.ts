@@ -18,7 +18,7 @@
 
 import { RdbFormatError } from "../errors.js";
 import { bytesToLatin1, writeLatin1 } from "../resp/latin1.js";
-import { parseCanonicalInt } from "./integers.js";
+import { parseCanonicalInt, parseCanonicalIntRange } from "./integers.js";
 
 export const LP_HDR_SIZE = 6;
 export const LP_HDR_NUMELE_UNKNOWN = 65535;
@@ -179,10 +179,37 @@ export class ListpackBuilder {
     this.buf = grown;
   }
 
+  /** Empties the builder so it can build another listpack in the same buffer. */
+  reset(): void {
+    this.pos = LP_HDR_SIZE;
+    this.count = 0;
+  }
+
   append(s: string): void {
     const iv = s.length <= 20 ? parseCanonicalInt(s) : null;
     if (iv !== null) this.appendInteger(iv);
     else this.appendString(s);
+    this.count++;
+  }
+
+  /** append(s.substring(start, end)) without the substring. */
+  appendRange(s: string, start: number, end: number): void {
+    const iv = parseCanonicalIntRange(s, start, end);
+    if (iv !== null) this.appendInteger(iv);
+    else {
+      const n = end - start;
+      const head = this.stringHead(n);
+      const buf = this.buf;
+      const p = this.pos + head;
+      for (let k = 0; k < n; k++) buf[p + k] = s.charCodeAt(start + k);
+      this.pos = p + n + writeBacklen(buf, p + n, head + n);
+    }
+    this.count++;
+  }
+
+  /** Appends an int64 entry: what append(String(v)) does, without the string. */
+  appendInt(v: number | bigint): void {
+    this.appendInteger(v);
     this.count++;
   }
 
@@ -225,9 +252,16 @@ export class ListpackBuilder {
 
   private appendString(s: string): void {
     const n = s.length;
-    const head = n < 64 ? 1 : n < 4096 ? 2 : 5;
+    const head = this.stringHead(n);
+    writeLatin1(this.buf, s, this.pos + head);
     const len = head + n;
-    this.reserve(len + 5);
+    this.pos += len + writeBacklen(this.buf, this.pos + len, len);
+  }
+
+  /** Makes room for a string entry of n bytes and writes its header at pos; returns the header size. */
+  private stringHead(n: number): number {
+    const head = n < 64 ? 1 : n < 4096 ? 2 : 5;
+    this.reserve(head + n + 5);
     const buf = this.buf;
     const p = this.pos;
     if (head === 1) buf[p] = 0x80 | n;
@@ -238,12 +272,19 @@ export class ListpackBuilder {
       buf[p] = 0xf0;
       buf.writeUInt32LE(n, p + 1);
     }
-    writeLatin1(buf, s, p + head);
-    this.pos = p + len + writeBacklen(buf, p + len, len);
+    return head;
   }
 
   /** The finished blob (a copy-free view of the builder's buffer; the builder must not be reused). */
   finish(): Buffer {
+    return this.buf.subarray(0, this.seal());
+  }
+
+  /**
+   * Completes header and terminator in place and returns the blob's size: the blob is
+   * `buffer[0, size)` until the next reset() or append().
+   */
+  seal(): number {
     const buf = this.buf;
     const total = this.pos + 1;
     buf[this.pos] = LP_EOF;
@@ -251,7 +292,12 @@ export class ListpackBuilder {
     const numele = Math.min(this.count, LP_HDR_NUMELE_UNKNOWN);
     buf[4] = numele & 0xff;
     buf[5] = numele >> 8;
-    return buf.subarray(0, total);
+    return total;
+  }
+
+  /** The builder's buffer (see seal()). */
+  get buffer(): Buffer {
+    return this.buf;
   }
 }
 

@@ -39,13 +39,34 @@ function hashIndex(h: number): number {
  * `maxOut` bytes (Redis passes len - 4: compression must save at least 4 bytes to be used).
  */
 export function lzfCompress(input: Uint8Array, start: number, end: number, maxOut: number): Buffer | null {
+  if (end - start <= 0 || maxOut <= 0) return null;
+  const out = Buffer.allocUnsafe(maxOut + LZF_OUT_SLACK);
+  const n = lzfCompressInto(input, start, end, maxOut, out);
+  return n < 0 ? null : out.subarray(0, n);
+}
+
+/**
+ * The checks in lzfCompressInto are liblzf's, which may touch up to 3 bytes past the last byte
+ * they commit before bailing out: `out` needs this much room past maxOut.
+ */
+export const LZF_OUT_SLACK = 8;
+
+/**
+ * lzfCompress into a caller's buffer of at least maxOut + LZF_OUT_SLACK bytes (the RDB writer
+ * reuses one, so compressing a value allocates nothing). Returns the compressed length, or -1
+ * when it would not fit in `maxOut` bytes.
+ */
+export function lzfCompressInto(
+  input: Uint8Array,
+  start: number,
+  end: number,
+  maxOut: number,
+  out: Uint8Array,
+): number {
   const inLen = end - start;
-  if (inLen <= 0 || maxOut <= 0) return null;
+  if (inLen <= 0 || maxOut <= 0) return -1;
   const gen = generation;
   generation += inLen + 1;
-  // A little slack past maxOut: the checks below are liblzf's, which may touch up to 3 bytes past
-  // the last byte they commit before bailing out.
-  const out = Buffer.allocUnsafe(maxOut + 8);
   const outEnd = maxOut;
   let ip = start;
   let op = 1; // the first literal run's control byte is reserved at out[0]
@@ -72,7 +93,7 @@ export function lzfCompress(input: Uint8Array, start: number, end: number, maxOu
       if (maxlen > MAX_REF) maxlen = MAX_REF;
       out[op - lit - 1] = lit - 1; // close the literal run
       if (lit === 0) op--; // ... or drop it if it is empty
-      if (op + 3 + 1 >= outEnd) return null;
+      if (op + 3 + 1 >= outEnd) return -1;
       // liblzf unrolls the first 16 comparisons when maxlen > 16 and does not bound them by
       // maxlen (only by the input end, which maxlen > 16 guarantees); kept, so that matches end
       // where Redis's end and our output is byte-identical to Redis's in practice.
@@ -113,7 +134,7 @@ export function lzfCompress(input: Uint8Array, start: number, end: number, maxOu
       htab[hashIndex(hval)] = gen + (ip - start);
       ip++;
     } else {
-      if (op >= outEnd) return null;
+      if (op >= outEnd) return -1;
       lit++;
       out[op++] = input[ip++];
       if (lit === MAX_LIT) {
@@ -123,7 +144,7 @@ export function lzfCompress(input: Uint8Array, start: number, end: number, maxOu
       }
     }
   }
-  if (op + 3 > outEnd) return null;
+  if (op + 3 > outEnd) return -1;
   while (ip < end) {
     lit++;
     out[op++] = input[ip++];
@@ -135,8 +156,8 @@ export function lzfCompress(input: Uint8Array, start: number, end: number, maxOu
   }
   out[op - lit - 1] = lit - 1;
   if (lit === 0) op--;
-  if (op > outEnd) return null;
-  return out.subarray(0, op);
+  if (op > outEnd) return -1;
+  return op;
 }
 
 /**

@@ -13,7 +13,7 @@
 import { writeLatin1 } from "../resp/latin1.js";
 import { Crc64 } from "./crc64.js";
 import { canonicalInt32 } from "./integers.js";
-import { lzfCompress } from "./lzf.js";
+import { LZF_OUT_SLACK, lzfCompressInto } from "./lzf.js";
 import {
   RDB_32BITLEN,
   RDB_64BITLEN,
@@ -37,6 +37,8 @@ export class RdbOutput {
   private ready: Buffer[] = [];
   private readonly chunkSize: number;
   private scratch: Buffer = Buffer.alloc(0);
+  /** LZF output for inputs up to SCRATCH_KEEP, reused so compressing allocates nothing. */
+  private lzfOut: Buffer = Buffer.alloc(0);
 
   constructor(withCrc: boolean, chunkSize = DEFAULT_CHUNK) {
     this.crc = withCrc ? new Crc64() : null;
@@ -131,6 +133,19 @@ export class RdbOutput {
     this.bytesWritten += n;
   }
 
+  /** Raw bytes, always copied (the caller reuses `buf`). */
+  writeCopy(buf: Buffer, start: number, end: number): void {
+    let from = start;
+    while (from < end) {
+      if (this.pos >= this.chunk.length) this.flushChunk();
+      const n = Math.min(end - from, this.chunk.length - this.pos);
+      buf.copy(this.chunk, this.pos, from, from + n);
+      this.pos += n;
+      from += n;
+    }
+    this.bytesWritten += end - start;
+  }
+
   /** Raw latin1 text. */
   writeLatin1(s: string): void {
     const n = s.length;
@@ -146,7 +161,11 @@ export class RdbOutput {
   /** int64 little-endian (rdbSaveMillisecondTime). */
   writeMillis(ms: number): void {
     this.reserve(8);
-    this.chunk.writeBigInt64LE(BigInt(Math.trunc(ms)), this.pos);
+    // Two 32-bit halves: exact for any time a double holds, without a BigInt per key.
+    const t = Math.trunc(ms);
+    const hi = Math.floor(t / 4294967296);
+    this.chunk.writeUInt32LE(t - hi * 4294967296, this.pos);
+    this.chunk.writeInt32LE(hi, this.pos + 4);
     this.pos += 8;
     this.bytesWritten += 8;
   }
@@ -210,10 +229,13 @@ export class RdbOutput {
     this.writeLatin1(s);
   }
 
-  /** rdbSaveRawString for bytes (listpacks, intsets, plain quicklist nodes). */
+  /** rdbSaveRawString for bytes (listpacks, intsets, plain quicklist nodes); `buf` may be reused after. */
   writeBlob(buf: Buffer, compress: boolean, start = 0, end = buf.length): void {
     const len = end - start;
-    if (len <= 11) {
+    // Only text starting with a digit or '-' can be an integer; listpacks and intsets (which
+    // start with their size or encoding, below 12 here) never are, so skip making a string.
+    const c0 = buf[start];
+    if (len <= 11 && len > 0 && ((c0 >= 48 && c0 <= 57) || c0 === 45)) {
       const iv = canonicalInt32(buf.toString("latin1", start, end));
       if (iv !== null) {
         this.writeIntEncoded(iv);
@@ -222,18 +244,27 @@ export class RdbOutput {
     }
     if (compress && len > 20 && this.writeLzf(buf, start, end)) return;
     this.writeLen(len);
-    this.writeBytes(buf, start, end);
+    // Copied: the value writer builds blobs in scratch buffers it reuses for the next value.
+    this.writeCopy(buf, start, end);
   }
 
   /** rdbSaveLzfStringObject: false when compression would not save 4 bytes. */
   private writeLzf(buf: Buffer, start: number, end: number): boolean {
     const len = end - start;
-    const compressed = lzfCompress(buf, start, end, len - 4);
-    if (compressed === null) return false;
+    const maxOut = len - 4;
+    let out = this.lzfOut;
+    if (out.length < maxOut + LZF_OUT_SLACK) {
+      out = Buffer.allocUnsafe(Math.max(maxOut + LZF_OUT_SLACK, 256));
+      if (len <= SCRATCH_KEEP) this.lzfOut = out;
+    }
+    const n = lzfCompressInto(buf, start, end, maxOut, out);
+    if (n < 0) return false;
     this.writeByte(ENCVAL | RDB_ENC_LZF);
-    this.writeLen(compressed.length);
+    this.writeLen(n);
     this.writeLen(len);
-    this.writeBytes(compressed);
+    if (out === this.lzfOut)
+      this.writeCopy(out, 0, n); // reused: never hand it out as a piece
+    else this.writeBytes(out, 0, n);
     return true;
   }
 }

@@ -18,7 +18,30 @@ export function d2string(d: number): string {
   // -0 passes that test and prints as "0": a listpack-encoded sorted set loses the sign of a -0
   // score (ZADD z -0 m; ZSCORE z m gives "0"), while a skiplist keeps it. So does our writer.
   if (d > -4503599627370495 && d < 4503599627370496 && Number.isInteger(d)) return d === 0 ? "0" : String(d);
+  if (isShortExactDecimal(d)) return String(d);
   return formatDouble17g(d);
+}
+
+/**
+ * Whether d's exact decimal expansion has at most 15 significant digits and %.17g prints it in
+ * fixed notation (1e-4 <= |d| < 1e15): then %.17g prints exactly that expansion, and so does
+ * String(d), the shortest text reading back as d, since no two decimals of <= 15 significant
+ * digits read as the same double. Scores like 2.5 or 0.125 so skip formatDouble17g's work
+ * (a snapshot formats every score of every listpack-encoded sorted set).
+ */
+function isShortExactDecimal(d: number): boolean {
+  const a = Math.abs(d);
+  if (!(a >= 1e-4 && a < 1e15)) return false;
+  // A value with j fractional bits has exactly j fractional decimal digits (2^-j = 5^j / 10^j).
+  let x = a;
+  let bits = 0;
+  while (!Number.isInteger(x)) {
+    x *= 2; // exact
+    if (++bits > 14) return false;
+  }
+  let intDigits = 1;
+  for (let t = Math.floor(a); t >= 10; t = Math.floor(t / 10)) intDigits++;
+  return intDigits + bits <= 15;
 }
 
 const DECIMAL = /^[ \t\n\v\f\r]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;

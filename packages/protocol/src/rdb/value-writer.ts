@@ -19,7 +19,7 @@
 
 import { RdbValueError } from "../errors.js";
 import { parseCanonicalInt } from "./integers.js";
-import { encodeIntset } from "./intset.js";
+import { IntsetEncoder } from "./intset.js";
 import { LISTPACK_MAX_SAFETY_SIZE, ListpackBuilder } from "./listpack.js";
 import {
   QUICKLIST_NODE_CONTAINER_PACKED,
@@ -56,12 +56,6 @@ function nodeAllowsInsert(nodeBytes: number, count: number, fill: number, sz: nu
   return count < fill;
 }
 
-function compareZsetOrder(a: [string, number], b: [string, number]): number {
-  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
-  // Equal scores order by member bytes (latin1 char codes are the bytes).
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-}
-
 export function resolveEncodingOptions(opts: RdbEncodingOptions = {}): Required<RdbEncodingOptions> {
   return { ...RDB_ENCODING_DEFAULTS, ...stripUndefined(opts) };
 }
@@ -73,39 +67,106 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /**
+ * A value in the flat form the encoder works on, meant to be reused from key to key so that
+ * feeding the writer allocates nothing: the server fills one from its keyspace values (see
+ * persistence/rdb-convert.ts) where an RdbValue would need fresh arrays and tuples per key.
+ * Only items[0, count) (hash: items[0, 2 * count)) are read; later slots may hold leftovers.
+ */
+export class RdbFlatValue {
+  type: RdbValue["type"] = "string";
+  /** The value of a string. */
+  str = "";
+  /** List elements head to tail, set members, zset members, or hash fields and values interleaved. */
+  items: string[] = [];
+  /** Zset scores, parallel to items. */
+  scores: number[] = [];
+  /** Elements (hash: fields) in use. */
+  count = 0;
+  /**
+   * Hash and zset: when true, item i is text[bounds[2i], bounds[2i + 1]) instead of items[i], so
+   * a value kept packed in one string is written without a substring per element.
+   */
+  ranged = false;
+  text = "";
+  bounds: number[] = [];
+}
+
+/** Ascending (score, member) order of zset elements given as parallel arrays. */
+function zsetLess(members: readonly string[], scores: readonly number[], a: number, b: number): boolean {
+  if (scores[a] !== scores[b]) return scores[a] < scores[b];
+  // Equal scores order by member bytes (latin1 char codes are the bytes).
+  return members[a] < members[b];
+}
+
+/** Turns a ranged value's first n items into strings. */
+function materialize(value: RdbFlatValue, n: number): void {
+  const { items, text, bounds } = value;
+  for (let i = 0; i < n; i++) items[i] = text.substring(bounds[2 * i], bounds[2 * i + 1]);
+  value.ranged = false;
+}
+
+/** Whether member a sorts before member b (byte order) in a ranged value. */
+function rangeLess(text: string, bounds: readonly number[], a: number, b: number): boolean {
+  const as = bounds[2 * a];
+  const alen = bounds[2 * a + 1] - as;
+  const bs = bounds[2 * b];
+  const blen = bounds[2 * b + 1] - bs;
+  const n = Math.min(alen, blen);
+  for (let k = 0; k < n; k++) {
+    const d = text.charCodeAt(as + k) - text.charCodeAt(bs + k);
+    if (d !== 0) return d < 0;
+  }
+  return alen < blen;
+}
+
+/**
  * Reused per writer: `prepare` decides the type (keeping what it computed on the way, e.g. the
- * intset values or the listpack), `write` emits the body.
+ * intset values or the list's listpack nodes), `write` emits the body. Every buffer and array
+ * here is kept from value to value, so encoding a key allocates nothing in the common cases.
  */
 export class ValueEncoder {
   private readonly opts: Required<RdbEncodingOptions>;
-  private value: RdbValue | null = null;
+  private value: RdbFlatValue | null = null;
   private type = -1;
+  /** Holds an RdbValue given to prepare() in flat form. */
+  private readonly converted = new RdbFlatValue();
+  /** converted's own items and scores (list and set inputs lend theirs instead). */
+  private readonly ownItems: string[] = [];
+  private readonly lp = new ListpackBuilder(256);
+  private readonly intset = new IntsetEncoder();
   private ints: (number | bigint)[] = [];
-  private nodes: (Buffer | string)[] = [];
-  private sorted: [string, number][] = [];
+  /** List nodes: listpacks back to back in nodeBuf; nodeEnds[i] is where node i ends, or -1 - item index for a PLAIN node. */
+  private nodeBuf: Buffer = Buffer.allocUnsafe(4096);
+  private nodeBytes = 0;
+  private readonly nodeEnds: number[] = [];
+  private nodeCount = 0;
+  /** Zset: element indexes in (score, member) order, or null when the items already are. */
+  private order: number[] | null = null;
 
   constructor(opts: Required<RdbEncodingOptions>) {
     this.opts = opts;
   }
 
   /** The RDB type byte for `value`. Throws RdbValueError for values Redis cannot hold. */
-  prepare(value: RdbValue): number {
+  prepare(input: RdbValue | RdbFlatValue): number {
+    const value = input instanceof RdbFlatValue ? input : this.flatten(input);
     this.value = value;
     switch (value.type) {
       case "string":
         this.type = RDB_TYPE_STRING;
         break;
       case "list":
-        this.prepareList(value.value);
+        this.prepareList(value.items, value.count);
         break;
       case "set":
-        this.prepareSet(value.value);
+        this.prepareSet(value.items, value.count);
         break;
       case "zset":
-        this.prepareZset(value.value);
+        this.prepareZset(value, value.scores, value.count);
         break;
       case "hash":
-        this.prepareHash(value.value);
+        if (value.ranged) this.prepareRangedHash(value);
+        else this.prepareHash(value.items, value.count);
         break;
       default:
         throw new RdbValueError(`Unknown value type ${(value as { type: unknown }).type}`);
@@ -113,72 +174,168 @@ export class ValueEncoder {
     return this.type;
   }
 
-  private prepareList(items: string[]): void {
-    if (items.length === 0) throw new RdbValueError("Cannot save an empty list");
+  private flatten(v: RdbValue): RdbFlatValue {
+    const f = this.converted;
+    f.type = v.type;
+    switch (v.type) {
+      case "string":
+        f.str = v.value;
+        break;
+      case "list":
+      case "set":
+        f.items = v.value;
+        f.count = v.value.length;
+        break;
+      case "zset": {
+        const pairs = v.value;
+        const items = this.ownItems;
+        f.items = items;
+        const scores = f.scores;
+        for (let i = 0; i < pairs.length; i++) {
+          items[i] = pairs[i][0];
+          scores[i] = pairs[i][1];
+        }
+        f.count = pairs.length;
+        break;
+      }
+      case "hash": {
+        const pairs = v.value;
+        const items = this.ownItems;
+        f.items = items;
+        for (let i = 0; i < pairs.length; i++) {
+          items[2 * i] = pairs[i][0];
+          items[2 * i + 1] = pairs[i][1];
+        }
+        f.count = pairs.length;
+        break;
+      }
+      default:
+        f.type = (v as { type: RdbValue["type"] }).type;
+    }
+    return f;
+  }
+
+  private prepareList(items: readonly string[], count: number): void {
+    if (count === 0) throw new RdbValueError("Cannot save an empty list");
     const { listMaxListpackSize: fill, listPackedThreshold } = this.opts;
-    const nodes: (Buffer | string)[] = [];
-    let node: ListpackBuilder | null = null;
-    for (const s of items) {
+    const lp = this.lp;
+    this.nodeBytes = 0;
+    this.nodeCount = 0;
+    let open = false;
+    for (let i = 0; i < count; i++) {
+      const s = items[i];
       const sz = s.length;
       if (sz >= listPackedThreshold) {
-        if (node !== null) nodes.push(node.finish());
-        node = null;
-        nodes.push(s); // a PLAIN node
+        if (open) this.closeNode();
+        open = false;
+        this.nodeEnds[this.nodeCount++] = -1 - i; // a PLAIN node
         continue;
       }
-      if (node === null || !nodeAllowsInsert(node.bytes, node.count, fill, sz)) {
-        if (node !== null) nodes.push(node.finish());
-        node = new ListpackBuilder(Math.min(8192, 64 + sz * 2));
+      if (!open || !nodeAllowsInsert(lp.bytes, lp.count, fill, sz)) {
+        if (open) this.closeNode();
+        lp.reset();
+        open = true;
       }
-      node.append(s);
+      lp.append(s);
     }
-    if (node !== null) nodes.push(node.finish());
-    this.nodes = nodes;
+    if (open) this.closeNode();
     this.type = RDB_TYPE_LIST_QUICKLIST_2;
   }
 
-  private prepareSet(members: string[]): void {
-    if (members.length === 0) throw new RdbValueError("Cannot save an empty set");
+  private closeNode(): void {
+    const size = this.lp.seal();
+    const need = this.nodeBytes + size;
+    if (need > this.nodeBuf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.nodeBuf.length * 2));
+      this.nodeBuf.copy(grown, 0, 0, this.nodeBytes);
+      this.nodeBuf = grown;
+    }
+    this.lp.buffer.copy(this.nodeBuf, this.nodeBytes, 0, size);
+    this.nodeBytes = need;
+    this.nodeEnds[this.nodeCount++] = need;
+  }
+
+  private prepareSet(members: readonly string[], count: number): void {
+    if (count === 0) throw new RdbValueError("Cannot save an empty set");
     this.type = RDB_TYPE_SET;
-    if (members.length > this.opts.setMaxIntsetEntries) return;
-    const ints: (number | bigint)[] = new Array(members.length);
-    for (let i = 0; i < members.length; i++) {
+    if (count > this.opts.setMaxIntsetEntries) return;
+    const ints = this.ints;
+    for (let i = 0; i < count; i++) {
       const v = parseCanonicalInt(members[i]);
       if (v === null) return;
       ints[i] = v;
     }
-    this.ints = ints;
     this.type = RDB_TYPE_SET_INTSET;
   }
 
-  private prepareZset(pairs: [string, number][]): void {
-    if (pairs.length === 0) throw new RdbValueError("Cannot save an empty sorted set");
-    let listpack = pairs.length <= this.opts.zsetMaxListpackEntries;
+  private prepareZset(value: RdbFlatValue, scores: readonly number[], count: number): void {
+    if (count === 0) throw new RdbValueError("Cannot save an empty sorted set");
+    let listpack = count <= this.opts.zsetMaxListpackEntries;
     let total = 0;
-    for (const [member, score] of pairs) {
-      if (Number.isNaN(score)) throw new RdbValueError("Cannot save a NaN score");
-      if (member.length > this.opts.zsetMaxListpackValue) listpack = false;
-      total += member.length;
+    let sorted = true;
+    const members = value.items;
+    const ranged = value.ranged;
+    const bounds = value.bounds;
+    for (let i = 0; i < count; i++) {
+      if (Number.isNaN(scores[i])) throw new RdbValueError("Cannot save a NaN score");
+      const len = ranged ? bounds[2 * i + 1] - bounds[2 * i] : members[i].length;
+      if (len > this.opts.zsetMaxListpackValue) listpack = false;
+      total += len;
+      if (i > 0 && sorted) {
+        sorted = ranged
+          ? scores[i - 1] < scores[i] ||
+            (scores[i - 1] === scores[i] && rangeLess(value.text, bounds, i - 1, i))
+          : !zsetLess(members, scores, i, i - 1);
+      }
     }
     if (total >= LISTPACK_MAX_SAFETY_SIZE) listpack = false;
-    this.sorted = pairs.slice().sort(compareZsetOrder);
+    this.order = null;
+    if (!sorted) {
+      // Not how the server keeps sets (they are ordered already): sort positions on a copy.
+      if (ranged) materialize(value, count);
+      const order = Array.from({ length: count }, (_, i) => i);
+      order.sort((a, b) => (zsetLess(members, scores, a, b) ? -1 : zsetLess(members, scores, b, a) ? 1 : 0));
+      this.order = order;
+    }
     this.type = listpack ? RDB_TYPE_ZSET_LISTPACK : RDB_TYPE_ZSET_2;
+    // Ranges are only written into listpacks (thresholds lowered since the set was built).
+    if (!listpack && value.ranged) materialize(value, count);
   }
 
-  private prepareHash(pairs: [string, string][]): void {
-    if (pairs.length === 0) throw new RdbValueError("Cannot save an empty hash");
+  private prepareHash(items: readonly string[], count: number): void {
+    if (count === 0) throw new RdbValueError("Cannot save an empty hash");
     const max = this.opts.hashMaxListpackValue;
-    let listpack = pairs.length <= this.opts.hashMaxListpackEntries;
+    let listpack = count <= this.opts.hashMaxListpackEntries;
     let total = 0;
-    for (const [field, value] of pairs) {
-      if (field.length > max || value.length > max) {
+    for (let i = 0; i < 2 * count; i++) {
+      const len = items[i].length;
+      if (len > max) {
         listpack = false;
         break;
       }
-      total += field.length + value.length;
+      total += len;
     }
     if (total >= LISTPACK_MAX_SAFETY_SIZE) listpack = false;
     this.type = listpack ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
+  }
+
+  private prepareRangedHash(value: RdbFlatValue): void {
+    const count = value.count;
+    if (count === 0) throw new RdbValueError("Cannot save an empty hash");
+    const max = this.opts.hashMaxListpackValue;
+    const bounds = value.bounds;
+    let listpack = count <= this.opts.hashMaxListpackEntries;
+    let total = 0;
+    for (let i = 0; i < 2 * count && listpack; i++) {
+      const len = bounds[2 * i + 1] - bounds[2 * i];
+      if (len > max) listpack = false;
+      total += len;
+    }
+    if (total >= LISTPACK_MAX_SAFETY_SIZE) listpack = false;
+    this.type = listpack ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
+    if (listpack) return;
+    // Saved as a hash table (thresholds lowered since the hash was built): strings after all.
+    materialize(value, 2 * count);
   }
 
   /** Writes the body of the value given to the last prepare(). */
@@ -186,73 +343,85 @@ export class ValueEncoder {
     const value = this.value;
     if (value === null) throw new RdbValueError("ValueEncoder.write() without prepare()");
     const compress = this.opts.compression;
+    const items = value.items;
+    const count = value.count;
     switch (this.type) {
       case RDB_TYPE_STRING:
-        out.writeString(value.value as string, compress);
+        out.writeString(value.str, compress);
         break;
-      case RDB_TYPE_LIST_QUICKLIST_2:
-        out.writeLen(this.nodes.length);
-        for (const node of this.nodes) {
-          if (typeof node === "string") {
+      case RDB_TYPE_LIST_QUICKLIST_2: {
+        out.writeLen(this.nodeCount);
+        let start = 0;
+        for (let k = 0; k < this.nodeCount; k++) {
+          const end = this.nodeEnds[k];
+          if (end < 0) {
             out.writeLen(QUICKLIST_NODE_CONTAINER_PLAIN);
-            out.writeBlob(Buffer.from(node, "latin1"), compress);
+            out.writeBlob(Buffer.from(items[-1 - end], "latin1"), compress);
           } else {
             out.writeLen(QUICKLIST_NODE_CONTAINER_PACKED);
-            out.writeBlob(node, compress);
+            out.writeBlob(this.nodeBuf, compress, start, end);
+            start = end;
           }
         }
-        this.nodes = [];
-        break;
-      case RDB_TYPE_SET_INTSET:
-        out.writeBlob(encodeIntset(this.ints), compress);
-        this.ints = [];
-        break;
-      case RDB_TYPE_SET: {
-        const members = value.value as string[];
-        out.writeLen(members.length);
-        for (const m of members) out.writeString(m, compress);
         break;
       }
+      case RDB_TYPE_SET_INTSET: {
+        const size = this.intset.encode(this.ints, count);
+        out.writeBlob(this.intset.buffer, compress, 0, size);
+        break;
+      }
+      case RDB_TYPE_SET:
+        out.writeLen(count);
+        for (let i = 0; i < count; i++) out.writeString(items[i], compress);
+        break;
       case RDB_TYPE_ZSET_LISTPACK: {
-        const lp = new ListpackBuilder(64 + this.sorted.length * 16);
-        for (const [member, score] of this.sorted) {
-          lp.append(member);
-          lp.append(d2string(score));
+        const lp = this.lp;
+        const order = this.order;
+        lp.reset();
+        for (let k = 0; k < count; k++) {
+          const i = order === null ? k : order[k];
+          if (value.ranged) lp.appendRange(value.text, value.bounds[2 * i], value.bounds[2 * i + 1]);
+          else lp.append(items[i]);
+          const d = value.scores[i];
+          // What append(d2string(d)) stores, without the string: an integral score is an integer entry.
+          if (d > -4503599627370495 && d < 4503599627370496 && Number.isInteger(d))
+            lp.appendInt(d === 0 ? 0 : d);
+          else lp.append(d2string(d));
         }
-        out.writeBlob(lp.finish(), compress);
-        this.sorted = [];
+        out.writeBlob(lp.buffer, compress, 0, lp.seal());
         break;
       }
       case RDB_TYPE_ZSET_2: {
-        const sorted = this.sorted;
-        out.writeLen(sorted.length);
-        for (let i = sorted.length - 1; i >= 0; i--) {
-          out.writeString(sorted[i][0], compress);
-          out.writeDouble(sorted[i][1]);
+        // From the highest score down, as Redis walks its skiplist from the tail.
+        const order = this.order;
+        out.writeLen(count);
+        for (let k = count - 1; k >= 0; k--) {
+          const i = order === null ? k : order[k];
+          out.writeString(items[i], compress);
+          out.writeDouble(value.scores[i]);
         }
-        this.sorted = [];
         break;
       }
       case RDB_TYPE_HASH_LISTPACK: {
-        const pairs = value.value as [string, string][];
-        const lp = new ListpackBuilder(64 + pairs.length * 16);
-        for (const [field, v] of pairs) {
-          lp.append(field);
-          lp.append(v);
+        const lp = this.lp;
+        lp.reset();
+        if (value.ranged) {
+          const { text, bounds } = value;
+          for (let i = 0; i < 2 * count; i++) lp.appendRange(text, bounds[2 * i], bounds[2 * i + 1]);
+        } else {
+          for (let i = 0; i < 2 * count; i++) lp.append(items[i]);
         }
-        out.writeBlob(lp.finish(), compress);
+        out.writeBlob(lp.buffer, compress, 0, lp.seal());
         break;
       }
-      case RDB_TYPE_HASH: {
-        const pairs = value.value as [string, string][];
-        out.writeLen(pairs.length);
-        for (const [field, v] of pairs) {
-          out.writeString(field, compress);
-          out.writeString(v, compress);
-        }
+      case RDB_TYPE_HASH:
+        out.writeLen(count);
+        for (let i = 0; i < 2 * count; i++) out.writeString(items[i], compress);
         break;
-      }
     }
+    this.order = null;
     this.value = null;
+    // Do not keep the caller's array alive.
+    if (value === this.converted) value.items = this.ownItems;
   }
 }

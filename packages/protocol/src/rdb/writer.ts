@@ -34,7 +34,7 @@ import {
 } from "./opcodes.js";
 import { RdbOutput } from "./output.js";
 import type { RdbEncodingOptions, RdbValue } from "./types.js";
-import { resolveEncodingOptions, ValueEncoder } from "./value-writer.js";
+import { type RdbFlatValue, resolveEncodingOptions, ValueEncoder } from "./value-writer.js";
 
 export interface RdbWriterOptions extends RdbEncodingOptions {
   /** rdbchecksum: when false the trailer is 8 zero bytes, which loaders accept unchecked. */
@@ -139,8 +139,11 @@ export class RdbWriter {
     out.writeLen(expiresSize);
   }
 
-  /** One key (rdbSaveKeyValuePair). `expireAtMs` -1 means no expiry. */
-  entry(key: string, value: RdbValue, expireAtMs = -1, options?: RdbEntryOptions): void {
+  /**
+   * One key (rdbSaveKeyValuePair). `expireAtMs` -1 means no expiry. A reused RdbFlatValue spares
+   * the per-key arrays an RdbValue needs; it is read before entry() returns.
+   */
+  entry(key: string, value: RdbValue | RdbFlatValue, expireAtMs = -1, options?: RdbEntryOptions): void {
     this.checkBody();
     const out = this.out;
     const type = this.encoder.prepare(value);

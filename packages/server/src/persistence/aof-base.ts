@@ -24,6 +24,7 @@ import { REDIS_VERSION } from "../version.js";
 import type { AtomicFileWriter } from "./atomic-file.js";
 import { toRdbValue } from "./rdb-convert.js";
 import { rdbWriterOptions } from "./rdb-save.js";
+import { RdbValueSource } from "./rdb-source.js";
 import type { SnapshotSink } from "./snapshot.js";
 
 /** aof.c AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET of a rewritten key. */
@@ -95,10 +96,11 @@ export function buildBaseSync(server: Server, rdbPreamble: boolean, timestamps: 
       usedMem: server.usedMemory(),
       aofBase: true,
     });
+    const source = new RdbValueSource();
     for (const db of server.dbs) {
       if (db.size === 0) continue;
       writer.selectDb(db.id, db.size, db.expiresCount);
-      for (const e of db.entries()) writer.entry(e.key, toRdbValue(e.value), e.expireAt);
+      for (const e of db.entries()) writer.entry(e.key, source.of(e.value), e.expireAt);
       out.push(...writer.take());
     }
     writer.end();

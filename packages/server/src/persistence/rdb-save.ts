@@ -9,14 +9,14 @@
  */
 
 import { writevSync } from "node:fs";
-import type { RdbEncodingOptions, RdbEntryOptions, RdbValue, RdbWriterOptions } from "@keyhaven/protocol";
+import type { RdbEncodingOptions, RdbEntryOptions, RdbWriterOptions } from "@keyhaven/protocol";
 import { RdbWriter } from "@keyhaven/protocol";
 import type { Config } from "../config/config.js";
 import { lfuDecayedCounter, lruIdleSeconds } from "../keyspace/lru.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 import { AtomicFileWriter, writeFileAtomicWith } from "./atomic-file.js";
-import { toRdbValue } from "./rdb-convert.js";
+import { RdbValueSource } from "./rdb-source.js";
 import type { SnapshotSink } from "./snapshot.js";
 
 /** The encoding thresholds Redis would have used for values built under this config. */
@@ -89,8 +89,8 @@ export function rdbSaveSync(server: Server, path: string, repl?: ReplSaveInfo): 
     let bytes = 0;
     const writer = new RdbWriter(rdbWriterOptions(server.config));
     const meta = new EntryMeta(server);
-    // One reused box for string values: the writer encodes each entry before the next call.
-    const box = { type: "string", value: "" } as { type: "string"; value: string };
+    // The writer encodes each entry before the next call: values are lent, not copied.
+    const source = new RdbValueSource();
     writer.header({
       redisVer: REDIS_VERSION,
       ctime: Math.floor(Date.now() / 1000),
@@ -107,15 +107,7 @@ export function rdbSaveSync(server: Server, path: string, repl?: ReplSaveInfo): 
       if (db.size === 0) continue;
       writer.selectDb(db.id, db.size, db.expiresCount);
       for (const entry of db.entries()) {
-        const v = entry.value;
-        let value: RdbValue;
-        if (typeof v === "string") {
-          box.value = v;
-          value = box;
-        } else {
-          value = toRdbValue(v);
-        }
-        writer.entry(entry.key, value, entry.expireAt, meta.options(entry.lru));
+        writer.entry(entry.key, source.of(entry.value), entry.expireAt, meta.options(entry.lru));
         keys++;
         if ((keys & 1023) === 0 && writer.pendingBytes >= SYNC_WRITE_THRESHOLD) flush();
       }

@@ -34,6 +34,7 @@ import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 import { toRdbValue } from "./rdb-convert.js";
 import { EntryMeta, rdbWriterOptions } from "./rdb-save.js";
+import { RdbValueSource } from "./rdb-source.js";
 
 /** A consumer of the RDB stream. */
 export interface SnapshotSink {
@@ -116,8 +117,8 @@ export class Snapshot implements KeyspaceObserver {
   private readonly alreadyWritten = new WeakSet<Entry>();
   /** Either set above ever received an entry (until then the walk skips their lookups). */
   private marked = false;
-  /** One reused box for string values: the writer encodes each entry before the next call. */
-  private readonly stringBox = { type: "string", value: "" } as { type: "string"; value: string };
+  /** Hands the writer each walked value without copying it (the writer encodes it at once). */
+  private readonly source = new RdbValueSource();
   private readonly meta: EntryMeta;
   private done = false;
   /** rdb-key-save-delay bookkeeping: when the delayed walk last ran (performance.now()). */
@@ -277,15 +278,7 @@ export class Snapshot implements KeyspaceObserver {
    * database's walk being closed (when SWAPDB moved it elsewhere).
    */
   private writeEntry(entry: Entry): void {
-    const v = entry.value;
-    let value: RdbValue;
-    if (typeof v === "string") {
-      this.stringBox.value = v;
-      value = this.stringBox;
-    } else {
-      value = toRdbValue(v);
-    }
-    this.writer.entry(entry.key, value, entry.expireAt, this.meta.options(entry.lru));
+    this.writer.entry(entry.key, this.source.of(entry.value), entry.expireAt, this.meta.options(entry.lru));
     this.keysWritten++;
   }
 

@@ -250,6 +250,25 @@ export class HashObject implements HashValue {
     return Math.floor(Math.random() * this.size());
   }
 
+  /**
+   * While a listpack: fills bounds with [start, end) of every field and value in position order
+   * (field i at 2i, value i at 2i + 1, start and end interleaved) and returns the packed string
+   * they index; null for a hashtable. Snapshots write the fields from it without substrings.
+   */
+  packedBounds(bounds: number[]): string | null {
+    const lp = this.lp;
+    if (lp === null) return null;
+    let at = 0;
+    for (let k = 0; k < 2 * this.lpCount; k++) {
+      const n = readLength(lp, at);
+      const start = at + prefixSize(n);
+      bounds[2 * k] = start;
+      bounds[2 * k + 1] = start + n;
+      at = start + n;
+    }
+    return lp;
+  }
+
   /** The pairs in position order, as strings of their own (they may be kept: RDB, COPY, SORT STORE). */
   *entries(): IterableIterator<[string, string]> {
     const n = this.size();

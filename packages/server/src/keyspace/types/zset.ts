@@ -511,6 +511,50 @@ export class ZSet implements ZSetValue {
     this.n -= end - start + 1;
   }
 
+  /**
+   * Copies members and scores in ascending order into members[0, n) and scores[0, n), returning
+   * n. No cursor: snapshots call this for every sorted set and must not make garbage per key.
+   */
+  readInto(members: string[], scores: number[]): number {
+    if (this.tree !== null) {
+      let n = 0;
+      const c = this.cursor();
+      for (let ok = c.seek(0); ok; ok = c.next()) {
+        members[n] = c.member;
+        scores[n++] = c.score;
+      }
+      return n;
+    }
+    const lp = this.lp;
+    let off = 0;
+    for (let i = 0; i < this.n; i++) {
+      parseEntry(lp, off);
+      members[i] = parsedMember(lp);
+      scores[i] = pk.score;
+      off = pk.next;
+    }
+    return this.n;
+  }
+
+  /**
+   * While a listpack: fills bounds with [start, end) of every member in ascending order (member i
+   * at 2i and 2i + 1) and scores with their scores, and returns the packed string the bounds
+   * index; null for a skiplist. Snapshots write the members from it without substrings.
+   */
+  packedBounds(bounds: number[], scores: number[]): string | null {
+    if (this.tree !== null) return null;
+    const lp = this.lp;
+    let off = 0;
+    for (let i = 0; i < this.n; i++) {
+      parseEntry(lp, off);
+      bounds[2 * i] = pk.moff;
+      bounds[2 * i + 1] = pk.moff + pk.mlen;
+      scores[i] = pk.score;
+      off = pk.next;
+    }
+    return lp;
+  }
+
   /** A cursor over the elements by rank (invalidated by any change to the set). */
   cursor(): ZCursor {
     return new ZCursor(this.tree, this.lp, this.n);
