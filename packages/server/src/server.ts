@@ -351,7 +351,7 @@ export class Server implements KeyspaceHooks {
     if (c.scheduleFlush()) this.pendingFlush.push(c);
     if (!this.beforeSleepScheduled) {
       this.beforeSleepScheduled = true;
-      setImmediate(this.beforeSleepTick);
+      setImmediate(this.flushBeforeSleep);
     }
   }
 
@@ -359,7 +359,7 @@ export class Server implements KeyspaceHooks {
   scheduleBeforeSleep(): void {
     if (!this.beforeSleepScheduled) {
       this.beforeSleepScheduled = true;
-      setImmediate(this.beforeSleepTick);
+      setImmediate(this.flushBeforeSleep);
     }
   }
 
@@ -372,14 +372,10 @@ export class Server implements KeyspaceHooks {
   /**
    * Runs a pending beforeSleep pass now rather than at its turn in the check phase. Long-running
    * background work (snapshot slices) calls it first, so the replies of the commands served since
-   * its previous slice leave before it takes the CPU again instead of waiting behind it.
+   * its previous slice leave before it takes the CPU again instead of waiting behind it. It is
+   * also the queued pass itself, which finds nothing to do when called early.
    */
-  flushBeforeSleep(): void {
-    if (this.beforeSleepScheduled) this.beforeSleep();
-  }
-
-  private readonly beforeSleepTick = (): void => {
-    // Already run by flushBeforeSleep since it was queued.
+  readonly flushBeforeSleep = (): void => {
     if (this.beforeSleepScheduled) this.beforeSleep();
   };
 

@@ -16,29 +16,7 @@ const INT64_MIN = -9223372036854775808n;
  * non-numeric strings, short numbers) are decided from the first chars.
  */
 export function parseCanonicalInt(s: string): number | bigint | null {
-  const len = s.length;
-  if (len === 0 || len > 20) return null;
-  let i = 0;
-  const c0 = s.charCodeAt(0);
-  if (c0 === 45 /* - */) {
-    if (len === 1) return null;
-    i = 1;
-  } else if (c0 === 48 /* 0 */) {
-    return len === 1 ? 0 : null;
-  }
-  const first = s.charCodeAt(i);
-  if (first < 49 || first > 57) return null; // 1-9
-  let n = 0;
-  for (let k = i; k < len; k++) {
-    const d = s.charCodeAt(k) - 48;
-    if (d < 0 || d > 9) return null;
-    n = n * 10 + d;
-  }
-  if (len - i <= 15) return i === 1 ? -n : n;
-  const big = BigInt(s);
-  if (big > INT64_MAX || big < INT64_MIN) return null;
-  if (big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(big);
-  return big;
+  return parseCanonicalIntRange(s, 0, s.length);
 }
 
 /** parseCanonicalInt of s.substring(start, end), without making the substring in the common cases. */
@@ -62,7 +40,10 @@ export function parseCanonicalIntRange(s: string, start: number, end: number): n
     n = n * 10 + d;
   }
   if (end - i <= 15) return i > start ? -n : n;
-  return parseCanonicalInt(s.substring(start, end));
+  const big = BigInt(s.substring(start, end));
+  if (big > INT64_MAX || big < INT64_MIN) return null;
+  if (big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(big);
+  return big;
 }
 
 /** The int32 value of `s` if it is canonical integer text in int32 range (rdbTryIntegerEncoding). */

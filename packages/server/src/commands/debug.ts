@@ -149,7 +149,7 @@ debugSubcommands.set("object", (c) => {
   const encoding = typeof v === "string" ? entryStringEncoding(entry, v) : v.encoding();
   const serializedLength = typeof v === "string" ? v.length : valueMemory(v);
   c.out.simple(
-    `Value at:0x0 refcount:1 encoding:${encoding} serializedlength:${serializedLength} lru:${entry.lru & 0xffffff} lru_seconds_idle:${lruIdleSeconds(entry.lru)}`,
+    `Value at:0x0 refcount:1 encoding:${encoding} serializedlength:${serializedLength} lru:${entry.lru} lru_seconds_idle:${lruIdleSeconds(entry.lru)}`,
   );
 });
 /** getPositiveLongFromObjectOrReply: one message for non-numbers and negatives alike. */

@@ -10,6 +10,7 @@
 import { ReplyWriter } from "@keyhaven/protocol";
 import type { Command } from "../commands/spec.js";
 import { newLatencyHistogram, recordLatency } from "../info/latency.js";
+import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { isLocalPeer } from "../network/protected-mode.js";
 import type { Server } from "../server.js";
@@ -262,8 +263,7 @@ export function commandLatencyEvent(cmd: Command): string {
 
 function recordCommandLatency(server: Server, cmd: Command, micros: number): void {
   const ms = Math.floor(micros / 1000);
-  if (ms < server.latencyMonitor.threshold) return;
-  server.latencyMonitor.addSample(commandLatencyEvent(cmd), ms, Math.floor(Date.now() / 1000));
+  server.latencyMonitor.addSampleIfNeeded(commandLatencyEvent(cmd), ms, Math.floor(clock.ms / 1000));
 }
 
 /**

@@ -30,6 +30,9 @@ export interface PropagationSink {
 
 const MULTI_ARGV = ["MULTI"];
 const EXEC_ARGV = ["EXEC"];
+/** The wrappers' bytes, encoded once for sinks that take Buffers (they never modify them). */
+const MULTI_BYTES = encodeCommand(MULTI_ARGV);
+const EXEC_BYTES = encodeCommand(EXEC_ARGV);
 
 export class Propagator {
   readonly sinks: PropagationSink[] = [];
@@ -129,7 +132,7 @@ export class Propagator {
       }
       return;
     }
-    const bytes = encodeCommand(argv);
+    const bytes = argv === MULTI_ARGV ? MULTI_BYTES : argv === EXEC_ARGV ? EXEC_BYTES : encodeCommand(argv);
     for (let i = 0; i < sinks.length; i++) {
       if (replOnly && sinks[i].kind === "aof") continue;
       sinks[i].feed(dbId, bytes);

@@ -78,7 +78,7 @@ export function serverInfo(server: Server): string[] {
     `uptime_in_days:${Math.floor(uptime / 86400)}`,
     `hz:${server.cron.currentHz}`,
     `configured_hz:${server.config.num("hz")}`,
-    `lru_clock:${clock.lruSeconds & 0xffffff}`,
+    `lru_clock:${clock.lruSeconds}`,
     `executable:${process.argv[1] ?? process.execPath}`,
     `config_file:${server.config.configFile ?? ""}`,
     "io_threads_active:0",

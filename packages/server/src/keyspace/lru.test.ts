@@ -1,13 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { clock, refreshClock } from "./clock.js";
-import {
-  LFU_INIT_VAL,
-  LRU_CLOCK_MAX,
-  lfuDecayedCounter,
-  lruFromIdle,
-  lruIdleSeconds,
-  touchedLfu,
-} from "./lru.js";
+import { clock, LRU_CLOCK_MAX, refreshClock } from "./clock.js";
+import { LFU_INIT_VAL, lfuDecayedCounter, lruFromIdle, lruIdleSeconds, touchedLfu } from "./lru.js";
 
 const MINUTE = 60_000;
 

@@ -8,10 +8,7 @@
  * 24 bits on read, so a field written as plain unix seconds (older code paths) reads the same.
  */
 
-import { clock } from "./clock.js";
-
-/** LRU_CLOCK_MAX: the LRU clock and the field wrap at 24 bits. */
-export const LRU_CLOCK_MAX = 0xffffff;
+import { clock, LRU_CLOCK_MAX } from "./clock.js";
 
 /** LFU_INIT_VAL: a new key starts with some frequency so it is not evicted at once. */
 export const LFU_INIT_VAL = 5;

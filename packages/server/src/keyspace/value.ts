@@ -4,6 +4,8 @@
  * CollectionValue, which keeps its own memory estimate up to date as it changes.
  */
 
+import { LRU_CLOCK_MAX } from "./clock.js";
+
 export type ValueType = "string" | "list" | "hash" | "set" | "zset";
 
 export interface CollectionValue {
@@ -50,8 +52,8 @@ export const STR_ENC_AUTO = 0;
 export const STR_ENC_RAW = 1;
 export const STR_ENC_NO_INT = 2;
 
-/** The low 24 bits of Entry's packed field: the LRU/LFU data (LRU_CLOCK_MAX). */
-const LRU_BITS = 0xffffff;
+/** The low 24 bits of Entry's packed field: the LRU/LFU data. */
+const LRU_BITS = LRU_CLOCK_MAX;
 
 /**
  * A key's record. One object per key carries what Redis keeps in the dictEntry and the robj

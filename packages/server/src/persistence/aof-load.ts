@@ -35,7 +35,7 @@ import type { Command } from "../commands/spec.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
 import { type AofDir, dirExists, fileExists, strerror } from "./aof-files.js";
-import { RdbKeyspaceLoader } from "./rdb-load.js";
+import { RdbKeyspaceLoader, RdbLoadError } from "./rdb-load.js";
 
 export type AofLoadStatus = "ok" | "not_exist" | "empty" | "open_err" | "failed" | "truncated";
 
@@ -316,8 +316,7 @@ function* loadSingleAppendOnlyFile(
         // RdbFormatError names its offset; an RdbLoadError (valid bytes we cannot hold, such as a
         // duplicated key) carries it separately: the log names where in the file it stopped.
         const message = (err as Error).message;
-        const offset = (err as { offset?: unknown }).offset;
-        const where = typeof offset === "number" && !/offset \d+/.test(message) ? ` (offset ${offset})` : "";
+        const where = err instanceof RdbLoadError ? ` (offset ${err.offset})` : "";
         logger.warning({ file: name, error: message }, `${name}: ${message}${where}`);
         return "failed";
       }

@@ -24,6 +24,7 @@
 
 import { RdbFormatError, RdbReader } from "@keyhaven/protocol";
 import { Db } from "../keyspace/db.js";
+import { lruFromIdle } from "../keyspace/lru.js";
 import type { Entry } from "../keyspace/value.js";
 import type { Server } from "../server.js";
 import { fromRdbValue } from "./rdb-convert.js";
@@ -160,8 +161,7 @@ export class RdbKeyspaceLoader {
           if (e.expireAtMs !== -1) db.setExpire(entry, e.expireAtMs);
           if (e.lfuFreq >= 0 && this.server.lfuMode)
             entry.lru = (Math.floor(this.now / 60000) & 0xffff) * 256 + e.lfuFreq;
-          else if (e.lruIdleSeconds >= 0 && !this.server.lfuMode)
-            entry.lru = Math.floor(this.now / 1000) - e.lruIdleSeconds;
+          else if (e.lruIdleSeconds >= 0 && !this.server.lfuMode) entry.lru = lruFromIdle(e.lruIdleSeconds);
           this.keysLoaded++;
           if (keys >= maxKeys) return false;
           break;

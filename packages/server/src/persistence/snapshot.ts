@@ -261,6 +261,7 @@ export class Snapshot implements KeyspaceObserver {
 
   /** Created after the start, or already written/captured ahead of the walk. */
   private isMarked(entry: Entry): boolean {
+    if (!this.marked) return false;
     return this.createdAfterStart.has(entry) || this.alreadyWritten.has(entry);
   }
 
@@ -362,7 +363,7 @@ export class Snapshot implements KeyspaceObserver {
         const db = walk.db;
         while (this.cursor < walk.slotEnd) {
           const entry = db.entryAt(this.cursor++);
-          if (!entry || (this.marked && this.isMarked(entry))) continue;
+          if (!entry || this.isMarked(entry)) continue;
           this.writeEntry(entry);
           keysThisSlice++;
           if (--allowance === 0) {

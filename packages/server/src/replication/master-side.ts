@@ -150,8 +150,6 @@ export class MasterSide {
    */
   private unflushed: Buffer[] = [];
   private unflushedBytes = 0;
-  /** unflushedBytes reached REPLICA_FLUSH_BYTES: beforeSleep hands the stream out this turn. */
-  private flushThisTurn = false;
   /** replication_cron_loops, for repl-ping-replica-period. */
   private cronLoops = 0;
 
@@ -204,11 +202,10 @@ export class MasterSide {
     if (streaming) {
       this.unflushed.push(bytes);
       this.unflushedBytes += bytes.length;
+      // Past REPLICA_FLUSH_BYTES beforeSleep hands the stream out this turn (scheduling is
+      // idempotent).
       if (this.unflushedBytes >= REPLICA_FLUSH_BYTES) {
-        if (!this.flushThisTurn) {
-          this.flushThisTurn = true;
-          this.server.scheduleBeforeSleep();
-        }
+        this.server.scheduleBeforeSleep();
       } else if (!this.flushArmed) {
         this.flushArmed = true;
         setTimeout(this.flushReplicas, REPLICA_FLUSH_MS);
@@ -576,10 +573,7 @@ export class MasterSide {
    * reads it from the backlog and answers at once, instead of at its next once-a-second ACK.
    */
   beforeSleep(): void {
-    if (this.flushThisTurn) {
-      this.flushThisTurn = false;
-      this.stageStream();
-    }
+    if (this.unflushedBytes >= REPLICA_FLUSH_BYTES) this.stageStream();
     if (this.getAckRequested && this.server.pauseKind === null) {
       this.getAckRequested = false;
       if (!this.repl.isReplica) {

@@ -513,7 +513,8 @@ export class ZSet implements ZSetValue {
 
   /**
    * Copies members and scores in ascending order into members[0, n) and scores[0, n), returning
-   * n. No cursor: snapshots call this for every sorted set and must not make garbage per key.
+   * n. Snapshots call this for every skiplist-encoded set (a listpack is written from
+   * packedBounds): one cursor per set, nothing per member.
    */
   readInto(members: string[], scores: number[]): number {
     if (this.tree !== null) {
