@@ -246,13 +246,6 @@ function commandCommand(c: Client): void {
   for (const cmd of all) writeCommandInfo(c, cmd);
 }
 
-function findCommand(c: Client, name: string): Command | undefined {
-  const [top, sub] = name.toLowerCase().split("|");
-  const cmd = c.server.commands.get(top);
-  if (cmd === undefined || sub === undefined) return cmd;
-  return cmd.subcommandMap?.get(sub);
-}
-
 function commandInfoCommand(c: Client): void {
   const names = c.argv.slice(2);
   if (names.length === 0) {
@@ -261,7 +254,7 @@ function commandInfoCommand(c: Client): void {
   }
   c.out.arrayHeader(names.length);
   for (const name of names) {
-    const cmd = findCommand(c, name);
+    const cmd = c.server.commands.getByFullName(name);
     if (cmd === undefined) c.out.nullBulk();
     else writeCommandInfo(c, cmd);
   }
@@ -293,7 +286,7 @@ function commandDocsCommand(c: Client): void {
   if (names.length === 0) cmds.push(...c.server.commands.all());
   else
     for (const n of names) {
-      const cmd = findCommand(c, n);
+      const cmd = c.server.commands.getByFullName(n);
       if (cmd !== undefined) cmds.push(cmd);
     }
   c.out.mapHeader(cmds.length);

@@ -66,11 +66,7 @@ function latencyHistogramCommand(c: Client): void {
     for (const cmd of table.all()) addWithSubcommands(cmd);
   } else {
     for (let j = 2; j < c.argv.length; j++) {
-      // lookupCommandBySds: "name" or "container|sub", case-insensitive.
-      const [name, sub, ...extra] = c.argv[j].toLowerCase().split("|");
-      let cmd = table.get(name);
-      if (cmd !== undefined && sub !== undefined)
-        cmd = extra.length === 0 ? cmd.subcommandMap?.get(sub) : undefined;
+      const cmd = table.getByFullName(c.argv[j]);
       if (cmd !== undefined) addWithSubcommands(cmd);
     }
   }

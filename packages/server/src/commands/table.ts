@@ -117,6 +117,17 @@ export class CommandTable {
     return this.byName.get(name.toLowerCase());
   }
 
+  /**
+   * lookupCommandBySds: "name" or "container|sub", case-insensitive; deeper names ("a|b|c")
+   * match nothing, as in Redis.
+   */
+  getByFullName(fullName: string): Command | undefined {
+    const [name, sub, ...extra] = fullName.toLowerCase().split("|");
+    const cmd = this.byName.get(name);
+    if (cmd === undefined || sub === undefined) return cmd;
+    return extra.length === 0 ? cmd.subcommandMap?.get(sub) : undefined;
+  }
+
   /** Every top-level command. */
   all(): IterableIterator<Command> {
     return this.byName.values();

@@ -51,6 +51,8 @@ describe("COMMAND", () => {
     const [mset] = (await c.call("COMMAND", "INFO", "mset")) as unknown[][];
     expect(mset.slice(3, 6)).toEqual([1, -1, 2]);
     expect(await c.call("COMMAND", "INFO", "nosuch")).toEqual([null]);
+    // One level of subcommands only (lookupCommandBySds).
+    expect(await c.call("COMMAND", "INFO", "config|get|x", "CONFIG|nosuch")).toEqual([null, null]);
   });
 
   it("COUNT, LIST and DOCS agree with the table", async () => {
