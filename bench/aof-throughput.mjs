@@ -11,11 +11,12 @@
  */
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuMs } from "./lib.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 100_000);
@@ -95,17 +96,6 @@ async function stopServer(s) {
   dirs.delete(s.dir);
 }
 
-/** CPU seconds (user + system) the process has used, from /proc (Linux). */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 function benchmark(port) {
   const r = spawnSync(
     "redis-benchmark",
@@ -137,10 +127,10 @@ for (const fsync of ["everysec", "always"]) {
     for (const kind of order) {
       const s = await startServer(kind, fsync);
       try {
-        const before = cpuSeconds(s.proc.pid);
+        const before = cpuMs(s.proc.pid) / 1000;
         rps[kind].push(benchmark(s.port));
         // Server CPU per request: a figure that a loaded machine disturbs less than rps.
-        cpu[kind].push(((cpuSeconds(s.proc.pid) - before) / REQUESTS) * 1e6);
+        cpu[kind].push(((cpuMs(s.proc.pid) / 1000 - before) / REQUESTS) * 1e6);
       } finally {
         await stopServer(s);
       }

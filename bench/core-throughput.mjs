@@ -13,11 +13,12 @@
  */
 
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuMs } from "./lib.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const KEYHAVEN_BIN = join(root, "packages/server/bin/keyhaven-server");
@@ -97,21 +98,6 @@ async function start(kind, port, dir) {
   return proc;
 }
 
-/**
- * CPU seconds (user + system) a process has used so far, from /proc (Linux). Wall-clock rps on
- * a shared 2-core machine moves with whatever else runs; the server's own CPU time per request
- * does not, so it is printed beside the rps.
- */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** Runs redis-benchmark --csv; returns test name -> rps. */
 function benchmark(port, args) {
   return new Promise((res, rej) => {
@@ -152,9 +138,9 @@ async function main() {
         // Alternate which side goes first so neither always runs on a warmer machine.
         const order = r % 2 === 0 ? ["redis", "keyhaven"] : ["keyhaven", "redis"];
         for (const side of order) {
-          const before = cpuSeconds(pids[side]);
+          const before = cpuMs(pids[side]) / 1000;
           const result = await benchmark(side === "redis" ? redisPort : khPort, run.args);
-          cpu[side] += cpuSeconds(pids[side]) - before;
+          cpu[side] += cpuMs(pids[side]) / 1000 - before;
           for (const [test, rps] of result) best[side].set(test, Math.max(best[side].get(test) ?? 0, rps));
         }
       }

@@ -5,7 +5,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -14,6 +14,23 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 export const KEYHAVEN_BIN = resolve(here, "../packages/server/bin/keyhaven-server");
 const KEYHAVEN_CLI = resolve(here, "../packages/server/dist/cli.js");
+
+/**
+ * CPU time (user + system, in ms) process `pid` has used so far, from /proc (Linux; 10 ms ticks);
+ * `withReapedChildren` adds its reaped children's (Redis's BGSAVE and diskless-sync forks). On a
+ * shared 2-core machine wall-clock rps moves with whatever else runs; a server's own CPU time per
+ * request much less, so benches print it beside the rps. NaN once the process is gone.
+ */
+export function cpuMs(pid, withReapedChildren = false) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(f[11]) + Number(f[12]) + (withReapedChildren ? Number(f[13]) + Number(f[14]) : 0);
+    return ticks * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 const children = new Set();
 const dirs = new Set();

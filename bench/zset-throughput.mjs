@@ -19,7 +19,7 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { cpuMs } from "./lib.mjs";
 import { startServer } from "./zset-lib.mjs";
 
 const argv = process.argv.slice(2);
@@ -98,12 +98,6 @@ function bench(port, args) {
   const m = /([\d.]+) requests per second/.exec(line);
   if (!m) throw new Error(`cannot parse redis-benchmark output: ${out}`);
   return Number(m[1]);
-}
-
-/** CPU ms (user + system) the process has used so far. */
-function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 const redis = await startServer("redis");
