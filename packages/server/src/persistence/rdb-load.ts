@@ -149,14 +149,14 @@ export class RdbKeyspaceLoader {
           } catch (err) {
             throw new RdbLoadError(`Cannot load key '${e.key}': ${(err as Error).message}`, reader.offset);
           }
-          let entry: Entry | undefined;
+          let entry: Entry;
           if (this.options.allowDuplicates === true) {
             if (db.peek(e.key) !== undefined) db.delete(e.key);
             entry = db.add(e.key, value);
           } else {
-            entry = db.addIfAbsent(e.key, value);
-            if (entry === undefined)
-              throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${db.id}`, reader.offset);
+            // Into the dict in one batch at the end (or when something needs it): a duplicate
+            // key is found then, and fails the load there.
+            entry = db.addDeferred(e.key, value);
           }
           if (e.expireAtMs !== -1) db.setExpire(entry, e.expireAtMs);
           if (e.lfuFreq >= 0 && this.server.lfuMode)
@@ -167,11 +167,26 @@ export class RdbKeyspaceLoader {
           break;
         }
         case "end":
+          this.finishDeferred();
           this.ended = true;
           return true;
       }
     }
     return true;
+  }
+
+  /** Puts the keys added with Db.addDeferred in the dicts; throws for a repeated key. */
+  private finishDeferred(): void {
+    for (const db of this.target) {
+      const duplicates = db.finishDeferred();
+      if (duplicates.length > 0) {
+        this.keysLoaded -= duplicates.length;
+        throw new RdbLoadError(
+          `RDB has duplicated key '${duplicates[0].key}' in DB ${db.id}`,
+          this.reader.offset,
+        );
+      }
+    }
   }
 
   /** Bytes received after the EOF trailer (a diskless stream's end mark, an AOF tail). */
