@@ -148,12 +148,12 @@ export class KeyTable {
     const hashes = this.hashes;
     const slots = this.slots;
     const mask = this.mask;
-    const key = entry.key;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
       const e = slots[i];
       if (e === null) break;
-      if (hashes[i] === h && e.key === key) return e;
+      // entry.key only on a hash match: addBulk visits its entries in slot order, not memory order.
+      if (hashes[i] === h && e.key === entry.key) return e;
     }
     slots[i] = entry;
     hashes[i] = h;
