@@ -63,6 +63,8 @@ export interface KeyspaceObserver {
   beforeDbFlush(db: Db): void;
 }
 
+const EMPTY_HASHES = new Int32Array(0);
+
 /** Lookup flags (lookupKey's LOOKUP_*). */
 export const LOOKUP_NONE = 0;
 export const LOOKUP_NOTOUCH = 1;
@@ -75,6 +77,11 @@ export class Db {
   private dict = new KeyTable();
   /** Index in `all` of the first entry addDeferred left out of `dict`, or -1. */
   private deferredFrom = -1;
+  /**
+   * The deferred keys' hashes (hashKey), in `all` order: computed while each key string is still
+   * in the cache, instead of revisiting a million entries and keys at the end.
+   */
+  private deferredHashes: Int32Array = EMPTY_HASHES;
   /** Later copies of keys found by flushDeferred, removed again; for finishDeferred. */
   private deferredDuplicates: Entry[] = [];
   /** Entries by slot; null marks a hole left by a deleted key. */
@@ -204,6 +211,13 @@ export class Db {
     const entry = new Entry(key, value, this.hooks.touchLru(-1));
     const all = this.all;
     if (this.deferredFrom < 0) this.deferredFrom = all.length;
+    const n = all.length - this.deferredFrom;
+    if (n === this.deferredHashes.length) {
+      const grown = new Int32Array(Math.max(1024, n * 2));
+      grown.set(this.deferredHashes);
+      this.deferredHashes = grown;
+    }
+    this.deferredHashes[n] = hashKey(key);
     // Always at the tail (holes are reused once the batch is in), so the batch is one run of `all`.
     entry.slot = all.length;
     all.push(entry);
@@ -227,10 +241,9 @@ export class Db {
     const from = this.deferredFrom;
     this.deferredFrom = -1;
     const all = this.all;
-    const count = all.length - from;
-    const hashes = new Int32Array(count);
-    for (let i = 0; i < count; i++) hashes[i] = hashKey((all[from + i] as Entry).key);
-    const duplicates = this.dict.addBulk(all as Entry[], from, count, hashes);
+    const hashes = this.deferredHashes;
+    this.deferredHashes = EMPTY_HASHES;
+    const duplicates = this.dict.addBulk(all as Entry[], from, all.length - from, hashes);
     for (const entry of duplicates) {
       // Never in `dict`: undo the rest of what addDeferred did.
       if (this.observer !== null) this.observer.beforeKeyWrite(this, entry);
@@ -420,6 +433,7 @@ export class Db {
     const n = this.size;
     this.dict = new KeyTable();
     this.deferredFrom = -1;
+    this.deferredHashes = EMPTY_HASHES;
     this.deferredDuplicates = [];
     this.all = [];
     this.freeSlots = [];

@@ -133,7 +133,8 @@ export class SetObject implements SetValue {
       if (isInt64String(m)) {
         const i = this.intsetSearch(m);
         if (i >= 0) return false;
-        this.ints.splice(-i - 1, 0, m);
+        if (-i - 1 === this.ints.length) this.ints.push(m);
+        else this.ints.splice(-i - 1, 0, m);
         this.mem += SET_INTSET_ENTRY_OVERHEAD + stringMemory(m.length);
         if (this.ints.length > typeLimits.setMaxIntsetEntries) this.convert();
         return true;
