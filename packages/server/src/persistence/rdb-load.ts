@@ -78,6 +78,8 @@ export class RdbKeyspaceLoader {
     this.reader = new RdbReader({
       databases: undefined,
       verifyChecksum: options.verifyChecksum ?? server.config.bool("rdbchecksum"),
+      // drain() is done with each entry before it asks for the next.
+      reuseEntryEvents: true,
     });
     this.target = target ?? server.dbs.map((d) => new Db(d.id, server));
     this.db = this.target[0];
