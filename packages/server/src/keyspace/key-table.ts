@@ -125,13 +125,20 @@ export class KeyTable {
     const starts = new Int32Array(groups + 1);
     for (let k = 0; k < count; k++) starts[((hashes[k] & mask) >>> shift) + 1]++;
     for (let g = 0; g < groups; g++) starts[g + 1] += starts[g];
-    const order = new Int32Array(count);
-    for (let k = 0; k < count; k++) order[starts[(hashes[k] & mask) >>> shift]++] = k;
+    // Entries and hashes are scattered into slot order in one pass that reads them in order, so
+    // the insert loop reads both sequentially too (no random read per key).
+    const sortedEntries = new Array<Entry>(count);
+    const sortedHashes = new Int32Array(count);
+    for (let k = 0; k < count; k++) {
+      const h = hashes[k];
+      const at = starts[(h & mask) >>> shift]++;
+      sortedEntries[at] = entries[start + k];
+      sortedHashes[at] = h;
+    }
     const duplicates: Entry[] = [];
     for (let k = 0; k < count; k++) {
-      const at = order[k];
-      const entry = entries[start + at];
-      if (this.insert(entry, hashes[at]) !== undefined) duplicates.push(entry);
+      const entry = sortedEntries[k];
+      if (this.insert(entry, sortedHashes[k]) !== undefined) duplicates.push(entry);
     }
     // The counting sort is stable, so of two equal keys in the batch the later one is refused.
     if (duplicates.length > 1) duplicates.sort((a, b) => a.slot - b.slot);
