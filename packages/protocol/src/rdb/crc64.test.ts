@@ -19,6 +19,24 @@ describe("crc64", () => {
     expect(crc64(Buffer.alloc(0))).toBe(0n);
   });
 
+  it("equals the bit-at-a-time definition on long runs at any memory alignment", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 256, maxLength: 1200 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 0, max: 7 }),
+        (bytes, shift, start) => {
+          // Copied at `shift` bytes into a fresh ArrayBuffer, so the word reads start misaligned.
+          const backing = new Uint8Array(bytes.length + 8);
+          backing.set(bytes, shift);
+          const view = backing.subarray(shift, shift + bytes.length);
+          expect(new Crc64().update(view, start).digest()).toBe(slowCrc64(bytes.subarray(start)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it("equals the bit-at-a-time definition on any input, whatever the split", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 5 }), (bytes, cuts) => {

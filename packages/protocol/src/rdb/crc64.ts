@@ -15,6 +15,10 @@
 const POLY_HI = 0x95ac9329;
 const POLY_LO = 0xac4bc9b5;
 
+/** Runs at least this long go through updateWords (a typed-array view per call). */
+const WORDS_MIN = 256;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Table k (k = 0..7) at [k * 256 + byte]: the CRC of `byte` followed by k zero bytes. */
 const TABLE_LO = new Uint32Array(8 * 256);
 const TABLE_HI = new Uint32Array(8 * 256);
@@ -55,6 +59,7 @@ export class Crc64 {
   hi = 0;
 
   update(buf: Uint8Array, start = 0, end = buf.length): this {
+    if (end - start >= WORDS_MIN && LITTLE_ENDIAN) return this.updateWords(buf, start, end);
     let lo = this.lo;
     let hi = this.hi;
     let i = start;
@@ -87,6 +92,40 @@ export class Crc64 {
     this.lo = lo >>> 0;
     this.hi = hi >>> 0;
     return this;
+  }
+
+  /**
+   * update() for long runs: bytes up to a 4-byte boundary of the underlying memory, then two
+   * 32-bit loads per 8 bytes through an Int32Array view instead of eight byte loads (~1.3x
+   * faster over a 35 MB RDB), then the tail.
+   */
+  private updateWords(buf: Uint8Array, start: number, end: number): this {
+    const misalign = (4 - ((buf.byteOffset + start) & 3)) & 3;
+    if (misalign > 0) this.update(buf, start, start + misalign);
+    const first = start + misalign;
+    const pairs = (end - first) >>> 3;
+    const words = new Int32Array(buf.buffer, buf.byteOffset + first, pairs * 2);
+    let lo = this.lo;
+    let hi = this.hi;
+    const T_LO = TABLE_LO;
+    const T_HI = TABLE_HI;
+    for (let w = 0; w < words.length; w += 2) {
+      const a = lo ^ words[w];
+      const b = hi ^ words[w + 1];
+      const i7 = 7 * 256 + (a & 0xff);
+      const i6 = 6 * 256 + ((a >>> 8) & 0xff);
+      const i5 = 5 * 256 + ((a >>> 16) & 0xff);
+      const i4 = 4 * 256 + (a >>> 24);
+      const i3 = 3 * 256 + (b & 0xff);
+      const i2 = 2 * 256 + ((b >>> 8) & 0xff);
+      const i1 = 256 + ((b >>> 16) & 0xff);
+      const i0 = b >>> 24;
+      lo = T_LO[i7] ^ T_LO[i6] ^ T_LO[i5] ^ T_LO[i4] ^ T_LO[i3] ^ T_LO[i2] ^ T_LO[i1] ^ T_LO[i0];
+      hi = T_HI[i7] ^ T_HI[i6] ^ T_HI[i5] ^ T_HI[i4] ^ T_HI[i3] ^ T_HI[i2] ^ T_HI[i1] ^ T_HI[i0];
+    }
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
+    return this.update(buf, first + pairs * 8, end);
   }
 
   digest(): bigint {

@@ -202,6 +202,32 @@ describe("RdbReader", () => {
     expect((entries[1].value as { value: string[] }).value).toEqual(members);
   });
 
+  it("with reuseEntryEvents, yields the same entries in one recycled event object", () => {
+    const f = file((w) => {
+      w.selectDb(0, 4, 1);
+      w.entry("s1", { type: "string", value: "one" });
+      w.entry("h", { type: "hash", value: [["f", "v"]] }, 1_700_000_000_000);
+      w.entry("s2", { type: "string", value: "12345" }, -1, { lruIdleSeconds: 7 });
+      w.entry("l", { type: "list", value: ["a", "b"] });
+    });
+    const expected = readAll(f).entries;
+    const r = new RdbReader({ reuseEntryEvents: true });
+    // Fed in small chunks, so entries also complete after a NEED_MORE rewind.
+    const seen: unknown[] = [];
+    const events = new Set<unknown>();
+    for (const chunk of chunksOf(f, 3)) {
+      r.feed(chunk);
+      for (let ev = r.next(); ev !== null; ev = r.next()) {
+        if (ev.kind !== "entry") continue;
+        events.add(ev);
+        seen.push(structuredClone(ev.entry));
+      }
+    }
+    r.end();
+    expect(seen).toEqual(expected);
+    expect(events.size).toBe(1);
+  });
+
   it("the writer refuses values Redis cannot hold", () => {
     const w = new RdbWriter();
     expect(() => w.entry("k", { type: "string", value: "" })).toThrow(RdbValueError);

@@ -52,7 +52,7 @@ import {
   RDB_OPCODE_SELECTDB,
   rdbTypeName,
 } from "./opcodes.js";
-import type { RdbEvent } from "./types.js";
+import type { RdbEntry, RdbEvent, RdbValue } from "./types.js";
 import { EMPTY_KEY, ValueParser } from "./value-parser.js";
 
 export interface RdbReaderOptions {
@@ -67,6 +67,13 @@ export interface RdbReaderOptions {
    * and maps may pass false and compare sizes itself, to avoid paying for the check twice.
    */
   checkDuplicates?: boolean;
+  /**
+   * Return the same `entry` event object (its RdbEntry, and a string value's RdbValue) every
+   * time, overwritten by the next key (default false: fresh objects per key). For a loader that
+   * is done with each entry before it calls next() again: a 1M-key load then allocates ~2.6
+   * million fewer short-lived objects (59 -> 51 scavenges, ~100 ms less scavenging).
+   */
+  reuseEntryEvents?: boolean;
 }
 
 /* Reader states: the header, then opcodes (Body), a value in progress, the CRC trailer, done. */
@@ -77,6 +84,7 @@ const STATE_TRAILER = 3;
 const STATE_DONE = 4;
 
 const MAGIC = "REDIS";
+const EMPTY_STRING: RdbValue = { type: "string", value: "" };
 
 export class RdbReader {
   /** The RDB version from the header (0 until the header is read). */
@@ -98,13 +106,22 @@ export class RdbReader {
   private lruIdle = -1;
   private lfuFreq = -1;
   private key = "";
+  /** The recycled entry event (reuseEntryEvents), else null. */
+  private readonly entryEvent: { kind: "entry"; entry: RdbEntry } | null;
 
   constructor(options: RdbReaderOptions = {}) {
     this.verifyChecksum = options.verifyChecksum ?? true;
     this.emitFunctions = options.functions === "emit";
     this.databases = options.databases ?? Number.POSITIVE_INFINITY;
     this.input = new RdbInput(this.verifyChecksum);
-    this.values = new ValueParser(options.checkDuplicates ?? true);
+    this.values = new ValueParser(options.checkDuplicates ?? true, options.reuseEntryEvents === true);
+    this.entryEvent =
+      options.reuseEntryEvents === true
+        ? {
+            kind: "entry",
+            entry: { db: 0, key: "", value: EMPTY_STRING, expireAtMs: -1, lruIdleSeconds: -1, lfuFreq: -1 },
+          }
+        : null;
   }
 
   /** True once the end event has been returned. */
@@ -267,6 +284,21 @@ export class RdbReader {
   private finishEntry(): RdbEvent | null {
     const value = this.values.resume(this.input);
     this.state = STATE_BODY;
+    const reused = this.entryEvent;
+    if (reused !== null && value !== EMPTY_KEY) {
+      const entry = reused.entry;
+      entry.db = this.db;
+      entry.key = this.key;
+      entry.value = value;
+      entry.expireAtMs = this.expireAtMs;
+      entry.lruIdleSeconds = this.lruIdle;
+      entry.lfuFreq = this.lfuFreq;
+      this.expireAtMs = -1;
+      this.lruIdle = -1;
+      this.lfuFreq = -1;
+      this.key = "";
+      return reused;
+    }
     const event: RdbEvent | null =
       value === EMPTY_KEY
         ? null

@@ -85,9 +85,16 @@ export class ValueParser {
   private hashPairs: [string, string][] = [];
   private seen: Set<string> | null = null;
   private result: RdbValue | typeof EMPTY_KEY | null = null;
+  /** With `reuse`, the one string value object, overwritten by each string read; else null. */
+  private readonly stringValue: { type: "string"; value: string } | null;
 
-  constructor(checkDuplicates = true) {
+  /**
+   * `reuse`: string values come back in the same object every time (see RdbReaderOptions'
+   * reuseEntryEvents), for a caller done with each value before the next begin().
+   */
+  constructor(checkDuplicates = true, reuse = false) {
     this.checkDuplicates = checkDuplicates;
+    this.stringValue = reuse ? { type: "string", value: "" } : null;
   }
 
   /**
@@ -110,7 +117,12 @@ export class ValueParser {
     this.result = null;
     switch (type) {
       case RDB_TYPE_STRING:
-        this.result = { type: "string", value: input.readString() };
+        if (this.stringValue !== null) {
+          this.stringValue.value = input.readString();
+          this.result = this.stringValue;
+        } else {
+          this.result = { type: "string", value: input.readString() };
+        }
         return;
       case RDB_TYPE_LIST:
       case RDB_TYPE_SET:

@@ -105,3 +105,50 @@ describe("Db.addIfAbsent", () => {
     expect({ size: db.size, mem: db.usedMemory, slots: db.slotCount }).toEqual(before);
   });
 });
+
+describe("Db.addDeferred", () => {
+  it("ends like add() of the first copy of each key, whether finished explicitly or by a lookup", () => {
+    for (const finish of ["explicit", "lookup"] as const) {
+      const db = filled(50);
+      db.delete("k10"); // a hole: deferred keys still go to the tail
+      const expected = filled(50);
+      expected.delete("k10");
+      const later: string[] = [];
+      for (let i = 0; i < 2000; i++) {
+        const key = i % 500 === 7 ? `k${i % 50}` : `d${i % 1500}`; // repeats of old and batch keys
+        const entry = db.addDeferred(key, `v${i}`);
+        if (i % 3 === 0) db.setExpire(entry, 1e13 + i);
+        if (expected.peek(key) === undefined) {
+          const e = expected.add(key, `v${i}`);
+          if (i % 3 === 0) expected.setExpire(e, 1e13 + i);
+        } else later.push(key);
+      }
+      // A lookup inserts the batch first; finishDeferred then only reports the repeats.
+      if (finish === "lookup") expect(db.peek("d3")!.value).toBe("v3");
+      const found = db.finishDeferred();
+      expect(found.map((e) => e.key)).toEqual(later);
+      expect(db.size).toBe(expected.size);
+      expect(db.expiresCount).toBe(expected.expiresCount);
+      expect(db.usedMemory).toBe(expected.usedMemory);
+      for (const e of expected.entries()) {
+        const got = db.peek(e.key) as Entry;
+        expect([got.value, got.expireAt]).toEqual([e.value, e.expireAt]);
+        expect(db.entryAt(got.slot)).toBe(got);
+      }
+      expect(db.peek("k10")).toBeUndefined();
+      expect(db.finishDeferred()).toEqual([]);
+    }
+  });
+
+  it("counts deferred keys in size and survives a flush before they are inserted", () => {
+    const db = new Db(0, hooks);
+    db.addDeferred("a", "1");
+    db.addDeferred("b", "2");
+    expect(db.size).toBe(2);
+    db.clear();
+    expect(db.size).toBe(0);
+    expect(db.finishDeferred()).toEqual([]);
+    db.add("a", "3");
+    expect(db.peek("a")!.value).toBe("3");
+  });
+});

@@ -12,6 +12,8 @@
  *   only sampled, never scanned);
  * - while `sampler` is not null it holds every live entry (and, until drawn, some deleted ones:
  *   an entry is live iff `all[entry.slot] === entry`); see randomEntry;
+ * - entries added by addDeferred (all[deferredFrom..]) are not in `dict` yet: every use of `dict`
+ *   inserts them first (flushDeferred), so only the cost of the insert is deferred, never its effect;
  * - `usedMemory` is the sum of keyMemory + value memory (+ EXPIRE_OVERHEAD) over the entries, as
  *   last synced: collections are re-synced by `syncMemory` whenever a command signals a change;
  * - a key whose TTL has passed is never visible to a lookup: on a master it is deleted (and the
@@ -23,6 +25,7 @@
  */
 
 import { clock } from "./clock.js";
+import { hashKey, KeyTable } from "./key-table.js";
 import { EXPIRE_OVERHEAD, keyMemory, stringMemory } from "./memory.js";
 import { Entry, STR_ENC_AUTO, type Value } from "./value.js";
 
@@ -60,6 +63,8 @@ export interface KeyspaceObserver {
   beforeDbFlush(db: Db): void;
 }
 
+const EMPTY_HASHES = new Int32Array(0);
+
 /** Lookup flags (lookupKey's LOOKUP_*). */
 export const LOOKUP_NONE = 0;
 export const LOOKUP_NOTOUCH = 1;
@@ -69,7 +74,16 @@ export const LOOKUP_NOEXPIRE = 8;
 
 export class Db {
   readonly id: number;
-  dict = new Map<string, Entry>();
+  private dict = new KeyTable();
+  /** Index in `all` of the first entry addDeferred left out of `dict`, or -1. */
+  private deferredFrom = -1;
+  /**
+   * The deferred keys' hashes (hashKey), in `all` order: computed while each key string is still
+   * in the cache, instead of revisiting a million entries and keys at the end.
+   */
+  private deferredHashes: Int32Array = EMPTY_HASHES;
+  /** Later copies of keys found by flushDeferred, removed again; for finishDeferred. */
+  private deferredDuplicates: Entry[] = [];
   /** Entries by slot; null marks a hole left by a deleted key. */
   private all: (Entry | null)[] = [];
   /** Holes of `all` available for reuse (may hold indices beyond a since-trimmed tail). */
@@ -94,7 +108,7 @@ export class Db {
   }
 
   get size(): number {
-    return this.dict.size;
+    return this.deferredFrom < 0 ? this.dict.size : this.dict.size + this.all.length - this.deferredFrom;
   }
 
   get expiresCount(): number {
@@ -103,6 +117,7 @@ export class Db {
 
   /** The entry for `key` with no expiry check, statistics or LRU update (internal use). */
   peek(key: string): Entry | undefined {
+    if (this.deferredFrom >= 0) this.flushDeferred();
     return this.dict.get(key);
   }
 
@@ -111,6 +126,7 @@ export class Db {
    * Updates LRU/LFU unless NOTOUCH and hit/miss stats unless NOSTATS.
    */
   lookup(key: string, flags: number): Entry | undefined {
+    if (this.deferredFrom >= 0) this.flushDeferred();
     let entry = this.dict.get(key);
     if (
       entry !== undefined &&
@@ -165,37 +181,81 @@ export class Db {
 
   /** dbAdd: adds a key that must not exist. Returns its entry. */
   add(key: string, value: Value): Entry {
+    if (this.deferredFrom >= 0) this.flushDeferred();
     const entry = new Entry(key, value, this.hooks.touchLru(-1));
-    this.dict.set(key, entry);
+    this.dict.addIfAbsent(entry);
     this.placeAdded(entry);
     return entry;
   }
 
   /**
-   * Adds `key` unless it exists, with one dict operation instead of peek() then add(): in a
-   * 1M-key load the lookup of a fresh key is one of the costliest steps (a walk of a bucket
-   * chain in a table too big for the cache), and an insert repeats that walk. Returns undefined,
-   * the Db unchanged, when the key exists: for the RDB loader that is a corrupt file, so finding
-   * the previous entry again costs a walk of all slots, once.
+   * Adds `key` unless it exists, with one dict operation instead of peek() then add(). Returns
+   * undefined, the Db unchanged, when the key exists.
    */
   addIfAbsent(key: string, value: Value): Entry | undefined {
-    const dict = this.dict;
-    const size = dict.size;
+    if (this.deferredFrom >= 0) this.flushDeferred();
     const entry = new Entry(key, value, this.hooks.touchLru(-1));
-    dict.set(key, entry);
-    if (dict.size === size) {
-      const previous = this.all.find((e) => e !== null && e.key === key);
-      dict.set(key, previous!);
-      return undefined;
-    }
+    if (this.dict.addIfAbsent(entry) !== undefined) return undefined;
     this.placeAdded(entry);
     return entry;
   }
 
+  /**
+   * add() for a bulk loader (RDB): the entry gets its slot, TTL and memory accounting now, but
+   * goes into `dict` later, in one batch with the others (KeyTable.addBulk writes the table in
+   * slot order: most of a 1M-key load's dict cost was cache misses of one-by-one inserts). The
+   * batch is inserted by finishDeferred, or by the first operation that needs `dict`. A key
+   * given twice is not detected here: finishDeferred returns the later copies (removed again).
+   */
+  addDeferred(key: string, value: Value): Entry {
+    const entry = new Entry(key, value, this.hooks.touchLru(-1));
+    const all = this.all;
+    if (this.deferredFrom < 0) this.deferredFrom = all.length;
+    const n = all.length - this.deferredFrom;
+    if (n === this.deferredHashes.length) {
+      const grown = new Int32Array(Math.max(1024, n * 2));
+      grown.set(this.deferredHashes);
+      this.deferredHashes = grown;
+    }
+    this.deferredHashes[n] = hashKey(key);
+    // Always at the tail (holes are reused once the batch is in), so the batch is one run of `all`.
+    entry.slot = all.length;
+    all.push(entry);
+    this.accountAdded(entry);
+    return entry;
+  }
+
+  /**
+   * Inserts what addDeferred added into `dict`. Returns the entries that repeated a key already
+   * present (or earlier in the batch), in the order they were added; they were removed from the
+   * Db again, the first copy of each key staying.
+   */
+  finishDeferred(): Entry[] {
+    if (this.deferredFrom >= 0) this.flushDeferred();
+    const duplicates = this.deferredDuplicates;
+    if (duplicates.length > 0) this.deferredDuplicates = [];
+    return duplicates;
+  }
+
+  private flushDeferred(): void {
+    const from = this.deferredFrom;
+    this.deferredFrom = -1;
+    const all = this.all;
+    const hashes = this.deferredHashes;
+    this.deferredHashes = EMPTY_HASHES;
+    const duplicates = this.dict.addBulk(all as Entry[], from, all.length - from, hashes);
+    for (const entry of duplicates) {
+      // Never in `dict`: undo the rest of what addDeferred did.
+      if (this.observer !== null) this.observer.beforeKeyWrite(this, entry);
+      this.releaseSlot(entry.slot);
+      if (entry.expireAt >= 0) this.removeFromVolatile(entry);
+      this.usedMemory -= keyMemory(entry.key) + accountedMemory(entry.value);
+      this.deferredDuplicates.push(entry);
+    }
+  }
+
   /** add()'s bookkeeping for an entry just put in `dict`: its slot, the observer, memory. */
   private placeAdded(entry: Entry): void {
-    const value = entry.value;
-    if (this.sampler !== null) this.sampler.push(entry);
     let slot = -1;
     while (this.freeSlots.length > 0) {
       const candidate = this.freeSlots.pop()!;
@@ -211,6 +271,12 @@ export class Db {
       this.all[slot] = entry;
     }
     entry.slot = slot;
+    this.accountAdded(entry);
+  }
+
+  private accountAdded(entry: Entry): void {
+    const value = entry.value;
+    if (this.sampler !== null) this.sampler.push(entry);
     if (this.observer !== null) this.observer.keyAdded(this, entry);
     this.usedMemory += keyMemory(entry.key) + valueMemory(value);
     if (typeof value !== "string") value.accountedMem = value.mem;
@@ -230,7 +296,7 @@ export class Db {
    * Returns the entry. Callers signal the modification (WATCH, blocking) themselves.
    */
   set(key: string, value: Value, keepTtl = false): Entry {
-    const entry = this.dict.get(key);
+    const entry = this.peek(key);
     if (entry === undefined) return this.add(key, value);
     this.overwrite(entry, value);
     if (!keepTtl && entry.expireAt >= 0) this.removeExpire(entry);
@@ -239,7 +305,7 @@ export class Db {
 
   /** dbDelete: removes `key`; returns whether it existed (expired or not). */
   delete(key: string): boolean {
-    const entry = this.dict.get(key);
+    const entry = this.peek(key);
     if (entry === undefined) return false;
     if (this.observer !== null) this.observer.beforeKeyWrite(this, entry);
     this.dict.delete(key);
@@ -314,7 +380,7 @@ export class Db {
    * the table is dense again.
    */
   randomEntry(): Entry | undefined {
-    const live = this.dict.size;
+    const live = this.size;
     if (live === 0) return undefined;
     const all = this.all;
     const n = all.length;
@@ -364,8 +430,11 @@ export class Db {
   /** Removes every key; returns how many there were. */
   clear(): number {
     if (this.observer !== null) this.observer.beforeDbFlush(this);
-    const n = this.dict.size;
-    this.dict = new Map();
+    const n = this.size;
+    this.dict = new KeyTable();
+    this.deferredFrom = -1;
+    this.deferredHashes = EMPTY_HASHES;
+    this.deferredDuplicates = [];
     this.all = [];
     this.freeSlots = [];
     this.volatile = [];
@@ -379,7 +448,10 @@ export class Db {
   swapContents(other: Db): void {
     if (this.observer !== null) this.observer.beforeDbFlush(this);
     if (other.observer !== null) other.observer.beforeDbFlush(other);
+    if (this.deferredFrom >= 0) this.flushDeferred();
+    if (other.deferredFrom >= 0) other.flushDeferred();
     [this.dict, other.dict] = [other.dict, this.dict];
+    [this.deferredDuplicates, other.deferredDuplicates] = [other.deferredDuplicates, this.deferredDuplicates];
     [this.all, other.all] = [other.all, this.all];
     [this.freeSlots, other.freeSlots] = [other.freeSlots, this.freeSlots];
     [this.volatile, other.volatile] = [other.volatile, this.volatile];
@@ -388,9 +460,16 @@ export class Db {
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
   }
 
-  /** Iterates live entries (no expiry check). */
-  entries(): IterableIterator<Entry> {
-    return this.dict.values();
+  /**
+   * Iterates live entries (no expiry check), in slot order. Entries deleted during the walk are
+   * skipped; entries added during it are seen when they take a slot not yet passed.
+   */
+  *entries(): IterableIterator<Entry> {
+    const all = this.all;
+    for (let i = 0; i < all.length; i++) {
+      const e = all[i];
+      if (e !== null) yield e;
+    }
   }
 }
 

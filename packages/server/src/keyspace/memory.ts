@@ -5,8 +5,9 @@
  * the dataset does. It counts what V8 allocates on a 64-bit Node without pointer compression
  * (Node's default builds):
  *
- * - per key: the main dict's Map entry (3 words plus half a bucket word, in a table between
- *   half and fully loaded: KEY_DICT_OVERHEAD on average), the Entry record (3 header words + 6
+ * - per key: the main dict's slot (KeyTable: a word and a 4-byte hash per slot, in a table
+ *   between a quarter and half full: 12 * 4 * ln 2 = 33 bytes on average; KEY_DICT_OVERHEAD is
+ *   calibrated a little higher, below), the Entry record (3 header words + 6
  *   fields: ENTRY_OVERHEAD), its slot in the random-access array (SLOT_OVERHEAD) and the key
  *   string (stringMemory);
  * - per TTL: the heap number boxing `expireAt` and the slot in the volatile array
@@ -19,8 +20,8 @@
  *
  * Calibrated by measurement (bench/memory-calibrate.mjs: N keys loaded into a keyhaven-server,
  * used_memory growth against the growth of V8's heapUsed + external after a full GC). Node 24,
- * 200k keys each; used/heap: key:N -> 8 B 1.015, same with TTL 0.986, 40-byte keys 1.001,
- * 50 B values 1.001, 200 B 1.001, 1 KB 1.000, 16 KB 1.001, 2 MB 1.000. The Map term is the one
+ * 200k keys each; used/heap: key:N -> 8 B 0.995, same with TTL 0.990, 40-byte keys 1.005,
+ * 50 B values 1.005, 200 B 1.003, 1 KB 1.000, 16 KB 0.999, 2 MB 1.000. The dict term is the one
  * that varies (its table doubles at powers of two), hence the up-to-7% gap right after a doubling.
  *
  * Not counted: V8's free space inside pages, the young generation, code, and the fixed cost of
@@ -29,7 +30,7 @@
  * empty server reports what an empty Redis does.
  */
 
-export const KEY_DICT_OVERHEAD = 40;
+export const KEY_DICT_OVERHEAD = 36;
 export const ENTRY_OVERHEAD = 72;
 export const SLOT_OVERHEAD = 8;
 export const EXPIRE_OVERHEAD = 24;

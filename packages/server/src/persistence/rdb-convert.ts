@@ -24,11 +24,7 @@ export interface ValueFactories {
 export const valueFactories: ValueFactories = {
   list: (items) => ListObject.from(items),
   // Like rdbLoadObject: start as an intset when the first member allows it; adding converts.
-  set: (members) => {
-    const set = members.length > 0 ? SetObject.forMember(members[0]) : new SetObject();
-    for (const m of members) set.add(m);
-    return set;
-  },
+  set: (members) => SetObject.fromMembers(members),
   zset: (entries) => {
     const n = entries.length;
     const members: string[] = new Array(n);

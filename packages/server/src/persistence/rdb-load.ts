@@ -10,16 +10,16 @@
  * for its master's DELs, and IDLE/FREQ restore the LRU/LFU clocks.
  *
  * Where a load's time goes (CPU profiles of bench/rdb-persistence.mjs's 1M-key dump.rdb loaded
- * through this class by a scratch script, Node 24, --max-semi-space-size=16 as the server runs):
- * ~2.5 s of CPU in all, of which parsing (RdbReader) ~0.6 s, building collection values
- * (rdb-convert.ts) ~0.2 s, the GC ~0.9 s (scavenges copying what every key keeps alive: key
- * string, value, Entry; everything survives, so nothing is cheap garbage), and Db.dict's inserts
- * ~0.6 s. The last is V8's Map itself, not this code: 1M fresh string keys into a plain Map take
- * ~500 ms more than pushing them into an array on the same machine (a bucket-chain walk that
- * touches every chained key string: cache misses), and an open-addressing table in JS with
- * hashes in an Int32Array measured only ~20% faster. So each key costs one dict operation
- * (Db.addIfAbsent, not peek then add), and short strings are decoded without a call into C++
- * (protocol's bytesToLatin1); what remains is mostly the keyspace's per-key objects.
+ * through loadRdbFile in a bare Server, Node 24, --max-semi-space-size=16 as the server runs):
+ * ~1.6 s of process CPU (~1.3 s on the main thread), of which the GC ~0.35 s on the main thread
+ * plus its helper threads (scavenges copy what every key keeps alive: key string, value, Entry;
+ * everything survives), parsing (RdbReader, CRC64 included) ~0.45 s, building collection values
+ * (rdb-convert.ts) ~0.15 s and the dict ~0.15 s. The dict was ~0.85 s with a V8 Map: inserting
+ * a fresh key walks a bucket chain in a table far bigger than the cache. Keys now go in with
+ * Db.addDeferred and reach the dict in one batch at the end (KeyTable.addBulk, in slot order).
+ * The reader recycles its entry events (reuseEntryEvents), so the young generation fills with
+ * what the keyspace keeps rather than with per-key wrappers. What remains is mostly the
+ * keyspace's per-key objects and the parse itself.
  */
 
 import { RdbFormatError, RdbReader } from "@keyhaven/protocol";
@@ -78,6 +78,8 @@ export class RdbKeyspaceLoader {
     this.reader = new RdbReader({
       databases: undefined,
       verifyChecksum: options.verifyChecksum ?? server.config.bool("rdbchecksum"),
+      // drain() is done with each entry before it asks for the next.
+      reuseEntryEvents: true,
     });
     this.target = target ?? server.dbs.map((d) => new Db(d.id, server));
     this.db = this.target[0];
@@ -149,14 +151,14 @@ export class RdbKeyspaceLoader {
           } catch (err) {
             throw new RdbLoadError(`Cannot load key '${e.key}': ${(err as Error).message}`, reader.offset);
           }
-          let entry: Entry | undefined;
+          let entry: Entry;
           if (this.options.allowDuplicates === true) {
             if (db.peek(e.key) !== undefined) db.delete(e.key);
             entry = db.add(e.key, value);
           } else {
-            entry = db.addIfAbsent(e.key, value);
-            if (entry === undefined)
-              throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${db.id}`, reader.offset);
+            // Into the dict in one batch at the end (or when something needs it): a duplicate
+            // key is found then, and fails the load there.
+            entry = db.addDeferred(e.key, value);
           }
           if (e.expireAtMs !== -1) db.setExpire(entry, e.expireAtMs);
           if (e.lfuFreq >= 0 && this.server.lfuMode)
@@ -167,11 +169,26 @@ export class RdbKeyspaceLoader {
           break;
         }
         case "end":
+          this.finishDeferred();
           this.ended = true;
           return true;
       }
     }
     return true;
+  }
+
+  /** Puts the keys added with Db.addDeferred in the dicts; throws for a repeated key. */
+  private finishDeferred(): void {
+    for (const db of this.target) {
+      const duplicates = db.finishDeferred();
+      if (duplicates.length > 0) {
+        this.keysLoaded -= duplicates.length;
+        throw new RdbLoadError(
+          `RDB has duplicated key '${duplicates[0].key}' in DB ${db.id}`,
+          this.reader.offset,
+        );
+      }
+    }
   }
 
   /** Bytes received after the EOF trailer (a diskless stream's end mark, an AOF tail). */

@@ -318,7 +318,10 @@ export class HashObject implements HashValue {
     const parts: string[] = [];
     for (const [field, value] of pairs)
       parts.push(lengthPrefix(field.length), field, lengthPrefix(value.length), value);
-    hash.splice(0, 0, parts.join(""));
+    // Assigned, not spliced into the empty listpack: one string built per hash, not two.
+    const lp = parts.join("");
+    hash.mem += stringMemory(lp.length) - stringMemory(0);
+    hash.lp = lp;
     hash.lpCount = pairs.length;
     return hash;
   }

@@ -108,3 +108,35 @@ describe("SetObject", () => {
     );
   });
 });
+
+describe("SetObject.fromMembers", () => {
+  it("builds what adding the members one by one to forMember(first) builds", () => {
+    typeLimits.setMaxIntsetEntries = 6;
+    const member = fc.oneof(
+      fc.integer({ min: -20, max: 20 }).map(String),
+      fc.constantFrom("a", "01", "-0", "9223372036854775807", "9223372036854775808"),
+    );
+    const members = fc.oneof(
+      fc.array(member, { maxLength: 9 }),
+      // Mostly the RDB intset case: distinct integers, ascending.
+      fc
+        .uniqueArray(fc.integer({ min: -1000, max: 1000 }), { maxLength: 9 })
+        .map((xs) => xs.sort((a, b) => a - b).map(String)),
+    );
+    fc.assert(
+      fc.property(members, (ms) => {
+        const expected = ms.length > 0 ? SetObject.forMember(ms[0]) : new SetObject();
+        for (const m of ms) expected.add(m);
+        const got = SetObject.fromMembers(ms.slice());
+        expect(got.encoding()).toBe(expected.encoding());
+        expect([...got.members()]).toEqual([...expected.members()]);
+        expect(got.mem).toBe(expected.mem);
+        if (got.isIntset && got.size() > 0) {
+          expect(got.add(String(-5000))).toBe(true);
+          expect([...got.members()][0]).toBe("-5000");
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -85,6 +85,29 @@ export class SetObject implements SetValue {
   }
 
   /** setTypeCreate: an empty set whose encoding suits `first`, the member about to be added. */
+  /**
+   * A set of `members`, as adding them one by one to forMember(members[0]) would build it.
+   * Members that are distinct integers in ascending order within set-max-intset-entries (an RDB
+   * intset) are copied as they are: no search per member, and an array of exactly their size
+   * (one grown by push has room for 16 or more).
+   */
+  static fromMembers(members: string[]): SetObject {
+    const n = members.length;
+    let sortedInts = n > 0 && n <= typeLimits.setMaxIntsetEntries && isInt64String(members[0]);
+    for (let i = 1; sortedInts && i < n; i++) {
+      sortedInts = isInt64String(members[i]) && compareInt64Strings(members[i - 1], members[i]) < 0;
+    }
+    if (sortedInts) {
+      const set = new SetObject(true);
+      set.ints = members.slice();
+      for (let i = 0; i < n; i++) set.mem += SET_INTSET_ENTRY_OVERHEAD + stringMemory(members[i].length);
+      return set;
+    }
+    const set = n > 0 ? SetObject.forMember(members[0]) : new SetObject();
+    for (let i = 0; i < n; i++) set.add(members[i]);
+    return set;
+  }
+
   static forMember(first: string): SetObject {
     return new SetObject(isInt64String(first));
   }
@@ -133,7 +156,8 @@ export class SetObject implements SetValue {
       if (isInt64String(m)) {
         const i = this.intsetSearch(m);
         if (i >= 0) return false;
-        this.ints.splice(-i - 1, 0, m);
+        if (-i - 1 === this.ints.length) this.ints.push(m);
+        else this.ints.splice(-i - 1, 0, m);
         this.mem += SET_INTSET_ENTRY_OVERHEAD + stringMemory(m.length);
         if (this.ints.length > typeLimits.setMaxIntsetEntries) this.convert();
         return true;

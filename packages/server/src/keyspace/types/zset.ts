@@ -124,6 +124,13 @@ function smallLteMax(lp: string, i: number, r: LexRange): boolean {
 /** Sorts parallel arrays (in place) by (score, member), members as memcmp (JS `<` on latin1 strings). */
 export function sortPairs(members: string[], scores: number[]): void {
   const n = members.length;
+  // Already in order is the common case (an RDB's listpacks and skiplists are saved sorted).
+  let sorted = true;
+  for (let i = 1; sorted && i < n; i++) {
+    const d = scores[i - 1] - scores[i];
+    sorted = d < 0 || (d === 0 && members[i - 1] < members[i]);
+  }
+  if (sorted) return;
   const idx = new Array<number>(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   idx.sort((a, b) => {
