@@ -21,6 +21,11 @@
  * processes' load moves wall-clock times a lot more than it moves CPU per sync or per request.
  *
  *   pnpm -s run build && node bench/replication.mjs [--keys 100000,1000000] [--runs 3] [--quick]
+ *     [--parts fullsync,catchup,throughput] [--timeline]
+ *
+ * --timeline prints, after each full sync, both servers' log lines since REPLICAOF with their
+ * time relative to it (PSYNC received, snapshot start, transfer end, load done...) and the CPU of
+ * master and replica apart.
  */
 
 import { spawn, spawnSync } from "node:child_process";
@@ -41,12 +46,22 @@ const { values: opts } = parseArgs({
     quick: { type: "boolean", default: false },
     gap: { type: "string", default: "100000" },
     runs: { type: "string", default: "3" },
+    parts: { type: "string", default: "fullsync,catchup,throughput" },
+    timeline: { type: "boolean", default: false },
   },
 });
 /** Each measurement is repeated, alternating Keyhaven and Redis; the best run of each counts. */
 const RUNS = Math.max(1, Number(opts.runs));
 const KEY_COUNTS = opts.quick ? [100_000] : opts.keys.split(",").map(Number);
 const GAP_WRITES = Number(opts.gap);
+/** Which measurements run (all by default); e.g. `--parts fullsync` for quick iterations. */
+const PARTS = new Set(opts.parts.split(","));
+for (const p of PARTS) {
+  if (!["fullsync", "catchup", "throughput"].includes(p)) {
+    console.error(`unknown part '${p}' (fullsync, catchup, throughput)`);
+    process.exit(1);
+  }
+}
 
 if (spawnSync("redis-server", ["--version"]).status !== 0) {
   console.error("redis-server is not installed: nothing to compare with");
@@ -89,15 +104,47 @@ function cpuMs(proc) {
   }
 }
 
-async function startNode(kind, args) {
+async function startNode(kind, args, logfile = false) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `kh-repl-bench-${kind}-`));
   dirs.add(dir);
   const all = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...args];
+  if (logfile) all.push("--logfile", join(dir, "log"));
   const proc = spawn(kind === "keyhaven" ? KEYHAVEN : "redis-server", all, { stdio: "ignore" });
   started.add(proc);
   const client = await Client.connect(port);
   return { kind, port, proc, c: client, dir };
+}
+
+/**
+ * Log lines written at or after `t0` (Unix ms), as [ms since t0, text]. Keyhaven logs JSON lines
+ * with an ISO time; Redis logs `pid:R dd Mon yyyy hh:mm:ss.mmm * text` in local time.
+ */
+function logSince(path, t0) {
+  let text = "";
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const line of text.split("\n")) {
+    let t = Number.NaN;
+    let msg = "";
+    if (line.startsWith("{")) {
+      const j = JSON.parse(line);
+      t = Date.parse(j.time);
+      msg = j.msg;
+    } else {
+      const m = line.match(/^\d+:\w (\d+ \w+ \d+ [\d:.]+) [*#.-] (.*)$/);
+      if (m !== null) {
+        t = Date.parse(m[1]);
+        msg = m[2];
+      }
+    }
+    if (t >= t0) out.push([t - t0, msg]);
+  }
+  return out;
 }
 
 async function stopNode(n) {
@@ -227,23 +274,37 @@ async function fill(c, n, mixed) {
 // ---- Measurements -----------------------------------------------------------------------------
 
 async function fullSync(kind, keys, diskless, mixed) {
-  const master = await startNode(kind, [
-    "--repl-diskless-sync",
-    diskless ? "yes" : "no",
-    "--repl-diskless-sync-delay",
-    "0",
-  ]);
-  const replica = await startNode(kind, ["--repl-timeout", "600"]);
+  const master = await startNode(
+    kind,
+    ["--repl-diskless-sync", diskless ? "yes" : "no", "--repl-diskless-sync-delay", "0"],
+    opts.timeline,
+  );
+  const replica = await startNode(kind, ["--repl-timeout", "600"], opts.timeline);
   try {
     await fill(master.c, keys, mixed);
-    const cpu0 = cpuMs(master.proc) + cpuMs(replica.proc);
+    const masterCpu0 = cpuMs(master.proc);
+    const replicaCpu0 = cpuMs(replica.proc);
+    const wall0 = Date.now();
     const t0 = performance.now();
     await replica.c.call("REPLICAOF", "127.0.0.1", String(master.port));
     await waitInSync(master, replica);
     const ms = performance.now() - t0;
     // The fork of a Redis master is reaped (and counted) by its cron shortly after the transfer.
     if (kind === "redis") await sleep(300);
-    const cpu = cpuMs(master.proc) + cpuMs(replica.proc) - cpu0;
+    const masterCpu = cpuMs(master.proc) - masterCpu0;
+    const replicaCpu = cpuMs(replica.proc) - replicaCpu0;
+    const cpu = masterCpu + replicaCpu;
+    if (opts.timeline) {
+      console.log(
+        `    ${kind} ${keys} keys ${diskless ? "diskless" : "disk"}: ${ms.toFixed(0)} ms, CPU master ${masterCpu} ms, replica ${replicaCpu} ms`,
+      );
+      const lines = [
+        ...logSince(join(master.dir, "log"), wall0).map(([t, m]) => [t, "master ", m]),
+        ...logSince(join(replica.dir, "log"), wall0).map(([t, m]) => [t, "replica", m]),
+      ].sort((a, b) => a[0] - b[0]);
+      for (const [t, who, m] of lines)
+        console.log(`      ${String(t).padStart(5)} ms ${who} ${m.slice(0, 110)}`);
+    }
     const size = Number((await replica.c.call("DBSIZE")) ?? 0);
     if (size !== keys) throw new Error(`${kind}: replica has ${size} keys, expected ${keys}`);
     return { ms, cpu };
@@ -354,49 +415,55 @@ async function bestSync(fnK, fnR) {
   };
 }
 
-console.log(
-  `Full sync (REPLICAOF until the replica is at the master's offset, best of ${RUNS})   target: ratio <= 1.5`,
-);
-for (const keys of KEY_COUNTS) {
-  for (const diskless of [true, false]) {
-    const { k, r, kCpu, rCpu } = await bestSync(
-      () => fullSync("keyhaven", keys, diskless, mixed),
-      () => fullSync("redis", keys, diskless, mixed),
-    );
-    console.log(
-      `  ${String(keys).padStart(8)} keys  ${diskless ? "diskless" : "disk    "}  keyhaven ${fmt(k).padStart(8)}  redis ${fmt(r).padStart(8)}  ratio ${ratio(k, r)}   CPU master+replica keyhaven ${fmt(kCpu)}  redis ${fmt(rCpu)}  ratio ${ratio(kCpu, rCpu)}`,
-    );
-  }
-}
-console.log("");
-
-console.log(`Catch-up after a partial resync (${GAP_WRITES} writes missed, best of ${RUNS})`);
-{
-  const [k, r] = await best(
-    () => catchUp("keyhaven", GAP_WRITES),
-    () => catchUp("redis", GAP_WRITES),
+if (PARTS.has("fullsync")) {
+  console.log(
+    `Full sync (REPLICAOF until the replica is at the master's offset, best of ${RUNS})   target: ratio <= 1.5`,
   );
-  console.log(`  keyhaven ${fmt(k)}  redis ${fmt(r)}  ratio ${ratio(k, r)}`);
-}
-console.log("");
-
-console.log(
-  `redis-benchmark -q -c 50 -n 100000 -t set,get, master with two replicas, best of ${RUNS}   target: ratio >= 0.9`,
-);
-{
-  const ks = [];
-  const rs = [];
-  for (let i = 0; i < RUNS; i++) {
-    ks.push(await throughput("keyhaven"));
-    rs.push(await throughput("redis"));
+  for (const keys of KEY_COUNTS) {
+    for (const diskless of [true, false]) {
+      const { k, r, kCpu, rCpu } = await bestSync(
+        () => fullSync("keyhaven", keys, diskless, mixed),
+        () => fullSync("redis", keys, diskless, mixed),
+      );
+      console.log(
+        `  ${String(keys).padStart(8)} keys  ${diskless ? "diskless" : "disk    "}  keyhaven ${fmt(k).padStart(8)}  redis ${fmt(r).padStart(8)}  ratio ${ratio(k, r)}   CPU master+replica keyhaven ${fmt(kCpu)}  redis ${fmt(rCpu)}  ratio ${ratio(kCpu, rCpu)}`,
+      );
+    }
   }
-  const us = (xs, t, side) => Math.min(...xs.map((x) => x.cpu[t][side]));
-  for (const t of ["SET", "GET"]) {
-    const k = Math.max(...ks.map((x) => x.rates[t] ?? 0));
-    const r = Math.max(...rs.map((x) => x.rates[t] ?? 0));
-    const cpu = (xs) => `${us(xs, t, "master").toFixed(1)}/${us(xs, t, "replicas").toFixed(1)}`;
-    console.log(
-      `  ${t}  keyhaven ${String(Math.round(k)).padStart(7)}/s  redis ${String(Math.round(r)).padStart(7)}/s  ratio ${ratio(k, r)}   CPU us/request master/replicas keyhaven ${cpu(ks)}  redis ${cpu(rs)}  master ratio ${ratio(us(ks, t, "master"), us(rs, t, "master"))}`,
+  console.log("");
+}
+
+if (PARTS.has("catchup")) {
+  console.log(`Catch-up after a partial resync (${GAP_WRITES} writes missed, best of ${RUNS})`);
+  {
+    const [k, r] = await best(
+      () => catchUp("keyhaven", GAP_WRITES),
+      () => catchUp("redis", GAP_WRITES),
     );
+    console.log(`  keyhaven ${fmt(k)}  redis ${fmt(r)}  ratio ${ratio(k, r)}`);
+  }
+  console.log("");
+}
+
+if (PARTS.has("throughput")) {
+  console.log(
+    `redis-benchmark -q -c 50 -n 100000 -t set,get, master with two replicas, best of ${RUNS}   target: ratio >= 0.9`,
+  );
+  {
+    const ks = [];
+    const rs = [];
+    for (let i = 0; i < RUNS; i++) {
+      ks.push(await throughput("keyhaven"));
+      rs.push(await throughput("redis"));
+    }
+    const us = (xs, t, side) => Math.min(...xs.map((x) => x.cpu[t][side]));
+    for (const t of ["SET", "GET"]) {
+      const k = Math.max(...ks.map((x) => x.rates[t] ?? 0));
+      const r = Math.max(...rs.map((x) => x.rates[t] ?? 0));
+      const cpu = (xs) => `${us(xs, t, "master").toFixed(1)}/${us(xs, t, "replicas").toFixed(1)}`;
+      console.log(
+        `  ${t}  keyhaven ${String(Math.round(k)).padStart(7)}/s  redis ${String(Math.round(r)).padStart(7)}/s  ratio ${ratio(k, r)}   CPU us/request master/replicas keyhaven ${cpu(ks)}  redis ${cpu(rs)}  master ratio ${ratio(us(ks, t, "master"), us(rs, t, "master"))}`,
+      );
+    }
   }
 }

@@ -55,13 +55,26 @@ const TABLE_HI = new Uint32Array(8 * 256);
  * bigint and `writeLE` stores it as Redis does (little-endian).
  */
 export class Crc64 {
-  lo = 0;
-  hi = 0;
+  /**
+   * The two halves. Not number fields: a field first holding 0 (a small integer) and later a
+   * uint32 above 2^30 changes representation, and an RDB writer's optimized loop then kept
+   * bailing out on the object's map, once per 64 KB chunk for a whole snapshot (--trace-deopt).
+   */
+  private readonly state = new Uint32Array(2);
+
+  get lo(): number {
+    return this.state[0];
+  }
+
+  get hi(): number {
+    return this.state[1];
+  }
 
   update(buf: Uint8Array, start = 0, end = buf.length): this {
     if (end - start >= WORDS_MIN && LITTLE_ENDIAN) return this.updateWords(buf, start, end);
-    let lo = this.lo;
-    let hi = this.hi;
+    const state = this.state;
+    let lo = state[0];
+    let hi = state[1];
     let i = start;
     // Byte at a time until the remaining length is a multiple of 8 is not needed: slicing-by-8 works
     // on any alignment because bytes are read individually.
@@ -89,8 +102,8 @@ export class Crc64 {
       hi = (hi >>> 8) ^ T_HI[idx];
       i++;
     }
-    this.lo = lo >>> 0;
-    this.hi = hi >>> 0;
+    state[0] = lo;
+    state[1] = hi;
     return this;
   }
 
@@ -105,8 +118,9 @@ export class Crc64 {
     const first = start + misalign;
     const pairs = (end - first) >>> 3;
     const words = new Int32Array(buf.buffer, buf.byteOffset + first, pairs * 2);
-    let lo = this.lo;
-    let hi = this.hi;
+    const state = this.state;
+    let lo = state[0];
+    let hi = state[1];
     const T_LO = TABLE_LO;
     const T_HI = TABLE_HI;
     for (let w = 0; w < words.length; w += 2) {
@@ -123,8 +137,8 @@ export class Crc64 {
       lo = T_LO[i7] ^ T_LO[i6] ^ T_LO[i5] ^ T_LO[i4] ^ T_LO[i3] ^ T_LO[i2] ^ T_LO[i1] ^ T_LO[i0];
       hi = T_HI[i7] ^ T_HI[i6] ^ T_HI[i5] ^ T_HI[i4] ^ T_HI[i3] ^ T_HI[i2] ^ T_HI[i1] ^ T_HI[i0];
     }
-    this.lo = lo >>> 0;
-    this.hi = hi >>> 0;
+    state[0] = lo;
+    state[1] = hi;
     return this.update(buf, first + pairs * 8, end);
   }
 
