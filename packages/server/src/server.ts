@@ -31,7 +31,6 @@ import { bindTypeLimits } from "./keyspace/types/limits.js";
 import { Client, ClientFlag } from "./network/client.js";
 import { PROTECTED_MODE_DENIED, protectedModeDenies } from "./network/protected-mode.js";
 import { type AofStatus, idleAofStatus } from "./persistence/aof-status.js";
-import type { ReplyGate } from "./persistence/aof-writer.js";
 import { SnapshotCoordinator } from "./persistence/coordinator.js";
 import { PubSub } from "./pubsub/pubsub.js";
 import { Stats } from "./stats.js";
@@ -127,10 +126,6 @@ export class Server implements KeyspaceHooks {
   pauseKind: PauseKind | null = null;
   private readonly postponed = new Set<Client>();
   private readonly pendingFlush: Client[] = [];
-  /** Clients whose replies wait for the AOF fsync covering their turn (appendfsync always). */
-  private heldReplies: Client[] = [];
-  /** Set by the AOF: replies leave only once the writes they may reveal are durable. */
-  replyGate: ReplyGate | null = null;
   private beforeSleepScheduled = false;
   private readonly listeners: NetServer[] = [];
   /** Ports actually bound (port 0 in tests binds a free one). */
@@ -400,40 +395,15 @@ export class Server implements KeyspaceHooks {
     // AOF (and anything else that must be durable before replies leave) goes first.
     for (const s of this.subsystems) s.beforeSleep?.();
     const pending = this.pendingFlush.splice(0);
-    const gate = this.replyGate;
-    if (gate !== null && gate.durableSeq < gate.fedSeq) {
-      const seq = gate.fedSeq;
-      for (const c of pending) {
-        c.heldUntilSeq = seq;
-        c.unscheduleFlush();
-        this.heldReplies.push(c);
-      }
-      return;
+    for (const c of pending) {
+      if (c.has(ClientFlag.CloseAsap)) continue;
+      const before = c.out.pendingBytes;
+      if (c.has(ClientFlag.Replica)) this.stats.totalNetReplOutputBytes += before;
+      else this.stats.totalNetOutputBytes += before;
+      const queued = c.flush();
+      if (queued > 0) this.checkOutputBufferLimits(c, queued);
     }
-    for (const c of pending) this.writeOutput(c);
   };
-
-  /** The reply gate's writes up to `durableSeq` are on disk: the replies held for them leave. */
-  releaseHeldReplies(): void {
-    const durable = this.replyGate?.durableSeq ?? Number.MAX_SAFE_INTEGER;
-    const held = this.heldReplies;
-    if (held.length === 0) return;
-    this.heldReplies = [];
-    for (const c of held) {
-      // Held again in a later turn (its output then includes later replies): it waits for that.
-      if (c.heldUntilSeq > durable) this.heldReplies.push(c);
-      else this.writeOutput(c);
-    }
-  }
-
-  private writeOutput(c: Client): void {
-    if (c.has(ClientFlag.CloseAsap)) return;
-    const before = c.out.pendingBytes;
-    if (c.has(ClientFlag.Replica)) this.stats.totalNetReplOutputBytes += before;
-    else this.stats.totalNetOutputBytes += before;
-    const queued = c.flush();
-    if (queued > 0) this.checkOutputBufferLimits(c, queued);
-  }
 
   /** checkClientOutputBufferLimits: disconnects a client whose unsent output is too large. */
   checkOutputBufferLimits(c: Client, queued: number): void {

@@ -196,22 +196,11 @@ export class Client {
     }
   }
 
-  /**
-   * The AOF write (ReplyGate.fedSeq) this client's pending output waits for before it may
-   * leave (appendfsync always).
-   */
-  heldUntilSeq = 0;
-
   /** Queues this client for the end-of-turn flush. */
   scheduleFlush(): boolean {
     if (this.flushScheduled) return false;
     this.flushScheduled = true;
     return true;
-  }
-
-  /** The end-of-turn flush was deferred (held replies): a later turn must queue it again. */
-  unscheduleFlush(): void {
-    this.flushScheduled = false;
   }
 
   /**

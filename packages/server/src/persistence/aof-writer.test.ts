@@ -28,17 +28,13 @@ const logger: Logger = {
 
 class FatalExit extends Error {}
 
-function host(): AofWriterHost & { flushes: number; durableCalls: number } {
+function host(): AofWriterHost & { flushes: number } {
   return {
     logger,
     flushes: 0,
-    durableCalls: 0,
     snapshotActive: () => false,
     scheduleFlush() {
       this.flushes++;
-    },
-    durable() {
-      this.durableCalls++;
     },
     fatal: (message: string): never => {
       throw new FatalExit(message);
@@ -62,15 +58,6 @@ function writerOnFile(policy: "always" | "everysec" | "no"): {
 }
 
 const set = (k: string, v: string) => encodeCommand(["SET", k, v]);
-
-/** Resolves once every write is covered by a finished fsync (bounded: 5 s). */
-async function untilDurable(w: AofWriter): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (w.durableSeq < w.fedSeq) {
-    if (Date.now() > deadline) throw new Error("fsync did not finish in 5 s");
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
 
 describe("AofWriter", () => {
   it("writes SELECT when the database changes, and nothing while not accepting", () => {
@@ -174,7 +161,7 @@ describe("AofWriter", () => {
     closeSync(w.fd);
   });
 
-  it("no-appendfsync-on-rewrite: no fsync while a snapshot runs; always fsyncs every turn otherwise", async () => {
+  it("no-appendfsync-on-rewrite: no fsync while a snapshot runs; always fsyncs every turn otherwise", () => {
     const { w, h } = writerOnFile("always");
     let snapshot = true;
     h.snapshotActive = () => snapshot;
@@ -183,45 +170,10 @@ describe("AofWriter", () => {
     w.flush(false);
     expect(w.currentSize).toBeGreaterThan(0);
     expect(w.fsyncOffset).toBe(0);
-    // Replies are not held for the write made without fsync.
-    expect(w.durableSeq).toBe(w.fedSeq);
     snapshot = false;
     w.feed(0, set("b", "1"));
     w.flush(false);
-    expect(w.durableSeq).toBeLessThan(w.fedSeq);
-    await untilDurable(w);
     expect(w.fsyncOffset).toBe(w.currentSize);
-    closeSync(w.fd);
-  });
-
-  it("always: the turns served while an fsync runs are written and fsynced together when it ends", async () => {
-    const { w, path, h } = writerOnFile("always");
-    w.feed(0, set("a", "1"));
-    w.flush(false);
-    const first = readFileSync(path).length;
-    expect(first).toBe(w.currentSize);
-    expect(w.durableSeq).toBeLessThan(w.fedSeq);
-    // Two more turns before the first fsync ends: buffered, not yet durable.
-    w.feed(0, set("b", "2"));
-    expect(w.flush(false)).toBe(false);
-    w.feed(0, set("c", "3"));
-    expect(w.flush(false)).toBe(false);
-    expect(readFileSync(path).length).toBe(first);
-    await untilDurable(w);
-    expect(readFileSync(path).length).toBe(first + set("b", "2").length + set("c", "3").length);
-    expect(w.fsyncOffset).toBe(w.currentSize);
-    // One fsync for the first turn, one for the two turns buffered while it ran.
-    expect(h.durableCalls).toBe(2);
-    closeSync(w.fd);
-  });
-
-  it("always: switching files makes the old file's writes durable before the new file's fsyncs count", () => {
-    const { w } = writerOnFile("always");
-    w.feed(0, set("a", "1"));
-    w.flush(false);
-    expect(w.durableSeq).toBeLessThan(w.fedSeq);
-    w.switchFile(AofWriter.openNew(join(dir, `f${n++}.aof`)));
-    expect(w.durableSeq).toBe(w.fedSeq);
     closeSync(w.fd);
   });
 

@@ -7,10 +7,7 @@
  * any reply of that turn is sent:
  *
  *   command ─► feed ─► buffer ─► beforeSleep: write(2) ─► fsync per appendfsync ─► replies flushed
- *     always:   fdatasync on the libuv thread pool, the turn's replies held until it ends (group
- *               commit, pipelined: while one fsync runs the main thread serves the next turns; their
- *               writes stay buffered, and the fsync's end writes them all and starts the next one;
- *               Redis blocks its event loop in write+fsync instead)
+ *     always:   fdatasync in the same turn (group commit: one write+fsync for every write of the turn)
  *     everysec: fdatasync on the libuv thread pool at most once a second; a write that finds the
  *               previous fsync still running is postponed up to 2 s, then forced (aof_delayed_fsync)
  *     no:       the OS decides
@@ -88,21 +85,9 @@ export interface AofWriterHost {
   scheduleFlush(): void;
   /** Exits the process (a write error with appendfsync always). */
   fatal(message: string): never;
-  /** `durableSeq` moved forward: replies held for it may leave. */
-  durable(): void;
 }
 
-/**
- * What the server asks before letting replies leave: a reply may reveal every write served so
- * far, so it waits while `durableSeq < fedSeq`, until `durableSeq` reaches the `fedSeq`
- * of its turn.
- */
-export interface ReplyGate {
-  readonly fedSeq: number;
-  readonly durableSeq: number;
-}
-
-export class AofWriter implements PropagationSink, ReplyGate {
+export class AofWriter implements PropagationSink {
   readonly kind = "aof" as const;
   private readonly host: AofWriterHost;
   /** The incr file being appended to, or -1. */
@@ -141,10 +126,6 @@ export class AofWriter implements PropagationSink, ReplyGate {
   private fsyncJob: Promise<void> | null = null;
   /** Bumped whenever `fd` changes, so a late fsync completion is not counted against a new file. */
   private fileGen = 0;
-  /** appendfsync always: buffers written so far, and how many of them an fsync has covered. */
-  fedSeq = 0;
-  durableSeq = 0;
-  private alwaysFsyncRunning = false;
 
   constructor(host: AofWriterHost) {
     this.host = host;
@@ -262,17 +243,6 @@ export class AofWriter implements PropagationSink, ReplyGate {
   switchFile(newFd: number): void {
     const old = this.fd;
     if (old !== -1) {
-      if (this.fedSeq > this.durableSeq) {
-        // Replies wait for writes meant for the old file, which the fsyncs to come (on the new
-        // file) would not cover.
-        if (this.len > 0) this.flush(true);
-        try {
-          fdatasyncSync(old);
-        } catch (err) {
-          this.fatalFsyncError(err);
-        }
-        this.markDurable(this.fedSeq);
-      }
       this.closeInBackground(old);
       this.fsyncOffset = this.currentSize;
       this.lastFsyncSec = Math.floor(clock.ms / 1000);
@@ -303,8 +273,6 @@ export class AofWriter implements PropagationSink, ReplyGate {
     } catch (err) {
       this.host.logger.warning(`Fail to fsync the AOF file: ${strerror(err)}`);
     }
-    // Nothing more will be written here; held replies must not wait for a file that is gone.
-    this.markDurable(this.fedSeq);
     try {
       closeSync(this.fd);
     } catch {
@@ -328,7 +296,7 @@ export class AofWriter implements PropagationSink, ReplyGate {
 
   /**
    * flushAppendOnlyFile: writes the buffer and fsyncs as `appendfsync` says. `force` writes even
-   * when an fsync is still running. Returns false when bytes remain unwritten.
+   * when an everysec fsync is still running. Returns false when bytes remain unwritten.
    */
   flush(force: boolean): boolean {
     if (this.fd === -1) return this.len === 0;
@@ -346,11 +314,6 @@ export class AofWriter implements PropagationSink, ReplyGate {
         this.tryFsync(nowSec, false);
       }
       return true;
-    }
-    if (this.fsyncPolicy === "always") {
-      this.fedSeq++;
-      // The running fsync's end writes this, with what later turns add, under the next fsync.
-      if (this.alwaysFsyncRunning && !force) return false;
     }
     if (everysec) syncInProgress = this.fsyncInProgress;
     if (everysec && !force && syncInProgress) {
@@ -440,13 +403,17 @@ export class AofWriter implements PropagationSink, ReplyGate {
   }
 
   private tryFsync(nowSec: number, syncInProgress: boolean): void {
-    if (this.noFsyncOnRewrite && this.host.snapshotActive()) {
-      // The user traded durability for latency during snapshots: replies do not wait either.
-      this.markDurable(this.fedSeq);
-      return;
-    }
+    if (this.noFsyncOnRewrite && this.host.snapshotActive()) return;
     if (this.fsyncPolicy === "always") {
-      this.startAlwaysFsync();
+      try {
+        fdatasyncSync(this.fd);
+      } catch (err) {
+        this.host.fatal(
+          `Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(err)}. Exiting...`,
+        );
+      }
+      this.fsyncOffset = this.currentSize;
+      this.lastFsyncSec = nowSec;
     } else if (this.fsyncPolicy === "everysec" && nowSec > this.lastFsyncSec) {
       if (!syncInProgress) {
         this.backgroundFsync(this.fd);
@@ -480,52 +447,6 @@ export class AofWriter implements PropagationSink, ReplyGate {
     this.fsyncJob = job;
   }
 
-  /**
-   * appendfsync always: fdatasync of everything written so far, unless one is already running
-   * (its end writes what the turns served meanwhile buffered and starts the next: one write and
-   * one fsync per group of turns, however many writes they served).
-   */
-  private startAlwaysFsync(): void {
-    if (this.alwaysFsyncRunning || this.durableSeq === this.fedSeq || this.fd === -1) return;
-    this.alwaysFsyncRunning = true;
-    const target = this.fedSeq;
-    const offset = this.currentSize;
-    const gen = this.fileGen;
-    const job = new Promise<void>((resolve) => {
-      fdatasync(this.fd, (err) => {
-        this.alwaysFsyncRunning = false;
-        if (this.fsyncJob === job) this.fsyncJob = null;
-        resolve();
-        // After a file switch the old file is fsynced again before it is closed (closeInBackground
-        // runs after this job), so only an error on the current file is fatal.
-        if (err !== null && this.fileGen === gen) {
-          this.fatalFsyncError(err);
-        }
-        if (this.fileGen === gen) {
-          this.fsyncOffset = offset;
-          this.lastFsyncSec = Math.floor(clock.ms / 1000);
-        }
-        // The next group goes to disk before this one's replies are written out.
-        if (this.len > 0) this.flush(true);
-        else this.startAlwaysFsync();
-        this.markDurable(target);
-      });
-    });
-    this.fsyncJob = job;
-  }
-
-  private fatalFsyncError(err: unknown): never {
-    return this.host.fatal(
-      `Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(err)}. Exiting...`,
-    );
-  }
-
-  private markDurable(seq: number): void {
-    if (seq <= this.durableSeq) return;
-    this.durableSeq = seq;
-    this.host.durable();
-  }
-
   /** A full fsync now, from the main thread (switching to appendfsync always, shutdown). */
   fsyncNow(): void {
     if (this.fd === -1) return;
@@ -533,7 +454,6 @@ export class AofWriter implements PropagationSink, ReplyGate {
       fdatasyncSync(this.fd);
       this.fsyncOffset = this.currentSize;
       this.lastFsyncSec = Math.floor(clock.ms / 1000);
-      this.markDurable(this.fedSeq);
     } catch (err) {
       this.host.logger.warning(`Fail to fsync the AOF file: ${strerror(err)}.`);
     }

@@ -66,7 +66,6 @@ export class Aof implements Subsystem, AofWriterHost {
     const config = server.config;
     this.dir = new AofDir(config.str("appenddirname"), config.str("appendfilename"));
     this.writer = new AofWriter(this);
-    server.replyGate = this.writer;
     this.rewriter = new AofRewriter(this);
     this.applyHotConfig();
     config.onChange((name, value, previous) => this.onConfigChange(name, value, previous));
@@ -84,10 +83,6 @@ export class Aof implements Subsystem, AofWriterHost {
 
   scheduleFlush(): void {
     this.server.scheduleBeforeSleep();
-  }
-
-  durable(): void {
-    this.server.releaseHeldReplies();
   }
 
   fatal(message: string): never {
