@@ -21,6 +21,7 @@
  * processes' load moves wall-clock times a lot more than it moves CPU per sync or per request.
  *
  *   pnpm -s run build && node bench/replication.mjs [--keys 100000,1000000] [--runs 3] [--quick]
+ *     [--only sync,catchup,throughput] [--tests set,get]   (e.g. --only throughput --tests set)
  */
 
 import { spawn, spawnSync } from "node:child_process";
@@ -41,8 +42,13 @@ const { values: opts } = parseArgs({
     quick: { type: "boolean", default: false },
     gap: { type: "string", default: "100000" },
     runs: { type: "string", default: "3" },
+    only: { type: "string", default: "sync,catchup,throughput" },
+    tests: { type: "string", default: "set,get" },
   },
 });
+/** Which parts run (--only sync,catchup,throughput) and which redis-benchmark tests (--tests set,get). */
+const ONLY = new Set(opts.only.split(","));
+const TESTS = opts.tests.split(",").map((t) => t.toLowerCase());
 /** Each measurement is repeated, alternating Keyhaven and Redis; the best run of each counts. */
 const RUNS = Math.max(1, Number(opts.runs));
 const KEY_COUNTS = opts.quick ? [100_000] : opts.keys.split(",").map(Number);
@@ -289,7 +295,7 @@ async function throughput(kind) {
     await waitInSync(master, r2);
     const rates = {};
     const cpu = {};
-    for (const t of ["set", "get"]) {
+    for (const t of TESTS) {
       const before = cpuMs(master.proc);
       const replicasBefore = cpuMs(r1.proc) + cpuMs(r2.proc);
       const run = spawnSync(
@@ -354,49 +360,55 @@ async function bestSync(fnK, fnR) {
   };
 }
 
-console.log(
-  `Full sync (REPLICAOF until the replica is at the master's offset, best of ${RUNS})   target: ratio <= 1.5`,
-);
-for (const keys of KEY_COUNTS) {
-  for (const diskless of [true, false]) {
-    const { k, r, kCpu, rCpu } = await bestSync(
-      () => fullSync("keyhaven", keys, diskless, mixed),
-      () => fullSync("redis", keys, diskless, mixed),
-    );
-    console.log(
-      `  ${String(keys).padStart(8)} keys  ${diskless ? "diskless" : "disk    "}  keyhaven ${fmt(k).padStart(8)}  redis ${fmt(r).padStart(8)}  ratio ${ratio(k, r)}   CPU master+replica keyhaven ${fmt(kCpu)}  redis ${fmt(rCpu)}  ratio ${ratio(kCpu, rCpu)}`,
-    );
-  }
-}
-console.log("");
-
-console.log(`Catch-up after a partial resync (${GAP_WRITES} writes missed, best of ${RUNS})`);
-{
-  const [k, r] = await best(
-    () => catchUp("keyhaven", GAP_WRITES),
-    () => catchUp("redis", GAP_WRITES),
+if (ONLY.has("sync")) {
+  console.log(
+    `Full sync (REPLICAOF until the replica is at the master's offset, best of ${RUNS})   target: ratio <= 1.5`,
   );
-  console.log(`  keyhaven ${fmt(k)}  redis ${fmt(r)}  ratio ${ratio(k, r)}`);
-}
-console.log("");
-
-console.log(
-  `redis-benchmark -q -c 50 -n 100000 -t set,get, master with two replicas, best of ${RUNS}   target: ratio >= 0.9`,
-);
-{
-  const ks = [];
-  const rs = [];
-  for (let i = 0; i < RUNS; i++) {
-    ks.push(await throughput("keyhaven"));
-    rs.push(await throughput("redis"));
+  for (const keys of KEY_COUNTS) {
+    for (const diskless of [true, false]) {
+      const { k, r, kCpu, rCpu } = await bestSync(
+        () => fullSync("keyhaven", keys, diskless, mixed),
+        () => fullSync("redis", keys, diskless, mixed),
+      );
+      console.log(
+        `  ${String(keys).padStart(8)} keys  ${diskless ? "diskless" : "disk    "}  keyhaven ${fmt(k).padStart(8)}  redis ${fmt(r).padStart(8)}  ratio ${ratio(k, r)}   CPU master+replica keyhaven ${fmt(kCpu)}  redis ${fmt(rCpu)}  ratio ${ratio(kCpu, rCpu)}`,
+      );
+    }
   }
-  const us = (xs, t, side) => Math.min(...xs.map((x) => x.cpu[t][side]));
-  for (const t of ["SET", "GET"]) {
-    const k = Math.max(...ks.map((x) => x.rates[t] ?? 0));
-    const r = Math.max(...rs.map((x) => x.rates[t] ?? 0));
-    const cpu = (xs) => `${us(xs, t, "master").toFixed(1)}/${us(xs, t, "replicas").toFixed(1)}`;
-    console.log(
-      `  ${t}  keyhaven ${String(Math.round(k)).padStart(7)}/s  redis ${String(Math.round(r)).padStart(7)}/s  ratio ${ratio(k, r)}   CPU us/request master/replicas keyhaven ${cpu(ks)}  redis ${cpu(rs)}  master ratio ${ratio(us(ks, t, "master"), us(rs, t, "master"))}`,
+  console.log("");
+}
+
+if (ONLY.has("catchup")) {
+  console.log(`Catch-up after a partial resync (${GAP_WRITES} writes missed, best of ${RUNS})`);
+  {
+    const [k, r] = await best(
+      () => catchUp("keyhaven", GAP_WRITES),
+      () => catchUp("redis", GAP_WRITES),
     );
+    console.log(`  keyhaven ${fmt(k)}  redis ${fmt(r)}  ratio ${ratio(k, r)}`);
+  }
+  console.log("");
+}
+
+if (ONLY.has("throughput")) {
+  console.log(
+    `redis-benchmark -q -c 50 -n 100000 -t ${TESTS.join(",")}, master with two replicas, best of ${RUNS}   target: ratio >= 0.9`,
+  );
+  {
+    const ks = [];
+    const rs = [];
+    for (let i = 0; i < RUNS; i++) {
+      ks.push(await throughput("keyhaven"));
+      rs.push(await throughput("redis"));
+    }
+    const us = (xs, t, side) => Math.min(...xs.map((x) => x.cpu[t][side]));
+    for (const t of TESTS.map((x) => x.toUpperCase())) {
+      const k = Math.max(...ks.map((x) => x.rates[t] ?? 0));
+      const r = Math.max(...rs.map((x) => x.rates[t] ?? 0));
+      const cpu = (xs) => `${us(xs, t, "master").toFixed(1)}/${us(xs, t, "replicas").toFixed(1)}`;
+      console.log(
+        `  ${t}  keyhaven ${String(Math.round(k)).padStart(7)}/s  redis ${String(Math.round(r)).padStart(7)}/s  ratio ${ratio(k, r)}   CPU us/request master/replicas keyhaven ${cpu(ks)}  redis ${cpu(rs)}  master ratio ${ratio(us(ks, t, "master"), us(rs, t, "master"))}  replicas ratio ${ratio(us(ks, t, "replicas"), us(rs, t, "replicas"))}`,
+      );
+    }
   }
 }

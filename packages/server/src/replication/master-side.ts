@@ -27,6 +27,7 @@ import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
 import type { Replication } from "./replication.js";
+import { StreamBuffer } from "./stream-buffer.js";
 
 export type ReplicaState = "wait_bgsave_start" | "wait_bgsave_end" | "send_bulk" | "online";
 
@@ -142,14 +143,14 @@ export class MasterSide {
   /** A flushReplicas timer is pending. */
   private flushArmed = false;
   /**
-   * Stream bytes fed since the last flush, for every replica that is streaming (the same bytes
-   * for all of them): kept once here and written as one shared Buffer per flush, instead of being
-   * copied into each replica's output buffer command by command. Before a replica starts or stops
-   * streaming these bytes are handed to the replicas that were streaming (stageStream), so each
-   * replica gets exactly the stream fed while it streamed.
+   * The stream as it is fed: commands are encoded into it once, the backlog copies them from
+   * there, and its pending bytes (fed since the last flush, for every replica that is streaming:
+   * the same bytes for all of them) are written as one shared Buffer per flush, instead of being
+   * copied into each replica's output buffer command by command. Before a replica starts
+   * streaming the pending bytes are handed to the replicas that were streaming (stageStream), so
+   * each replica gets exactly the stream fed while it streamed.
    */
-  private unflushed: Buffer[] = [];
-  private unflushedBytes = 0;
+  private readonly stream = new StreamBuffer();
   /** replication_cron_loops, for repl-ping-replica-period. */
   private cronLoops = 0;
 
@@ -165,16 +166,44 @@ export class MasterSide {
    * (we proxy our master's stream instead) and when nobody would receive it.
    */
   feedCommand(dbId: number, command: Buffer): void {
-    if (this.repl.isReplica) return;
-    if (this.repl.state.backlog === null && this.replicas.length === 0) return;
+    if (!this.selectFor(dbId)) return;
+    this.feedStream(command);
+    this.setWriteOffset();
+  }
+
+  /** feedCommand for the propagator's argv form: encoded once, straight into the stream. */
+  feedArgv(dbId: number, argv: readonly string[]): void {
+    if (!this.selectFor(dbId)) return;
+    const stream = this.stream;
+    const start = stream.command(argv);
+    const slab = stream.slab;
+    const end = stream.pos;
+    this.repl.state.feedRange(slab, start, end);
+    if (this.distribute(slab, start, end)) this.scheduleReplicaFlush();
+    else stream.drop();
+    this.setWriteOffset();
+  }
+
+  /**
+   * False when the stream goes nowhere (on a replica, or with neither backlog nor replicas);
+   * otherwise feeds a SELECT first when the stream's database is not `dbId`.
+   */
+  private selectFor(dbId: number): boolean {
+    if (this.repl.isReplica) return false;
+    if (this.repl.state.backlog === null && this.replicas.length === 0) return false;
     if (dbId !== this.slaveSelDb && dbId >= 0) {
       this.feedStream(selectCommand(dbId));
       this.slaveSelDb = dbId;
     }
-    this.feedStream(command);
-    // The propagator emits a unit's commands while its client is still current (call() restores
-    // currentClient after endUnit): Redis's call() sets c->woff when the offset moved during it.
-    // PINGs and GETACKs from the cron and beforeSleep run with no current client.
+    return true;
+  }
+
+  /**
+   * The propagator emits a unit's commands while its client is still current (call() restores
+   * currentClient after endUnit): Redis's call() sets c->woff when the offset moved during it.
+   * PINGs and GETACKs from the cron and beforeSleep run with no current client.
+   */
+  private setWriteOffset(): void {
     const c = this.server.currentClient;
     if (c !== null) c.woff = this.repl.state.masterReplOffset;
   }
@@ -182,6 +211,17 @@ export class MasterSide {
   /** Appends stream bytes to the backlog and to every replica past wait_bgsave_start. */
   feedStream(bytes: Buffer): void {
     this.repl.state.feed(bytes);
+    if (this.distribute(bytes, 0, bytes.length)) {
+      this.stream.append(bytes);
+      this.scheduleReplicaFlush();
+    }
+  }
+
+  /**
+   * Holds data[from, to) for every replica past wait_bgsave_start that is not streaming yet;
+   * true when some replica streams (the bytes must then be in `stream` for the next flush).
+   */
+  private distribute(data: Buffer, from: number, to: number): boolean {
     const replicas = this.replicas;
     let overLimit: ReplicaLink[] | null = null;
     let streaming = false;
@@ -191,47 +231,39 @@ export class MasterSide {
       if (r.streaming) {
         streaming = true;
       } else {
-        r.pending.push(bytes);
-        r.pendingBytes += bytes.length;
+        // A view: neither the stream's slab nor a proxied chunk is ever written again.
+        r.pending.push(from === 0 && to === data.length ? data : data.subarray(from, to));
+        r.pendingBytes += to - from;
         if (this.pendingOverLimit(r)) {
           if (overLimit === null) overLimit = [];
           overLimit.push(r);
         }
       }
     }
-    if (streaming) {
-      this.unflushed.push(bytes);
-      this.unflushedBytes += bytes.length;
-      // Past REPLICA_FLUSH_BYTES beforeSleep hands the stream out this turn (scheduling is
-      // idempotent).
-      if (this.unflushedBytes >= REPLICA_FLUSH_BYTES) {
-        this.server.scheduleBeforeSleep();
-      } else if (!this.flushArmed) {
-        this.flushArmed = true;
-        setTimeout(this.flushReplicas, REPLICA_FLUSH_MS);
-      }
-    }
     if (overLimit !== null)
       for (const r of overLimit) this.server.checkOutputBufferLimits(r.client, r.pendingBytes);
+    return streaming;
   }
 
-  /** The unflushed stream as one Buffer (emptied), or null. */
-  private takeUnflushed(): Buffer | null {
-    const chunks = this.unflushed;
-    if (chunks.length === 0) return null;
-    const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.unflushedBytes);
-    this.unflushed = [];
-    this.unflushedBytes = 0;
-    return data;
+  /** Stream bytes are pending for the streaming replicas: see flushReplicas for when they go. */
+  private scheduleReplicaFlush(): void {
+    // Past REPLICA_FLUSH_BYTES beforeSleep hands the stream out this turn (scheduling is
+    // idempotent).
+    if (this.stream.pendingBytes >= REPLICA_FLUSH_BYTES) {
+      this.server.scheduleBeforeSleep();
+    } else if (!this.flushArmed) {
+      this.flushArmed = true;
+      setTimeout(this.flushReplicas, REPLICA_FLUSH_MS);
+    }
   }
 
   /**
-   * Hands the unflushed stream to the output buffer of every streaming replica, to be written
+   * Hands the pending stream to the output buffer of every streaming replica, to be written
    * at the end of this turn with their other output (before a replica starts streaming, so the
    * bytes go only to those that were streaming when they were fed; and for GETACK and bursts).
    */
   private stageStream(): void {
-    const data = this.takeUnflushed();
+    const data = this.stream.take();
     if (data === null) return;
     for (const r of this.replicas) {
       if (!r.streaming || r.rdbOnly) continue;
@@ -257,7 +289,7 @@ export class MasterSide {
   private readonly flushReplicas = (): void => {
     this.flushArmed = false;
     const server = this.server;
-    const data = this.takeUnflushed();
+    const data = this.stream.take();
     let overLimit: ReplicaLink[] | null = null;
     for (const r of this.replicas) {
       if (!r.streaming || r.rdbOnly || r.client.has(ClientFlag.CloseAsap)) continue;
@@ -573,7 +605,7 @@ export class MasterSide {
    * reads it from the backlog and answers at once, instead of at its next once-a-second ACK.
    */
   beforeSleep(): void {
-    if (this.unflushedBytes >= REPLICA_FLUSH_BYTES) this.stageStream();
+    if (this.stream.pendingBytes >= REPLICA_FLUSH_BYTES) this.stageStream();
     if (this.getAckRequested && this.server.pauseKind === null) {
       this.getAckRequested = false;
       if (!this.repl.isReplica) {
@@ -656,7 +688,7 @@ export class MasterSide {
     let n = this.repl.state.backlog?.allocated ?? 0;
     for (const r of this.replicas) {
       n += r.pendingBytes + r.client.outputBytes;
-      if (r.streaming && !r.rdbOnly) n += this.unflushedBytes;
+      if (r.streaming && !r.rdbOnly) n += this.stream.pendingBytes;
     }
     return n;
   }
