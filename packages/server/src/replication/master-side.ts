@@ -1,8 +1,9 @@
 /**
  * The master side of replication (Redis's replication.c "MASTER" half): the replicas attached to
- * us, the replication stream fed to them and to the backlog, SYNC/PSYNC, REPLCONF, acks, pings,
- * timeouts, `min-replicas-to-write`, and the replica output-buffer limits. Full syncs (the RDB
- * part) live in full-sync.ts.
+ * us, the replication stream fed to them and to the backlog, SYNC/PSYNC, acks, pings, timeouts,
+ * `min-replicas-to-write`, and the replica output-buffer limits. Full syncs (the RDB part) live in
+ * full-sync.ts, the per-replica state in replica-link.ts, the REPLCONF options in replconf.ts,
+ * the stream's encoding buffer in stream-buffer.ts.
  *
  * A replica's life (replstate):
  *
@@ -22,86 +23,17 @@
  * so offsets match down a chain.
  */
 
-import { encodeCommand, type ReplyWriter } from "@keyhaven/protocol";
+import { encodeCommand } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
+import { parseOffset, replconfCommand } from "./replconf.js";
+import { ReplicaLink, replicaLinkOf } from "./replica-link.js";
 import type { Replication } from "./replication.js";
 import { StreamBuffer } from "./stream-buffer.js";
 
-export type ReplicaState = "wait_bgsave_start" | "wait_bgsave_end" | "send_bulk" | "online";
-
-/** Per-connection replication state of a client that talks to us as a replica (client.replica). */
-export class ReplicaLink {
-  readonly client: Client;
-  /**
-   * The client's real output buffer. Replica clients run with CLIENT REPLY OFF (a replica must
-   * never get a reply mixed into its stream), and dispatch swaps `client.out` for a discarding
-   * writer while their own commands run; the stream must not go there (e.g. the first REPLCONF
-   * ACK releasing the stream held since a diskless sync).
-   */
-  readonly out: ReplyWriter;
-  /** In the replicas list (after SYNC/PSYNC). */
-  attached = false;
-  state: ReplicaState = "wait_bgsave_start";
-  /** REPLCONF listening-port / ip-address. */
-  listeningPort = 0;
-  announcedIp: string | null = null;
-  capaEof = false;
-  capaPsync2 = false;
-  /** REPLCONF rdb-only 1: wants the RDB and no stream (redis-cli --rdb). */
-  rdbOnly = false;
-  /** Came with SYNC (pre-PSYNC protocol): no +FULLRESYNC line, no acks expected. */
-  prePsync = false;
-  ackOffset = 0;
-  /** When the last REPLCONF ACK arrived (ms). */
-  ackTime = 0;
-  psyncInitialOffset = -1;
-  /** Stream bytes held while the RDB is produced and sent, or until the first ACK. */
-  pending: Buffer[] = [];
-  pendingBytes = 0;
-  /** Online after a diskless sync, but the stream waits for the first REPLCONF ACK. */
-  startStreamOnAck = false;
-  /** Set while the full sync is diskless (this replica is a sink of the running snapshot). */
-  diskless = false;
-  /** Last time RDB bytes left for this replica (full sync timeouts). */
-  lastProgress = 0;
-  /** Releases what the full sync holds for this replica (snapshot sink, file stream). */
-  releaseSync: (() => void) | null = null;
-
-  constructor(client: Client) {
-    this.client = client;
-    this.out = client.out;
-  }
-
-  /** Where the replica says it can be reached (INFO slaveN ip=, ROLE, FAILOVER TO). */
-  get ip(): string {
-    if (this.announcedIp !== null) return this.announcedIp;
-    const addr = this.client.addr;
-    const colon = addr.lastIndexOf(":");
-    return colon >= 0 ? addr.slice(0, colon).replace(/^::ffff:/, "") : addr;
-  }
-
-  /** replicationGetSlaveName: "ip:port" for logs. */
-  get name(): string {
-    return `${this.ip}:${this.listeningPort}`;
-  }
-
-  /** True when stream bytes go straight to the socket. */
-  get streaming(): boolean {
-    return this.state === "online" && !this.startStreamOnAck;
-  }
-}
-
-/** The link state of `c`, created on first use (REPLCONF before SYNC). */
-export function replicaLinkOf(c: Client): ReplicaLink {
-  let link = c.replica as ReplicaLink | null;
-  if (link === null) {
-    link = new ReplicaLink(c);
-    c.replica = link;
-  }
-  return link;
-}
+export type { ReplicaState } from "./replica-link.js";
+export { ReplicaLink, replicaLinkOf };
 
 /** SELECT commands for the first databases, encoded once (shared.select in Redis). */
 const SELECT_CACHE: Buffer[] = [];
@@ -471,73 +403,15 @@ export class MasterSide {
 
   // ---- REPLCONF --------------------------------------------------------------------------------
 
-  /** replconfCommand. ACK and GETACK never reply. */
+  /** replconfCommand (replconf.ts). ACK and GETACK never reply. */
   replconf(c: Client): void {
-    const argv = c.argv;
-    if (argv.length % 2 === 0) {
-      c.error("ERR syntax error");
-      return;
-    }
-    for (let j = 1; j < argv.length; j += 2) {
-      const opt = argv[j].toLowerCase();
-      const value = argv[j + 1];
-      switch (opt) {
-        case "listening-port": {
-          const port = parseOffset(value);
-          if (port === null) {
-            c.error("ERR value is not an integer or out of range");
-            return;
-          }
-          replicaLinkOf(c).listeningPort = port;
-          break;
-        }
-        case "ip-address":
-          if (value.length >= 256) {
-            c.error(
-              `ERR REPLCONF ip-address provided by replica instance is too long: ${value.length} bytes`,
-            );
-            return;
-          }
-          replicaLinkOf(c).announcedIp = value;
-          break;
-        case "capa": {
-          const capa = value.toLowerCase();
-          if (capa === "eof") replicaLinkOf(c).capaEof = true;
-          else if (capa === "psync2") replicaLinkOf(c).capaPsync2 = true;
-          break;
-        }
-        case "ack":
-          this.onAck(c, value);
-          return;
-        case "getack":
-          this.repl.replica.onGetAck(c);
-          return;
-        case "rdb-only": {
-          const n = parseOffset(value);
-          if (n === null || n < 0 || n > 1) {
-            c.error(n === null ? "ERR value is not an integer or out of range" : "ERR value is out of range");
-            return;
-          }
-          replicaLinkOf(c).rdbOnly = n === 1;
-          break;
-        }
-        case "rdb-filter-only":
-          // Only functions can be filtered in 7.0 and we have none: nothing to filter out.
-          break;
-        default:
-          c.error(`ERR Unrecognized REPLCONF option: ${argv[j]}`);
-          return;
-      }
-    }
-    c.out.raw(OK);
+    replconfCommand(this, c);
   }
 
   /** REPLCONF ACK <offset>: from a replica only; never answered. */
-  private onAck(c: Client, value: string): void {
+  onAck(c: Client, offset: number): void {
     if (!c.has(ClientFlag.Replica)) return;
     const link = c.replica as ReplicaLink;
-    const offset = parseOffset(value);
-    if (offset === null) return;
     if (offset > link.ackOffset) link.ackOffset = offset;
     link.ackTime = clock.ms;
     if (link.startStreamOnAck && link.state === "online") this.startCommandStream(link);
@@ -703,13 +577,4 @@ export class MasterSide {
     for (const r of this.replicas) if (r.ip === host && r.listeningPort === port) return r;
     return null;
   }
-}
-
-const OK = Buffer.from("+OK\r\n");
-
-/** A strict integer argument (string2ll), or null. */
-function parseOffset(s: string): number | null {
-  if (!/^-?(0|[1-9][0-9]{0,18})$/.test(s)) return null;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : null;
 }
