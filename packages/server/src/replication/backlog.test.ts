@@ -44,6 +44,34 @@ describe("ReplBacklog", () => {
     );
   });
 
+  it("a range of a larger buffer is held as the range alone (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4096 }),
+        fc.array(
+          fc.record({
+            before: fc.integer({ min: 0, max: 50 }),
+            bytes: fc.uint8Array({ minLength: 0, maxLength: 5000, size: "max" }),
+            after: fc.integer({ min: 0, max: 50 }),
+          }),
+          { maxLength: 12 },
+        ),
+        (limit, pieces) => {
+          const backlog = new ReplBacklog(limit, 0);
+          const all: number[] = [];
+          for (const { before, bytes, after } of pieces) {
+            // Padding that must not end up in the backlog.
+            const data = Buffer.concat([Buffer.alloc(before, 0xee), bytes, Buffer.alloc(after, 0xdd)]);
+            backlog.appendRange(data, before, before + bytes.length);
+            for (const b of bytes) all.push(b);
+          }
+          check(backlog, all, 0, limit);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it("resizing keeps the newest history that fits", () => {
     fc.assert(
       fc.property(

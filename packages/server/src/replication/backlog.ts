@@ -60,13 +60,18 @@ export class ReplBacklog {
 
   /** Appends stream bytes (feedReplicationBacklog). */
   append(data: Buffer): void {
-    const n = data.length;
-    if (n === 0) return;
+    this.appendRange(data, 0, data.length);
+  }
+
+  /** Appends data[from, to) (stream bytes encoded in a larger buffer). */
+  appendRange(data: Buffer, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
     this.endOffset += n;
     if (n >= this.limit) {
       // Only the tail of a chunk larger than the whole backlog can be kept.
       this.ensureCapacity(this.limit);
-      data.copy(this.buf, 0, n - this.limit);
+      data.copy(this.buf, 0, to - this.limit, to);
       this.idx = 0;
       this.histlen = this.limit;
       return;
@@ -76,8 +81,8 @@ export class ReplBacklog {
     }
     const cap = this.buf.length;
     const first = Math.min(n, cap - this.idx);
-    data.copy(this.buf, this.idx, 0, first);
-    if (first < n) data.copy(this.buf, 0, first, n);
+    data.copy(this.buf, this.idx, from, from + first);
+    if (first < n) data.copy(this.buf, 0, from + first, to);
     this.idx = (this.idx + n) % cap;
     this.histlen = Math.min(cap, this.histlen + n);
   }

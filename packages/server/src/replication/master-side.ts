@@ -1,8 +1,9 @@
 /**
  * The master side of replication (Redis's replication.c "MASTER" half): the replicas attached to
- * us, the replication stream fed to them and to the backlog, SYNC/PSYNC, REPLCONF, acks, pings,
- * timeouts, `min-replicas-to-write`, and the replica output-buffer limits. Full syncs (the RDB
- * part) live in full-sync.ts.
+ * us, the replication stream fed to them and to the backlog, SYNC/PSYNC, acks, pings, timeouts,
+ * `min-replicas-to-write`, and the replica output-buffer limits. Full syncs (the RDB part) live in
+ * full-sync.ts, the per-replica state in replica-link.ts, the REPLCONF options in replconf.ts,
+ * the stream's encoding buffer in stream-buffer.ts.
  *
  * A replica's life (replstate):
  *
@@ -22,85 +23,17 @@
  * so offsets match down a chain.
  */
 
-import { encodeCommand, type ReplyWriter } from "@keyhaven/protocol";
+import { encodeCommand } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
+import { parseOffset, replconfCommand } from "./replconf.js";
+import { ReplicaLink, replicaLinkOf } from "./replica-link.js";
 import type { Replication } from "./replication.js";
+import { StreamBuffer } from "./stream-buffer.js";
 
-export type ReplicaState = "wait_bgsave_start" | "wait_bgsave_end" | "send_bulk" | "online";
-
-/** Per-connection replication state of a client that talks to us as a replica (client.replica). */
-export class ReplicaLink {
-  readonly client: Client;
-  /**
-   * The client's real output buffer. Replica clients run with CLIENT REPLY OFF (a replica must
-   * never get a reply mixed into its stream), and dispatch swaps `client.out` for a discarding
-   * writer while their own commands run; the stream must not go there (e.g. the first REPLCONF
-   * ACK releasing the stream held since a diskless sync).
-   */
-  readonly out: ReplyWriter;
-  /** In the replicas list (after SYNC/PSYNC). */
-  attached = false;
-  state: ReplicaState = "wait_bgsave_start";
-  /** REPLCONF listening-port / ip-address. */
-  listeningPort = 0;
-  announcedIp: string | null = null;
-  capaEof = false;
-  capaPsync2 = false;
-  /** REPLCONF rdb-only 1: wants the RDB and no stream (redis-cli --rdb). */
-  rdbOnly = false;
-  /** Came with SYNC (pre-PSYNC protocol): no +FULLRESYNC line, no acks expected. */
-  prePsync = false;
-  ackOffset = 0;
-  /** When the last REPLCONF ACK arrived (ms). */
-  ackTime = 0;
-  psyncInitialOffset = -1;
-  /** Stream bytes held while the RDB is produced and sent, or until the first ACK. */
-  pending: Buffer[] = [];
-  pendingBytes = 0;
-  /** Online after a diskless sync, but the stream waits for the first REPLCONF ACK. */
-  startStreamOnAck = false;
-  /** Set while the full sync is diskless (this replica is a sink of the running snapshot). */
-  diskless = false;
-  /** Last time RDB bytes left for this replica (full sync timeouts). */
-  lastProgress = 0;
-  /** Releases what the full sync holds for this replica (snapshot sink, file stream). */
-  releaseSync: (() => void) | null = null;
-
-  constructor(client: Client) {
-    this.client = client;
-    this.out = client.out;
-  }
-
-  /** Where the replica says it can be reached (INFO slaveN ip=, ROLE, FAILOVER TO). */
-  get ip(): string {
-    if (this.announcedIp !== null) return this.announcedIp;
-    const addr = this.client.addr;
-    const colon = addr.lastIndexOf(":");
-    return colon >= 0 ? addr.slice(0, colon).replace(/^::ffff:/, "") : addr;
-  }
-
-  /** replicationGetSlaveName: "ip:port" for logs. */
-  get name(): string {
-    return `${this.ip}:${this.listeningPort}`;
-  }
-
-  /** True when stream bytes go straight to the socket. */
-  get streaming(): boolean {
-    return this.state === "online" && !this.startStreamOnAck;
-  }
-}
-
-/** The link state of `c`, created on first use (REPLCONF before SYNC). */
-export function replicaLinkOf(c: Client): ReplicaLink {
-  let link = c.replica as ReplicaLink | null;
-  if (link === null) {
-    link = new ReplicaLink(c);
-    c.replica = link;
-  }
-  return link;
-}
+export type { ReplicaState } from "./replica-link.js";
+export { ReplicaLink, replicaLinkOf };
 
 /** SELECT commands for the first databases, encoded once (shared.select in Redis). */
 const SELECT_CACHE: Buffer[] = [];
@@ -142,14 +75,14 @@ export class MasterSide {
   /** A flushReplicas timer is pending. */
   private flushArmed = false;
   /**
-   * Stream bytes fed since the last flush, for every replica that is streaming (the same bytes
-   * for all of them): kept once here and written as one shared Buffer per flush, instead of being
-   * copied into each replica's output buffer command by command. Before a replica starts or stops
-   * streaming these bytes are handed to the replicas that were streaming (stageStream), so each
-   * replica gets exactly the stream fed while it streamed.
+   * The stream as it is fed: commands are encoded into it once, the backlog copies them from
+   * there, and its pending bytes (fed since the last flush, for every replica that is streaming:
+   * the same bytes for all of them) are written as one shared Buffer per flush, instead of being
+   * copied into each replica's output buffer command by command. Before a replica starts
+   * streaming the pending bytes are handed to the replicas that were streaming (stageStream), so
+   * each replica gets exactly the stream fed while it streamed.
    */
-  private unflushed: Buffer[] = [];
-  private unflushedBytes = 0;
+  private readonly stream = new StreamBuffer();
   /** replication_cron_loops, for repl-ping-replica-period. */
   private cronLoops = 0;
 
@@ -165,16 +98,44 @@ export class MasterSide {
    * (we proxy our master's stream instead) and when nobody would receive it.
    */
   feedCommand(dbId: number, command: Buffer): void {
-    if (this.repl.isReplica) return;
-    if (this.repl.state.backlog === null && this.replicas.length === 0) return;
+    if (!this.selectFor(dbId)) return;
+    this.feedStream(command);
+    this.setWriteOffset();
+  }
+
+  /** feedCommand for the propagator's argv form: encoded once, straight into the stream. */
+  feedArgv(dbId: number, argv: readonly string[]): void {
+    if (!this.selectFor(dbId)) return;
+    const stream = this.stream;
+    const start = stream.command(argv);
+    const slab = stream.slab;
+    const end = stream.pos;
+    this.repl.state.feedRange(slab, start, end);
+    if (this.distribute(slab, start, end)) this.scheduleReplicaFlush();
+    else stream.drop();
+    this.setWriteOffset();
+  }
+
+  /**
+   * False when the stream goes nowhere (on a replica, or with neither backlog nor replicas);
+   * otherwise feeds a SELECT first when the stream's database is not `dbId`.
+   */
+  private selectFor(dbId: number): boolean {
+    if (this.repl.isReplica) return false;
+    if (this.repl.state.backlog === null && this.replicas.length === 0) return false;
     if (dbId !== this.slaveSelDb && dbId >= 0) {
       this.feedStream(selectCommand(dbId));
       this.slaveSelDb = dbId;
     }
-    this.feedStream(command);
-    // The propagator emits a unit's commands while its client is still current (call() restores
-    // currentClient after endUnit): Redis's call() sets c->woff when the offset moved during it.
-    // PINGs and GETACKs from the cron and beforeSleep run with no current client.
+    return true;
+  }
+
+  /**
+   * The propagator emits a unit's commands while its client is still current (call() restores
+   * currentClient after endUnit): Redis's call() sets c->woff when the offset moved during it.
+   * PINGs and GETACKs from the cron and beforeSleep run with no current client.
+   */
+  private setWriteOffset(): void {
     const c = this.server.currentClient;
     if (c !== null) c.woff = this.repl.state.masterReplOffset;
   }
@@ -182,6 +143,17 @@ export class MasterSide {
   /** Appends stream bytes to the backlog and to every replica past wait_bgsave_start. */
   feedStream(bytes: Buffer): void {
     this.repl.state.feed(bytes);
+    if (this.distribute(bytes, 0, bytes.length)) {
+      this.stream.append(bytes);
+      this.scheduleReplicaFlush();
+    }
+  }
+
+  /**
+   * Holds data[from, to) for every replica past wait_bgsave_start that is not streaming yet;
+   * true when some replica streams (the bytes must then be in `stream` for the next flush).
+   */
+  private distribute(data: Buffer, from: number, to: number): boolean {
     const replicas = this.replicas;
     let overLimit: ReplicaLink[] | null = null;
     let streaming = false;
@@ -191,47 +163,39 @@ export class MasterSide {
       if (r.streaming) {
         streaming = true;
       } else {
-        r.pending.push(bytes);
-        r.pendingBytes += bytes.length;
+        // A view: neither the stream's slab nor a proxied chunk is ever written again.
+        r.pending.push(from === 0 && to === data.length ? data : data.subarray(from, to));
+        r.pendingBytes += to - from;
         if (this.pendingOverLimit(r)) {
           if (overLimit === null) overLimit = [];
           overLimit.push(r);
         }
       }
     }
-    if (streaming) {
-      this.unflushed.push(bytes);
-      this.unflushedBytes += bytes.length;
-      // Past REPLICA_FLUSH_BYTES beforeSleep hands the stream out this turn (scheduling is
-      // idempotent).
-      if (this.unflushedBytes >= REPLICA_FLUSH_BYTES) {
-        this.server.scheduleBeforeSleep();
-      } else if (!this.flushArmed) {
-        this.flushArmed = true;
-        setTimeout(this.flushReplicas, REPLICA_FLUSH_MS);
-      }
-    }
     if (overLimit !== null)
       for (const r of overLimit) this.server.checkOutputBufferLimits(r.client, r.pendingBytes);
+    return streaming;
   }
 
-  /** The unflushed stream as one Buffer (emptied), or null. */
-  private takeUnflushed(): Buffer | null {
-    const chunks = this.unflushed;
-    if (chunks.length === 0) return null;
-    const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.unflushedBytes);
-    this.unflushed = [];
-    this.unflushedBytes = 0;
-    return data;
+  /** Stream bytes are pending for the streaming replicas: see flushReplicas for when they go. */
+  private scheduleReplicaFlush(): void {
+    // Past REPLICA_FLUSH_BYTES beforeSleep hands the stream out this turn (scheduling is
+    // idempotent).
+    if (this.stream.pendingBytes >= REPLICA_FLUSH_BYTES) {
+      this.server.scheduleBeforeSleep();
+    } else if (!this.flushArmed) {
+      this.flushArmed = true;
+      setTimeout(this.flushReplicas, REPLICA_FLUSH_MS);
+    }
   }
 
   /**
-   * Hands the unflushed stream to the output buffer of every streaming replica, to be written
+   * Hands the pending stream to the output buffer of every streaming replica, to be written
    * at the end of this turn with their other output (before a replica starts streaming, so the
    * bytes go only to those that were streaming when they were fed; and for GETACK and bursts).
    */
   private stageStream(): void {
-    const data = this.takeUnflushed();
+    const data = this.stream.take();
     if (data === null) return;
     for (const r of this.replicas) {
       if (!r.streaming || r.rdbOnly) continue;
@@ -257,7 +221,7 @@ export class MasterSide {
   private readonly flushReplicas = (): void => {
     this.flushArmed = false;
     const server = this.server;
-    const data = this.takeUnflushed();
+    const data = this.stream.take();
     let overLimit: ReplicaLink[] | null = null;
     for (const r of this.replicas) {
       if (!r.streaming || r.rdbOnly || r.client.has(ClientFlag.CloseAsap)) continue;
@@ -439,73 +403,15 @@ export class MasterSide {
 
   // ---- REPLCONF --------------------------------------------------------------------------------
 
-  /** replconfCommand. ACK and GETACK never reply. */
+  /** replconfCommand (replconf.ts). ACK and GETACK never reply. */
   replconf(c: Client): void {
-    const argv = c.argv;
-    if (argv.length % 2 === 0) {
-      c.error("ERR syntax error");
-      return;
-    }
-    for (let j = 1; j < argv.length; j += 2) {
-      const opt = argv[j].toLowerCase();
-      const value = argv[j + 1];
-      switch (opt) {
-        case "listening-port": {
-          const port = parseOffset(value);
-          if (port === null) {
-            c.error("ERR value is not an integer or out of range");
-            return;
-          }
-          replicaLinkOf(c).listeningPort = port;
-          break;
-        }
-        case "ip-address":
-          if (value.length >= 256) {
-            c.error(
-              `ERR REPLCONF ip-address provided by replica instance is too long: ${value.length} bytes`,
-            );
-            return;
-          }
-          replicaLinkOf(c).announcedIp = value;
-          break;
-        case "capa": {
-          const capa = value.toLowerCase();
-          if (capa === "eof") replicaLinkOf(c).capaEof = true;
-          else if (capa === "psync2") replicaLinkOf(c).capaPsync2 = true;
-          break;
-        }
-        case "ack":
-          this.onAck(c, value);
-          return;
-        case "getack":
-          this.repl.replica.onGetAck(c);
-          return;
-        case "rdb-only": {
-          const n = parseOffset(value);
-          if (n === null || n < 0 || n > 1) {
-            c.error(n === null ? "ERR value is not an integer or out of range" : "ERR value is out of range");
-            return;
-          }
-          replicaLinkOf(c).rdbOnly = n === 1;
-          break;
-        }
-        case "rdb-filter-only":
-          // Only functions can be filtered in 7.0 and we have none: nothing to filter out.
-          break;
-        default:
-          c.error(`ERR Unrecognized REPLCONF option: ${argv[j]}`);
-          return;
-      }
-    }
-    c.out.raw(OK);
+    replconfCommand(this, c);
   }
 
   /** REPLCONF ACK <offset>: from a replica only; never answered. */
-  private onAck(c: Client, value: string): void {
+  onAck(c: Client, offset: number): void {
     if (!c.has(ClientFlag.Replica)) return;
     const link = c.replica as ReplicaLink;
-    const offset = parseOffset(value);
-    if (offset === null) return;
     if (offset > link.ackOffset) link.ackOffset = offset;
     link.ackTime = clock.ms;
     if (link.startStreamOnAck && link.state === "online") this.startCommandStream(link);
@@ -573,7 +479,7 @@ export class MasterSide {
    * reads it from the backlog and answers at once, instead of at its next once-a-second ACK.
    */
   beforeSleep(): void {
-    if (this.unflushedBytes >= REPLICA_FLUSH_BYTES) this.stageStream();
+    if (this.stream.pendingBytes >= REPLICA_FLUSH_BYTES) this.stageStream();
     if (this.getAckRequested && this.server.pauseKind === null) {
       this.getAckRequested = false;
       if (!this.repl.isReplica) {
@@ -656,7 +562,7 @@ export class MasterSide {
     let n = this.repl.state.backlog?.allocated ?? 0;
     for (const r of this.replicas) {
       n += r.pendingBytes + r.client.outputBytes;
-      if (r.streaming && !r.rdbOnly) n += this.unflushedBytes;
+      if (r.streaming && !r.rdbOnly) n += this.stream.pendingBytes;
     }
     return n;
   }
@@ -671,13 +577,4 @@ export class MasterSide {
     for (const r of this.replicas) if (r.ip === host && r.listeningPort === port) return r;
     return null;
   }
-}
-
-const OK = Buffer.from("+OK\r\n");
-
-/** A strict integer argument (string2ll), or null. */
-function parseOffset(s: string): number | null {
-  if (!/^-?(0|[1-9][0-9]{0,18})$/.test(s)) return null;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : null;
 }

@@ -65,7 +65,11 @@ export class Replication implements Subsystem {
     this.replica = new ReplicaSide(this);
     this.failover = new Failover(this);
     const master = this.master;
-    this.sink = { kind: "repl", feed: (dbId, command) => master.feedCommand(dbId, command) };
+    this.sink = {
+      kind: "repl",
+      feed: (dbId, command) => master.feedCommand(dbId, command),
+      feedArgv: (dbId, argv) => master.feedArgv(dbId, argv),
+    };
   }
 
   /** server.masterhost != NULL. */

@@ -77,9 +77,14 @@ export class ReplState {
 
   /** Appends stream bytes to the backlog and advances master_repl_offset. */
   feed(data: Buffer): void {
+    this.feedRange(data, 0, data.length);
+  }
+
+  /** `feed` for the bytes data[from, to). */
+  feedRange(data: Buffer, from: number, to: number): void {
     const backlog = this.backlog;
     if (backlog === null) return;
-    backlog.append(data);
+    backlog.appendRange(data, from, to);
     this.masterReplOffset = backlog.endOffset;
   }
 
