@@ -30,7 +30,7 @@ import {
   openSync,
   writeSync,
 } from "node:fs";
-import { encodeCommand, writeLatin1 } from "@keyhaven/protocol";
+import { commandBound, encodeCommand, writeCommandInto } from "@keyhaven/protocol";
 import type { PropagationSink } from "../exec/propagate.js";
 import { clock } from "../keyspace/clock.js";
 import type { Logger } from "../util/logger.js";
@@ -55,25 +55,6 @@ function selectCommand(db: number): Buffer {
     if (db < 1024) selectCache[db] = b;
   }
   return b;
-}
-
-/** Strings up to this length are copied char by char rather than through latin1Write. */
-const SHORT_STRING_MAX = 48;
-
-/** Writes the decimal digits of `n` (a non-negative integer) at `pos`; returns the new end. */
-function writeDecimal(buf: Buffer, pos: number, n: number): number {
-  if (n < 10) {
-    buf[pos] = 48 + n;
-    return pos + 1;
-  }
-  let digits = 2;
-  for (let p = 100; p <= n; p *= 10) digits++;
-  const end = pos + digits;
-  for (let i = end - 1; i >= pos; i--) {
-    buf[i] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  }
-  return end;
 }
 
 /** What the writer needs from its owner. */
@@ -152,35 +133,9 @@ export class AofWriter implements PropagationSink {
   feedArgv(dbId: number, argv: readonly string[]): void {
     if (!this.accepting) return;
     this.appendPrefix(dbId);
-    const argc = argv.length;
-    // "$" + at most 10 digits + 2 CRLF per argument, and the same for the "*" header.
-    let bound = 15;
-    for (let i = 0; i < argc; i++) bound += argv[i].length + 15;
-    if (this.len + bound > this.buf.length) this.grow(this.len + bound);
-    const buf = this.buf;
-    let pos = this.len;
-    buf[pos++] = 0x2a; // '*'
-    pos = writeDecimal(buf, pos, argc);
-    buf[pos++] = 13;
-    buf[pos++] = 10;
-    for (let i = 0; i < argc; i++) {
-      const a = argv[i];
-      const n = a.length;
-      buf[pos++] = 0x24; // '$'
-      pos = writeDecimal(buf, pos, n);
-      buf[pos++] = 13;
-      buf[pos++] = 10;
-      if (n <= SHORT_STRING_MAX) {
-        // A native call costs more than copying a short key or value char by char; & 0xff is
-        // what latin1Write does with a char above 255.
-        for (let j = 0; j < n; j++) buf[pos++] = a.charCodeAt(j) & 0xff;
-      } else {
-        pos += writeLatin1(buf, a, pos);
-      }
-      buf[pos++] = 13;
-      buf[pos++] = 10;
-    }
-    this.len = pos;
+    const need = this.len + commandBound(argv);
+    if (need > this.buf.length) this.grow(need);
+    this.len = writeCommandInto(this.buf, this.len, argv);
     this.host.scheduleFlush();
   }
 
