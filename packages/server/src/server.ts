@@ -13,7 +13,7 @@
 
 import { randomBytes } from "node:crypto";
 import { unlinkSync, writeFileSync } from "node:fs";
-import { createServer, type Server as NetServer, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { buildCommandTable, type CommandTable } from "./commands/table.js";
 import type { Config } from "./config/config.js";
 import { Cron } from "./cron.js";
@@ -29,6 +29,7 @@ import { touchedLfu } from "./keyspace/lru.js";
 import { CLIENT_OVERHEAD } from "./keyspace/memory.js";
 import { bindTypeLimits } from "./keyspace/types/limits.js";
 import { Client, ClientFlag } from "./network/client.js";
+import { Listeners, removeSocketFile } from "./network/listeners.js";
 import { PROTECTED_MODE_DENIED, protectedModeDenies } from "./network/protected-mode.js";
 import { type AofStatus, idleAofStatus } from "./persistence/aof-status.js";
 import { SnapshotCoordinator } from "./persistence/coordinator.js";
@@ -127,15 +128,18 @@ export class Server implements KeyspaceHooks {
   private readonly postponed = new Set<Client>();
   private readonly pendingFlush: Client[] = [];
   private beforeSleepScheduled = false;
-  private readonly listeners: NetServer[] = [];
-  /** Ports actually bound (port 0 in tests binds a free one). */
-  boundPort = 0;
+  private readonly listeners = new Listeners(this);
   shuttingDown = false;
   /** Set by SHUTDOWN/signals; resolves the promise main.ts waits on. */
   private exitResolve: ((code: number) => void) | null = null;
   readonly exited: Promise<number>;
   /** Clients whose blocking ended and whose pipelined input must be resumed. */
   private readonly unblocked: Client[] = [];
+
+  /** The TCP port bound (port 0, in tests, binds a free one). */
+  get boundPort(): number {
+    return this.listeners.boundPort;
+  }
 
   constructor(config: Config, commandsExtra?: (table: CommandTable) => void) {
     this.config = config;
@@ -553,7 +557,7 @@ export class Server implements KeyspaceHooks {
       `Keyhaven (Redis ${REDIS_VERSION} compatible) starting, PID: ${process.pid}`,
     );
     for (const s of this.subsystems) await s.start?.();
-    await this.listen();
+    await this.listeners.listen();
     const pidfile = this.config.str("pidfile");
     if (pidfile !== "") writeFileSync(pidfile, `${process.pid}\n`);
     for (const s of this.subsystems) {
@@ -565,72 +569,9 @@ export class Server implements KeyspaceHooks {
     this.logger.notice({ port: this.boundPort }, "Ready to accept connections tcp");
   }
 
-  private async listen(): Promise<void> {
-    const port = this.config.num("port");
-    if (port !== 0 || this.config.str("unixsocket") === "") {
-      const binds = this.config.get("bind") as string[];
-      const hosts = bindAddresses(binds);
-      let boundAny = false;
-      for (const { host, optional } of hosts) {
-        const srv = createServer({ noDelay: true }, (socket) => this.acceptConnection(socket, false));
-        try {
-          await listenOn(srv, {
-            port: this.boundPort || port,
-            host,
-            backlog: this.config.num("tcp-backlog"),
-          });
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (optional && (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT")) continue;
-          this.logger.warning(
-            { host, port, error: (err as Error).message },
-            `Warning: Could not create server TCP listening socket ${host}:${port}: ${(err as Error).message}`,
-          );
-          this.logger.warning(`Failed listening on port ${port} (tcp), aborting.`);
-          throw err;
-        }
-        const address = srv.address();
-        if (address !== null && typeof address === "object") this.boundPort = address.port;
-        this.listeners.push(srv);
-        boundAny = true;
-      }
-      if (!boundAny) throw new Error(`Failed listening on port ${port} (tcp), aborting.`);
-    }
-    const unixPath = this.config.str("unixsocket");
-    if (unixPath !== "") {
-      try {
-        unlinkSync(unixPath);
-      } catch {
-        // No stale socket file to remove.
-      }
-      const srv = createServer((socket) => this.acceptConnection(socket, true));
-      await listenOn(srv, { path: unixPath });
-      const perm = this.config.num("unixsocketperm");
-      if (perm !== 0) {
-        const { chmodSync } = await import("node:fs");
-        chmodSync(unixPath, perm);
-      }
-      this.listeners.push(srv);
-    }
-  }
-
-  /**
-   * changeListenPort / changeBindAddr for CONFIG SET port|bind: closes the listening sockets
-   * (connected clients stay) and listens again with the current settings. On failure nothing is
-   * left listening: the caller restores the previous settings and calls this again.
-   */
-  async rebind(): Promise<void> {
-    for (const srv of this.listeners.splice(0)) srv.close();
-    // The listening handles close on the next turn; only then is the port free again.
-    await new Promise((resolve) => setImmediate(resolve));
-    this.boundPort = 0;
-    try {
-      await this.listen();
-    } catch (err) {
-      for (const srv of this.listeners.splice(0)) srv.close();
-      await new Promise((resolve) => setImmediate(resolve));
-      throw err;
-    }
+  /** CONFIG SET port|bind: listens again with the current settings (see Listeners.rebind). */
+  rebind(): Promise<void> {
+    return this.listeners.rebind();
   }
 
   /**
@@ -658,7 +599,7 @@ export class Server implements KeyspaceHooks {
   /** Closes everything without any saving (tests, and the end of shutdown). */
   stop(): void {
     this.cron.stop();
-    for (const srv of this.listeners.splice(0)) srv.close();
+    this.listeners.close();
     for (const c of [...this.clients.values()]) {
       c.flush();
       this.closeClient(c);
@@ -672,36 +613,6 @@ export class Server implements KeyspaceHooks {
       }
     }
     const unixPath = this.config.str("unixsocket");
-    if (unixPath !== "") {
-      try {
-        unlinkSync(unixPath);
-      } catch {
-        // Already gone.
-      }
-    }
+    if (unixPath !== "") removeSocketFile(unixPath);
   }
-}
-
-/** Expands Redis's bind list: "*" is every IPv4 address, "::*" every IPv6, "-" marks optional. */
-function bindAddresses(binds: string[]): { host: string; optional: boolean }[] {
-  return binds.map((b) => {
-    const optional = b.startsWith("-");
-    const addr = optional ? b.slice(1) : b;
-    const host = addr === "*" ? "0.0.0.0" : addr === "::*" ? "::" : addr;
-    return { host, optional };
-  });
-}
-
-function listenOn(
-  srv: NetServer,
-  options: { port?: number; host?: string; backlog?: number; path?: string },
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    srv.once("error", onError);
-    srv.listen({ ...options, ipv6Only: options.host === "::" }, () => {
-      srv.off("error", onError);
-      resolve();
-    });
-  });
 }
