@@ -21,12 +21,13 @@
  */
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeCommand, REPLY_VALUE, ReplyParser, RespError } from "../packages/protocol/dist/index.js";
+import { cpuMs } from "./lib.mjs";
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,13 +38,6 @@ process.on("exit", () => {
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** CPU time (user + system, ms) a process has used so far, from /proc (10 ms resolution). */
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
 
 function freePort() {
   return new Promise((res) => {

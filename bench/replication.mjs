@@ -39,6 +39,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { encodeCommand, REPLY_VALUE, ReplyParser } from "../packages/protocol/dist/index.js";
+import { cpuMs } from "./lib.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const KEYHAVEN = join(root, "packages/server/bin/keyhaven-server");
@@ -102,20 +103,6 @@ function freePort() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * CPU ms a process used: utime + stime + cutime + cstime (the children's part holds the BGSAVE
- * and diskless-sync forks of Redis once it reaped them). Linux clock ticks are 10 ms.
- */
-function cpuMs(proc) {
-  try {
-    const stat = readFileSync(`/proc/${proc.pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 async function startNode(kind, args, logfile = false) {
   const port = await freePort();
@@ -295,8 +282,8 @@ async function fullSync(kind, keys, diskless, mixed) {
   const replica = await startNode(kind, ["--repl-timeout", "600"], opts.timeline);
   try {
     await fill(master.c, keys, mixed);
-    const masterCpu0 = cpuMs(master.proc);
-    const replicaCpu0 = cpuMs(replica.proc);
+    const masterCpu0 = cpuMs(master.proc.pid, true);
+    const replicaCpu0 = cpuMs(replica.proc.pid, true);
     const wall0 = Date.now();
     const t0 = performance.now();
     await replica.c.call("REPLICAOF", "127.0.0.1", String(master.port));
@@ -304,8 +291,8 @@ async function fullSync(kind, keys, diskless, mixed) {
     const ms = performance.now() - t0;
     // The fork of a Redis master is reaped (and counted) by its cron shortly after the transfer.
     if (kind === "redis") await sleep(300);
-    const masterCpu = cpuMs(master.proc) - masterCpu0;
-    const replicaCpu = cpuMs(replica.proc) - replicaCpu0;
+    const masterCpu = cpuMs(master.proc.pid, true) - masterCpu0;
+    const replicaCpu = cpuMs(replica.proc.pid, true) - replicaCpu0;
     const cpu = masterCpu + replicaCpu;
     if (opts.timeline) {
       console.log(
@@ -376,8 +363,8 @@ async function throughput(kind) {
         await waitInSync(master, r1);
         await waitInSync(master, r2);
       }
-      const before = cpuMs(master.proc);
-      const replicasBefore = cpuMs(r1.proc) + cpuMs(r2.proc);
+      const before = cpuMs(master.proc.pid, true);
+      const replicasBefore = cpuMs(r1.proc.pid, true) + cpuMs(r2.proc.pid, true);
       const run = spawnSync(
         "redis-benchmark",
         ["-h", "127.0.0.1", "-p", String(master.port), "-q", "-c", "50", "-n", "100000", "-t", t],
@@ -387,8 +374,8 @@ async function throughput(kind) {
         rates[m[1]] = Number(m[2]);
       // Microseconds per request: the master's, and its two replicas' together.
       cpu[t.toUpperCase()] = {
-        master: ((cpuMs(master.proc) - before) * 1000) / 100000,
-        replicas: ((cpuMs(r1.proc) + cpuMs(r2.proc) - replicasBefore) * 1000) / 100000,
+        master: ((cpuMs(master.proc.pid, true) - before) * 1000) / 100000,
+        replicas: ((cpuMs(r1.proc.pid, true) + cpuMs(r2.proc.pid, true) - replicasBefore) * 1000) / 100000,
       };
     }
     await waitInSync(master, r1);
