@@ -52,14 +52,17 @@ export class KeyTable {
   }
 
   get(key: string): Entry | undefined {
-    const h = hashKey(key);
+    return this.slots[this.probe(key, hashKey(key))] ?? undefined;
+  }
+
+  /** The slot holding `key` (hash `h`), or the empty slot ending its run when it is absent. */
+  private probe(key: string, h: number): number {
     const hashes = this.hashes;
     const slots = this.slots;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const e = slots[i];
-      if (e === null) return undefined;
-      if (hashes[i] === h && e.key === key) return e;
+      if (e === null || (hashes[i] === h && e.key === key)) return i;
     }
   }
 
@@ -74,17 +77,12 @@ export class KeyTable {
 
   /** Removes `key`; returns its entry, or undefined when absent. */
   delete(key: string): Entry | undefined {
-    const h = hashKey(key);
+    let i = this.probe(key, hashKey(key));
     const hashes = this.hashes;
     const slots = this.slots;
     const mask = this.mask;
-    let i = h & mask;
-    for (; ; i = (i + 1) & mask) {
-      const e = slots[i];
-      if (e === null) return undefined;
-      if (hashes[i] === h && e.key === key) break;
-    }
-    const found = slots[i] as Entry;
+    const found = slots[i];
+    if (found === null) return undefined;
     // Backward shift: move later members of the run into the hole when their home slot is not
     // (cyclically) after it, so every entry stays reachable from its home slot.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
@@ -153,6 +151,10 @@ export class KeyTable {
     this.slots = new Array<Entry | null>(MIN_CAPACITY).fill(null);
   }
 
+  /**
+   * probe() for an entry: `entry.key` is read only on a hash match, since in addBulk the new
+   * entries are visited in slot order, not in memory order, and most never meet a match.
+   */
   private insert(entry: Entry, h: number): Entry | undefined {
     const hashes = this.hashes;
     const slots = this.slots;
@@ -161,7 +163,6 @@ export class KeyTable {
     for (; ; i = (i + 1) & mask) {
       const e = slots[i];
       if (e === null) break;
-      // entry.key only on a hash match: addBulk visits its entries in slot order, not memory order.
       if (hashes[i] === h && e.key === entry.key) return e;
     }
     slots[i] = entry;
