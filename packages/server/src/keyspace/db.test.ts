@@ -89,23 +89,6 @@ describe("Db.randomEntry", () => {
   });
 });
 
-describe("Db.addIfAbsent", () => {
-  it("adds a new key like add, and leaves the Db as it was when the key exists", () => {
-    const db = filled(100);
-    db.delete("k10"); // a hole the next key reuses
-    const added = db.addIfAbsent("new", "value") as Entry;
-    expect(db.peek("new")).toBe(added);
-    expect(db.entryAt(added.slot)).toBe(added);
-    const before = { size: db.size, mem: db.usedMemory, slots: db.slotCount };
-    const existing = db.peek("k50") as Entry;
-    expect(db.addIfAbsent("k50", "other")).toBeUndefined();
-    expect(db.peek("k50")).toBe(existing);
-    expect(existing.value).toBe("v");
-    expect(db.entryAt(existing.slot)).toBe(existing);
-    expect({ size: db.size, mem: db.usedMemory, slots: db.slotCount }).toEqual(before);
-  });
-});
-
 describe("Db.addDeferred", () => {
   it("ends like add() of the first copy of each key, whether finished explicitly or by a lookup", () => {
     for (const finish of ["explicit", "lookup"] as const) {

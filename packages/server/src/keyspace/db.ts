@@ -189,18 +189,6 @@ export class Db {
   }
 
   /**
-   * Adds `key` unless it exists, with one dict operation instead of peek() then add(). Returns
-   * undefined, the Db unchanged, when the key exists.
-   */
-  addIfAbsent(key: string, value: Value): Entry | undefined {
-    if (this.deferredFrom >= 0) this.flushDeferred();
-    const entry = new Entry(key, value, this.hooks.touchLru(-1));
-    if (this.dict.addIfAbsent(entry) !== undefined) return undefined;
-    this.placeAdded(entry);
-    return entry;
-  }
-
-  /**
    * add() for a bulk loader (RDB): the entry gets its slot, TTL and memory accounting now, but
    * goes into `dict` later, in one batch with the others (KeyTable.addBulk writes the table in
    * slot order: most of a 1M-key load's dict cost was cache misses of one-by-one inserts). The
