@@ -473,14 +473,19 @@ export class Cluster {
     );
   }
 
+  /** The master address every listed Sentinel reports, or "" while they disagree or do not answer. */
+  async agreedMasterAddr(sentinels = this.sentinels): Promise<string> {
+    const addrs = await Promise.all(sentinels.map((s) => s.masterAddr()));
+    return addrs.every((a) => a === addrs[0]) ? addrs[0] : "";
+  }
+
   /** Waits until every listed Sentinel reports a master other than `oldAddr`, the same one; returns it. */
   async waitNewMaster(oldAddr: string, sentinels = this.sentinels, timeoutMs = 30_000): Promise<DataNode> {
     let addr = "";
     await waitFor(
       async () => {
-        const addrs = await Promise.all(sentinels.map((s) => s.masterAddr()));
-        addr = addrs[0];
-        return addr !== "" && addr !== oldAddr && addrs.every((a) => a === addr);
+        addr = await this.agreedMasterAddr(sentinels);
+        return addr !== "" && addr !== oldAddr;
       },
       `the Sentinels to agree on a master other than ${oldAddr}`,
       timeoutMs,

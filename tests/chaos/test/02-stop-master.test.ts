@@ -50,9 +50,8 @@ describe("SIGSTOP of the master beyond down-after", () => {
       let current = master;
       await waitFor(
         async () => {
-          const addrs = await Promise.all(cluster.sentinels.map((s) => s.masterAddr()));
-          const named = cluster.nodeAt(addrs[0]);
-          if (named === undefined || named === old || addrs.some((a) => a !== addrs[0])) return false;
+          const named = cluster.nodeAt(await cluster.agreedMasterAddr());
+          if (named === undefined || named === old) return false;
           current = named;
           const r = await info(old.port, "replication");
           return (
