@@ -309,10 +309,4 @@ export class ReplyWriter {
     this.raw(body);
     this.rawLatin1("\r\n");
   }
-
-  /** A command as a multibulk request (propagation, replica handshake, Sentinel). */
-  command(argv: readonly string[]): void {
-    this.arrayHeader(argv.length);
-    for (let i = 0; i < argv.length; i++) this.bulk(argv[i]);
-  }
 }

@@ -10,6 +10,7 @@ import {
   type RespValue,
 } from "./reply-parser.js";
 import { ReplyWriter } from "./reply-writer.js";
+import { commandBound, encodeCommand, writeCommandInto } from "./request-encoder.js";
 import { writeRespValue } from "./value-encoder.js";
 
 function encode(resp: 2 | 3, write: (w: ReplyWriter) => void): string {
@@ -88,8 +89,13 @@ describe("reply encoding, byte-exact", () => {
     expect(encode(2, (w) => w.attributeHeader(1))).toBe("");
   });
 
-  it("commands as multibulk", () => {
-    expect(encode(2, (w) => w.command(["SET", "k", ""]))).toBe("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+  it("commands as multibulk: writeCommandInto writes encodeCommand's bytes at any position", () => {
+    for (const argv of [["SET", "k", ""], ["x".repeat(100), "\u00e9", "0123456789"], ["PING"]]) {
+      const buf = Buffer.alloc(3 + commandBound(argv));
+      const end = writeCommandInto(buf, 3, argv);
+      expect(buf.subarray(3, end)).toEqual(encodeCommand(argv));
+    }
+    expect(encodeCommand(["SET", "k", ""]).toString()).toBe("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
   });
 
   it("large bulks and many small replies keep their order across slabs", () => {
