@@ -12,12 +12,14 @@
  * array, double -> bulk string, boolean -> integer, null -> `$-1` or `*-1`, big number and
  * verbatim string -> bulk string, push -> array, attribute -> omitted).
  *
- * Callers: the server's clients (replies), propagation (command encoding for the AOF, backlog
- * and replicas), the replica and Sentinel links (requests).
+ * Callers: the server's clients (replies), the master's replication stream (command() encodes
+ * each propagated command once; the backlog copies it from the slab and the replicas share the
+ * taken bytes), the replica and Sentinel links (requests).
  */
 
 import { formatDouble17g } from "../format/double.js";
 import { writeLatin1 } from "./latin1.js";
+import { commandBound, writeCommandInto } from "./request-encoder.js";
 
 /** Tuned: large enough that a typical pipeline batch fits in one slab, small per idle client. */
 const SLAB_SIZE = 16 * 1024;
@@ -62,9 +64,12 @@ export class ReplyWriter {
   /** Finished regions of earlier slabs, in order, not yet taken. */
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
+  /** Size of the slabs started when one is full. */
+  private readonly slabSize: number;
 
-  constructor(initialSize = SLAB_SIZE) {
+  constructor(initialSize = SLAB_SIZE, slabSize = SLAB_SIZE) {
     this.slab = Buffer.allocUnsafe(initialSize);
+    this.slabSize = slabSize;
   }
 
   /** Bytes written and not yet taken. */
@@ -104,6 +109,12 @@ export class ReplyWriter {
     return Array.isArray(taken) ? Buffer.concat(taken) : taken;
   }
 
+  /** Everything pending as one Buffer (a view when it is in one piece) and taken, or null. */
+  takeOne(): Buffer | null {
+    const taken = this.take();
+    return Array.isArray(taken) ? Buffer.concat(taken) : taken;
+  }
+
   /** Discards everything not yet taken (CLIENT REPLY OFF/SKIP, or a client being closed). */
   discard(): void {
     this.chunks = [];
@@ -118,7 +129,7 @@ export class ReplyWriter {
       this.chunks.push(this.slab.subarray(this.start, this.pos));
       this.chunkBytes += this.pos - this.start;
     }
-    this.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, n));
+    this.slab = Buffer.allocUnsafe(Math.max(this.slabSize, n));
     this.start = 0;
     this.pos = 0;
   }
@@ -140,6 +151,25 @@ export class ReplyWriter {
     this.ensure(n);
     bytes.copy(this.slab, this.pos);
     this.pos += n;
+  }
+
+  /**
+   * Writes `argv` as a multibulk request (strings one byte per char) and returns where it starts
+   * in `currentSlab`; it ends at `currentPos`. For a caller that copies the bytes elsewhere too.
+   */
+  command(argv: readonly string[]): number {
+    this.ensure(commandBound(argv));
+    const start = this.pos;
+    this.pos = writeCommandInto(this.slab, start, argv);
+    return start;
+  }
+
+  get currentSlab(): Buffer {
+    return this.slab;
+  }
+
+  get currentPos(): number {
+    return this.pos;
   }
 
   /** Appends a string of one-byte chars verbatim (protocol text built by the caller). */

@@ -23,14 +23,13 @@
  * so offsets match down a chain.
  */
 
-import { encodeCommand } from "@keyhaven/protocol";
+import { encodeCommand, ReplyWriter } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
 import { parseOffset, replconfCommand } from "./replconf.js";
 import { ReplicaLink, replicaLinkOf } from "./replica-link.js";
 import type { Replication } from "./replication.js";
-import { StreamBuffer } from "./stream-buffer.js";
 
 export type { ReplicaState } from "./replica-link.js";
 export { ReplicaLink, replicaLinkOf };
@@ -54,6 +53,8 @@ function selectCommand(dbId: number): Buffer {
  */
 const REPLICA_FLUSH_MS = 1;
 const REPLICA_FLUSH_BYTES = 64 * 1024;
+/** The stream's slabs: a millisecond of stream at a few hundred thousand small writes per second. */
+const STREAM_SLAB_BYTES = 64 * 1024;
 
 const PING = encodeCommand(["PING"]);
 const GETACK = encodeCommand(["REPLCONF", "GETACK", "*"]);
@@ -82,7 +83,7 @@ export class MasterSide {
    * streaming the pending bytes are handed to the replicas that were streaming (stageStream), so
    * each replica gets exactly the stream fed while it streamed.
    */
-  private readonly stream = new StreamBuffer();
+  private readonly stream = new ReplyWriter(STREAM_SLAB_BYTES, STREAM_SLAB_BYTES);
   /** replication_cron_loops, for repl-ping-replica-period. */
   private cronLoops = 0;
 
@@ -108,11 +109,11 @@ export class MasterSide {
     if (!this.selectFor(dbId)) return;
     const stream = this.stream;
     const start = stream.command(argv);
-    const slab = stream.slab;
-    const end = stream.pos;
+    const slab = stream.currentSlab;
+    const end = stream.currentPos;
     this.repl.state.feedRange(slab, start, end);
     if (this.distribute(slab, start, end)) this.scheduleReplicaFlush();
-    else stream.drop();
+    else stream.discard();
     this.setWriteOffset();
   }
 
@@ -144,7 +145,7 @@ export class MasterSide {
   feedStream(bytes: Buffer): void {
     this.repl.state.feed(bytes);
     if (this.distribute(bytes, 0, bytes.length)) {
-      this.stream.append(bytes);
+      this.stream.raw(bytes);
       this.scheduleReplicaFlush();
     }
   }
@@ -195,7 +196,7 @@ export class MasterSide {
    * bytes go only to those that were streaming when they were fed; and for GETACK and bursts).
    */
   private stageStream(): void {
-    const data = this.stream.take();
+    const data = this.stream.takeOne();
     if (data === null) return;
     for (const r of this.replicas) {
       if (!r.streaming || r.rdbOnly) continue;
@@ -221,7 +222,7 @@ export class MasterSide {
   private readonly flushReplicas = (): void => {
     this.flushArmed = false;
     const server = this.server;
-    const data = this.stream.take();
+    const data = this.stream.takeOne();
     let overLimit: ReplicaLink[] | null = null;
     for (const r of this.replicas) {
       if (!r.streaming || r.rdbOnly || r.client.has(ClientFlag.CloseAsap)) continue;

@@ -1,7 +1,13 @@
-import { encodeCommand } from "@keyhaven/protocol";
+/**
+ * ReplyWriter as the master's replication stream uses it: commands encoded in place (command(),
+ * whose bytes the backlog copies from the slab), pre-encoded bytes appended, everything pending
+ * taken as one shared Buffer or discarded.
+ */
+
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { StreamBuffer } from "./stream-buffer.js";
+import { ReplyWriter } from "./reply-writer.js";
+import { encodeCommand } from "./request-encoder.js";
 
 /** Strings of one-byte chars, short and long (the encoder copies them two different ways). */
 const arg = fc.oneof(
@@ -25,12 +31,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("drop" as const) }),
 );
 
-describe("StreamBuffer", () => {
+describe("ReplyWriter as a command stream", () => {
   it("takes exactly the bytes appended since the last take or drop, commands as encodeCommand encodes them (property)", () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), fc.constantFrom(64, 1024, 65536), (ops, slabSize) => {
         // Small slabs too, so that commands often start a new one.
-        const stream = new StreamBuffer(slabSize);
+        const stream = new ReplyWriter(slabSize, slabSize);
         // Views taken earlier must keep their bytes while the stream goes on.
         const taken: { view: Buffer; expected: Buffer }[] = [];
         let pending: Buffer[] = [];
@@ -38,19 +44,19 @@ describe("StreamBuffer", () => {
           if (o.kind === "command") {
             const start = stream.command(o.argv);
             const bytes = encodeCommand(o.argv);
-            expect(stream.slab.subarray(start, stream.pos).equals(bytes)).toBe(true);
+            expect(stream.currentSlab.subarray(start, stream.currentPos).equals(bytes)).toBe(true);
             pending.push(bytes);
           } else if (o.kind === "append") {
-            stream.append(Buffer.from(o.bytes));
+            stream.raw(Buffer.from(o.bytes));
             pending.push(Buffer.from(o.bytes));
           } else if (o.kind === "take") {
             const expected = Buffer.concat(pending);
-            const view = stream.take();
+            const view = stream.takeOne();
             if (expected.length === 0) expect(view).toBeNull();
             else taken.push({ view: view!, expected });
             pending = [];
           } else {
-            stream.drop();
+            stream.discard();
             pending = [];
           }
           expect(stream.pendingBytes).toBe(pending.reduce((n, b) => n + b.length, 0));
