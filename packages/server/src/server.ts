@@ -312,8 +312,8 @@ export class Server implements KeyspaceHooks {
    * re-accounts the value's memory and wakes clients blocked on the key.
    */
   signalModifiedKey(db: Db, key: string): void {
-    const watchers = db.watchedKeys.get(key);
-    if (watchers !== undefined) for (const w of watchers) w.markDirtyCas();
+    // Checking the size first spares V8 hashing every written key (MSET: 10 per command).
+    if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
     const entry = db.peek(key);
     if (entry !== undefined) {
       db.syncMemory(entry);
@@ -323,6 +323,11 @@ export class Server implements KeyspaceHooks {
 
   /** A key was removed (DEL, expiry, eviction, emptied collection): WATCH is invalidated. */
   signalDeletedKey(db: Db, key: string): void {
+    if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
+  }
+
+  /** touchWatchedKey: the clients WATCHing `key` will fail their EXEC. */
+  private touchWatchedKey(db: Db, key: string): void {
     const watchers = db.watchedKeys.get(key);
     if (watchers !== undefined) for (const w of watchers) w.markDirtyCas();
   }

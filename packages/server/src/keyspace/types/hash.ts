@@ -22,8 +22,9 @@
  *   + listpack:  stringMemory(packed length), the packed length being the sum of
  *                packedPairLength(field, value)
  *   + hashtable: per field HASH_HT_PAIR_OVERHEAD (Map entry ~32 incl. bucket share, and the
- *                keys/vals/slotOf/slots array slots, 8 each) + stringMemory(field) +
- *                stringMemory(value)
+ *                keys/vals/slotOf/slots array slots, 8 each; SlotDict makes the last two only
+ *                at its first removal, so until then this is 16 bytes high) + stringMemory(field)
+ *                + stringMemory(value)
  *
  * Called by commands/hashes.ts, sort.ts (BY/GET key->field), persistence and COPY.
  */

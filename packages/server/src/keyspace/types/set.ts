@@ -14,7 +14,8 @@
  *   SET_OVERHEAD
  *   + per member, intset:    SET_INTSET_ENTRY_OVERHEAD (one array slot)
  *   + per member, hashtable: SET_HT_ENTRY_OVERHEAD (Map entry ~32 incl. bucket share, and the
- *                            keys/slotOf/slots array slots, 8 each)
+ *                            keys/slotOf/slots array slots, 8 each; SlotDict makes the last
+ *                            two only at its first removal, so until then this is 16 bytes high)
  *   + stringMemory(member)
  *
  * Called by commands/sets.ts, sort.ts, persistence and COPY.
