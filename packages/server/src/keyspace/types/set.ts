@@ -85,7 +85,6 @@ export class SetObject implements SetValue {
     this.ht = intset ? null : new SlotDict(false);
   }
 
-  /** setTypeCreate: an empty set whose encoding suits `first`, the member about to be added. */
   /**
    * A set of `members`, as adding them one by one to forMember(members[0]) would build it.
    * Members that are distinct integers in ascending order within set-max-intset-entries (an RDB
@@ -104,11 +103,23 @@ export class SetObject implements SetValue {
       for (let i = 0; i < n; i++) set.mem += SET_INTSET_ENTRY_OVERHEAD + stringMemory(members[i].length);
       return set;
     }
+    if (n > 0 && !isInt64String(members[0])) {
+      // A hashtable from the first member on: built at once unless a member repeats.
+      const ht = SlotDict.ofKeys(members.slice());
+      if (ht !== null) {
+        const set = new SetObject(true);
+        set.ints = null;
+        set.ht = ht;
+        for (let i = 0; i < n; i++) set.mem += SET_HT_ENTRY_OVERHEAD + stringMemory(members[i].length);
+        return set;
+      }
+    }
     const set = n > 0 ? SetObject.forMember(members[0]) : new SetObject();
     for (let i = 0; i < n; i++) set.add(members[i]);
     return set;
   }
 
+  /** setTypeCreate: an empty set whose encoding suits `first`, the member about to be added. */
   static forMember(first: string): SetObject {
     return new SetObject(isInt64String(first));
   }

@@ -24,7 +24,7 @@
 
 export class SlotDict {
   readonly index = new Map<string, number>();
-  readonly keys: string[] = [];
+  readonly keys: string[];
   /** Values parallel to `keys` (hashes), or null (sets). */
   readonly vals: string[] | null;
   /** null: the identity (no element was ever removed), see the head comment. */
@@ -32,8 +32,21 @@ export class SlotDict {
   private slots: number[] | null = null;
   private free: number[] = [];
 
-  constructor(withValues: boolean) {
+  constructor(withValues: boolean, keys: string[] = []) {
     this.vals = withValues ? [] : null;
+    this.keys = keys;
+  }
+
+  /**
+   * A set's dict of `keys`, which it takes over (the caller must not keep it), or null when a
+   * key repeats. For bulk builds (RDB loads): an array made at its exact size holds 4 members in
+   * 48 bytes, one grown by pushes in 152.
+   */
+  static ofKeys(keys: string[]): SlotDict | null {
+    const dict = new SlotDict(false, keys);
+    const index = dict.index;
+    for (let i = 0; i < keys.length; i++) index.set(keys[i], i);
+    return index.size === keys.length ? dict : null;
   }
 
   get size(): number {
