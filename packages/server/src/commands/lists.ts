@@ -12,7 +12,7 @@ import { shared } from "@keyhaven/protocol";
 import { ListObject } from "../keyspace/types/list.js";
 import type { Client } from "../network/client.js";
 import { intOrReply, is, parseInteger } from "./args.js";
-import { collectionOrReply, deleteIfEmpty, modified, WRONGTYPE } from "./common.js";
+import { collectionOrReply, deleteIfEmpty, existingOrReply, modified, WRONGTYPE } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 /**
@@ -199,10 +199,8 @@ function lrangeCommand(c: Client): void {
   if (start === null) return;
   const end = intOrReply(c, argv[3]);
   if (end === null) return;
-  const list = collectionOrReply<ListObject>(c, argv[1], "list", false);
-  if (list === undefined) return;
-  if (list === null) c.out.raw(shared.EMPTY_ARRAY);
-  else replyListRange(c, list, start, end);
+  const list = existingOrReply<ListObject>(c, argv[1], "list", false, shared.EMPTY_ARRAY);
+  if (list !== null) replyListRange(c, list, start, end);
 }
 
 function ltrimCommand(c: Client): void {
@@ -212,12 +210,8 @@ function ltrimCommand(c: Client): void {
   let end = intOrReply(c, argv[3]);
   if (end === null) return;
   const key = argv[1];
-  const list = collectionOrReply<ListObject>(c, key, "list", true);
-  if (list === undefined) return;
-  if (list === null) {
-    c.out.raw(shared.OK);
-    return;
-  }
+  const list = existingOrReply<ListObject>(c, key, "list", true, shared.OK);
+  if (list === null) return;
   const len = list.length;
   if (start < 0) start += len;
   if (end < 0) end += len;
@@ -245,12 +239,8 @@ function lremCommand(c: Client): void {
   const count = intOrReply(c, argv[2]);
   if (count === null) return;
   const key = argv[1];
-  const list = collectionOrReply<ListObject>(c, key, "list", true);
-  if (list === undefined) return;
-  if (list === null) {
-    c.out.raw(shared.ZERO);
-    return;
-  }
+  const list = existingOrReply<ListObject>(c, key, "list", true, shared.ZERO);
+  if (list === null) return;
   const removed = list.removeMatching(argv[3], count);
   if (removed > 0) {
     modified(c, c.db, key, "l", "lrem", removed);
@@ -269,12 +259,8 @@ function linsertCommand(c: Client): void {
     return;
   }
   const key = argv[1];
-  const list = collectionOrReply<ListObject>(c, key, "list", true);
-  if (list === undefined) return;
-  if (list === null) {
-    c.out.raw(shared.ZERO);
-    return;
-  }
+  const list = existingOrReply<ListObject>(c, key, "list", true, shared.ZERO);
+  if (list === null) return;
   const at = list.indexOf(argv[3]);
   if (at < 0) {
     c.out.raw(shared.MINUS_ONE);
