@@ -175,22 +175,23 @@ function lsetCommand(c: Client): void {
 }
 
 /**
- * addListRangeReply: the elements of [start, end] (negative indexes from the end), reversed
- * when `reverse`. Writes an empty array when the range is empty.
+ * addListRangeReply: the elements of [start, end] (negative indexes from the end). Writes an
+ * empty array when the range is empty.
  */
 export function replyListRange(c: Client, list: ListObject, start: number, end: number): void {
   const len = list.length;
-  if (start < 0) start += len;
-  if (end < 0) end += len;
-  if (start < 0) start = 0;
-  if (start > end || start >= len) {
+  // Redis's clamping (negative from the end, then start > end || start >= len means empty),
+  // with end clamped to len - 1 first so that one test remains. LTRIM, ZRANGE and
+  // ZREMRANGEBYRANK clamp their ranks the same way.
+  const first = start >= 0 ? start : Math.max(start + len, 0);
+  const last = end < 0 ? end + len : end < len ? end : len - 1;
+  if (first > last) {
     c.out.raw(shared.EMPTY_ARRAY);
     return;
   }
-  if (end >= len) end = len - 1;
   const out = c.out;
-  out.arrayHeader(end - start + 1);
-  for (let i = start; i <= end; i++) out.bulk(list.get(i));
+  out.arrayHeader(last - first + 1);
+  for (let i = first; i <= last; i++) out.bulk(list.get(i));
 }
 
 function lrangeCommand(c: Client): void {
@@ -205,27 +206,19 @@ function lrangeCommand(c: Client): void {
 
 function ltrimCommand(c: Client): void {
   const argv = c.argv;
-  let start = intOrReply(c, argv[2]);
+  const start = intOrReply(c, argv[2]);
   if (start === null) return;
-  let end = intOrReply(c, argv[3]);
+  const end = intOrReply(c, argv[3]);
   if (end === null) return;
   const key = argv[1];
   const list = existingOrReply<ListObject>(c, key, "list", true, shared.OK);
   if (list === null) return;
   const len = list.length;
-  if (start < 0) start += len;
-  if (end < 0) end += len;
-  if (start < 0) start = 0;
-  let ltrim: number;
-  let rtrim: number;
-  if (start > end || start >= len) {
-    ltrim = len;
-    rtrim = 0;
-  } else {
-    if (end >= len) end = len - 1;
-    ltrim = start;
-    rtrim = len - end - 1;
-  }
+  const first = start >= 0 ? start : Math.max(start + len, 0);
+  const last = end < 0 ? end + len : end < len ? end : len - 1;
+  // An empty range empties the list.
+  const ltrim = first > last ? len : first;
+  const rtrim = first > last ? 0 : len - last - 1;
   list.removeRange(0, ltrim);
   list.removeRange(list.length - rtrim, rtrim);
   // Redis notifies "ltrim" even when nothing was removed, but only counts removed elements as dirty.

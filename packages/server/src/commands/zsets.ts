@@ -284,16 +284,12 @@ function zremrangeGeneric(c: Client, type: number): void {
   let first: number;
   let last: number;
   if (type === BY_RANK) {
-    if (start < 0) start = llen + start;
-    if (end < 0) end = llen + end;
-    if (start < 0) start = 0;
-    if (start > end || start >= llen) {
+    first = start >= 0 ? start : Math.max(start + llen, 0);
+    last = end < 0 ? end + llen : end < llen ? end : llen - 1;
+    if (first > last) {
       c.out.raw(shared.ZERO);
       return;
     }
-    if (end >= llen) end = llen - 1;
-    first = start;
-    last = end;
   } else {
     // From the first element in range, delete while still in range (zslDeleteRangeBy*).
     first = scoreRange !== null ? zs.firstInScoreRange(scoreRange) : zs.firstInLexRange(lexRange!);
