@@ -4,22 +4,16 @@
  * (server.c: sentinel mode keeps only commands flagged CMD_SENTINEL / CMD_ONLY_SENTINEL).
  *
  * Kept from the server table: PING, AUTH, HELLO, RESET, CLIENT, COMMAND, SUBSCRIBE,
- * PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE, SHUTDOWN. Replaced: INFO (server, clients, stats, cpu
- * and sentinel sections), ROLE (`sentinel` + master names), PUBLISH (only hello messages,
- * which are processed at once: other Sentinels send us their hellos this way). Added: SENTINEL.
+ * PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE, SHUTDOWN, and ROLE (its `server.roleReply` answers
+ * `sentinel` + master names). Kept with Sentinel's own handler: INFO (server, clients, stats, cpu
+ * and sentinel sections), PUBLISH (only hello messages, which are processed at once: other
+ * Sentinels send us their hellos this way). Added: SENTINEL.
  * Every other command answers the ordinary unknown-command error, as Redis in sentinel mode.
  *
  * Called by main.ts.
  */
 
-import {
-  type Client,
-  type CommandSpec,
-  type Config,
-  createServer,
-  type Server,
-  spec,
-} from "@keyhaven/server";
+import { type Client, type Config, createServer, type Server } from "@keyhaven/server";
 import { bindSentinel, sentinelCommands } from "./commands.js";
 import { processHelloMessage } from "./discovery.js";
 import type { Sentinel } from "./events.js";
@@ -39,6 +33,13 @@ const KEPT = new Set([
   "unsubscribe",
   "punsubscribe",
   "shutdown",
+  "role",
+]);
+
+/** Server-table commands a Sentinel keeps (flags and docs) but answers with its own handler. */
+const REPLACED: ReadonlyMap<string, (c: Client) => void> = new Map([
+  ["info", infoCommand],
+  ["publish", publishCommand],
 ]);
 
 const contexts = new WeakMap<Server, Sentinel>();
@@ -47,8 +48,11 @@ const contexts = new WeakMap<Server, Sentinel>();
 export function createSentinelServer(config: Config): Server {
   const server = createServer(config, { dataNode: false });
   server.mode = "sentinel";
-  for (const cmd of [...server.commands.all()]) if (!KEPT.has(cmd.name)) server.commands.remove(cmd.name);
-  server.commands.add(sentinelModeCommands);
+  for (const cmd of [...server.commands.all()]) {
+    const handler = REPLACED.get(cmd.name);
+    if (handler !== undefined) server.commands.replaceHandler(cmd.name, handler);
+    else if (!KEPT.has(cmd.name)) server.commands.remove(cmd.name);
+  }
   server.commands.add(sentinelCommands);
   return server;
 }
@@ -123,10 +127,6 @@ function infoCommand(c: Client): void {
   c.out.verbatim(parts.join("\r\n"), "txt");
 }
 
-function roleCommand(c: Client): void {
-  c.server.roleReply(c);
-}
-
 /** sentinelPublishCommand: only hello messages, processed as if received on a pub/sub link. */
 function publishCommand(c: Client): void {
   if (c.argv[1] !== HELLO_CHANNEL) {
@@ -137,36 +137,3 @@ function publishCommand(c: Client): void {
   processHelloMessage(s, c.argv[2]);
   c.out.integer(1);
 }
-
-const sentinelModeCommands = [
-  spec(
-    "info",
-    -1,
-    "loading stale sentinel",
-    [0, 0, 0],
-    "server",
-    "Returns information and statistics about the server.",
-    "1.0.0",
-    infoCommand,
-  ),
-  spec(
-    "role",
-    1,
-    "noscript loading stale fast sentinel",
-    [0, 0, 0],
-    "server",
-    "Returns the replication role.",
-    "2.8.12",
-    roleCommand,
-  ),
-  spec(
-    "publish",
-    3,
-    "pubsub loading stale fast may_replicate sentinel",
-    [0, 0, 0],
-    "pubsub",
-    "Posts a message to a channel.",
-    "2.0.0",
-    publishCommand,
-  ),
-] satisfies CommandSpec[];

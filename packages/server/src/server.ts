@@ -35,32 +35,11 @@ import { type AofStatus, idleAofStatus } from "./persistence/aof-status.js";
 import { SnapshotCoordinator } from "./persistence/coordinator.js";
 import { PubSub } from "./pubsub/pubsub.js";
 import { Stats } from "./stats.js";
+import type { InfoSection, ShutdownOptions, Subsystem } from "./subsystem.js";
 import { createLogger, type Logger, type LogLevel } from "./util/logger.js";
 import { REDIS_VERSION } from "./version.js";
 
-/** A subsystem's INFO section: returns `field:value` lines. */
-export type InfoSection = () => string[];
-
-/** Hooks a subsystem registers to take part in the server's life cycle. */
-export interface Subsystem {
-  /** Runs after the config is loaded, before listening. */
-  start?(): Promise<void> | void;
-  /**
-   * Runs once the listeners are bound, before "Ready to accept connections" (Redis's
-   * loadDataFromDisk): loads the dataset while clients that connect get -LOADING.
-   */
-  load?(): Promise<void> | void;
-  /** Runs at the end of each event-loop turn, before replies are written (AOF flush). */
-  beforeSleep?(): void;
-  /** Runs on SHUTDOWN / SIGTERM; may save. Returns false to abort the shutdown. */
-  shutdown?(options: ShutdownOptions): Promise<boolean> | boolean;
-}
-
-export interface ShutdownOptions {
-  save: boolean | null;
-  now: boolean;
-  force: boolean;
-}
+export type { InfoSection, ShutdownOptions, Subsystem } from "./subsystem.js";
 
 export type PauseKind = "write" | "all";
 

@@ -36,7 +36,11 @@ export function encodeCommand(argv: readonly (string | Buffer | number)[], utf8 
 /** Strings up to this length are copied char by char: a native call costs more (measured in the AOF). */
 const SHORT_STRING_MAX = 48;
 
-/** Writes the decimal digits of `n` (a non-negative integer) at `pos`; returns the new end. */
+/**
+ * Writes the decimal digits of `n` (a non-negative integer) at `pos`; returns the new end.
+ * ReplyWriter keeps its own writeNumber (signed, any size): sharing either one measured slower,
+ * about 10% per command here with writeNumber, about 3x per number there with this one.
+ */
 function writeDecimal(buf: Buffer, pos: number, n: number): number {
   if (n < 10) {
     buf[pos] = 48 + n;

@@ -11,7 +11,7 @@ import { type Client, ClientFlag } from "../network/client.js";
 import { intOrReply, is } from "./args.js";
 import { helpReply, subcommandSyntaxError } from "./common.js";
 import { validClientName } from "./connection.js";
-import { type CommandSpec, container, spec } from "./spec.js";
+import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
 function flagsString(c: Client): string {
   let f = "";
@@ -445,15 +445,6 @@ export const clientCommands = [
       "5.0.0",
       clientUnblockCommand,
     ),
-    spec(
-      "help",
-      2,
-      "loading stale sentinel",
-      [0, 0, 0],
-      "connection",
-      "Returns helpful text about the different subcommands.",
-      "5.0.0",
-      clientHelpCommand,
-    ),
+    helpSpec("connection", "5.0.0", clientHelpCommand, "loading stale sentinel"),
   ]),
 ] satisfies CommandSpec[];

@@ -56,6 +56,30 @@ export function collectionOrReply<T extends CollectionValue>(
 }
 
 /**
+ * lookupKeyWriteOrReply/lookupKeyReadOrReply + checkType: the collection of `type` at `key`, or
+ * null after replying either `missing` (a pre-encoded reply such as shared.ZERO) when the key
+ * does not exist, or WRONGTYPE.
+ */
+export function existingOrReply<T extends CollectionValue>(
+  c: Client,
+  key: string,
+  type: T["type"],
+  write: boolean,
+  missing: Buffer,
+): T | null {
+  const v: Value | undefined = write ? c.db.write(key) : c.db.read(key);
+  if (v === undefined) {
+    c.out.raw(missing);
+    return null;
+  }
+  if (typeof v === "string" || v.type !== type) {
+    c.error(WRONGTYPE);
+    return null;
+  }
+  return v as T;
+}
+
+/**
  * After a write to `key`: keyspace notification (`type` class char, `event`), WATCH/blocking
  * signal and memory re-accounting, and the dirty counter that makes call() propagate.
  */

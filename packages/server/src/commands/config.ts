@@ -12,7 +12,7 @@ import { allowedByEnableOption } from "../exec/dispatch.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { helpReply } from "./common.js";
-import { type CommandSpec, container, spec } from "./spec.js";
+import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
 function configGetCommand(c: Client): void {
   const config = c.server.config;
@@ -215,15 +215,6 @@ export const configCommands = [
       "2.8.0",
       configRewriteCommand,
     ),
-    spec(
-      "help",
-      2,
-      "loading stale",
-      [0, 0, 0],
-      "server",
-      "Returns helpful text about the different subcommands.",
-      "5.0.0",
-      configHelpCommand,
-    ),
+    helpSpec("server", "5.0.0", configHelpCommand),
   ]),
 ] satisfies CommandSpec[];

@@ -14,7 +14,7 @@ import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { parseLongDouble } from "../util/long-double.js";
 import { INT64_MAX, INT64_MIN, is, parseInt64, parseInteger } from "./args.js";
-import { collectionOrReply, deleteIfEmpty, modified, WRONGTYPE } from "./common.js";
+import { collectionOrReply, deleteIfEmpty, existingOrReply, modified, WRONGTYPE } from "./common.js";
 import { parseCursorOrReply, parseScanOptions, replyScan } from "./scan.js";
 import { type CommandSpec, spec } from "./spec.js";
 import { incrByFloatText } from "./string-counters.js";
@@ -92,12 +92,8 @@ function hmgetCommand(c: Client): void {
 function hdelCommand(c: Client): void {
   const argv = c.argv;
   const key = argv[1];
-  const hash = collectionOrReply<HashObject>(c, key, "hash", true);
-  if (hash === undefined) return;
-  if (hash === null) {
-    c.out.raw(shared.ZERO);
-    return;
-  }
+  const hash = existingOrReply<HashObject>(c, key, "hash", true, shared.ZERO);
+  if (hash === null) return;
   let deleted = 0;
   for (let i = 2; i < argv.length; i++) {
     if (hash.delete(argv[i])) {

@@ -7,7 +7,7 @@ import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { is } from "./args.js";
 import { helpReply } from "./common.js";
-import { type Command, type CommandSpec, commandKeys, container, spec } from "./spec.js";
+import { type Command, type CommandSpec, commandKeys, container, helpSpec, spec } from "./spec.js";
 
 /**
  * Flags COMMAND shows. Redis 7.0 hides internal ones such as `sentinel` and `protected`, and
@@ -452,16 +452,7 @@ export const introspectionCommands = [
         "7.0.0",
         commandGetkeysAndFlagsCommand,
       ),
-      spec(
-        "help",
-        2,
-        "loading stale",
-        [0, 0, 0],
-        "server",
-        "Returns helpful text about the different subcommands.",
-        "5.0.0",
-        commandHelpCommand,
-      ),
+      helpSpec("server", "5.0.0", commandHelpCommand),
     ]),
     flags: ["loading", "stale"],
     handler: commandCommand,

@@ -12,7 +12,7 @@ import { shared } from "@keyhaven/protocol";
 import { ListObject } from "../keyspace/types/list.js";
 import type { Client } from "../network/client.js";
 import { intOrReply, is, parseInteger } from "./args.js";
-import { collectionOrReply, deleteIfEmpty, modified, WRONGTYPE } from "./common.js";
+import { collectionOrReply, deleteIfEmpty, existingOrReply, modified, WRONGTYPE } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 /**
@@ -175,22 +175,23 @@ function lsetCommand(c: Client): void {
 }
 
 /**
- * addListRangeReply: the elements of [start, end] (negative indexes from the end), reversed
- * when `reverse`. Writes an empty array when the range is empty.
+ * addListRangeReply: the elements of [start, end] (negative indexes from the end). Writes an
+ * empty array when the range is empty.
  */
 export function replyListRange(c: Client, list: ListObject, start: number, end: number): void {
   const len = list.length;
-  if (start < 0) start += len;
-  if (end < 0) end += len;
-  if (start < 0) start = 0;
-  if (start > end || start >= len) {
+  // Redis's clamping (negative from the end, then start > end || start >= len means empty),
+  // with end clamped to len - 1 first so that one test remains. LTRIM, ZRANGE and
+  // ZREMRANGEBYRANK clamp their ranks the same way.
+  const first = start >= 0 ? start : Math.max(start + len, 0);
+  const last = end < 0 ? end + len : end < len ? end : len - 1;
+  if (first > last) {
     c.out.raw(shared.EMPTY_ARRAY);
     return;
   }
-  if (end >= len) end = len - 1;
   const out = c.out;
-  out.arrayHeader(end - start + 1);
-  for (let i = start; i <= end; i++) out.bulk(list.get(i));
+  out.arrayHeader(last - first + 1);
+  for (let i = first; i <= last; i++) out.bulk(list.get(i));
 }
 
 function lrangeCommand(c: Client): void {
@@ -199,39 +200,25 @@ function lrangeCommand(c: Client): void {
   if (start === null) return;
   const end = intOrReply(c, argv[3]);
   if (end === null) return;
-  const list = collectionOrReply<ListObject>(c, argv[1], "list", false);
-  if (list === undefined) return;
-  if (list === null) c.out.raw(shared.EMPTY_ARRAY);
-  else replyListRange(c, list, start, end);
+  const list = existingOrReply<ListObject>(c, argv[1], "list", false, shared.EMPTY_ARRAY);
+  if (list !== null) replyListRange(c, list, start, end);
 }
 
 function ltrimCommand(c: Client): void {
   const argv = c.argv;
-  let start = intOrReply(c, argv[2]);
+  const start = intOrReply(c, argv[2]);
   if (start === null) return;
-  let end = intOrReply(c, argv[3]);
+  const end = intOrReply(c, argv[3]);
   if (end === null) return;
   const key = argv[1];
-  const list = collectionOrReply<ListObject>(c, key, "list", true);
-  if (list === undefined) return;
-  if (list === null) {
-    c.out.raw(shared.OK);
-    return;
-  }
+  const list = existingOrReply<ListObject>(c, key, "list", true, shared.OK);
+  if (list === null) return;
   const len = list.length;
-  if (start < 0) start += len;
-  if (end < 0) end += len;
-  if (start < 0) start = 0;
-  let ltrim: number;
-  let rtrim: number;
-  if (start > end || start >= len) {
-    ltrim = len;
-    rtrim = 0;
-  } else {
-    if (end >= len) end = len - 1;
-    ltrim = start;
-    rtrim = len - end - 1;
-  }
+  const first = start >= 0 ? start : Math.max(start + len, 0);
+  const last = end < 0 ? end + len : end < len ? end : len - 1;
+  // An empty range empties the list.
+  const ltrim = first > last ? len : first;
+  const rtrim = first > last ? 0 : len - last - 1;
   list.removeRange(0, ltrim);
   list.removeRange(list.length - rtrim, rtrim);
   // Redis notifies "ltrim" even when nothing was removed, but only counts removed elements as dirty.
@@ -245,12 +232,8 @@ function lremCommand(c: Client): void {
   const count = intOrReply(c, argv[2]);
   if (count === null) return;
   const key = argv[1];
-  const list = collectionOrReply<ListObject>(c, key, "list", true);
-  if (list === undefined) return;
-  if (list === null) {
-    c.out.raw(shared.ZERO);
-    return;
-  }
+  const list = existingOrReply<ListObject>(c, key, "list", true, shared.ZERO);
+  if (list === null) return;
   const removed = list.removeMatching(argv[3], count);
   if (removed > 0) {
     modified(c, c.db, key, "l", "lrem", removed);
@@ -269,12 +252,8 @@ function linsertCommand(c: Client): void {
     return;
   }
   const key = argv[1];
-  const list = collectionOrReply<ListObject>(c, key, "list", true);
-  if (list === undefined) return;
-  if (list === null) {
-    c.out.raw(shared.ZERO);
-    return;
-  }
+  const list = existingOrReply<ListObject>(c, key, "list", true, shared.ZERO);
+  if (list === null) return;
   const at = list.indexOf(argv[3]);
   if (at < 0) {
     c.out.raw(shared.MINUS_ONE);

@@ -10,7 +10,7 @@ import { EXPIRE_OVERHEAD, keyMemory } from "../keyspace/memory.js";
 import type { Client } from "../network/client.js";
 import { intOrReply, is } from "./args.js";
 import { helpReply } from "./common.js";
-import { type CommandSpec, container, spec } from "./spec.js";
+import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
 function memoryUsageCommand(c: Client): void {
   const argv = c.argv;
@@ -207,31 +207,23 @@ export const memoryCommands = [
       "4.0.0",
       memoryMallocStatsCommand,
     ),
-    spec(
-      "help",
-      2,
-      "loading stale",
-      [0, 0, 0],
-      "server",
-      "Returns helpful text about the different subcommands.",
-      "4.0.0",
-      (c) =>
-        helpReply(c, [
-          "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-          "DOCTOR",
-          "    Return memory problems reports.",
-          "MALLOC-STATS",
-          "    Return internal statistics report from the memory allocator.",
-          "PURGE",
-          "    Attempt to purge dirty pages for reclamation by the allocator.",
-          "STATS",
-          "    Return information about the memory usage of the server.",
-          "USAGE <key> [SAMPLES <count>]",
-          "    Return memory in bytes used by <key> and its value. Nested values are",
-          "    sampled up to <count> times (default: 5, 0 means sample all).",
-          "HELP",
-          "    Prints this help.",
-        ]),
+    helpSpec("server", "4.0.0", (c) =>
+      helpReply(c, [
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DOCTOR",
+        "    Return memory problems reports.",
+        "MALLOC-STATS",
+        "    Return internal statistics report from the memory allocator.",
+        "PURGE",
+        "    Attempt to purge dirty pages for reclamation by the allocator.",
+        "STATS",
+        "    Return information about the memory usage of the server.",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+        "HELP",
+        "    Prints this help.",
+      ]),
     ),
   ]),
 ] satisfies CommandSpec[];

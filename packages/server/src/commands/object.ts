@@ -8,7 +8,7 @@ import { lfuDecayedCounter, lruIdleSeconds } from "../keyspace/lru.js";
 import { type Entry, STR_ENC_NO_INT, STR_ENC_RAW } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { helpReply } from "./common.js";
-import { type CommandSpec, container, spec } from "./spec.js";
+import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
 /** OBJECT ENCODING of a string value (see Entry.strEncoding). */
 export function entryStringEncoding(entry: Entry, value: string): string {
@@ -141,15 +141,6 @@ export const objectCommands = [
       "2.2.3",
       objectRefcountCommand,
     ),
-    spec(
-      "help",
-      2,
-      "loading stale",
-      [0, 0, 0],
-      "generic",
-      "Returns helpful text about the different subcommands.",
-      "6.2.0",
-      objectHelpCommand,
-    ),
+    helpSpec("generic", "6.2.0", objectHelpCommand),
   ]),
 ] satisfies CommandSpec[];

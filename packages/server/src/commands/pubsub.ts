@@ -7,7 +7,7 @@
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { helpReply, subcommandSyntaxError } from "./common.js";
-import { type CommandSpec, container, spec } from "./spec.js";
+import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
 function subscribeCommand(c: Client): void {
   const argv = c.argv;
@@ -161,15 +161,6 @@ export const pubsubCommands = [
       "2.8.0",
       pubsubNumpatCommand,
     ),
-    spec(
-      "help",
-      2,
-      "loading stale",
-      [0, 0, 0],
-      "pubsub",
-      "Returns helpful text about the different subcommands.",
-      "6.2.0",
-      pubsubHelpCommand,
-    ),
+    helpSpec("pubsub", "6.2.0", pubsubHelpCommand),
   ]),
 ] satisfies CommandSpec[];

@@ -16,7 +16,7 @@ import { SetObject } from "../keyspace/types/set.js";
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { is, parseInteger } from "./args.js";
-import { collectionOrReply, deleteIfEmpty, modified, WRONGTYPE } from "./common.js";
+import { collectionOrReply, deleteIfEmpty, existingOrReply, modified, WRONGTYPE } from "./common.js";
 import { randomCountOrReply, uniqueRandomPositions } from "./hashes.js";
 import { mpopKeys } from "./list-moves.js";
 import { positiveLongOrReply } from "./lists.js";
@@ -51,12 +51,8 @@ function saddCommand(c: Client): void {
 function sremCommand(c: Client): void {
   const argv = c.argv;
   const key = argv[1];
-  const set = collectionOrReply<SetObject>(c, key, "set", true);
-  if (set === undefined) return;
-  if (set === null) {
-    c.out.raw(shared.ZERO);
-    return;
-  }
+  const set = existingOrReply<SetObject>(c, key, "set", true, shared.ZERO);
+  if (set === null) return;
   let removed = 0;
   for (let i = 2; i < argv.length; i++) {
     if (set.remove(argv[i])) {

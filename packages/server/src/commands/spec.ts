@@ -123,6 +123,28 @@ export function spec(
   };
 }
 
+/**
+ * A container's HELP subcommand as most Redis 7.0 containers document it (arity 2, the same
+ * summary); only the group, the version it came in and the flags differ.
+ */
+export function helpSpec(
+  group: string,
+  since: string,
+  handler: CommandHandler,
+  flags = "loading stale",
+): CommandSpec {
+  return spec(
+    "help",
+    2,
+    flags,
+    [0, 0, 0],
+    group,
+    "Returns helpful text about the different subcommands.",
+    since,
+    handler,
+  );
+}
+
 /** A container command (CONFIG, CLIENT...) whose work is done by subcommands. */
 export function container(
   name: string,

@@ -31,7 +31,7 @@ import { adminCommands } from "./server-admin.js";
 import { setCommands } from "./sets.js";
 import { slowlogCommands } from "./slowlog.js";
 import { sortCommands } from "./sort.js";
-import type { Command, CommandFlag, CommandSpec } from "./spec.js";
+import type { Command, CommandFlag, CommandHandler, CommandSpec } from "./spec.js";
 import { counterCommands } from "./string-counters.js";
 import { stringRangeCommands } from "./string-ranges.js";
 import { stringCommands } from "./strings.js";
@@ -93,6 +93,16 @@ export class CommandTable {
     this.byName.delete(name);
     this.map.delete(name);
     this.map.delete(name.toUpperCase());
+  }
+
+  /**
+   * Gives a command another handler, its flags and docs unchanged (Sentinel mode answers INFO
+   * and PUBLISH itself). Throws for a name the table does not hold: that is a wiring bug.
+   */
+  replaceHandler(name: string, handler: CommandHandler): void {
+    const cmd = this.byName.get(name);
+    if (cmd === undefined) throw new Error(`replaceHandler: no command ${name}`);
+    cmd.handler = handler;
   }
 
   /**

@@ -194,18 +194,16 @@ function rangeByRank(
   toClient: boolean,
 ): void {
   const llen = zs.size();
-  if (start < 0) start = llen + start;
-  if (end < 0) end = llen + end;
-  if (start < 0) start = 0;
-  if (start > end || start >= llen) {
+  const first = start >= 0 ? start : Math.max(start + llen, 0);
+  const last = end < 0 ? end + llen : end < llen ? end : llen - 1;
+  if (first > last) {
     if (toClient) result.header(0);
     return;
   }
-  if (end >= llen) end = llen - 1;
-  let n = end - start + 1;
+  let n = last - first + 1;
   if (toClient) result.header(n);
   const cur = zs.cursor();
-  for (let ok = cur.seek(reverse ? llen - 1 - start : start); ok && n > 0; ok = cur.step(reverse), n--) {
+  for (let ok = cur.seek(reverse ? llen - 1 - first : first); ok && n > 0; ok = cur.step(reverse), n--) {
     if (toClient) result.emit(cur.member, cur.score);
     else result.collect(cur.member, cur.score);
   }

@@ -27,7 +27,7 @@ import {
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { intOrReply, is, parseInt64 } from "./args.js";
-import { collectionOrReply, deleteIfEmpty, modified } from "./common.js";
+import { collectionOrReply, deleteIfEmpty, existingOrReply, modified } from "./common.js";
 import { parseCursorOrReply, parseScanOptions, replyScan } from "./scan.js";
 import { type CommandSpec, spec } from "./spec.js";
 import {
@@ -176,12 +176,8 @@ function zincrbyCommand(c: Client): void {
 function zremCommand(c: Client): void {
   const argv = c.argv;
   const key = argv[1];
-  const zs = collectionOrReply<ZSet>(c, key, "zset", true);
-  if (zs === undefined) return;
-  if (zs === null) {
-    c.out.raw(shared.ZERO);
-    return;
-  }
+  const zs = existingOrReply<ZSet>(c, key, "zset", true, shared.ZERO);
+  if (zs === null) return;
   let deleted = 0;
   for (let j = 2; j < argv.length; j++) {
     if (zs.remove(argv[j])) deleted++;
@@ -282,26 +278,18 @@ function zremrangeGeneric(c: Client, type: number): void {
       return;
     }
   }
-  const zs = collectionOrReply<ZSet>(c, key, "zset", true);
-  if (zs === undefined) return;
-  if (zs === null) {
-    c.out.raw(shared.ZERO);
-    return;
-  }
+  const zs = existingOrReply<ZSet>(c, key, "zset", true, shared.ZERO);
+  if (zs === null) return;
   const llen = zs.size();
   let first: number;
   let last: number;
   if (type === BY_RANK) {
-    if (start < 0) start = llen + start;
-    if (end < 0) end = llen + end;
-    if (start < 0) start = 0;
-    if (start > end || start >= llen) {
+    first = start >= 0 ? start : Math.max(start + llen, 0);
+    last = end < 0 ? end + llen : end < llen ? end : llen - 1;
+    if (first > last) {
       c.out.raw(shared.ZERO);
       return;
     }
-    if (end >= llen) end = llen - 1;
-    first = start;
-    last = end;
   } else {
     // From the first element in range, delete while still in range (zslDeleteRangeBy*).
     first = scoreRange !== null ? zs.firstInScoreRange(scoreRange) : zs.firstInLexRange(lexRange!);

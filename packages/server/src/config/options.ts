@@ -52,15 +52,9 @@ function int(
 ): OptionSpec {
   return { name, alias, type: "int", default: def, mutable, min, max };
 }
-function mem(
-  name: string,
-  def: number,
-  min: number,
-  max: number,
-  mutable = true,
-  alias?: string,
-): OptionSpec {
-  return { name, alias, type: "memory", default: def, mutable, min, max };
+/** A memory option: bounded like an int, parsed as a memory value, rewritten with units. */
+function mem(...args: Parameters<typeof int>): OptionSpec {
+  return { ...int(...args), type: "memory" };
 }
 function enm(
   name: string,

@@ -32,7 +32,7 @@
 import { stringMemory } from "../memory.js";
 import type { HashValue } from "../value.js";
 import { typeLimits } from "./limits.js";
-import { SlotDict } from "./slot-dict.js";
+import { SlotDict, scanPositions } from "./slot-dict.js";
 
 export const HASH_OVERHEAD = 88;
 export const HASH_HT_PAIR_OVERHEAD = 64;
@@ -276,17 +276,9 @@ export class HashObject implements HashValue {
     for (let i = 0; i < n; i++) yield [detached(this.fieldAt(i)), detached(this.valueAt(i))];
   }
 
-  /**
-   * One HSCAN step: pushes the positions of the next elements into `out` and returns the next
-   * cursor. A listpack is returned whole with cursor 0, as Redis's scanGenericCommand does.
-   */
+  /** One HSCAN step (see scanPositions): positions of the next elements into `out`; the next cursor. */
   scan(cursor: number, count: number, out: number[]): number {
-    if (this.ht === null) {
-      const n = this.size();
-      for (let i = 0; i < n; i++) out.push(i);
-      return 0;
-    }
-    return this.ht.scan(cursor, count, out);
+    return scanPositions(this.ht, this.size(), cursor, count, out);
   }
 
   /**

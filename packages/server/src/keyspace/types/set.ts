@@ -24,7 +24,7 @@
 import { stringMemory } from "../memory.js";
 import type { SetValue } from "../value.js";
 import { typeLimits } from "./limits.js";
-import { SlotDict } from "./slot-dict.js";
+import { SlotDict, scanPositions } from "./slot-dict.js";
 
 export const SET_OVERHEAD = 64;
 export const SET_INTSET_ENTRY_OVERHEAD = 8;
@@ -231,17 +231,9 @@ export class SetObject implements SetValue {
     for (let i = 0; i < n; i++) yield this.memberAt(i);
   }
 
-  /**
-   * One SSCAN step: pushes the positions of the next members into `out` and returns the next
-   * cursor. An intset is returned whole with cursor 0, as Redis's scanGenericCommand does.
-   */
+  /** One SSCAN step (see scanPositions): positions of the next members into `out`; the next cursor. */
   scan(cursor: number, count: number, out: number[]): number {
-    if (this.ht === null) {
-      const n = this.size();
-      for (let i = 0; i < n; i++) out.push(i);
-      return 0;
-    }
-    return this.ht.scan(cursor, count, out);
+    return scanPositions(this.ht, this.size(), cursor, count, out);
   }
 
   clone(): SetObject {

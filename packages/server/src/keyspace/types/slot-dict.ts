@@ -181,3 +181,20 @@ export class SlotDict {
     return copy;
   }
 }
+
+/**
+ * One HSCAN/SSCAN step over a collection of `size` elements held either compactly (`ht` null: a
+ * listpack or intset, returned whole with cursor 0, as Redis's scanGenericCommand does) or in a
+ * SlotDict. Pushes positions into `out`; returns the next cursor.
+ */
+export function scanPositions(
+  ht: SlotDict | null,
+  size: number,
+  cursor: number,
+  count: number,
+  out: number[],
+): number {
+  if (ht !== null) return ht.scan(cursor, count, out);
+  for (let i = 0; i < size; i++) out.push(i);
+  return 0;
+}

@@ -106,6 +106,12 @@ function decodeSmall(lp: string, n: number): void {
   dOff[n] = off;
 }
 
+/** zzlIsInRange: decodes the listpack of `n` > 0 entries and tells whether it can hold an element of `r`. */
+function smallInScoreRange(lp: string, n: number, r: ScoreRange): boolean {
+  decodeSmall(lp, n);
+  return r.gteMin(dScore[n - 1]) && r.lteMax(dScore[0]);
+}
+
 /** The lex predicates applied to the member of entry i of the decoded listpack. */
 function smallGteMin(lp: string, i: number, r: LexRange): boolean {
   if (r.minInf !== 0) return r.minInf < 0;
@@ -407,6 +413,23 @@ export class ZSet implements ZSetValue {
 
   // ---- ranges --------------------------------------------------------------------------
 
+  /**
+   * zslIsInLexRange / zzlIsInLexRange: whether the set (of `size` > 0 elements, or none) can hold
+   * an element of `r`, judged from its first and last members. Fills decodeSmall for a listpack.
+   */
+  private isInLexRange(r: LexRange, size: number): boolean {
+    if (size === 0 || r.isEmpty()) return false;
+    const t = this.tree;
+    if (t !== null) {
+      const last = t.members[t.tail.slots[t.tail.n - 1]] as string;
+      const first = t.members[t.head.slots[0]] as string;
+      return r.gteMin(last) && r.lteMax(first);
+    }
+    const lp = this.lp;
+    decodeSmall(lp, size);
+    return smallGteMin(lp, size - 1, r) && smallLteMax(lp, 0, r);
+  }
+
   /** zslFirstInRange / zzlFirstInRange: rank of the first element in range, or -1. */
   firstInScoreRange(r: ScoreRange): number {
     const size = this.size();
@@ -417,8 +440,7 @@ export class ZSet implements ZSetValue {
       if (rank >= size) return -1;
       return r.lteMax(t.scores[foundLeaf.slots[foundIdx]]) ? rank : -1;
     }
-    decodeSmall(this.lp, size);
-    if (!r.gteMin(dScore[size - 1]) || !r.lteMax(dScore[0])) return -1;
+    if (!smallInScoreRange(this.lp, size, r)) return -1;
     for (let i = 0; i < size; i++) if (r.gteMin(dScore[i])) return r.lteMax(dScore[i]) ? i : -1;
     return -1;
   }
@@ -434,8 +456,7 @@ export class ZSet implements ZSetValue {
       t.select(rank);
       return r.gteMin(t.scores[foundLeaf.slots[foundIdx]]) ? rank : -1;
     }
-    decodeSmall(this.lp, size);
-    if (!r.gteMin(dScore[size - 1]) || !r.lteMax(dScore[0])) return -1;
+    if (!smallInScoreRange(this.lp, size, r)) return -1;
     for (let i = size - 1; i >= 0; i--) if (r.lteMax(dScore[i])) return r.gteMin(dScore[i]) ? i : -1;
     return -1;
   }
@@ -443,19 +464,14 @@ export class ZSet implements ZSetValue {
   /** zslFirstInLexRange / zzlFirstInLexRange: rank of the first element in range, or -1. */
   firstInLexRange(r: LexRange): number {
     const size = this.size();
-    if (size === 0 || r.isEmpty()) return -1;
+    if (!this.isInLexRange(r, size)) return -1;
     const t = this.tree;
     if (t !== null) {
-      const last = t.members[t.tail.slots[t.tail.n - 1]] as string;
-      const first = t.members[t.head.slots[0]] as string;
-      if (!r.gteMin(last) || !r.lteMax(first)) return -1;
       const rank = t.firstLexGte(r.min, r.minex, r.minInf);
       if (rank >= size) return -1;
       return r.lteMax(t.members[foundLeaf.slots[foundIdx]] as string) ? rank : -1;
     }
     const lp = this.lp;
-    decodeSmall(lp, size);
-    if (!smallGteMin(lp, size - 1, r) || !smallLteMax(lp, 0, r)) return -1;
     for (let i = 0; i < size; i++) if (smallGteMin(lp, i, r)) return smallLteMax(lp, i, r) ? i : -1;
     return -1;
   }
@@ -463,20 +479,15 @@ export class ZSet implements ZSetValue {
   /** zslLastInLexRange / zzlLastInLexRange: rank of the last element in range, or -1. */
   lastInLexRange(r: LexRange): number {
     const size = this.size();
-    if (size === 0 || r.isEmpty()) return -1;
+    if (!this.isInLexRange(r, size)) return -1;
     const t = this.tree;
     if (t !== null) {
-      const last = t.members[t.tail.slots[t.tail.n - 1]] as string;
-      const first = t.members[t.head.slots[0]] as string;
-      if (!r.gteMin(last) || !r.lteMax(first)) return -1;
       const rank = t.firstLexAbove(r.max, r.maxex, r.maxInf) - 1;
       if (rank < 0) return -1;
       t.select(rank);
       return r.gteMin(t.members[foundLeaf.slots[foundIdx]] as string) ? rank : -1;
     }
     const lp = this.lp;
-    decodeSmall(lp, size);
-    if (!smallGteMin(lp, size - 1, r) || !smallLteMax(lp, 0, r)) return -1;
     for (let i = size - 1; i >= 0; i--) if (smallLteMax(lp, i, r)) return smallGteMin(lp, i, r) ? i : -1;
     return -1;
   }
