@@ -164,6 +164,26 @@ export function startTarget(options: StartOptions = {}): Promise<ServerProcess> 
   return startServer(process.env.KEYHAVEN_TEST_TARGET === "redis" ? "redis" : "keyhaven", options);
 }
 
+/** startTarget plus one client connected to it: the setup most command suites run in beforeAll. */
+export async function startTargetWithClient(
+  options: StartOptions = {},
+): Promise<{ server: ServerProcess; c: RespClient }> {
+  const server = await startTarget(options);
+  return { server, c: await server.client() };
+}
+
+/**
+ * Closes the clients, then stops the server: the afterAll of the suites above. Each may be unset
+ * when beforeAll failed part way (the server is still killed by PID when the file ends).
+ */
+export async function stopTarget(
+  server: ServerProcess | undefined,
+  ...clients: (RespClient | undefined)[]
+): Promise<void> {
+  for (const c of clients) c?.close();
+  await server?.stop();
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

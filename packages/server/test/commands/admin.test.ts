@@ -1,19 +1,23 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, startTarget, waitFor } from "../helpers.js";
+import {
+  errorText,
+  RespClient,
+  type ServerProcess,
+  startTarget,
+  startTargetWithClient,
+  stopTarget,
+  waitFor,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient({ args: ["--enable-debug-command", "yes"] }));
 });
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c));
 
 describe("administration", () => {
   it("TIME, LASTSAVE, ROLE", async () => {

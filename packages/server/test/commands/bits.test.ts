@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import {
+  errorText,
+  type RespClient,
+  type ServerProcess,
+  startTargetWithClient,
+  stopTarget,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient());
 });
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c));
 beforeEach(async () => {
   await c.call("FLUSHALL");
 });

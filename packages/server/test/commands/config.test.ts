@@ -1,18 +1,22 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, freePort, RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import {
+  errorText,
+  freePort,
+  RespClient,
+  type ServerProcess,
+  startTarget,
+  startTargetWithClient,
+  stopTarget,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient());
 });
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c));
 
 /** CONFIG GET's flat array as a map (Redis's order is its dict's: unspecified). */
 async function configGet(...patterns: string[]): Promise<Record<string, string>> {

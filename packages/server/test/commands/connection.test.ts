@@ -1,17 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import {
+  errorText,
+  RespClient,
+  type ServerProcess,
+  startTarget,
+  startTargetWithClient,
+  stopTarget,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient());
 });
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c));
 
 describe("connection commands", () => {
   it("PING, ECHO, SELECT", async () => {

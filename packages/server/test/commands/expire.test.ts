@@ -1,17 +1,21 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, sleep, startTarget, waitFor } from "../helpers.js";
+import {
+  errorText,
+  type RespClient,
+  type ServerProcess,
+  sleep,
+  startTargetWithClient,
+  stopTarget,
+  waitFor,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient({ args: ["--enable-debug-command", "yes"] }));
 });
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c));
 beforeEach(async () => {
   await c.call("FLUSHALL");
   await c.call("DEBUG", "SET-ACTIVE-EXPIRE", "1");

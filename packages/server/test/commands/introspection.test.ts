@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import {
+  errorText,
+  type RespClient,
+  type ServerProcess,
+  startTargetWithClient,
+  stopTarget,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient());
 });
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c));
 
 describe("COMMAND", () => {
   it("INFO describes commands as Redis 7.0 does", async () => {

@@ -9,7 +9,13 @@ import type { Command } from "../../src/commands/spec.js";
 import { commandLatencyEvent } from "../../src/exec/dispatch.js";
 import { latencyCdf, newLatencyHistogram, recordLatency } from "../../src/info/latency.js";
 import { LATENCY_TS_LEN, LatencyMonitor } from "../../src/info/latency-monitor.js";
-import { errorText, type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import {
+  errorText,
+  type RespClient,
+  type ServerProcess,
+  startTargetWithClient,
+  stopTarget,
+} from "../helpers.js";
 
 describe("latency monitor store", () => {
   it("keeps one sample per second (the worst), the all-time max and 160 seconds", () => {
@@ -70,13 +76,9 @@ describe("LATENCY", () => {
   let c: RespClient;
 
   beforeAll(async () => {
-    server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-    c = await server.client();
+    ({ server, c } = await startTargetWithClient({ args: ["--enable-debug-command", "yes"] }));
   });
-  afterAll(async () => {
-    c?.close();
-    await server?.stop();
-  });
+  afterAll(() => stopTarget(server, c));
 
   it("records nothing while latency-monitor-threshold is 0 (the default)", async () => {
     expect(await c.call("CONFIG", "GET", "latency-monitor-threshold")).toEqual([

@@ -7,7 +7,14 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROTECTED_MODE_DENIED, protectedModeDenies } from "../../src/network/protected-mode.js";
-import { errorText, RespClient, type ServerProcess, startTarget, waitFor } from "../helpers.js";
+import {
+  errorText,
+  RespClient,
+  type ServerProcess,
+  startTargetWithClient,
+  stopTarget,
+  waitFor,
+} from "../helpers.js";
 
 const DENIED = PROTECTED_MODE_DENIED.slice(1, -2);
 
@@ -36,13 +43,11 @@ describe("protected mode over TCP", () => {
 
   beforeAll(async () => {
     // An explicit bind no longer disables protected mode in 7.0.
-    server = await startTarget({ args: ["--protected-mode", "yes", "--enable-debug-command", "local"] });
-    c = await server.client();
+    ({ server, c } = await startTargetWithClient({
+      args: ["--protected-mode", "yes", "--enable-debug-command", "local"],
+    }));
   });
-  afterAll(async () => {
-    c?.close();
-    await server?.stop();
-  });
+  afterAll(() => stopTarget(server, c));
 
   const rejected = async () => {
     const info = (await c.call("INFO", "stats")) as string;

@@ -1,20 +1,22 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, sleep, startTarget } from "../helpers.js";
+import {
+  errorText,
+  type RespClient,
+  type ServerProcess,
+  sleep,
+  startTargetWithClient,
+  stopTarget,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 let other: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient({ args: ["--enable-debug-command", "yes"] }));
   other = await server.client();
 });
-afterAll(async () => {
-  c?.close();
-  other?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c, other));
 beforeEach(async () => {
   await c.call("RESET");
   await other.call("RESET");

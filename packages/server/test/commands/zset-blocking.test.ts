@@ -10,7 +10,15 @@ import { encodeCommand, REPLY_VALUE, ReplyParser } from "@keyhaven/protocol";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Config, createServer } from "../../src/index.js";
 import type { Server } from "../../src/server.js";
-import { errorText, RespClient, type ServerProcess, sleep, startTarget, waitFor } from "../helpers.js";
+import {
+  errorText,
+  RespClient,
+  type ServerProcess,
+  sleep,
+  startTargetWithClient,
+  stopTarget,
+  waitFor,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -29,14 +37,9 @@ async function blockedClients(): Promise<number> {
 }
 
 beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient());
 });
-afterAll(async () => {
-  for (const cl of extra) cl.close();
-  c?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, ...extra, c));
 beforeEach(async () => {
   await c.call("FLUSHALL");
 });

@@ -5,7 +5,14 @@
  */
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, startTarget, waitFor } from "../helpers.js";
+import {
+  errorText,
+  RespClient,
+  type ServerProcess,
+  startTargetWithClient,
+  stopTarget,
+  waitFor,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -13,19 +20,13 @@ let c3: RespClient;
 let t3: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient({ args: ["--enable-debug-command", "yes"] }));
   c3 = await server.client();
   await c3.call("HELLO", "3");
   t3 = await RespClient.connect(server.port, { typed: true });
   await t3.call("HELLO", "3");
 });
-afterAll(async () => {
-  c?.close();
-  c3?.close();
-  t3?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c, c3, t3));
 beforeEach(async () => {
   await c.call("FLUSHALL");
   await c.call("CONFIG", "SET", "zset-max-listpack-entries", "128");

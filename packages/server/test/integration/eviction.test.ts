@@ -7,7 +7,15 @@
  */
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, sleep, startTarget, waitFor } from "../helpers.js";
+import {
+  errorText,
+  type RespClient,
+  type ServerProcess,
+  sleep,
+  startTargetWithClient,
+  stopTarget,
+  waitFor,
+} from "../helpers.js";
 
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 /** Budget above the empty server's used_memory: small, so fills are fast. */
@@ -18,13 +26,9 @@ let server: ServerProcess;
 let c: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient());
 });
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c));
 beforeEach(async () => {
   await c.call("CONFIG", "SET", "maxmemory", "0");
   await c.call("FLUSHALL");

@@ -9,7 +9,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import { type RespClient, type ServerProcess, startTargetWithClient, stopTarget } from "../helpers.js";
 
 const againstRedis = process.env.KEYHAVEN_TEST_TARGET === "redis";
 
@@ -17,13 +17,9 @@ let server: ServerProcess;
 let c: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient());
 });
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c));
 
 async function memory(): Promise<Record<string, string>> {
   const text = (await c.call("INFO", "memory")) as string;

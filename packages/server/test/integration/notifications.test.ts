@@ -1,22 +1,17 @@
 /** Keyspace notifications (notify-keyspace-events) on __keyspace@N__ and __keyevent@N__. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import { type RespClient, type ServerProcess, startTargetWithClient, stopTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 let sub: RespClient;
 
 beforeAll(async () => {
-  server = await startTarget({ args: ["--notify-keyspace-events", "KEA"] });
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient({ args: ["--notify-keyspace-events", "KEA"] }));
   sub = await server.client();
   await sub.call("PSUBSCRIBE", "__key*@0__:*");
 });
-afterAll(async () => {
-  c?.close();
-  sub?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c, sub));
 
 /** The next `n` notifications as [channel, message] pairs. */
 async function next(n: number): Promise<[string, string][]> {

@@ -6,7 +6,14 @@
 
 import { crc64 } from "@keyhaven/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, sleep, startTarget } from "../helpers.js";
+import {
+  errorText,
+  type RespClient,
+  type ServerProcess,
+  sleep,
+  startTargetWithClient,
+  stopTarget,
+} from "../helpers.js";
 import { COLLECTIONS_SKIP_REASON, collectionsAvailable } from "./rdb-helpers.js";
 
 let server: ServerProcess;
@@ -15,13 +22,9 @@ let c: RespClient;
 const collections = process.env.KEYHAVEN_TEST_TARGET === "redis" || collectionsAvailable();
 
 beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c = await server.client();
+  ({ server, c } = await startTargetWithClient({ args: ["--enable-debug-command", "yes"] }));
 });
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+afterAll(() => stopTarget(server, c));
 
 async function dump(key: string): Promise<string> {
   const payload = await c.call("DUMP", key);
