@@ -11,7 +11,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { Cluster, info, sleep, waitFor } from "../src/cluster.js";
+import { Cluster, sleep, waitFor } from "../src/cluster.js";
 import { outcome, writerFigures } from "../src/outcome.js";
 import { printFigures, Writer } from "../src/writer.js";
 
@@ -53,12 +53,7 @@ describe("SIGSTOP of the master beyond down-after", () => {
           const named = cluster.nodeAt(await cluster.agreedMasterAddr());
           if (named === undefined || named === old) return false;
           current = named;
-          const r = await info(old.port, "replication");
-          return (
-            r.get("role") === "slave" &&
-            r.get("master_port") === String(current.proxy.port) &&
-            r.get("master_link_status") === "up"
-          );
+          return old.isReplicaOf(current);
         },
         "the Sentinels to turn the old master into a replica of the new one",
         30_000,

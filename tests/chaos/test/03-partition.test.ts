@@ -12,7 +12,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { Cluster, info, waitFor } from "../src/cluster.js";
+import { Cluster, waitFor } from "../src/cluster.js";
 import { outcome, writerFigures } from "../src/outcome.js";
 import { printFigures, Writer } from "../src/writer.js";
 
@@ -51,14 +51,7 @@ describe("partition isolating the master and one client from the majority", () =
       const healedAt = Date.now();
       const partitionMs = healedAt - cutAt;
       await waitFor(
-        async () => {
-          const r = await info(old.port, "replication");
-          return (
-            r.get("role") === "slave" &&
-            r.get("master_port") === String(master.proxy.port) &&
-            r.get("master_link_status") === "up"
-          );
-        },
+        () => old.isReplicaOf(master),
         "the Sentinels to turn the old master into a replica of the new one",
         30_000,
         () => cluster.describe(),
