@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeCommand, REPLY_ERROR, REPLY_VALUE, ReplyParser, RespError } from "@keyhaven/protocol";
-import { afterAll } from "vitest";
+import { afterAll, beforeAll } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const SERVER_BIN = resolve(here, "../bin/keyhaven-server");
@@ -164,7 +164,7 @@ export function startTarget(options: StartOptions = {}): Promise<ServerProcess> 
   return startServer(process.env.KEYHAVEN_TEST_TARGET === "redis" ? "redis" : "keyhaven", options);
 }
 
-/** startTarget plus one client connected to it: the setup most command suites run in beforeAll. */
+/** startTarget plus one client connected to it. */
 export async function startTargetWithClient(
   options: StartOptions = {},
 ): Promise<{ server: ServerProcess; c: RespClient }> {
@@ -173,7 +173,26 @@ export async function startTargetWithClient(
 }
 
 /**
- * Closes the clients, then stops the server: the afterAll of the suites above. Each may be unset
+ * The setup most command suites share: registers hooks on the enclosing file or describe block
+ * that start the target with one client before its tests and hand both to `use` (which may open
+ * more clients, and close them in an afterAll of its own), then close that client and stop the
+ * server after them.
+ */
+export function withTarget(
+  options: StartOptions,
+  use: (started: { server: ServerProcess; c: RespClient }) => unknown,
+): void {
+  let server: ServerProcess | undefined;
+  let c: RespClient | undefined;
+  beforeAll(async () => {
+    ({ server, c } = await startTargetWithClient(options));
+    await use({ server, c });
+  });
+  afterAll(() => stopTarget(server, c));
+}
+
+/**
+ * Closes the clients, then stops the server (withTarget's afterAll). Each may be unset
  * when beforeAll failed part way (the server is still killed by PID when the file ends).
  */
 export async function stopTarget(

@@ -1,23 +1,12 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  errorText,
-  RespClient,
-  type ServerProcess,
-  startTarget,
-  startTargetWithClient,
-  stopTarget,
-  waitFor,
-} from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { errorText, RespClient, type ServerProcess, startTarget, waitFor, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  ({ server, c } = await startTargetWithClient({ args: ["--enable-debug-command", "yes"] }));
-});
-afterAll(() => stopTarget(server, c));
+withTarget({ args: ["--enable-debug-command", "yes"] }, (t) => ({ server, c } = t));
 
 describe("administration", () => {
   it("TIME, LASTSAVE, ROLE", async () => {

@@ -1,21 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  errorText,
-  RespClient,
-  type ServerProcess,
-  sleep,
-  startTargetWithClient,
-  stopTarget,
-  waitFor,
-} from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { errorText, RespClient, type ServerProcess, sleep, waitFor, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  ({ server, c } = await startTargetWithClient());
-});
-afterAll(() => stopTarget(server, c));
+withTarget({}, (t) => ({ server, c } = t));
 
 function field(line: string, name: string): string | undefined {
   return new RegExp(`(?:^| )${name}=(\\S*)`).exec(line)?.[1];

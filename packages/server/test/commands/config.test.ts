@@ -1,22 +1,11 @@
 import { createServer } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  errorText,
-  freePort,
-  RespClient,
-  type ServerProcess,
-  startTarget,
-  startTargetWithClient,
-  stopTarget,
-} from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { errorText, freePort, RespClient, type ServerProcess, startTarget, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  ({ server, c } = await startTargetWithClient());
-});
-afterAll(() => stopTarget(server, c));
+withTarget({}, (t) => ({ server, c } = t));
 
 /** CONFIG GET's flat array as a map (Redis's order is its dict's: unspecified). */
 async function configGet(...patterns: string[]): Promise<Record<string, string>> {

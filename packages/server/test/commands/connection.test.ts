@@ -1,20 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  errorText,
-  RespClient,
-  type ServerProcess,
-  startTarget,
-  startTargetWithClient,
-  stopTarget,
-} from "../helpers.js";
+import { errorText, RespClient, type ServerProcess, startTarget, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  ({ server, c } = await startTargetWithClient());
-});
-afterAll(() => stopTarget(server, c));
+withTarget({}, (t) => ({ server, c } = t));
 
 describe("connection commands", () => {
   it("PING, ECHO, SELECT", async () => {

@@ -1,21 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  errorText,
-  type RespClient,
-  type ServerProcess,
-  sleep,
-  startTargetWithClient,
-  stopTarget,
-  waitFor,
-} from "../helpers.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { errorText, type RespClient, sleep, waitFor, withTarget } from "../helpers.js";
 
-let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  ({ server, c } = await startTargetWithClient({ args: ["--enable-debug-command", "yes"] }));
-});
-afterAll(() => stopTarget(server, c));
+withTarget({ args: ["--enable-debug-command", "yes"] }, (t) => ({ c } = t));
 beforeEach(async () => {
   await c.call("FLUSHALL");
   await c.call("DEBUG", "SET-ACTIVE-EXPIRE", "1");

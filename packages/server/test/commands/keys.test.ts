@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  errorText,
-  type RespClient,
-  type ServerProcess,
-  startTargetWithClient,
-  stopTarget,
-} from "../helpers.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { errorText, type RespClient, withTarget } from "../helpers.js";
 
-let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  ({ server, c } = await startTargetWithClient());
-});
-afterAll(() => stopTarget(server, c));
+withTarget({}, (t) => ({ c } = t));
 beforeEach(async () => {
   await c.call("SELECT", "0");
   await c.call("FLUSHALL");

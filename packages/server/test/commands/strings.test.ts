@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  errorText,
-  type RespClient,
-  type ServerProcess,
-  startTargetWithClient,
-  stopTarget,
-} from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { errorText, type RespClient, withTarget } from "../helpers.js";
 
-let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  ({ server, c } = await startTargetWithClient());
-});
-afterAll(() => stopTarget(server, c));
+withTarget({}, (t) => ({ c } = t));
 
 describe("strings", () => {
   it("SET/GET round-trip binary values", async () => {

@@ -10,15 +10,7 @@ import { encodeCommand, REPLY_VALUE, ReplyParser } from "@keyhaven/protocol";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Config, createServer } from "../../src/index.js";
 import type { Server } from "../../src/server.js";
-import {
-  errorText,
-  RespClient,
-  type ServerProcess,
-  sleep,
-  startTargetWithClient,
-  stopTarget,
-  waitFor,
-} from "../helpers.js";
+import { errorText, RespClient, type ServerProcess, sleep, waitFor, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -36,10 +28,10 @@ async function blockedClients(): Promise<number> {
   return Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? -1);
 }
 
-beforeAll(async () => {
-  ({ server, c } = await startTargetWithClient());
+withTarget({}, (t) => ({ server, c } = t));
+afterAll(() => {
+  for (const cl of extra) cl.close();
 });
-afterAll(() => stopTarget(server, ...extra, c));
 beforeEach(async () => {
   await c.call("FLUSHALL");
 });

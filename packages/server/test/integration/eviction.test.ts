@@ -6,16 +6,8 @@
  * against real Redis (KEYHAVEN_TEST_TARGET=redis), whose keys are about half the size of ours.
  */
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  errorText,
-  type RespClient,
-  type ServerProcess,
-  sleep,
-  startTargetWithClient,
-  stopTarget,
-  waitFor,
-} from "../helpers.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { errorText, type RespClient, type ServerProcess, sleep, waitFor, withTarget } from "../helpers.js";
 
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 /** Budget above the empty server's used_memory: small, so fills are fast. */
@@ -25,10 +17,7 @@ const VALUE = "v".repeat(100);
 let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  ({ server, c } = await startTargetWithClient());
-});
-afterAll(() => stopTarget(server, c));
+withTarget({}, (t) => ({ server, c } = t));
 beforeEach(async () => {
   await c.call("CONFIG", "SET", "maxmemory", "0");
   await c.call("FLUSHALL");
