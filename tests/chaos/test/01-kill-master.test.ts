@@ -12,17 +12,14 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { Cluster, info, waitFor } from "../src/cluster.js";
+import { info, waitFor } from "../src/cluster.js";
 import { outcome, writerFigures } from "../src/outcome.js";
-import { printFigures, Writer } from "../src/writer.js";
+import { runScenario } from "../src/scenario.js";
+import { printFigures } from "../src/writer.js";
 
 describe("kill -9 of the master under write load", () => {
   it("fails over, the client follows, no acknowledged write is lost, nodes converge", async () => {
-    const cluster = await Cluster.start({ replicas: 2, sentinels: 3, downAfterMs: 1000 });
-    const writer = new Writer({ sentinelPorts: cluster.sentinels.map((s) => s.proxy.port), replicas: 2 });
-    try {
-      await writer.start();
-      await writer.waitAcknowledged(200);
+    await runScenario({ replicas: 2, sentinels: 3, downAfterMs: 1000 }, 200, async (cluster, writer) => {
       const old = cluster.nodes[0];
       const killedAt = Date.now();
       await old.kill();
@@ -49,9 +46,6 @@ describe("kill -9 of the master under write load", () => {
       const o = await outcome(cluster, master, writer);
       expect(o.acknowledgedLost).toEqual([]);
       printFigures("kill -9", { ...writerFigures(report, o), failoverMs });
-    } finally {
-      await writer.stop().catch(() => {});
-      await cluster.stop();
-    }
+    });
   });
 });
