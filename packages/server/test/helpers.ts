@@ -164,14 +164,6 @@ export function startTarget(options: StartOptions = {}): Promise<ServerProcess> 
   return startServer(process.env.KEYHAVEN_TEST_TARGET === "redis" ? "redis" : "keyhaven", options);
 }
 
-/** startTarget plus one client connected to it. */
-export async function startTargetWithClient(
-  options: StartOptions = {},
-): Promise<{ server: ServerProcess; c: RespClient }> {
-  const server = await startTarget(options);
-  return { server, c: await server.client() };
-}
-
 /**
  * The setup most command suites share: registers hooks on the enclosing file or describe block
  * that start the target with one client before its tests and hand both to `use` (which may open
@@ -185,7 +177,8 @@ export function withTarget(
   let server: ServerProcess | undefined;
   let c: RespClient | undefined;
   beforeAll(async () => {
-    ({ server, c } = await startTargetWithClient(options));
+    server = await startTarget(options);
+    c = await server.client();
     await use({ server, c });
   });
   afterAll(() => stopTarget(server, c));
