@@ -14,12 +14,16 @@
 import { describe, expect, it } from "vitest";
 import { info, waitFor } from "../src/cluster.js";
 import { outcome, writerFigures } from "../src/outcome.js";
-import { runScenario } from "../src/scenario.js";
+import { startScenario } from "../src/scenario.js";
 import { printFigures } from "../src/writer.js";
 
 describe("kill -9 of the master under write load", () => {
   it("fails over, the client follows, no acknowledged write is lost, nodes converge", async () => {
-    await runScenario({ replicas: 2, sentinels: 3, downAfterMs: 1000 }, 200, async (cluster, writer) => {
+    const { cluster, writer, stop } = await startScenario(
+      { replicas: 2, sentinels: 3, downAfterMs: 1000 },
+      200,
+    );
+    try {
       const old = cluster.nodes[0];
       const killedAt = Date.now();
       await old.kill();
@@ -27,13 +31,7 @@ describe("kill -9 of the master under write load", () => {
       const failoverMs = Date.now() - killedAt;
       expect(master).not.toBe(old);
       // The client follows the failover by itself: SETs succeed on the new master.
-      const setOkAfterFailover = writer.setOk;
-      await waitFor(
-        () => writer.setOk >= setOkAfterFailover + 10,
-        "the writer to write on the new master",
-        15_000,
-        () => writer.diagnose(),
-      );
+      await writer.waitSetOk(10, "the writer to write on the new master", 15_000);
       // The killed master restarts (empty: no persistence here) as a replica of the new master.
       await old.start(master.proxy.port);
       await waitFor(
@@ -46,6 +44,8 @@ describe("kill -9 of the master under write load", () => {
       const o = await outcome(cluster, master, writer);
       expect(o.acknowledgedLost).toEqual([]);
       printFigures("kill -9", { ...writerFigures(report, o), failoverMs });
-    });
+    } finally {
+      await stop();
+    }
   });
 });

@@ -14,52 +14,48 @@
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../src/cluster.js";
 import { outcome, writerFigures } from "../src/outcome.js";
-import { runScenario } from "../src/scenario.js";
+import { startScenario } from "../src/scenario.js";
 import { printFigures } from "../src/writer.js";
 
 describe("partition isolating the master and one client from the majority", () => {
   it("the majority fails over; healed, the old master becomes a replica; acknowledged writes survive", async () => {
-    await runScenario(
+    const { cluster, writer, stop } = await startScenario(
       { replicas: 2, sentinels: 3, downAfterMs: 1000, failoverTimeoutMs: 3000 },
       100,
-      async (cluster, writer) => {
-        const old = cluster.nodes[0];
-        const cutAt = Date.now();
-        cluster.partition([old.name, "client"]);
-        const ackedBeforeCut = writer.acknowledged.size;
-        const master = await cluster.waitNewMaster(old.addr);
-        const failoverMs = Date.now() - cutAt;
-        expect(master).not.toBe(old);
-        const other = cluster.nodes.find((n) => n !== old && n !== master)!;
-        await cluster.waitReplicasOnline(master, [other]);
-        // The isolated master went on accepting the writer's SETs (unconfirmed by WAIT).
-        const setOkAtCut = writer.setOk;
-        await waitFor(
-          () => writer.setOk >= setOkAtCut + 5,
-          "the isolated master to accept writes",
-          10_000,
-          () => writer.diagnose(),
-        );
-        // Nothing WAIT 2 confirmed during the cut (the replicas were out of reach, then elsewhere).
-        expect(writer.acknowledged.size).toBeLessThanOrEqual(ackedBeforeCut + 1);
-        cluster.heal();
-        const healedAt = Date.now();
-        const partitionMs = healedAt - cutAt;
-        await waitFor(
-          () => old.isReplicaOf(master),
-          "the Sentinels to turn the old master into a replica of the new one",
-          30_000,
-          () => cluster.describe(),
-        );
-        const recoveryMs = Date.now() - healedAt;
-        await writer.waitAcknowledged(100, 30_000);
-        const report = await writer.stop();
-
-        const o = await outcome(cluster, master, writer);
-        expect(o.acknowledgedLost).toEqual([]);
-        expect(o.unconfirmedLost).toBeGreaterThanOrEqual(5);
-        printFigures("partition", { ...writerFigures(report, o), failoverMs, partitionMs, recoveryMs });
-      },
     );
+    try {
+      const old = cluster.nodes[0];
+      const cutAt = Date.now();
+      cluster.partition([old.name, "client"]);
+      const ackedBeforeCut = writer.acknowledged.size;
+      const master = await cluster.waitNewMaster(old.addr);
+      const failoverMs = Date.now() - cutAt;
+      expect(master).not.toBe(old);
+      const other = cluster.nodes.find((n) => n !== old && n !== master)!;
+      await cluster.waitReplicasOnline(master, [other]);
+      // The isolated master went on accepting the writer's SETs (unconfirmed by WAIT).
+      await writer.waitSetOk(5, "the isolated master to accept writes", 10_000);
+      // Nothing WAIT 2 confirmed during the cut (the replicas were out of reach, then elsewhere).
+      expect(writer.acknowledged.size).toBeLessThanOrEqual(ackedBeforeCut + 1);
+      cluster.heal();
+      const healedAt = Date.now();
+      const partitionMs = healedAt - cutAt;
+      await waitFor(
+        () => old.isReplicaOf(master),
+        "the Sentinels to turn the old master into a replica of the new one",
+        30_000,
+        () => cluster.describe(),
+      );
+      const recoveryMs = Date.now() - healedAt;
+      await writer.waitAcknowledged(100, 30_000);
+      const report = await writer.stop();
+
+      const o = await outcome(cluster, master, writer);
+      expect(o.acknowledgedLost).toEqual([]);
+      expect(o.unconfirmedLost).toBeGreaterThanOrEqual(5);
+      printFigures("partition", { ...writerFigures(report, o), failoverMs, partitionMs, recoveryMs });
+    } finally {
+      await stop();
+    }
   });
 });
