@@ -57,19 +57,33 @@ async function writeWith(kind: Kind, args: string[] = []): Promise<Written> {
   }
 }
 
+/**
+ * Starts `kind` on `dir` and checks it holds `expected`; then stops it (kill -9, or SIGTERM with
+ * `how` "stop") and returns `dir`.
+ */
+async function expectLoads(
+  kind: Kind,
+  dir: string,
+  expected: Dataset,
+  args: string[] = [],
+  how: "stop" | "kill" = "kill",
+): Promise<string> {
+  const s = await startAof(kind, dir, args);
+  const c = await s.client();
+  try {
+    await expectDataset(c, expected);
+    return dir;
+  } finally {
+    c.close();
+    await (how === "stop" ? s.stop() : s.kill());
+  }
+}
+
 /** Starts `kind` on a copy of `from` and checks it holds the same data. */
 async function loadWith(kind: Kind, from: Written, args: string[] = []): Promise<string> {
   const dir = tempDir();
   cpSync(from.dir, dir, { recursive: true });
-  const s = await startAof(kind, dir, args);
-  const c = await s.client();
-  try {
-    await expectDataset(c, from);
-    return dir;
-  } finally {
-    c.close();
-    await s.kill();
-  }
+  return expectLoads(kind, dir, from, args);
 }
 
 /** A pre-7.0 single-file AOF holding what `theirs` wrote: its base, then its first incr file. */
@@ -85,15 +99,7 @@ function singleFile(theirs: Written): Buffer {
 async function loadSingleFile(kind: Kind, single: Buffer, theirs: Written): Promise<string> {
   const dir = tempDir();
   writeFileSync(join(dir, "appendonly.aof"), single);
-  const s = await startAof(kind, dir);
-  const c = await s.client();
-  try {
-    await expectDataset(c, theirs);
-    return dir;
-  } finally {
-    c.close();
-    await s.stop();
-  }
+  return expectLoads(kind, dir, theirs, [], "stop");
 }
 
 let skip: Set<string> = new Set();
