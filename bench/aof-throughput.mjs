@@ -15,93 +15,12 @@
  *   pnpm -s run build && node bench/aof-throughput.mjs [rounds=3] [requests=100000] [warmup=100000]
  */
 
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { cpuMs } from "./lib.mjs";
+import { spawnSync } from "node:child_process";
+import { cleanup, cpuMs, start, stop } from "./lib.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 100_000);
 const WARMUP = Number(process.argv[4] ?? 100_000);
-const here = dirname(fileURLToPath(import.meta.url));
-const KEYHAVEN = resolve(here, "../packages/server/bin/keyhaven-server");
-
-const started = new Set();
-const dirs = new Set();
-function cleanup() {
-  for (const p of started) {
-    if (p.exitCode === null) {
-      try {
-        process.kill(p.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-  }
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-}
-process.on("exit", cleanup);
-process.on("SIGINT", () => process.exit(130));
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Resolves once the server answers PING. */
-async function waitReady(port, proc) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`server on ${port} exited (${proc.exitCode})`);
-    const ok = await new Promise((res) => {
-      const s = connect(port, "127.0.0.1");
-      s.on("error", () => res(false));
-      s.on("connect", () => s.write("PING\r\n"));
-      s.on("data", (d) => {
-        res(d.toString().startsWith("+PONG"));
-        s.destroy();
-      });
-    });
-    if (ok) return;
-    await sleep(50);
-  }
-  throw new Error(`server on ${port} not ready`);
-}
-
-async function startServer(kind, fsync) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), `kh-aof-bench-${kind}-`));
-  dirs.add(dir);
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
-  args.push("--appendonly", "yes", "--appendfsync", fsync);
-  const proc = spawn(kind === "redis" ? "redis-server" : KEYHAVEN, args, { stdio: "ignore" });
-  started.add(proc);
-  await waitReady(port, proc);
-  return { port, proc, dir };
-}
-
-async function stopServer(s) {
-  if (s.proc.exitCode === null) {
-    const exited = new Promise((r) => s.proc.on("exit", r));
-    process.kill(s.proc.pid, "SIGKILL");
-    await exited;
-  }
-  started.delete(s.proc);
-  rmSync(s.dir, { recursive: true, force: true });
-  dirs.delete(s.dir);
-}
-
 function benchmark(port, requests) {
   const r = spawnSync(
     "redis-benchmark",
@@ -134,7 +53,7 @@ for (const fsync of ["everysec", "always"]) {
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? ["redis", "keyhaven"] : ["keyhaven", "redis"];
     for (const kind of order) {
-      const s = await startServer(kind, fsync);
+      const s = await start(kind, ["--appendonly", "yes", "--appendfsync", fsync]);
       try {
         if (WARMUP > 0) coldRps[kind].push(benchmark(s.port, WARMUP));
         const before = cpuMs(s.proc.pid) / 1000;
@@ -142,7 +61,7 @@ for (const fsync of ["everysec", "always"]) {
         // Server CPU per request: a figure that a loaded machine disturbs less than rps.
         cpu[kind].push(((cpuMs(s.proc.pid) / 1000 - before) / REQUESTS) * 1e6);
       } finally {
-        await stopServer(s);
+        await stop(s);
       }
     }
   }

@@ -12,16 +12,9 @@
  * Both servers are stopped by PID at the end, also on failure or Ctrl-C.
  */
 
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { cpuMs } from "./lib.mjs";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const KEYHAVEN_BIN = join(root, "packages/server/bin/keyhaven-server");
+import { execFile } from "node:child_process";
+import { dirname } from "node:path";
+import { cleanup, cpuMs, start } from "./lib.mjs";
 
 function option(name, fallback) {
   const i = process.argv.indexOf(name);
@@ -35,68 +28,9 @@ const RUNS = [
   { label: " (-P 16)", args: ["-c", "50", "-n", String(requests), "-P", "16", "-t", "set,get"], target: 0.5 },
 ];
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
-
-const children = [];
-function stopAll() {
-  for (const p of children) {
-    if (p.exitCode === null && p.signalCode === null) {
-      try {
-        process.kill(p.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-  }
-}
-process.on("exit", stopAll);
-process.on("SIGINT", () => process.exit(130));
-
-async function start(kind, port, dir) {
-  const args = [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--dir",
-    dir,
-  ];
-  // keyhaven-server runs `node` from PATH unless the project's bootstrapped one exists: make it
-  // the Node running this script.
-  const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
-  const proc = spawn(kind === "redis" ? "redis-server" : KEYHAVEN_BIN, args, {
-    stdio: ["ignore", "pipe", "pipe"],
-    env,
-  });
-  children.push(proc);
-  let out = "";
-  proc.stdout.on("data", (d) => {
-    out += d;
-  });
-  proc.stderr.on("data", (d) => {
-    out += d;
-  });
-  const deadline = Date.now() + 15000;
-  while (!/Ready to accept connections/.test(out)) {
-    if (proc.exitCode !== null) throw new Error(`${kind} exited early:\n${out}`);
-    if (Date.now() > deadline) throw new Error(`${kind} not ready:\n${out}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return proc;
-}
+// keyhaven-server runs `node` from PATH unless the project's bootstrapped one exists: make it the
+// Node running this script.
+const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
 
 /** Runs redis-benchmark --csv; returns test name -> rps. */
 function benchmark(port, args) {
@@ -119,16 +53,15 @@ function benchmark(port, args) {
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), "kh-bench-"));
   try {
-    const [redisPort, khPort] = [await freePort(), await freePort()];
-    const redis = await start("redis", redisPort, dir);
-    const keyhaven = await start("keyhaven", khPort, dir);
+    const redis = await start("redis", [], { env });
+    const keyhaven = await start("keyhaven", [], { env });
+    const [redisPort, khPort] = [redis.port, keyhaven.port];
     console.log(
-      `redis-server pid ${redis.pid} port ${redisPort}; keyhaven-server pid ${keyhaven.pid} port ${khPort}; node ${process.version}; ${rounds} round(s), best kept`,
+      `redis-server pid ${redis.proc.pid} port ${redisPort}; keyhaven-server pid ${keyhaven.proc.pid} port ${khPort}; node ${process.version}; ${rounds} round(s), best kept`,
     );
     const rows = [];
-    const pids = { redis: redis.pid, keyhaven: keyhaven.pid };
+    const pids = { redis: redis.proc.pid, keyhaven: keyhaven.proc.pid };
     for (const run of RUNS) {
       const best = { redis: new Map(), keyhaven: new Map() };
       // Server CPU time used over all rounds of this run, per side.
@@ -173,11 +106,8 @@ async function main() {
         `${pad(row.test, 16)}${pad(row.redis.toFixed(0), 14)}${pad(row.keyhaven.toFixed(0), 14)}${pad(row.ratio.toFixed(2), 8)}>= ${row.target}${verdict}`,
       );
     }
-    redis.kill("SIGTERM");
-    keyhaven.kill("SIGTERM");
   } finally {
-    stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 

@@ -69,10 +69,13 @@ export function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function start(kind, extraArgs = []) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), `kh-bench-${kind}-`));
-  dirs.add(dir);
+/**
+ * Spawns redis-server or keyhaven-server on `port` and `dir` with no persistence, then
+ * `extraArgs` (a later option wins over a default), without waiting for it: for benches that time
+ * the start itself. The output so far is in `proc.log`, the exit in `proc.exited`. `env` replaces
+ * the environment. Killed by PID when the script exits.
+ */
+export function spawnServer(kind, port, dir, extraArgs = [], env = undefined) {
   const args = [
     "--port",
     String(port),
@@ -94,22 +97,36 @@ export async function start(kind, extraArgs = []) {
       : nodeFlags !== undefined
         ? [process.execPath, [...nodeFlags.split(" ").filter((f) => f !== ""), KEYHAVEN_CLI]]
         : [KEYHAVEN_BIN, []];
-  const proc = spawn(bin, [...pre, ...args, ...extraArgs], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(bin, [...pre, ...args, ...extraArgs], { stdio: ["ignore", "pipe", "pipe"], env });
   children.add(proc);
-  let out = "";
+  proc.log = "";
   proc.stdout.on("data", (d) => {
-    out += d;
+    proc.log += d;
   });
   proc.stderr.on("data", (d) => {
-    out += d;
+    proc.log += d;
   });
+  proc.exited = new Promise((r) => proc.on("exit", r));
+  return proc;
+}
+
+/**
+ * Starts a server (see spawnServer) on a free port and a new temporary directory, or on
+ * `options.dir` (removed by `stop` all the same), and resolves once it logs that it is ready
+ * (after loading what the directory holds). `options.env` replaces the environment.
+ */
+export async function start(kind, extraArgs = [], options = {}) {
+  const port = await freePort();
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `kh-bench-${kind}-`));
+  dirs.add(dir);
+  const proc = spawnServer(kind, port, dir, extraArgs, options.env);
   const deadline = Date.now() + 15_000;
-  while (!/Ready to accept connections/.test(out)) {
-    if (proc.exitCode !== null) throw new Error(`${kind} exited early:\n${out}`);
-    if (Date.now() > deadline) throw new Error(`${kind} not ready:\n${out}`);
+  while (!/Ready to accept connections/.test(proc.log)) {
+    if (proc.exitCode !== null) throw new Error(`${kind} exited early:\n${proc.log}`);
+    if (Date.now() > deadline) throw new Error(`${kind} not ready:\n${proc.log}`);
     await sleep(20);
   }
-  return { kind, port, proc };
+  return { kind, port, proc, dir };
 }
 
 const CRLF = Buffer.from("\r\n");
@@ -213,8 +230,14 @@ export async function memory(conn, purge = true) {
   return { used: field("used_memory"), rss: field("used_memory_rss"), heap: field("allocator_allocated") };
 }
 
-/** Kills a server started by `start` (by PID) and forgets it. */
-export function stop(srv) {
-  if (srv.proc.exitCode === null) process.kill(srv.proc.pid, "SIGKILL");
+/**
+ * Kills a server started by `start` (by PID) and forgets it; the promise resolves once it has
+ * exited and its directory is removed.
+ */
+export async function stop(srv) {
+  if (srv.proc.exitCode === null && srv.proc.signalCode === null) process.kill(srv.proc.pid, "SIGKILL");
   children.delete(srv.proc);
+  await srv.proc.exited;
+  rmSync(srv.dir, { recursive: true, force: true });
+  dirs.delete(srv.dir);
 }

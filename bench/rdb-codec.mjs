@@ -9,20 +9,14 @@
  *   pnpm -s run build && node bench/rdb-codec.mjs [keys]
  */
 
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import {
-  encodeCommand,
-  RdbReader,
-  RdbWriter,
-  REPLY_VALUE,
-  ReplyParser,
-} from "../packages/protocol/dist/index.js";
+import { RdbReader, RdbWriter } from "../packages/protocol/dist/index.js";
+import { Conn, start, stop } from "./lib.mjs";
 
 const N = Number(process.argv[2] ?? 1_000_000);
 
@@ -148,15 +142,6 @@ const members = Array.from({ length: 1_000_000 }, (_, i) => `member:${i}`);
 bigKey("one 1M-member set", { type: "set", value: members });
 bigKey("same, checkDuplicates: false", { type: "set", value: members }, { checkDuplicates: false });
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function redisReload() {
   if (spawnSync("redis-server", ["--version"]).status !== 0) {
     console.log("redis-server not installed: no comparison with Redis");
@@ -164,61 +149,23 @@ async function redisReload() {
   }
   const dir = mkdtempSync(join(tmpdir(), "kh-bench-"));
   writeFileSync(join(dir, "bench.rdb"), file);
-  const port = await freePort();
-  const child = spawn(
-    "redis-server",
-    [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      dir,
-      "--dbfilename",
-      "bench.rdb",
-      "--enable-debug-command",
-      "yes",
-    ],
-    { stdio: "ignore" },
-  );
+  // Written before the start: Redis loads it, then DEBUG RELOAD NOSAVE (timed) empties that
+  // dataset and loads the file again.
+  const srv = await start("redis", ["--dbfilename", "bench.rdb", "--enable-debug-command", "yes"], { dir });
+  const c = await Conn.connect(srv.port);
   try {
-    let socket = null;
-    for (let i = 0; i < 600 && socket === null; i++) {
-      socket = await new Promise((resolve) => {
-        const s = connect({ port, host: "127.0.0.1" }, () => resolve(s));
-        s.once("error", () => resolve(null));
-      });
-      if (socket === null) await new Promise((r) => setTimeout(r, 50));
-    }
-    const parser = new ReplyParser({ strings: "latin1" });
-    const waiting = [];
-    socket.on("data", (chunk) => {
-      parser.feed(chunk);
-      while (parser.next() === REPLY_VALUE) waiting.shift()(parser.value);
-    });
-    const call = (...args) =>
-      new Promise((resolve) => {
-        waiting.push(resolve);
-        socket.write(encodeCommand(args));
-      });
-    // Wait for the startup load to finish.
-    while ((await call("PING")) !== "PONG") await new Promise((r) => setTimeout(r, 50));
     const t0 = process.hrtime.bigint();
-    await call("DEBUG", "RELOAD", "NOSAVE");
+    await c.command("DEBUG", "RELOAD", "NOSAVE");
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    const dbsize = await call("DBSIZE");
+    // An integer reply: ":<n>".
+    const dbsize = (await c.command("DBSIZE")).slice(1);
     console.log(
       `redis  ${ms.toFixed(0).padStart(6)} ms  ${((N / ms) * 1000).toFixed(0).padStart(9)} keys/s  ${(mb / (ms / 1000)).toFixed(1).padStart(7)} MB/s  (DEBUG RELOAD NOSAVE, ${dbsize} keys)`,
     );
     console.log(`read speed vs Redis load: ${(ms / read.ms).toFixed(2)}x`);
-    socket.destroy();
   } finally {
-    child.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
+    c.close();
+    await stop(srv);
   }
 }
 

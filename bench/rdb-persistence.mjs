@@ -20,33 +20,15 @@
  *   pnpm -s run build && node bench/rdb-persistence.mjs [keys]      (default 1000000)
  */
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { encodeCommand, REPLY_VALUE, ReplyParser, RespError } from "../packages/protocol/dist/index.js";
-import { cpuMs } from "./lib.mjs";
+import { cpuMs, freePort, sleep, spawnServer } from "./lib.mjs";
 
 const N = Number(process.argv[2] ?? 1_000_000);
-const here = dirname(fileURLToPath(import.meta.url));
-const KEYHAVEN = resolve(here, "../packages/server/bin/keyhaven-server");
-const children = new Set();
-process.on("exit", () => {
-  for (const p of children) if (p.exitCode === null) p.kill("SIGKILL");
-});
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((res) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 class Client {
   static async open(port) {
@@ -88,40 +70,14 @@ class Client {
   }
 }
 
-function startProcess(kind, dir, port, extra = []) {
-  const args = [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--dir",
-    dir,
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--enable-debug-command",
-    "yes",
-    ...extra,
-  ];
-  const bin = kind === "redis" ? "redis-server" : KEYHAVEN;
-  const proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-  children.add(proc);
-  proc.log = "";
-  proc.stdout.on("data", (d) => {
-    proc.log += d;
-  });
-  proc.stderr.on("data", (d) => {
-    proc.log += d;
-  });
-  proc.exited = new Promise((r) => proc.on("exit", r));
-  return proc;
+/** Spawns the server without waiting for it (the restart is timed from here). */
+function startProcess(kind, dir, port) {
+  return spawnServer(kind, port, dir, ["--enable-debug-command", "yes"]);
 }
 
 async function stopProcess(proc) {
   if (proc.exitCode === null) proc.kill("SIGKILL");
   await proc.exited;
-  children.delete(proc);
 }
 
 async function waitReady(c) {
@@ -262,7 +218,6 @@ async function run(kind, collections) {
     void c.call("SHUTDOWN", "NOSAVE");
     await proc.exited;
     c.close();
-    children.delete(proc);
     // Restart on the file.
     const r0 = performance.now();
     proc = startProcess(kind, dir, port);

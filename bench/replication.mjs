@@ -33,13 +33,13 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, Socket } from "node:net";
+import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { encodeCommand, REPLY_VALUE, ReplyParser } from "../packages/protocol/dist/index.js";
-import { cpuMs } from "./lib.mjs";
+import { cpuMs, freePort, sleep } from "./lib.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const KEYHAVEN = join(root, "packages/server/bin/keyhaven-server");
@@ -91,18 +91,6 @@ process.on("exit", () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 process.on("SIGINT", () => process.exit(130));
-
-function freePort() {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startNode(kind, args, logfile = false) {
   const port = await freePort();

@@ -14,17 +14,11 @@
  * redis-benchmark.
  */
 
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { cleanup, start } from "./lib.mjs";
 
 const run = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
-const KEYHAVEN_BIN = resolve(here, "../packages/server/bin/keyhaven-server");
 const TESTS = "lpush,rpush,lpop,rpop,sadd,hset,spop,lrange_100";
 
 function option(name, fallback) {
@@ -34,73 +28,6 @@ function option(name, fallback) {
 const rounds = option("rounds", 3);
 const requests = option("requests", 100000);
 const clients = option("clients", 50);
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
-
-const children = [];
-const dirs = [];
-function cleanup() {
-  for (const child of children) {
-    if (child.exitCode === null && child.pid !== undefined) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-}
-process.on("exit", cleanup);
-process.on("SIGINT", () => process.exit(130));
-process.on("SIGTERM", () => process.exit(143));
-
-/** Sends one inline command and resolves with the first reply line (bounded wait). */
-function ping(port) {
-  return new Promise((res) => {
-    const s = createConnection(port, "127.0.0.1");
-    const timer = setTimeout(() => {
-      s.destroy();
-      res(false);
-    }, 500);
-    s.on("error", () => {
-      clearTimeout(timer);
-      res(false);
-    });
-    s.on("connect", () => s.write("PING\r\n"));
-    s.on("data", (d) => {
-      clearTimeout(timer);
-      s.destroy();
-      res(d.toString().startsWith("+PONG"));
-    });
-  });
-}
-
-async function start(name, bin) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), `kh-bench-${name}-`));
-  dirs.push(dir);
-  const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir], {
-    stdio: "ignore",
-  });
-  children.push(child);
-  const deadline = Date.now() + 15000;
-  while (!(await ping(port))) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error(`${name} did not start`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { name, port, pid: child.pid };
-}
 
 /** One redis-benchmark run: test name -> requests per second. */
 async function bench(server) {
@@ -126,10 +53,10 @@ function median(xs) {
 }
 
 async function main() {
-  const redis = await start("redis", "redis-server");
-  const keyhaven = await start("keyhaven", KEYHAVEN_BIN);
+  const redis = await start("redis");
+  const keyhaven = await start("keyhaven");
   console.log(
-    `redis pid ${redis.pid} port ${redis.port}, keyhaven pid ${keyhaven.pid} port ${keyhaven.port}; ` +
+    `redis pid ${redis.proc.pid} port ${redis.port}, keyhaven pid ${keyhaven.proc.pid} port ${keyhaven.port}; ` +
       `${rounds} rounds of -c ${clients} -n ${requests} -t ${TESTS}`,
   );
   const samples = { redis: new Map(), keyhaven: new Map() };
@@ -138,10 +65,10 @@ async function main() {
     for (const server of order) {
       const result = await bench(server);
       for (const [test, rps] of result) {
-        if (!samples[server.name].has(test)) samples[server.name].set(test, []);
-        samples[server.name].get(test).push(rps);
+        if (!samples[server.kind].has(test)) samples[server.kind].set(test, []);
+        samples[server.kind].get(test).push(rps);
       }
-      process.stderr.write(`round ${round + 1}: ${server.name} done\n`);
+      process.stderr.write(`round ${round + 1}: ${server.kind} done\n`);
     }
   }
   const rows = [];

@@ -1,61 +1,19 @@
 /**
- * Shared helpers for the sorted set benchmarks (bench/zset-*.mjs): free ports, starting a real
- * redis-server and keyhaven-server side by side, a pipelined command sender, INFO parsing.
- * Every process started here is killed by PID when the script ends.
+ * Shared helpers for the sorted set benchmarks (bench/zset-*.mjs): starting a real redis-server
+ * and keyhaven-server side by side (through lib.mjs, which kills them by PID when the script
+ * ends), a pipelined command sender, INFO parsing.
  */
 
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { Socket } from "node:net";
+import { start, stop } from "./lib.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const KEYHAVEN_BIN = resolve(here, "../packages/server/bin/keyhaven-server");
+export { sleep } from "./lib.mjs";
 
-const started = [];
-const dirs = [];
-function cleanup() {
-  for (const p of started) if (p.exitCode === null) p.kill("SIGKILL");
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-}
-process.on("exit", cleanup);
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(1));
-
-export function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Starts "redis" (Debian's redis-server) or "keyhaven" on a free port; resolves when ready. */
+/** Starts "redis" (Debian's redis-server) or "keyhaven" (lib.mjs `start`) with a connection to it. */
 export async function startServer(kind, extraArgs = []) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "kh-bench-"));
-  dirs.push(dir);
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir, ...extraArgs];
-  const proc = spawn(kind === "redis" ? "redis-server" : KEYHAVEN_BIN, args, {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  started.push(proc);
-  let out = "";
-  proc.stdout.on("data", (d) => (out += d));
-  proc.stderr.on("data", (d) => (out += d));
-  const deadline = Date.now() + 15000;
-  while (!/Ready to accept connections/.test(out)) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`${kind} did not start:\n${out}`);
-    await sleep(20);
-  }
-  const conn = await Conn.open(port);
-  return { kind, port, pid: proc.pid, proc, conn, stop: () => proc.kill("SIGKILL") };
+  const srv = await start(kind, extraArgs);
+  const conn = await Conn.open(srv.port);
+  return { ...srv, pid: srv.proc.pid, conn, stop: () => stop(srv) };
 }
 
 function encode(args) {

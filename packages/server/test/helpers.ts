@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeCommand, REPLY_ERROR, REPLY_VALUE, ReplyParser, RespError } from "@keyhaven/protocol";
-import { afterAll } from "vitest";
+import { afterAll, beforeAll } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const SERVER_BIN = resolve(here, "../bin/keyhaven-server");
@@ -162,6 +162,38 @@ export async function startServer(
 /** The server the command suites run against: Keyhaven, or real Redis with KEYHAVEN_TEST_TARGET=redis. */
 export function startTarget(options: StartOptions = {}): Promise<ServerProcess> {
   return startServer(process.env.KEYHAVEN_TEST_TARGET === "redis" ? "redis" : "keyhaven", options);
+}
+
+/**
+ * The setup most command suites share: registers hooks on the enclosing file or describe block
+ * that start the target with one client before its tests and hand both to `use` (which may open
+ * more clients, and close them in an afterAll of its own), then close that client and stop the
+ * server after them.
+ */
+export function withTarget(
+  options: StartOptions,
+  use: (started: { server: ServerProcess; c: RespClient }) => unknown,
+): void {
+  let server: ServerProcess | undefined;
+  let c: RespClient | undefined;
+  beforeAll(async () => {
+    server = await startTarget(options);
+    c = await server.client();
+    await use({ server, c });
+  });
+  afterAll(() => stopTarget(server, c));
+}
+
+/**
+ * Closes the clients, then stops the server (withTarget's afterAll). Each may be unset
+ * when beforeAll failed part way (the server is still killed by PID when the file ends).
+ */
+export async function stopTarget(
+  server: ServerProcess | undefined,
+  ...clients: (RespClient | undefined)[]
+): Promise<void> {
+  for (const c of clients) c?.close();
+  await server?.stop();
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -235,6 +235,16 @@ export class DataNode extends Member {
   async role(): Promise<string> {
     return (await info(this.port, "replication")).get("role") ?? "";
   }
+
+  /** True when this node replicates `master` (through its proxy, as the Sentinels set it) with its link up. */
+  async isReplicaOf(master: DataNode): Promise<boolean> {
+    const r = await info(this.port, "replication");
+    return (
+      r.get("role") === "slave" &&
+      r.get("master_port") === String(master.proxy.port) &&
+      r.get("master_link_status") === "up"
+    );
+  }
 }
 
 export interface SentinelEvent {

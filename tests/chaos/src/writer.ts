@@ -25,7 +25,7 @@
  */
 
 import { Redis } from "ioredis";
-import { MASTER_NAME, sleep } from "./cluster.js";
+import { MASTER_NAME, sleep, waitFor } from "./cluster.js";
 
 export interface WriterOptions {
   /** The Sentinels the client starts from: their proxies, so the client's links can be cut too. */
@@ -171,6 +171,17 @@ export class Writer {
         );
       await sleep(20);
     }
+  }
+
+  /** Waits (bounded) until `n` more SETs than now were answered OK; `what` names the wait on timeout. */
+  async waitSetOk(n: number, what: string, timeoutMs: number): Promise<void> {
+    const target = this.setOk + n;
+    await waitFor(
+      () => this.setOk >= target,
+      what,
+      timeoutMs,
+      () => this.diagnose(),
+    );
   }
 
   /** Errors, state and the first error lines, for failure messages. */

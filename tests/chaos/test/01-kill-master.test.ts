@@ -12,17 +12,18 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { Cluster, info, waitFor } from "../src/cluster.js";
+import { info, waitFor } from "../src/cluster.js";
 import { outcome, writerFigures } from "../src/outcome.js";
-import { printFigures, Writer } from "../src/writer.js";
+import { startScenario } from "../src/scenario.js";
+import { printFigures } from "../src/writer.js";
 
 describe("kill -9 of the master under write load", () => {
   it("fails over, the client follows, no acknowledged write is lost, nodes converge", async () => {
-    const cluster = await Cluster.start({ replicas: 2, sentinels: 3, downAfterMs: 1000 });
-    const writer = new Writer({ sentinelPorts: cluster.sentinels.map((s) => s.proxy.port), replicas: 2 });
+    const { cluster, writer, stop } = await startScenario(
+      { replicas: 2, sentinels: 3, downAfterMs: 1000 },
+      200,
+    );
     try {
-      await writer.start();
-      await writer.waitAcknowledged(200);
       const old = cluster.nodes[0];
       const killedAt = Date.now();
       await old.kill();
@@ -30,13 +31,7 @@ describe("kill -9 of the master under write load", () => {
       const failoverMs = Date.now() - killedAt;
       expect(master).not.toBe(old);
       // The client follows the failover by itself: SETs succeed on the new master.
-      const setOkAfterFailover = writer.setOk;
-      await waitFor(
-        () => writer.setOk >= setOkAfterFailover + 10,
-        "the writer to write on the new master",
-        15_000,
-        () => writer.diagnose(),
-      );
+      await writer.waitSetOk(10, "the writer to write on the new master", 15_000);
       // The killed master restarts (empty: no persistence here) as a replica of the new master.
       await old.start(master.proxy.port);
       await waitFor(
@@ -50,8 +45,7 @@ describe("kill -9 of the master under write load", () => {
       expect(o.acknowledgedLost).toEqual([]);
       printFigures("kill -9", { ...writerFigures(report, o), failoverMs });
     } finally {
-      await writer.stop().catch(() => {});
-      await cluster.stop();
+      await stop();
     }
   });
 });

@@ -12,22 +12,18 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { Cluster, info, waitFor } from "../src/cluster.js";
+import { waitFor } from "../src/cluster.js";
 import { outcome, writerFigures } from "../src/outcome.js";
-import { printFigures, Writer } from "../src/writer.js";
+import { startScenario } from "../src/scenario.js";
+import { printFigures } from "../src/writer.js";
 
 describe("partition isolating the master and one client from the majority", () => {
   it("the majority fails over; healed, the old master becomes a replica; acknowledged writes survive", async () => {
-    const cluster = await Cluster.start({
-      replicas: 2,
-      sentinels: 3,
-      downAfterMs: 1000,
-      failoverTimeoutMs: 3000,
-    });
-    const writer = new Writer({ sentinelPorts: cluster.sentinels.map((s) => s.proxy.port), replicas: 2 });
+    const { cluster, writer, stop } = await startScenario(
+      { replicas: 2, sentinels: 3, downAfterMs: 1000, failoverTimeoutMs: 3000 },
+      100,
+    );
     try {
-      await writer.start();
-      await writer.waitAcknowledged(100);
       const old = cluster.nodes[0];
       const cutAt = Date.now();
       cluster.partition([old.name, "client"]);
@@ -38,27 +34,14 @@ describe("partition isolating the master and one client from the majority", () =
       const other = cluster.nodes.find((n) => n !== old && n !== master)!;
       await cluster.waitReplicasOnline(master, [other]);
       // The isolated master went on accepting the writer's SETs (unconfirmed by WAIT).
-      const setOkAtCut = writer.setOk;
-      await waitFor(
-        () => writer.setOk >= setOkAtCut + 5,
-        "the isolated master to accept writes",
-        10_000,
-        () => writer.diagnose(),
-      );
+      await writer.waitSetOk(5, "the isolated master to accept writes", 10_000);
       // Nothing WAIT 2 confirmed during the cut (the replicas were out of reach, then elsewhere).
       expect(writer.acknowledged.size).toBeLessThanOrEqual(ackedBeforeCut + 1);
       cluster.heal();
       const healedAt = Date.now();
       const partitionMs = healedAt - cutAt;
       await waitFor(
-        async () => {
-          const r = await info(old.port, "replication");
-          return (
-            r.get("role") === "slave" &&
-            r.get("master_port") === String(master.proxy.port) &&
-            r.get("master_link_status") === "up"
-          );
-        },
+        () => old.isReplicaOf(master),
         "the Sentinels to turn the old master into a replica of the new one",
         30_000,
         () => cluster.describe(),
@@ -72,8 +55,7 @@ describe("partition isolating the master and one client from the majority", () =
       expect(o.unconfirmedLost).toBeGreaterThanOrEqual(5);
       printFigures("partition", { ...writerFigures(report, o), failoverMs, partitionMs, recoveryMs });
     } finally {
-      await writer.stop().catch(() => {});
-      await cluster.stop();
+      await stop();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chunksOf, readAll } from "../../test/helpers/rdb.js";
+import { chunksOf } from "../../test/helpers/chunks.js";
+import { readAll } from "../../test/helpers/rdb.js";
 import {
   RdbChecksumError,
   RdbFormatError,

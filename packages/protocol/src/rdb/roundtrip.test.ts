@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { chunksOf, entryMap, normalizeValue, readAll, splitAt } from "../../test/helpers/rdb.js";
+import { chunksOf, splitAt } from "../../test/helpers/chunks.js";
+import { entryMap, normalizeValue, readAll } from "../../test/helpers/rdb.js";
 import { createDumpPayload, parseDumpPayload } from "./dump.js";
 import type { RdbEncodingOptions, RdbValue } from "./types.js";
 import { RdbWriter } from "./writer.js";

@@ -9,6 +9,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { byteByByte, splitAt } from "../../test/helpers/chunks.js";
 import {
   REPLY_ERROR,
   REPLY_VALUE,
@@ -35,20 +36,6 @@ function parse(chunks: Buffer[], strings: Strings = "utf8"): { values: unknown[]
     }
   }
   return { values, error: null };
-}
-
-const byteByByte = (buf: Buffer): Buffer[] => Array.from(buf, (b) => Buffer.from([b]));
-
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
 }
 
 function encode(resp: 2 | 3, values: RespValue[]): Buffer {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { splitAt } from "../../test/helpers/chunks.js";
 import {
   REPLY_ERROR,
   REPLY_NEED_MORE,
@@ -32,18 +33,6 @@ function parseAll(chunks: Buffer[], parser: ReplyParser): { values: unknown[]; e
     }
   }
   return { values, error: null };
-}
-
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
 }
 
 describe("reply encoding, byte-exact", () => {

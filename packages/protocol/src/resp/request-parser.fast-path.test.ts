@@ -9,6 +9,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { byteByByte, splitAt } from "../../test/helpers/chunks.js";
 import { encodeCommand } from "./request-encoder.js";
 import { PARSE_COMMAND, PARSE_ERROR, RequestParser, type RequestParserOptions } from "./request-parser.js";
 
@@ -35,20 +36,7 @@ function run(chunks: Buffer[], options: RequestParserOptions = {}): Outcome {
   return { commands, error: null, consumed: parser.consumed, inCommand: parser.inCommand };
 }
 
-const byteByByte = (buf: Buffer): Buffer[] => Array.from(buf, (b) => Buffer.from([b]));
 const latin1 = (s: string) => Buffer.from(s, "latin1");
-
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
 
 /** Arguments around every length the parser treats differently (0, the 13-char cut, long). */
 const arbArg = fc.oneof(

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { splitAt } from "../../test/helpers/chunks.js";
 import { encodeCommand } from "./request-encoder.js";
 import {
   PARSE_COMMAND,
@@ -27,18 +28,6 @@ function run(chunks: Buffer[], parser = new RequestParser()): Outcome {
 }
 
 const bytes = (s: string) => Buffer.from(s, "latin1");
-
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
 
 const arbArg = fc.oneof(
   fc.string({ maxLength: 20 }).map((s) => Buffer.from(s, "utf8").toString("latin1")),

@@ -25,25 +25,6 @@ export function readAll(chunks: Buffer[] | Buffer, options: RdbReaderOptions = {
   return { events, entries, reader };
 }
 
-/** Splits `buf` at the given cut points (taken modulo its length). */
-export function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
-
-export function chunksOf(buf: Buffer, size: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < buf.length; i += size) out.push(buf.subarray(i, i + size));
-  return out;
-}
-
 const byFirst = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 /** Sets sorted, hashes and zsets sorted by field/member; lists and strings as they are. */

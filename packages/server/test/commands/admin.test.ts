@@ -1,19 +1,12 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, startTarget, waitFor } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { errorText, RespClient, type ServerProcess, startTarget, waitFor, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c = await server.client();
-});
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+withTarget({ args: ["--enable-debug-command", "yes"] }, (t) => ({ server, c } = t));
 
 describe("administration", () => {
   it("TIME, LASTSAVE, ROLE", async () => {

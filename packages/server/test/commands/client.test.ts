@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, sleep, startTarget, waitFor } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { errorText, RespClient, type ServerProcess, sleep, waitFor, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
-});
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+withTarget({}, (t) => ({ server, c } = t));
 
 function field(line: string, name: string): string | undefined {
   return new RegExp(`(?:^| )${name}=(\\S*)`).exec(line)?.[1];

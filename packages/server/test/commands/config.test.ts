@@ -1,18 +1,11 @@
 import { createServer } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, freePort, RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { errorText, freePort, RespClient, type ServerProcess, startTarget, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
-});
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+withTarget({}, (t) => ({ server, c } = t));
 
 /** CONFIG GET's flat array as a map (Redis's order is its dict's: unspecified). */
 async function configGet(...patterns: string[]): Promise<Record<string, string>> {

@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import { errorText, RespClient, type ServerProcess, startTarget, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
-});
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+withTarget({}, (t) => ({ server, c } = t));
 
 describe("connection commands", () => {
   it("PING, ECHO, SELECT", async () => {

@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, sleep, startTarget, waitFor } from "../helpers.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { errorText, type RespClient, sleep, waitFor, withTarget } from "../helpers.js";
 
-let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c = await server.client();
-});
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+withTarget({ args: ["--enable-debug-command", "yes"] }, (t) => ({ c } = t));
 beforeEach(async () => {
   await c.call("FLUSHALL");
   await c.call("DEBUG", "SET-ACTIVE-EXPIRE", "1");

@@ -4,34 +4,13 @@
  */
 
 import type { RespValue } from "@keyhaven/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RespClient, type ServerProcess, startTarget } from "../helpers.js";
-import { render } from "./resp-shapes.js";
+import { describe, expect, it } from "vitest";
+import { RespClient } from "../helpers.js";
+import { render, renderedTarget } from "./resp-shapes.js";
 
-let server: ServerProcess;
-let c2: RespClient;
-let c3: RespClient;
+const { server, c2, c3, r, r3 } = renderedTarget({ args: ["--enable-debug-command", "yes"] });
 
 const WRONGTYPE = "-WRONGTYPE Operation against a key holding the wrong kind of value";
-
-async function r(...args: (string | number)[]): Promise<string> {
-  return render((await c2.call(...args)) as RespValue);
-}
-async function r3(...args: (string | number)[]): Promise<string> {
-  return render((await c3.call(...args)) as RespValue);
-}
-
-beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c2 = await RespClient.connect(server.port, { typed: true });
-  c3 = await RespClient.connect(server.port, { typed: true });
-  await c3.call("HELLO", "3");
-});
-afterAll(async () => {
-  c2?.close();
-  c3?.close();
-  await server?.stop();
-});
 
 describe("setting and reading fields", () => {
   it("HSET/HMSET/HSETNX/HGET/HMGET/HLEN/HSTRLEN/HEXISTS", async () => {
@@ -155,18 +134,18 @@ describe("HRANDFIELD", () => {
     expect(await r("HRANDFIELD", "hr", 3)).toBe("[a,b,c]");
     expect(await r("HRANDFIELD", "hr", 10, "WITHVALUES")).toBe("[a,1,b,2,c,3]");
     expect(await r3("HRANDFIELD", "hr", 10, "WITHVALUES")).toBe("[[a,1],[b,2],[c,3]]");
-    const two = (await c2.call("HRANDFIELD", "hr", 2)) as RespValue;
+    const two = (await c2().call("HRANDFIELD", "hr", 2)) as RespValue;
     expect(two.type).toBe("array");
     const fields = (two as { value: RespValue[] }).value.map(render);
     expect(new Set(fields).size).toBe(2);
     for (const f of fields) expect(["a", "b", "c"]).toContain(f);
-    const neg = (await c2.call("HRANDFIELD", "hr", -20, "WITHVALUES")) as { value: RespValue[] };
+    const neg = (await c2().call("HRANDFIELD", "hr", -20, "WITHVALUES")) as { value: RespValue[] };
     expect(neg.value.length).toBe(40);
     for (let i = 0; i < 40; i += 2) {
       const f = render(neg.value[i]);
       expect(render(neg.value[i + 1])).toBe({ a: "1", b: "2", c: "3" }[f]);
     }
-    const neg3 = (await c3.call("HRANDFIELD", "hr", -5, "WITHVALUES")) as { value: RespValue[] };
+    const neg3 = (await c3().call("HRANDFIELD", "hr", -5, "WITHVALUES")) as { value: RespValue[] };
     expect(neg3.value.length).toBe(5);
     for (const pair of neg3.value) expect(pair.type).toBe("array");
     expect(await r3("HRANDFIELD", "hr", 1)).toMatch(/^\[[abc]\]$/);
@@ -187,7 +166,7 @@ describe("HRANDFIELD", () => {
   it("is roughly uniform", async () => {
     await r("HSET", "hu", "a", "1", "b", "2", "c", "3", "d", "4");
     const counts = new Map<string, number>();
-    const picks = (await c2.call("HRANDFIELD", "hu", -4000)) as { value: RespValue[] };
+    const picks = (await c2().call("HRANDFIELD", "hu", -4000)) as { value: RespValue[] };
     for (const v of picks.value) counts.set(render(v), (counts.get(render(v)) ?? 0) + 1);
     expect([...counts.keys()].sort()).toEqual(["a", "b", "c", "d"]);
     for (const n of counts.values()) expect(n).toBeGreaterThan(800);
@@ -204,12 +183,12 @@ describe("encodings", () => {
     expect(await r("OBJECT", "ENCODING", "he1")).toBe("listpack");
     const args: string[] = [];
     for (let i = 0; i < 127; i++) args.push(`f${i}`, `v${i}`);
-    await c2.call("HSET", "he1", ...args);
+    await c2().call("HSET", "he1", ...args);
     expect(await r("HLEN", "he1")).toBe(":128");
     expect(await r("OBJECT", "ENCODING", "he1")).toBe("listpack");
     await r("HSET", "he1", "one-more", "x");
     expect(await r("OBJECT", "ENCODING", "he1")).toBe("hashtable");
-    await c2.call("HDEL", "he1", ...args.filter((_, i) => i % 2 === 0));
+    await c2().call("HDEL", "he1", ...args.filter((_, i) => i % 2 === 0));
     expect(await r("HLEN", "he1")).toBe(":2");
     expect(await r("OBJECT", "ENCODING", "he1")).toBe("hashtable");
 
@@ -264,19 +243,19 @@ describe("HSCAN", () => {
   it("a full iteration of a hashtable returns every field present throughout, despite changes", async () => {
     const args: string[] = [];
     for (let i = 0; i < 1000; i++) args.push(`f${i}`, `v${i}`);
-    await c2.call("HSET", "hs2", ...args);
+    await c2().call("HSET", "hs2", ...args);
     const seen = new Map<string, string>();
     let cursor = "0";
     let round = 0;
     do {
-      const reply = (await c2.call("HSCAN", "hs2", cursor, "COUNT", 50)) as { value: RespValue[] };
+      const reply = (await c2().call("HSCAN", "hs2", cursor, "COUNT", 50)) as { value: RespValue[] };
       cursor = render(reply.value[0]);
       const items = (reply.value[1] as { value: RespValue[] }).value.map(render);
       for (let i = 0; i < items.length; i += 2) seen.set(items[i], items[i + 1]);
       // Churn while iterating: delete fields >= 900 and add new ones; fields < 900 stay put.
       round++;
-      await c2.call("HDEL", "hs2", `f${900 + (round % 100)}`);
-      await c2.call("HSET", "hs2", `new${round}`, "x");
+      await c2().call("HDEL", "hs2", `f${900 + (round % 100)}`);
+      await c2().call("HSET", "hs2", `new${round}`, "x");
     } while (cursor !== "0" && round < 10_000);
     expect(cursor).toBe("0");
     for (let i = 0; i < 900; i++) expect(seen.get(`f${i}`)).toBe(`v${i}`);
@@ -285,7 +264,7 @@ describe("HSCAN", () => {
 
 describe("keyspace integration", () => {
   it("notifications use Redis's event names for hashes", async () => {
-    const sub = await server.client();
+    const sub = await server().client();
     await r("CONFIG", "SET", "notify-keyspace-events", "Khg");
     try {
       await sub.call("PSUBSCRIBE", "__keyspace@0__:nh*");
@@ -333,7 +312,7 @@ describe("keyspace integration", () => {
   });
 
   it("a write to a collection invalidates WATCH", async () => {
-    const other = await RespClient.connect(server.port, { typed: true });
+    const other = await RespClient.connect(server().port, { typed: true });
     try {
       for (const [setup, write] of [
         [

@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { errorText, type RespClient, withTarget } from "../helpers.js";
 
-let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
-});
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+withTarget({}, (t) => ({ c } = t));
 beforeEach(async () => {
   await c.call("SELECT", "0");
   await c.call("FLUSHALL");

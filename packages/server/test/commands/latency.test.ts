@@ -4,12 +4,12 @@
  * latency-monitor tests do. The ring buffer's rules are checked directly on LatencyMonitor.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Command } from "../../src/commands/spec.js";
 import { commandLatencyEvent } from "../../src/exec/dispatch.js";
 import { latencyCdf, newLatencyHistogram, recordLatency } from "../../src/info/latency.js";
 import { LATENCY_TS_LEN, LatencyMonitor } from "../../src/info/latency-monitor.js";
-import { errorText, type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import { errorText, type RespClient, withTarget } from "../helpers.js";
 
 describe("latency monitor store", () => {
   it("keeps one sample per second (the worst), the all-time max and 160 seconds", () => {
@@ -66,17 +66,9 @@ describe("latency monitor store", () => {
 });
 
 describe("LATENCY", () => {
-  let server: ServerProcess;
   let c: RespClient;
 
-  beforeAll(async () => {
-    server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-    c = await server.client();
-  });
-  afterAll(async () => {
-    c?.close();
-    await server?.stop();
-  });
+  withTarget({ args: ["--enable-debug-command", "yes"] }, (t) => ({ c } = t));
 
   it("records nothing while latency-monitor-threshold is 0 (the default)", async () => {
     expect(await c.call("CONFIG", "GET", "latency-monitor-threshold")).toEqual([

@@ -3,37 +3,12 @@
  * resp-shapes.ts). Runs against Keyhaven, or real Redis with KEYHAVEN_TEST_TARGET=redis.
  */
 
-import type { RespValue } from "@keyhaven/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RespClient, type ServerProcess, startTarget } from "../helpers.js";
-import { render } from "./resp-shapes.js";
+import { describe, expect, it } from "vitest";
+import { renderedTarget } from "./resp-shapes.js";
 
-let server: ServerProcess;
-let c2: RespClient;
-let c3: RespClient;
+const { server, c2, r, r3 } = renderedTarget();
 
 const WRONGTYPE = "-WRONGTYPE Operation against a key holding the wrong kind of value";
-
-/** RESP2 reply, rendered. */
-async function r(...args: (string | number)[]): Promise<string> {
-  return render((await c2.call(...args)) as RespValue);
-}
-/** RESP3 reply, rendered. */
-async function r3(...args: (string | number)[]): Promise<string> {
-  return render((await c3.call(...args)) as RespValue);
-}
-
-beforeAll(async () => {
-  server = await startTarget();
-  c2 = await RespClient.connect(server.port, { typed: true });
-  c3 = await RespClient.connect(server.port, { typed: true });
-  await c3.call("HELLO", "3");
-});
-afterAll(async () => {
-  c2?.close();
-  c3?.close();
-  await server?.stop();
-});
 
 describe("pushes and pops", () => {
   it("LPUSH/RPUSH create the list and reply its length", async () => {
@@ -172,7 +147,7 @@ describe("index and range access", () => {
   it("middle edits of a long list keep order (both shift directions)", async () => {
     const n = 300;
     const values = Array.from({ length: n }, (_, i) => String(i));
-    await c2.call("RPUSH", "long", ...values);
+    await c2().call("RPUSH", "long", ...values);
     expect(await r("LINSERT", "long", "BEFORE", "10", "A")).toBe(`:${n + 1}`);
     expect(await r("LINSERT", "long", "AFTER", "290", "B")).toBe(`:${n + 2}`);
     values.splice(10, 0, "A");
@@ -265,13 +240,13 @@ describe("encoding", () => {
   it("is quicklist for small and large lists alike (Redis 7.0)", async () => {
     await r("RPUSH", "enc", "a");
     expect(await r("OBJECT", "ENCODING", "enc")).toBe("quicklist");
-    await c2.call("RPUSH", "enc", ...Array.from({ length: 600 }, (_, i) => `v${i}`));
+    await c2().call("RPUSH", "enc", ...Array.from({ length: 600 }, (_, i) => `v${i}`));
     expect(await r("OBJECT", "ENCODING", "enc")).toBe("quicklist");
     expect(await r("LLEN", "enc")).toBe(":601");
   });
 
   it("keyspace notifications use Redis's event names", async () => {
-    const sub = await server.client();
+    const sub = await server().client();
     await r("CONFIG", "SET", "notify-keyspace-events", "KEl");
     try {
       await sub.call("PSUBSCRIBE", "__keyspace@0__:nl*");

@@ -5,9 +5,9 @@
  * suite see a refused connection without a second host.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PROTECTED_MODE_DENIED, protectedModeDenies } from "../../src/network/protected-mode.js";
-import { errorText, RespClient, type ServerProcess, startTarget, waitFor } from "../helpers.js";
+import { errorText, RespClient, type ServerProcess, waitFor, withTarget } from "../helpers.js";
 
 const DENIED = PROTECTED_MODE_DENIED.slice(1, -2);
 
@@ -34,15 +34,11 @@ describe("protected mode over TCP", () => {
   let server: ServerProcess;
   let c: RespClient;
 
-  beforeAll(async () => {
-    // An explicit bind no longer disables protected mode in 7.0.
-    server = await startTarget({ args: ["--protected-mode", "yes", "--enable-debug-command", "local"] });
-    c = await server.client();
-  });
-  afterAll(async () => {
-    c?.close();
-    await server?.stop();
-  });
+  // An explicit bind no longer disables protected mode in 7.0.
+  withTarget(
+    { args: ["--protected-mode", "yes", "--enable-debug-command", "local"] },
+    (t) => ({ server, c } = t),
+  );
 
   const rejected = async () => {
     const info = (await c.call("INFO", "stats")) as string;

@@ -5,39 +5,18 @@
  */
 
 import type { RespValue } from "@keyhaven/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RespClient, type ServerProcess, startTarget } from "../helpers.js";
-import { render } from "./resp-shapes.js";
+import { describe, expect, it } from "vitest";
+import { render, renderedTarget } from "./resp-shapes.js";
 
-let server: ServerProcess;
-let c2: RespClient;
-let c3: RespClient;
+const { server, c2, c3, r, r3 } = renderedTarget();
 
 const WRONGTYPE = "-WRONGTYPE Operation against a key holding the wrong kind of value";
 
-async function r(...args: (string | number)[]): Promise<string> {
-  return render((await c2.call(...args)) as RespValue);
-}
-async function r3(...args: (string | number)[]): Promise<string> {
-  return render((await c3.call(...args)) as RespValue);
-}
 /** The items of an aggregate reply, rendered and sorted (for unspecified orders). */
 async function sorted(...args: (string | number)[]): Promise<string[]> {
-  const v = (await c2.call(...args)) as { value: RespValue[] };
+  const v = (await c2().call(...args)) as { value: RespValue[] };
   return v.value.map(render).sort();
 }
-
-beforeAll(async () => {
-  server = await startTarget();
-  c2 = await RespClient.connect(server.port, { typed: true });
-  c3 = await RespClient.connect(server.port, { typed: true });
-  await c3.call("HELLO", "3");
-});
-afterAll(async () => {
-  c2?.close();
-  c3?.close();
-  await server?.stop();
-});
 
 describe("members", () => {
   it("SADD/SREM/SCARD/SISMEMBER/SMISMEMBER and key deletion", async () => {
@@ -159,8 +138,8 @@ describe("random members", () => {
         const pops: Promise<unknown>[] = [];
         for (let i = 0; i < TRIALS; i++) {
           const k = `spd:${i}`;
-          void c2.call("SADD", k, ...members);
-          pops.push(count === null ? c2.call("SPOP", k) : c2.call("SPOP", k, count));
+          void c2().call("SADD", k, ...members);
+          pops.push(count === null ? c2().call("SPOP", k) : c2().call("SPOP", k, count));
         }
         const counts = new Map<string, number>();
         for (const reply of (await Promise.all(pops)) as RespValue[]) {
@@ -172,7 +151,7 @@ describe("random members", () => {
         const expected = (TRIALS * (count ?? 1)) / members.length;
         expect(chiSquare(counts, members, expected), `${members} count ${count}`).toBeLessThan(30);
         expect(await r("OBJECT", "ENCODING", "spd:0")).toBe(members[0] === "1" ? "intset" : "hashtable");
-        await c2.call("FLUSHALL");
+        await c2().call("FLUSHALL");
       }
     }
   });
@@ -182,7 +161,7 @@ describe("random members", () => {
     const one = await r("SPOP", "sp");
     expect(["a", "b", "c", "d", "e"]).toContain(one);
     expect(await r("SCARD", "sp")).toBe(":4");
-    const two = (await c3.call("SPOP", "sp", 2)) as { type: string; value: RespValue[] };
+    const two = (await c3().call("SPOP", "sp", 2)) as { type: string; value: RespValue[] };
     expect(two.type).toBe("set");
     expect(two.value.length).toBe(2);
     expect(await r("SCARD", "sp")).toBe(":2");
@@ -291,7 +270,7 @@ describe("encodings", () => {
       await r("SADD", key, member);
       expect(await r("OBJECT", "ENCODING", key)).toBe("hashtable");
     }
-    await c2.call("SADD", "e7", ...Array.from({ length: 512 }, (_, i) => String(i)));
+    await c2().call("SADD", "e7", ...Array.from({ length: 512 }, (_, i) => String(i)));
     expect(await r("OBJECT", "ENCODING", "e7")).toBe("intset");
     await r("SADD", "e7", 512);
     expect(await r("OBJECT", "ENCODING", "e7")).toBe("hashtable");
@@ -318,18 +297,18 @@ describe("SSCAN", () => {
   });
 
   it("a full iteration of a hashtable returns every member present throughout, despite changes", async () => {
-    await c2.call("SADD", "ss2", ...Array.from({ length: 1000 }, (_, i) => `m${i}`));
+    await c2().call("SADD", "ss2", ...Array.from({ length: 1000 }, (_, i) => `m${i}`));
     const seen = new Set<string>();
     let cursor = "0";
     let round = 0;
     do {
-      const reply = (await c2.call("SSCAN", "ss2", cursor, "COUNT", 40)) as { value: RespValue[] };
+      const reply = (await c2().call("SSCAN", "ss2", cursor, "COUNT", 40)) as { value: RespValue[] };
       cursor = render(reply.value[0]);
       for (const m of (reply.value[1] as { value: RespValue[] }).value) seen.add(render(m));
       round++;
-      await c2.call("SREM", "ss2", `m${900 + (round % 100)}`);
-      await c2.call("SPOP", "ss2", 0);
-      await c2.call("SADD", "ss2", `new${round}`, `new${round}b`);
+      await c2().call("SREM", "ss2", `m${900 + (round % 100)}`);
+      await c2().call("SPOP", "ss2", 0);
+      await c2().call("SADD", "ss2", `new${round}`, `new${round}b`);
     } while (cursor !== "0" && round < 10_000);
     expect(cursor).toBe("0");
     for (let i = 0; i < 900; i++) expect(seen.has(`m${i}`)).toBe(true);
@@ -338,7 +317,7 @@ describe("SSCAN", () => {
 
 describe("notifications", () => {
   it("uses Redis's event names for sets", async () => {
-    const sub = await server.client();
+    const sub = await server().client();
     await r("CONFIG", "SET", "notify-keyspace-events", "Ksg");
     try {
       await sub.call("PSUBSCRIBE", "__keyspace@0__:ns*");

@@ -5,36 +5,18 @@
  */
 
 import type { RespValue } from "@keyhaven/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RespClient, type ServerProcess, startTarget } from "../helpers.js";
-import { render } from "./resp-shapes.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { render, renderedTarget } from "./resp-shapes.js";
 
-let server: ServerProcess;
-let c2: RespClient;
-let c3: RespClient;
+const { c2, r, r3 } = renderedTarget();
 
-async function r(...args: (string | number)[]): Promise<string> {
-  return render((await c2.call(...args)) as RespValue);
-}
-async function r3(...args: (string | number)[]): Promise<string> {
-  return render((await c3.call(...args)) as RespValue);
-}
-
+// Runs after renderedTarget's beforeAll (before hooks run in the order they are registered).
 beforeAll(async () => {
-  server = await startTarget();
-  c2 = await RespClient.connect(server.port, { typed: true });
-  c3 = await RespClient.connect(server.port, { typed: true });
-  await c3.call("HELLO", "3");
   await r("RPUSH", "l", 3, 1, 2, 10, -5, "1.5");
   await r("MSET", "w_3", 30, "w_1", 10, "w_2", 20, "w_10", 1, "w_-5", 0, "w_1.5", 15);
   await r("HSET", "h_1", "f", "b", "n", "name1");
   await r("HSET", "h_2", "f", "a", "n", "name2");
   await r("HSET", "h_3", "f", "c");
-});
-afterAll(async () => {
-  c2?.close();
-  c3?.close();
-  await server?.stop();
 });
 
 describe("SORT", () => {
@@ -138,7 +120,9 @@ describe("SORT", () => {
   });
 
   it("sorted sets: native order with BY constant, else by member", async (ctx) => {
-    if (render((await c2.call("ZADD", "z", 3, "a", 1, "c", 2, "b")) as RespValue).startsWith("-ERR unknown"))
+    if (
+      render((await c2().call("ZADD", "z", 3, "a", 1, "c", 2, "b")) as RespValue).startsWith("-ERR unknown")
+    )
       ctx.skip();
     expect(await r("SORT", "z", "BY", "nosort")).toBe("[c,b,a]");
     expect(await r("SORT", "z", "BY", "nosort", "DESC", "LIMIT", 0, 2)).toBe("[a,b]");

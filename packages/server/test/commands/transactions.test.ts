@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, sleep, startTarget } from "../helpers.js";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { errorText, type RespClient, sleep, withTarget } from "../helpers.js";
 
-let server: ServerProcess;
 let c: RespClient;
 let other: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c = await server.client();
-  other = await server.client();
+withTarget({ args: ["--enable-debug-command", "yes"] }, async (t) => {
+  c = t.c;
+  other = await t.server.client();
 });
-afterAll(async () => {
-  c?.close();
-  other?.close();
-  await server?.stop();
-});
+afterAll(() => other?.close());
 beforeEach(async () => {
   await c.call("RESET");
   await other.call("RESET");

@@ -10,7 +10,7 @@ import { encodeCommand, REPLY_VALUE, ReplyParser } from "@keyhaven/protocol";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Config, createServer } from "../../src/index.js";
 import type { Server } from "../../src/server.js";
-import { errorText, RespClient, type ServerProcess, sleep, startTarget, waitFor } from "../helpers.js";
+import { errorText, RespClient, type ServerProcess, sleep, waitFor, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -28,14 +28,9 @@ async function blockedClients(): Promise<number> {
   return Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? -1);
 }
 
-beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
-});
-afterAll(async () => {
+withTarget({}, (t) => ({ server, c } = t));
+afterAll(() => {
   for (const cl of extra) cl.close();
-  c?.close();
-  await server?.stop();
 });
 beforeEach(async () => {
   await c.call("FLUSHALL");

@@ -4,27 +4,24 @@
  * KEYHAVEN_TEST_TARGET=redis (the specification).
  */
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, startTarget, waitFor } from "../helpers.js";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { errorText, RespClient, type ServerProcess, waitFor, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
 let c3: RespClient;
 let t3: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c = await server.client();
+withTarget({ args: ["--enable-debug-command", "yes"] }, async (t) => {
+  ({ server, c } = t);
   c3 = await server.client();
   await c3.call("HELLO", "3");
   t3 = await RespClient.connect(server.port, { typed: true });
   await t3.call("HELLO", "3");
 });
-afterAll(async () => {
-  c?.close();
+afterAll(() => {
   c3?.close();
   t3?.close();
-  await server?.stop();
 });
 beforeEach(async () => {
   await c.call("FLUSHALL");

@@ -8,12 +8,11 @@
  * undefined results, is a refusal for Keyhaven.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { afterAll, describe, expect, it } from "vitest";
-import { freePort, RespClient, SERVER_BIN, sleep, tempDir } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { sleep, tempDir } from "../helpers.js";
 import {
   AOF_DIR,
   digest,
@@ -33,58 +32,27 @@ interface Outcome {
   output: string;
 }
 
-const running = new Set<ChildProcess>();
-afterAll(() => {
-  for (const p of running) p.kill("SIGKILL");
-});
-
 /** Starts a server on `dir` and reports whether it loaded (with its digest), refused or crashed. */
 async function outcome(kind: Kind, dir: string, truncatedOk: boolean): Promise<Outcome> {
-  const port = await freePort();
-  const args = [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--dir",
-    dir,
-    "--save",
-    "",
-    "--appendonly",
-    "yes",
-    "--enable-debug-command",
-    "yes",
-    "--aof-load-truncated",
-    truncatedOk ? "yes" : "no",
-  ];
-  const proc = spawn(kind === "keyhaven" ? SERVER_BIN : "redis-server", args, {
-    stdio: ["ignore", "pipe", "pipe"],
+  const s = await startAof(kind, dir, ["--aof-load-truncated", truncatedOk ? "yes" : "no"], {
+    waitReady: false,
   });
-  running.add(proc);
-  let out = "";
-  proc.stdout!.on("data", (d: Buffer) => {
-    out += d.toString("latin1");
-  });
-  proc.stderr!.on("data", (d: Buffer) => {
-    out += d.toString("latin1");
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    proc.on("exit", (code, signal) => res({ code, signal })),
-  );
   try {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (/Ready to accept connections/.test(out)) break;
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        const { code, signal } = await exited;
+      if (/Ready to accept connections/.test(s.output())) break;
+      if (s.proc.exitCode !== null || s.proc.signalCode !== null) {
+        const code = await s.exited;
         const crashed =
-          signal !== null || code !== 1 || /REDIS BUG REPORT|Out Of Memory|ASSERTION FAILED/.test(out);
-        return { kind: crashed ? "crashed" : "refused", digest: null, output: out };
+          s.proc.signalCode !== null ||
+          code !== 1 ||
+          /REDIS BUG REPORT|Out Of Memory|ASSERTION FAILED/.test(s.output());
+        return { kind: crashed ? "crashed" : "refused", digest: null, output: s.output() };
       }
-      if (Date.now() > deadline) throw new Error(`${kind} neither started nor exited:\n${out}`);
+      if (Date.now() > deadline) throw new Error(`${kind} neither started nor exited:\n${s.output()}`);
       await sleep(20);
     }
-    const c = await RespClient.connect(port);
+    const c = await s.client();
     // A full SCAN first: it deletes keys whose TTL passed (a cut file may keep one whose DEL was
     // cut off), which active expiry would otherwise remove at a different moment on each server.
     // The dump is also what was loaded, for the failure message.
@@ -96,13 +64,9 @@ async function outcome(kind: Kind, dir: string, truncatedOk: boolean): Promise<O
     }
     const d = await digest(c);
     c.close();
-    return { kind: "loaded", digest: d, output: `${out}\n${dump.sort().join("\n")}` };
+    return { kind: "loaded", digest: d, output: `${s.output()}\n${dump.sort().join("\n")}` };
   } finally {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill("SIGKILL");
-      await exited;
-    }
-    running.delete(proc);
+    await s.kill();
   }
 }
 

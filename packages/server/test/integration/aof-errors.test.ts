@@ -10,7 +10,16 @@ import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { errorText, sleep, tempDir, waitFor } from "../helpers.js";
-import { AOF_DIR, digest, info, readManifest, startAof, TARGET, waitRewriteDone } from "./aof-helpers.js";
+import {
+  AOF_DIR,
+  digest,
+  info,
+  readManifest,
+  restartAof,
+  startAof,
+  TARGET,
+  waitRewriteDone,
+} from "./aof-helpers.js";
 
 const MISCONF = "MISCONF Errors writing to the AOF file: No space left on device";
 
@@ -49,10 +58,7 @@ describe("AOF write errors", () => {
       expect(await c.call("SET", "e", "5")).toBe("OK");
       expect(await c.call("PING")).toBe("PONG");
       const d = await digest(c);
-      c.close();
-      await s.kill();
-      s = await startAof(TARGET, dir);
-      c = await s.client();
+      ({ s, c } = await restartAof(TARGET, dir, s, c));
       expect(await digest(c)).toBe(d);
       expect(await c.call("MGET", "a", "b", "c", "d", "e")).toEqual(["1", "2", null, "4", "5"]);
     } finally {

@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AofManifest, parseAofManifest } from "@keyhaven/protocol";
+import { expect } from "vitest";
 import {
   errorText,
   type RespClient,
@@ -40,6 +41,24 @@ export function startAof(
     dir,
     args: ["--appendonly", "yes", "--enable-debug-command", "yes", ...args],
   });
+}
+
+/**
+ * Closes `c`, stops the server (SIGTERM with `how` "stop", else kill -9) and starts it again on
+ * `dir` with appendonly and no other arguments; returns the new server and a client to it.
+ */
+export async function restartAof(
+  kind: Kind,
+  dir: string,
+  s: ServerProcess,
+  c: RespClient,
+  how: "stop" | "kill" = "kill",
+): Promise<{ s: ServerProcess; c: RespClient }> {
+  c.close();
+  if (how === "stop") await s.stop();
+  else await s.kill();
+  const restarted = await startAof(kind, dir);
+  return { s: restarted, c: await restarted.client() };
 }
 
 /** INFO <section> as a map. */
@@ -91,6 +110,22 @@ export async function expiries(c: RespClient, databases = 16): Promise<Map<strin
   }
   await c.call("SELECT", 0);
   return out;
+}
+
+/** What a restart must give back: the digest and every key's absolute expiry. */
+export interface Dataset {
+  digest: string;
+  ttls: Map<string, number>;
+}
+
+export async function dataset(c: RespClient): Promise<Dataset> {
+  return { digest: await digest(c), ttls: await expiries(c) };
+}
+
+/** Checks that `c` serves `before` again: the same digest, then the same absolute expiries. */
+export async function expectDataset(c: RespClient, before: Dataset): Promise<void> {
+  expect(await digest(c)).toBe(before.digest);
+  expect(await expiries(c)).toEqual(before.ttls);
 }
 
 /** True when the reply says the command does not exist (a type not merged yet). */

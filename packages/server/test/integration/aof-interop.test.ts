@@ -14,8 +14,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers.js";
 import {
   AOF_DIR,
-  digest,
-  expiries,
+  type Dataset,
+  dataset,
+  expectDataset,
   type Kind,
   MANIFEST,
   populate,
@@ -32,10 +33,8 @@ function checkAof(dir: string): { status: number | null; out: string } {
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-interface Written {
+interface Written extends Dataset {
   dir: string;
-  digest: string;
-  ttls: Map<string, number>;
 }
 
 /** Writes a dataset with `kind` (a rewrite in the middle, so base + incr both hold data). */
@@ -51,10 +50,32 @@ async function writeWith(kind: Kind, args: string[] = []): Promise<Written> {
     await waitRewriteDone(c);
     await populate(c, "after:", skip);
     await c.call("SET", "last", "1");
-    return { dir, digest: await digest(c), ttls: await expiries(c) };
+    return { dir, ...(await dataset(c)) };
   } finally {
     c.close();
     await s.stop();
+  }
+}
+
+/**
+ * Starts `kind` on `dir` and checks it holds `expected`; then stops it (kill -9, or SIGTERM with
+ * `how` "stop") and returns `dir`.
+ */
+async function expectLoads(
+  kind: Kind,
+  dir: string,
+  expected: Dataset,
+  args: string[] = [],
+  how: "stop" | "kill" = "kill",
+): Promise<string> {
+  const s = await startAof(kind, dir, args);
+  const c = await s.client();
+  try {
+    await expectDataset(c, expected);
+    return dir;
+  } finally {
+    c.close();
+    await (how === "stop" ? s.stop() : s.kill());
   }
 }
 
@@ -62,16 +83,23 @@ async function writeWith(kind: Kind, args: string[] = []): Promise<Written> {
 async function loadWith(kind: Kind, from: Written, args: string[] = []): Promise<string> {
   const dir = tempDir();
   cpSync(from.dir, dir, { recursive: true });
-  const s = await startAof(kind, dir, args);
-  const c = await s.client();
-  try {
-    expect(await digest(c)).toBe(from.digest);
-    expect(await expiries(c)).toEqual(from.ttls);
-    return dir;
-  } finally {
-    c.close();
-    await s.kill();
-  }
+  return expectLoads(kind, dir, from, args);
+}
+
+/** A pre-7.0 single-file AOF holding what `theirs` wrote: its base, then its first incr file. */
+function singleFile(theirs: Written): Buffer {
+  const am = readManifest(theirs.dir);
+  return Buffer.concat([
+    readFileSync(join(theirs.dir, AOF_DIR, am.base!.fileName)),
+    readFileSync(join(theirs.dir, AOF_DIR, am.incr[0].fileName)),
+  ]);
+}
+
+/** Starts `kind` on a new directory holding just `appendonly.aof` and checks it loads `theirs`. */
+async function loadSingleFile(kind: Kind, single: Buffer, theirs: Written): Promise<string> {
+  const dir = tempDir();
+  writeFileSync(join(dir, "appendonly.aof"), single);
+  return expectLoads(kind, dir, theirs, [], "stop");
 }
 
 let skip: Set<string> = new Set();
@@ -102,24 +130,10 @@ describe("AOF interop with real Redis 7.0", () => {
 
   it("upgrades a pre-7.0 single-file AOF (plain) into the directory, as Redis 7 does", async () => {
     const theirs = await writeWith("redis", ["--aof-use-rdb-preamble", "no"]);
-    const am = readManifest(theirs.dir);
-    const single = Buffer.concat([
-      readFileSync(join(theirs.dir, AOF_DIR, am.base!.fileName)),
-      readFileSync(join(theirs.dir, AOF_DIR, am.incr[0].fileName)),
-    ]);
+    const single = singleFile(theirs);
     const results: string[] = [];
     for (const kind of [TARGET, "redis"] as const) {
-      const dir = tempDir();
-      writeFileSync(join(dir, "appendonly.aof"), single);
-      const s = await startAof(kind, dir);
-      const c = await s.client();
-      try {
-        expect(await digest(c)).toBe(theirs.digest);
-        expect(await expiries(c)).toEqual(theirs.ttls);
-      } finally {
-        c.close();
-        await s.stop();
-      }
+      const dir = await loadSingleFile(kind, single, theirs);
       expect(existsSync(join(dir, "appendonly.aof"))).toBe(false);
       results.push(readFileSync(join(dir, AOF_DIR, MANIFEST), "latin1"));
       expect(checkAof(dir).status).toBe(0);
@@ -132,23 +146,7 @@ describe("AOF interop with real Redis 7.0", () => {
 
   it("loads a pre-7.0 single-file AOF with an RDB preamble and an AOF tail", async () => {
     const theirs = await writeWith("redis");
-    const am = readManifest(theirs.dir);
-    const single = Buffer.concat([
-      readFileSync(join(theirs.dir, AOF_DIR, am.base!.fileName)),
-      readFileSync(join(theirs.dir, AOF_DIR, am.incr[0].fileName)),
-    ]);
-    for (const kind of [TARGET, "redis"] as const) {
-      const dir = tempDir();
-      writeFileSync(join(dir, "appendonly.aof"), single);
-      const s = await startAof(kind, dir);
-      const c = await s.client();
-      try {
-        expect(await digest(c)).toBe(theirs.digest);
-        expect(await expiries(c)).toEqual(theirs.ttls);
-      } finally {
-        c.close();
-        await s.stop();
-      }
-    }
+    const single = singleFile(theirs);
+    for (const kind of [TARGET, "redis"] as const) await loadSingleFile(kind, single, theirs);
   });
 });

@@ -14,11 +14,13 @@ import { errorText, RespClient, sleep, startServer, tempDir, waitFor } from "../
 import {
   AOF_DIR,
   aofFiles,
+  dataset,
   digest,
-  expiries,
+  expectDataset,
   info,
   populate,
   readManifest,
+  restartAof,
   startAof,
   TARGET,
   unsupported,
@@ -53,26 +55,16 @@ describe("AOF restart", () => {
     let c = await s.client();
     try {
       await populate(c);
-      const before = await digest(c);
-      const ttlsBefore = await expiries(c);
-      expect(ttlsBefore.get("0:short")).toBeUndefined();
-      expect(ttlsBefore.get("0:ex")).toBeGreaterThan(Date.now());
-      c.close();
-      await s.stop();
-      s = await startAof(TARGET, dir);
-      c = await s.client();
-      expect(await digest(c)).toBe(before);
-      expect(await expiries(c)).toEqual(ttlsBefore);
+      const before = await dataset(c);
+      expect(before.ttls.get("0:short")).toBeUndefined();
+      expect(before.ttls.get("0:ex")).toBeGreaterThan(Date.now());
+      ({ s, c } = await restartAof(TARGET, dir, s, c, "stop"));
+      await expectDataset(c, before);
       // More writes, then a crash: still everything.
       await populate(c, "second:");
-      const before2 = await digest(c);
-      const ttls2 = await expiries(c);
-      c.close();
-      await s.kill();
-      s = await startAof(TARGET, dir);
-      c = await s.client();
-      expect(await digest(c)).toBe(before2);
-      expect(await expiries(c)).toEqual(ttls2);
+      const before2 = await dataset(c);
+      ({ s, c } = await restartAof(TARGET, dir, s, c));
+      await expectDataset(c, before2);
     } finally {
       c.close();
       await s.kill();
@@ -130,10 +122,7 @@ describe("AOF restart", () => {
       i = await info(c);
       // SELECT 0 (23 bytes) + SET k v (27 bytes).
       expect(i.get("aof_current_size")).toBe("50");
-      c.close();
-      await s.stop();
-      s = await startAof(TARGET, dir);
-      c = await s.client();
+      ({ s, c } = await restartAof(TARGET, dir, s, c, "stop"));
       i = await info(c);
       const am = readManifest(dir);
       const size = (n: string) => statSync(join(dir, AOF_DIR, n)).size;
@@ -207,10 +196,7 @@ describe("AOF restart", () => {
       await waitFor(() => aofFiles(dir).length === 3, "history files to be removed");
       const d2 = await digest(c);
       expect(d2).not.toBe(d1);
-      c.close();
-      await s.kill();
-      s = await startAof(TARGET, dir);
-      c = await s.client();
+      ({ s, c } = await restartAof(TARGET, dir, s, c));
       expect(await digest(c)).toBe(d2);
     } finally {
       c.close();
@@ -242,14 +228,9 @@ describe("AOF restart", () => {
       expect(base.argv.some((a) => /^PEXPIREAT ex \d+$/.test(a))).toBe(true);
       const incr = commandsOf(incrPath(dir));
       expect(incr.argv).toEqual(["SELECT 0", "SET after-rewrite 1"]);
-      const d = await digest(c);
-      const ttls = await expiries(c);
-      c.close();
-      await s.kill();
-      s = await startAof(TARGET, dir);
-      c = await s.client();
-      expect(await digest(c)).toBe(d);
-      expect(await expiries(c)).toEqual(ttls);
+      const before = await dataset(c);
+      ({ s, c } = await restartAof(TARGET, dir, s, c));
+      await expectDataset(c, before);
     } finally {
       c.close();
       await s.kill();

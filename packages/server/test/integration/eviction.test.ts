@@ -6,8 +6,8 @@
  * against real Redis (KEYHAVEN_TEST_TARGET=redis), whose keys are about half the size of ours.
  */
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, sleep, startTarget, waitFor } from "../helpers.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { errorText, type RespClient, type ServerProcess, sleep, waitFor, withTarget } from "../helpers.js";
 
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 /** Budget above the empty server's used_memory: small, so fills are fast. */
@@ -17,14 +17,7 @@ const VALUE = "v".repeat(100);
 let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
-});
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+withTarget({}, (t) => ({ server, c } = t));
 beforeEach(async () => {
   await c.call("CONFIG", "SET", "maxmemory", "0");
   await c.call("FLUSHALL");

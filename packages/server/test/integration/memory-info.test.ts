@@ -8,22 +8,14 @@
  * allocator slack.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { type RespClient, withTarget } from "../helpers.js";
 
 const againstRedis = process.env.KEYHAVEN_TEST_TARGET === "redis";
 
-let server: ServerProcess;
 let c: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget();
-  c = await server.client();
-});
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+withTarget({}, (t) => ({ c } = t));
 
 async function memory(): Promise<Record<string, string>> {
   const text = (await c.call("INFO", "memory")) as string;

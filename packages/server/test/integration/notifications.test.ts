@@ -1,22 +1,16 @@
 /** Keyspace notifications (notify-keyspace-events) on __keyspace@N__ and __keyevent@N__. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RespClient, type ServerProcess, startTarget } from "../helpers.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { type RespClient, withTarget } from "../helpers.js";
 
-let server: ServerProcess;
 let c: RespClient;
 let sub: RespClient;
 
-beforeAll(async () => {
-  server = await startTarget({ args: ["--notify-keyspace-events", "KEA"] });
-  c = await server.client();
-  sub = await server.client();
+withTarget({ args: ["--notify-keyspace-events", "KEA"] }, async (t) => {
+  c = t.c;
+  sub = await t.server.client();
   await sub.call("PSUBSCRIBE", "__key*@0__:*");
 });
-afterAll(async () => {
-  c?.close();
-  sub?.close();
-  await server?.stop();
-});
+afterAll(() => sub?.close());
 
 /** The next `n` notifications as [channel, message] pairs. */
 async function next(n: number): Promise<[string, string][]> {

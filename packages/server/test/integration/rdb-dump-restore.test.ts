@@ -5,23 +5,15 @@
  */
 
 import { crc64 } from "@keyhaven/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, type RespClient, type ServerProcess, sleep, startTarget } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { errorText, type RespClient, sleep, withTarget } from "../helpers.js";
 import { COLLECTIONS_SKIP_REASON, collectionsAvailable } from "./rdb-helpers.js";
 
-let server: ServerProcess;
 let c: RespClient;
 // Real Redis has every type: the collection cases run there already.
 const collections = process.env.KEYHAVEN_TEST_TARGET === "redis" || collectionsAvailable();
 
-beforeAll(async () => {
-  server = await startTarget({ args: ["--enable-debug-command", "yes"] });
-  c = await server.client();
-});
-afterAll(async () => {
-  c?.close();
-  await server?.stop();
-});
+withTarget({ args: ["--enable-debug-command", "yes"] }, (t) => ({ c } = t));
 
 async function dump(key: string): Promise<string> {
   const payload = await c.call("DUMP", key);
