@@ -18,6 +18,7 @@
 
 import { RdbFormatError } from "../errors.js";
 import { bytesToLatin1 } from "../resp/latin1.js";
+import { int8, int16LE, int32LE, TWO_POW_32, uint32BE, uint32LE } from "./bytes.js";
 import { Crc64 } from "./crc64.js";
 import { LZF_MAX_EXPANSION, lzfDecompress } from "./lzf.js";
 import {
@@ -40,7 +41,6 @@ class NeedMore {
 export const NEED_MORE = new NeedMore();
 
 const EMPTY = Buffer.alloc(0);
-const TWO_POW_32 = 4294967296;
 
 export class RdbInput {
   buf: Buffer = EMPTY;
@@ -166,15 +166,15 @@ export class RdbInput {
     }
     if (b === RDB_32BITLEN) {
       this.ensure(5);
-      const v = buf.readUInt32BE(this.pos + 1);
+      const v = uint32BE(buf, this.pos + 1);
       this.pos += 5;
       return v;
     }
     if (b === RDB_64BITLEN) {
       this.ensure(9);
-      const hi = buf.readUInt32BE(this.pos + 1);
+      const hi = uint32BE(buf, this.pos + 1);
       if (hi >= 2097152) this.corrupt("Length too large in rdbLoadLen()");
-      const v = hi * TWO_POW_32 + buf.readUInt32BE(this.pos + 5);
+      const v = hi * TWO_POW_32 + uint32BE(buf, this.pos + 5);
       this.pos += 9;
       return v;
     }
@@ -184,8 +184,8 @@ export class RdbInput {
   /** rdbLoadMillisecondTime: int64 little-endian. */
   readMillis(): number {
     this.ensure(8);
-    const lo = this.buf.readUInt32LE(this.pos);
-    const hi = this.buf.readInt32LE(this.pos + 4);
+    const lo = uint32LE(this.buf, this.pos);
+    const hi = int32LE(this.buf, this.pos + 4);
     this.pos += 8;
     return hi * TWO_POW_32 + lo;
   }
@@ -193,7 +193,7 @@ export class RdbInput {
   /** rdbLoadTime: int32 seconds (RDB_OPCODE_EXPIRETIME). */
   readSeconds(): number {
     this.ensure(4);
-    const v = this.buf.readInt32LE(this.pos);
+    const v = int32LE(this.buf, this.pos);
     this.pos += 4;
     return v;
   }
@@ -240,15 +240,15 @@ export class RdbInput {
       const enc = buf[pos] & 0x3f;
       if (enc === RDB_ENC_INT8 && pos + 2 <= buf.length) {
         this.pos = pos + 2;
-        return String(buf.readInt8(pos + 1));
+        return String(int8(buf, pos + 1));
       }
       if (enc === RDB_ENC_INT16 && pos + 3 <= buf.length) {
         this.pos = pos + 3;
-        return String(buf.readInt16LE(pos + 1));
+        return String(int16LE(buf, pos + 1));
       }
       if (enc === RDB_ENC_INT32 && pos + 5 <= buf.length) {
         this.pos = pos + 5;
-        return String(buf.readInt32LE(pos + 1));
+        return String(int32LE(buf, pos + 1));
       }
     }
     this.readBlob();
@@ -276,15 +276,15 @@ export class RdbInput {
     let text: string;
     if (enc === RDB_ENC_INT8) {
       this.ensure(2);
-      text = String(this.buf.readInt8(this.pos + 1));
+      text = String(int8(this.buf, this.pos + 1));
       this.pos += 2;
     } else if (enc === RDB_ENC_INT16) {
       this.ensure(3);
-      text = String(this.buf.readInt16LE(this.pos + 1));
+      text = String(int16LE(this.buf, this.pos + 1));
       this.pos += 3;
     } else if (enc === RDB_ENC_INT32) {
       this.ensure(5);
-      text = String(this.buf.readInt32LE(this.pos + 1));
+      text = String(int32LE(this.buf, this.pos + 1));
       this.pos += 5;
     } else if (enc === RDB_ENC_LZF) {
       const at = this.offset;

@@ -11,12 +11,11 @@
  */
 
 import { RdbFormatError } from "../errors.js";
+import { int16LE, int32LE, int64LE, TWO_POW_32, uint32LE } from "./bytes.js";
 
 export const INTSET_ENC_INT16 = 2;
 export const INTSET_ENC_INT32 = 4;
 export const INTSET_ENC_INT64 = 8;
-
-const TWO_POW_32 = 4294967296;
 
 /**
  * Appends the members of the intset in buf[start, end) to `out` as decimal strings. Throws
@@ -32,8 +31,8 @@ export function decodeIntset(
   const size = end - start;
   if (size < 8)
     throw new RdbFormatError("Intset integrity check failed: blob shorter than its header", errOffset);
-  const encoding = buf.readUInt32LE(start);
-  const count = buf.readUInt32LE(start + 4);
+  const encoding = uint32LE(buf, start);
+  const count = uint32LE(buf, start + 4);
   if (encoding !== INTSET_ENC_INT16 && encoding !== INTSET_ENC_INT32 && encoding !== INTSET_ENC_INT64) {
     throw new RdbFormatError(`Intset integrity check failed: bad encoding ${encoding}`, errOffset);
   }
@@ -45,13 +44,9 @@ export function decodeIntset(
   let p = start + 8;
   for (let i = 0; i < count; i++, p += encoding) {
     let v: number | bigint;
-    if (encoding === INTSET_ENC_INT16) v = buf.readInt16LE(p);
-    else if (encoding === INTSET_ENC_INT32) v = buf.readInt32LE(p);
-    else {
-      const hi = buf.readInt32LE(p + 4);
-      // |hi| < 2^21 keeps hi * 2^32 + lo within 2^53, where doubles are exact.
-      v = hi >= -2097152 && hi < 2097152 ? hi * TWO_POW_32 + buf.readUInt32LE(p) : buf.readBigInt64LE(p);
-    }
+    if (encoding === INTSET_ENC_INT16) v = int16LE(buf, p);
+    else if (encoding === INTSET_ENC_INT32) v = int32LE(buf, p);
+    else v = int64LE(buf, p);
     if (i > 0 && !(v > prev)) {
       throw new RdbFormatError("Intset integrity check failed: duplicate or out of order members", errOffset);
     }

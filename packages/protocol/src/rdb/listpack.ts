@@ -18,6 +18,7 @@
 
 import { RdbFormatError } from "../errors.js";
 import { bytesToLatin1, writeLatin1 } from "../resp/latin1.js";
+import { int16LE, int24LE, int32LE, int64LE, uint32LE } from "./bytes.js";
 import { parseCanonicalInt, parseCanonicalIntRange } from "./integers.js";
 
 export const LP_HDR_SIZE = 6;
@@ -25,8 +26,6 @@ export const LP_HDR_NUMELE_UNKNOWN = 65535;
 export const LP_EOF = 0xff;
 /** lpSafeToAdd: Redis keeps listpacks below 1 GB. */
 export const LISTPACK_MAX_SAFETY_SIZE = 1 << 30;
-
-const TWO_POW_32 = 4294967296;
 
 function corrupt(reason: string, errOffset: number): never {
   throw new RdbFormatError(`Listpack integrity check failed: ${reason}`, errOffset);
@@ -76,7 +75,7 @@ export function decodeListpack(
 ): number {
   const size = end - start;
   if (size < LP_HDR_SIZE + 1) corrupt("blob shorter than its header", errOffset);
-  if (buf.readUInt32LE(start) !== size) corrupt("total bytes do not match the blob size", errOffset);
+  if (uint32LE(buf, start) !== size) corrupt("total bytes do not match the blob size", errOffset);
   if (buf[end - 1] !== LP_EOF) corrupt("missing terminator", errOffset);
   const numele = buf[start + 4] | (buf[start + 5] << 8);
   const last = end - 1; // entries must end before the terminator
@@ -109,31 +108,25 @@ export function decodeListpack(
       switch (b) {
         case 0xf0:
           if (p + 5 > last) corrupt("entry header past the end", errOffset);
-          strLen = buf.readUInt32LE(p + 1);
+          strLen = uint32LE(buf, p + 1);
           str = p + 5;
           entryLen = 5 + strLen;
           break;
         case 0xf1:
           entryLen = 3;
-          if (p + entryLen <= last) v = buf.readInt16LE(p + 1);
+          if (p + entryLen <= last) v = int16LE(buf, p + 1);
           break;
         case 0xf2:
           entryLen = 4;
-          if (p + entryLen <= last) v = buf.readIntLE(p + 1, 3);
+          if (p + entryLen <= last) v = int24LE(buf, p + 1);
           break;
         case 0xf3:
           entryLen = 5;
-          if (p + entryLen <= last) v = buf.readInt32LE(p + 1);
+          if (p + entryLen <= last) v = int32LE(buf, p + 1);
           break;
         case 0xf4:
           entryLen = 9;
-          if (p + entryLen <= last) {
-            const hi = buf.readInt32LE(p + 5);
-            v =
-              hi >= -2097152 && hi < 2097152
-                ? hi * TWO_POW_32 + buf.readUInt32LE(p + 1)
-                : buf.readBigInt64LE(p + 1);
-          }
+          if (p + entryLen <= last) v = int64LE(buf, p + 1);
           break;
         default:
           corrupt(`bad entry encoding 0x${b.toString(16)}`, errOffset);

@@ -18,11 +18,11 @@
 
 import { RdbFormatError } from "../errors.js";
 import { bytesToLatin1 } from "../resp/latin1.js";
+import { int8, int16LE, int24LE, int32LE, int64LE, uint16LE, uint32BE, uint32LE } from "./bytes.js";
 
 const ZIPLIST_HEADER_SIZE = 10;
 const ZIP_END = 0xff;
 const ZIP_BIG_PREVLEN = 254;
-const TWO_POW_32 = 4294967296;
 
 function corrupt(reason: string, errOffset: number): never {
   throw new RdbFormatError(`Ziplist integrity check failed: ${reason}`, errOffset);
@@ -41,11 +41,11 @@ export function decodeZiplist(
 ): number {
   const size = end - start;
   if (size < ZIPLIST_HEADER_SIZE + 1) corrupt("blob shorter than its header", errOffset);
-  if (buf.readUInt32LE(start) !== size) corrupt("zlbytes does not match the blob size", errOffset);
+  if (uint32LE(buf, start) !== size) corrupt("zlbytes does not match the blob size", errOffset);
   if (buf[end - 1] !== ZIP_END) corrupt("missing terminator", errOffset);
-  const tail = buf.readUInt32LE(start + 4);
+  const tail = uint32LE(buf, start + 4);
   if (tail > size - 1) corrupt("tail offset past the end", errOffset);
-  const headerCount = buf.readUInt16LE(start + 8);
+  const headerCount = uint16LE(buf, start + 8);
   const last = end - 1;
   let p = start + ZIPLIST_HEADER_SIZE;
   let prevRawSize = 0;
@@ -59,7 +59,7 @@ export function decodeZiplist(
       q = p + 1;
     } else {
       if (p + 5 > last) corrupt("entry header past the end", errOffset);
-      prevLen = buf.readUInt32LE(p + 1);
+      prevLen = uint32LE(buf, p + 1);
       q = p + 5;
     }
     if (prevLen !== prevRawSize) corrupt("prevlen does not match the previous entry", errOffset);
@@ -84,7 +84,7 @@ export function decodeZiplist(
       case 2:
         if (q + 5 > last) corrupt("entry header past the end", errOffset);
         isString = true;
-        dataLen = buf.readUInt32BE(q + 1);
+        dataLen = uint32BE(buf, q + 1);
         headerEnd = q + 5;
         break;
       default:
@@ -103,17 +103,11 @@ export function decodeZiplist(
     if (entryEnd > last) corrupt("entry past the end", errOffset);
     if (isString) out.push(bytesToLatin1(buf, headerEnd, entryEnd));
     else {
-      if (enc === 0xc0) v = buf.readInt16LE(headerEnd);
-      else if (enc === 0xd0) v = buf.readInt32LE(headerEnd);
-      else if (enc === 0xf0) v = buf.readIntLE(headerEnd, 3);
-      else if (enc === 0xfe) v = buf.readInt8(headerEnd);
-      else if (enc === 0xe0) {
-        const hi = buf.readInt32LE(headerEnd + 4);
-        v =
-          hi >= -2097152 && hi < 2097152
-            ? hi * TWO_POW_32 + buf.readUInt32LE(headerEnd)
-            : buf.readBigInt64LE(headerEnd);
-      }
+      if (enc === 0xc0) v = int16LE(buf, headerEnd);
+      else if (enc === 0xd0) v = int32LE(buf, headerEnd);
+      else if (enc === 0xf0) v = int24LE(buf, headerEnd);
+      else if (enc === 0xfe) v = int8(buf, headerEnd);
+      else if (enc === 0xe0) v = int64LE(buf, headerEnd);
       out.push(String(v));
     }
     prevRawSize = entryEnd - p;
