@@ -20,7 +20,7 @@ import { RdbFormatError } from "../errors.js";
 import { bytesToLatin1 } from "../resp/latin1.js";
 import { int8, int16LE, int32LE, TWO_POW_32, uint32BE, uint32LE } from "./bytes.js";
 import { Crc64 } from "./crc64.js";
-import { LZF_MAX_EXPANSION, lzfDecompress } from "./lzf.js";
+import { LZF_MAX_EXPANSION, lzfDecompressInto } from "./lzf.js";
 import {
   RDB_32BITLEN,
   RDB_64BITLEN,
@@ -41,6 +41,8 @@ class NeedMore {
 export const NEED_MORE = new NeedMore();
 
 const EMPTY = Buffer.alloc(0);
+/** LZF strings up to this long are decoded into one kept buffer; longer ones get their own. */
+const LZF_SCRATCH_KEEP = 1 << 20;
 
 export class RdbInput {
   buf: Buffer = EMPTY;
@@ -58,6 +60,9 @@ export class RdbInput {
   crc: Crc64 | null;
   /** Absolute offset up to which `crc` has been fed. */
   private crcPos = 0;
+
+  /** Where LZF strings are decoded (readBlob), reused while no longer than LZF_SCRATCH_KEEP. */
+  private lzfScratch: Buffer = EMPTY;
 
   /** Set by readBlob: the bytes of the last blob read, as a region of `blobBuf`. */
   blobBuf: Buffer = EMPTY;
@@ -257,8 +262,8 @@ export class RdbInput {
 
   /**
    * rdbGenericLoadStringObject as bytes: sets blobBuf/blobStart/blobEnd. For plain strings the
-   * region is a view of the input (valid until the next read); integer and LZF encodings produce a
-   * fresh buffer.
+   * region is a view of the input, for LZF a reused buffer: either way valid only until the next
+   * read. Integer encodings produce a fresh buffer.
    */
   readBlob(): void {
     if (this.pos >= this.buf.length) this.ensure(1);
@@ -293,12 +298,18 @@ export class RdbInput {
       const len = this.readLen();
       this.ensure(clen);
       if (len > clen * LZF_MAX_EXPANSION) this.corrupt("Invalid LZF compressed string (bad length)", at);
-      const out = lzfDecompress(this.buf, this.pos, this.pos + clen, len);
-      if (out === null) this.corrupt("Invalid LZF compressed string", at);
+      // Decoded into a reused buffer: every reader of a blob is done with it before the next read.
+      let out = this.lzfScratch;
+      if (len > out.length) {
+        out = Buffer.allocUnsafe(len);
+        if (len <= LZF_SCRATCH_KEEP) this.lzfScratch = out;
+      }
+      if (!lzfDecompressInto(this.buf, this.pos, this.pos + clen, out, len))
+        this.corrupt("Invalid LZF compressed string", at);
       this.pos += clen;
       this.blobBuf = out;
       this.blobStart = 0;
-      this.blobEnd = out.length;
+      this.blobEnd = len;
       return;
     } else {
       this.corrupt(`Unknown RDB string encoding type ${enc}`);

@@ -169,13 +169,28 @@ export function lzfCompressInto(
 export function lzfDecompress(input: Uint8Array, start: number, end: number, outLen: number): Buffer | null {
   if (outLen > (end - start) * LZF_MAX_EXPANSION) return null;
   const out = Buffer.allocUnsafe(outLen);
+  return lzfDecompressInto(input, start, end, out, outLen) ? out : null;
+}
+
+/**
+ * lzfDecompress into out[0, outLen) of a caller's buffer (the RDB reader reuses one, so a load
+ * does not allocate a Buffer per compressed string). False when the stream is corrupt, as there.
+ */
+export function lzfDecompressInto(
+  input: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  outLen: number,
+): boolean {
+  if (outLen > (end - start) * LZF_MAX_EXPANSION || outLen > out.length) return false;
   let ip = start;
   let op = 0;
   while (ip < end) {
     let ctrl = input[ip++];
     if (ctrl < 1 << 5) {
       ctrl++;
-      if (op + ctrl > outLen || ip + ctrl > end) return null;
+      if (op + ctrl > outLen || ip + ctrl > end) return false;
       if (ctrl > 16) {
         out.set(input.subarray(ip, ip + ctrl), op);
         op += ctrl;
@@ -186,14 +201,14 @@ export function lzfDecompress(input: Uint8Array, start: number, end: number, out
     } else {
       let len = ctrl >>> 5;
       let ref = op - ((ctrl & 0x1f) << 8) - 1;
-      if (ip >= end) return null;
+      if (ip >= end) return false;
       if (len === 7) {
         len += input[ip++];
-        if (ip >= end) return null;
+        if (ip >= end) return false;
       }
       ref -= input[ip++];
       len += 2;
-      if (op + len > outLen || ref < 0) return null;
+      if (op + len > outLen || ref < 0) return false;
       if (op - ref >= len && len > 16) {
         out.copyWithin(op, ref, ref + len);
         op += len;
@@ -203,5 +218,5 @@ export function lzfDecompress(input: Uint8Array, start: number, end: number, out
       }
     }
   }
-  return op === outLen ? out : null;
+  return op === outLen;
 }
