@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 export const KEYHAVEN_BIN = resolve(here, "../packages/server/bin/keyhaven-server");
 const KEYHAVEN_CLI = resolve(here, "../packages/server/dist/cli.js");
+const NODE_FLOOR_SERVER = resolve(here, "node-floor-server.mjs");
 
 /**
  * CPU time (user + system, in ms) process `pid` has used so far, from /proc (Linux; 10 ms ticks);
@@ -70,7 +71,8 @@ export function freePort() {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Spawns redis-server or keyhaven-server on `port` and `dir` with no persistence, then
+ * Spawns redis-server, keyhaven-server or (kind "node-floor") node-floor-server.mjs on `port`
+ * and `dir` with no persistence, then
  * `extraArgs` (a later option wins over a default), without waiting for it: for benches that time
  * the start itself. The output so far is in `proc.log`, the exit in `proc.exited`. `env` replaces
  * the environment. Killed by PID when the script exits.
@@ -94,9 +96,11 @@ export function spawnServer(kind, port, dir, extraArgs = [], env = undefined) {
   const [bin, pre] =
     kind === "redis"
       ? ["redis-server", []]
-      : nodeFlags !== undefined
-        ? [process.execPath, [...nodeFlags.split(" ").filter((f) => f !== ""), KEYHAVEN_CLI]]
-        : [KEYHAVEN_BIN, []];
+      : kind === "node-floor"
+        ? [process.execPath, [NODE_FLOOR_SERVER]]
+        : nodeFlags !== undefined
+          ? [process.execPath, [...nodeFlags.split(" ").filter((f) => f !== ""), KEYHAVEN_CLI]]
+          : [KEYHAVEN_BIN, []];
   const proc = spawn(bin, [...pre, ...args, ...extraArgs], { stdio: ["ignore", "pipe", "pipe"], env });
   children.add(proc);
   proc.log = "";

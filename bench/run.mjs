@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Helper modules and calibration tools that are not benchmarks of their own. */
-const NOT_BENCHMARKS = new Set(["run", "lib", "zset-lib", "memory-calibrate"]);
+const NOT_BENCHMARKS = new Set(["run", "lib", "zset-lib", "memory-calibrate", "node-floor-server"]);
 const all = readdirSync(here)
   .filter((f) => f.endsWith(".mjs"))
   .map((f) => f.slice(0, -4))
