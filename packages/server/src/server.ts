@@ -28,6 +28,7 @@ import { activeExpireCycle } from "./keyspace/expire.js";
 import { touchedLfu } from "./keyspace/lru.js";
 import { CLIENT_OVERHEAD } from "./keyspace/memory.js";
 import { bindTypeLimits } from "./keyspace/types/limits.js";
+import type { Entry } from "./keyspace/value.js";
 import { Client, ClientFlag } from "./network/client.js";
 import { Listeners, removeSocketFile } from "./network/listeners.js";
 import { PROTECTED_MODE_DENIED, protectedModeDenies } from "./network/protected-mode.js";
@@ -291,13 +292,18 @@ export class Server implements KeyspaceHooks {
    * re-accounts the value's memory and wakes clients blocked on the key.
    */
   signalModifiedKey(db: Db, key: string): void {
+    const entry = db.peek(key);
+    if (entry !== undefined) this.signalModifiedEntry(db, entry);
+    else if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
+  }
+
+  /** signalModifiedKey for a caller that holds the key's entry: no second lookup of the key. */
+  signalModifiedEntry(db: Db, entry: Entry): void {
+    const key = entry.key;
     // Checking the size first spares V8 hashing every written key (MSET: 10 per command).
     if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
-    const entry = db.peek(key);
-    if (entry !== undefined) {
-      db.syncMemory(entry);
-      if (db.blockingKeys.size !== 0 && db.blockingKeys.has(key)) this.blocking.signalKeyAsReady(db, key);
-    }
+    db.syncMemory(entry);
+    if (db.blockingKeys.size !== 0 && db.blockingKeys.has(key)) this.blocking.signalKeyAsReady(db, key);
   }
 
   /** A key was removed (DEL, expiry, eviction, emptied collection): WATCH is invalidated. */

@@ -6,7 +6,7 @@
 
 import { constants } from "node:buffer";
 import type { Db } from "../keyspace/db.js";
-import type { CollectionValue, Value } from "../keyspace/value.js";
+import type { CollectionValue, Entry, Value } from "../keyspace/value.js";
 import { type Client, ClientFlag } from "../network/client.js";
 
 export const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -88,6 +88,14 @@ export function modified(c: Client, db: Db, key: string, type: string, event: st
   server.signalModifiedKey(db, key);
   server.notify(type, event, key, db.id);
   server.dirty += dirty;
+}
+
+/** modified() for a caller that holds the key's entry (SET, MSET: no second lookup). */
+export function modifiedEntry(c: Client, db: Db, entry: Entry, type: string, event: string): void {
+  const server = c.server;
+  server.signalModifiedEntry(db, entry);
+  server.notify(type, event, entry.key, db.id);
+  server.dirty++;
 }
 
 /** Deletes `key` because a write emptied its collection (Redis never keeps empty ones). */

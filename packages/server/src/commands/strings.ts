@@ -10,7 +10,14 @@ import { clock } from "../keyspace/clock.js";
 import { STR_ENC_RAW } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { INT64_MAX, is, parseInt64 } from "./args.js";
-import { checkStringLength, modified, readStringOrReply, WRONGTYPE, writeStringOrReply } from "./common.js";
+import {
+  checkStringLength,
+  modified,
+  modifiedEntry,
+  readStringOrReply,
+  WRONGTYPE,
+  writeStringOrReply,
+} from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 const SET_NX = 1;
@@ -124,7 +131,7 @@ function setGeneric(
     return;
   }
   const entry = db.set(key, value, (flags & SET_KEEPTTL) !== 0);
-  modified(c, db, key, "$", "set");
+  modifiedEntry(c, db, entry, "$", "set");
   if (expireAt >= 0) {
     db.setExpire(entry, expireAt);
     c.server.notify("g", "expire", key, db.id);
@@ -282,10 +289,7 @@ function msetGeneric(c: Client, nx: boolean): void {
       }
     }
   }
-  for (let i = 1; i < argv.length; i += 2) {
-    db.set(argv[i], argv[i + 1]);
-    modified(c, db, argv[i], "$", "set");
-  }
+  for (let i = 1; i < argv.length; i += 2) modifiedEntry(c, db, db.set(argv[i], argv[i + 1]), "$", "set");
   c.out.raw(nx ? shared.ONE : shared.OK);
 }
 
