@@ -16,29 +16,11 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { cleanup, cpuMs, start, stop } from "./lib.mjs";
+import { cleanup, cpuMs, median, redisBenchmarkRps, start, stop } from "./lib.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 100_000);
 const WARMUP = Number(process.argv[4] ?? 100_000);
-function benchmark(port, requests) {
-  const r = spawnSync(
-    "redis-benchmark",
-    ["-p", String(port), "-q", "-c", "50", "-n", String(requests), "-t", "set"],
-    {
-      encoding: "latin1",
-      timeout: 600_000,
-    },
-  );
-  const m = /SET: ([\d.]+) requests per second/.exec(r.stdout.replace(/\r/g, "\n"));
-  if (m === null) throw new Error(`redis-benchmark failed: ${r.stdout}${r.stderr}`);
-  return Number(m[1]);
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const version = spawnSync("redis-server", ["--version"], { encoding: "latin1" }).stdout.trim();
 console.log(
@@ -55,9 +37,9 @@ for (const fsync of ["everysec", "always"]) {
     for (const kind of order) {
       const s = await start(kind, ["--appendonly", "yes", "--appendfsync", fsync]);
       try {
-        if (WARMUP > 0) coldRps[kind].push(benchmark(s.port, WARMUP));
+        if (WARMUP > 0) coldRps[kind].push(redisBenchmarkRps(s.port, "set", WARMUP));
         const before = cpuMs(s.proc.pid) / 1000;
-        rps[kind].push(benchmark(s.port, REQUESTS));
+        rps[kind].push(redisBenchmarkRps(s.port, "set", REQUESTS));
         // Server CPU per request: a figure that a loaded machine disturbs less than rps.
         cpu[kind].push(((cpuMs(s.proc.pid) / 1000 - before) / REQUESTS) * 1e6);
       } finally {

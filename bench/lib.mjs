@@ -4,7 +4,7 @@
  * Every process started here is killed by PID when the script exits, also on error or Ctrl-C.
  */
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -69,6 +69,25 @@ export function freePort() {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The median of numbers (the mean of the middle two for an even count). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** One `redis-benchmark -q -c 50 -t <test>` run against `port`: its requests per second. */
+export function redisBenchmarkRps(port, test, requests) {
+  const r = spawnSync(
+    "redis-benchmark",
+    ["-p", String(port), "-q", "-c", "50", "-n", String(requests), "-t", test],
+    { encoding: "latin1", timeout: 600_000 },
+  );
+  const m = /: ([\d.]+) requests per second/.exec(r.stdout.replace(/\r/g, "\n"));
+  if (m === null) throw new Error(`redis-benchmark failed: ${r.stdout}${r.stderr}`);
+  return Number(m[1]);
+}
 
 /**
  * Spawns redis-server, keyhaven-server or (kind "node-floor") node-floor-server.mjs on `port`

@@ -13,33 +13,13 @@
  *   pnpm -s run build && node bench/node-floor.mjs [rounds=3] [requests=200000] [warmup=100000]
  */
 
-import { spawnSync } from "node:child_process";
-import { cleanup, cpuMs, start, stop } from "./lib.mjs";
+import { cleanup, cpuMs, median, redisBenchmarkRps, start, stop } from "./lib.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 200_000);
 const WARMUP = Number(process.argv[4] ?? 100_000);
 const KINDS = ["redis", "keyhaven", "node-floor"];
 const LABELS = { redis: "redis-server", keyhaven: "keyhaven-server", "node-floor": "Node net floor" };
-
-function benchmark(port, requests) {
-  const r = spawnSync(
-    "redis-benchmark",
-    ["-p", String(port), "-q", "-c", "50", "-n", String(requests), "-t", "set"],
-    {
-      encoding: "latin1",
-      timeout: 600_000,
-    },
-  );
-  const m = /SET: ([\d.]+) requests per second/.exec(r.stdout.replace(/\r/g, "\n"));
-  if (m === null) throw new Error(`redis-benchmark failed: ${r.stdout}${r.stderr}`);
-  return Number(m[1]);
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 console.log(
   `redis-benchmark -q -c 50 -n ${REQUESTS} -t set after ${WARMUP} unmeasured requests, ${ROUNDS} rounds, median`,
@@ -53,9 +33,9 @@ for (const mode of ["no persistence", "appendfsync always"]) {
     for (const kind of order) {
       const s = await start(kind, extra);
       try {
-        if (WARMUP > 0) benchmark(s.port, WARMUP);
+        if (WARMUP > 0) redisBenchmarkRps(s.port, "set", WARMUP);
         const before = cpuMs(s.proc.pid);
-        rps[kind].push(benchmark(s.port, REQUESTS));
+        rps[kind].push(redisBenchmarkRps(s.port, "set", REQUESTS));
         cpu[kind].push(((cpuMs(s.proc.pid) - before) / REQUESTS) * 1000);
       } finally {
         await stop(s);

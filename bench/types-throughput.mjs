@@ -16,7 +16,7 @@
 
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { cleanup, start } from "./lib.mjs";
+import { cleanup, median, start } from "./lib.mjs";
 
 const run = promisify(execFile);
 const TESTS = "lpush,rpush,lpop,rpop,sadd,hset,spop,lrange_100";
@@ -44,12 +44,6 @@ async function bench(server) {
     if (m) result.set(m[1], Number(m[2]));
   }
   return result;
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 async function main() {
