@@ -30,7 +30,8 @@ export class SlotDict {
   /** null: the identity (no element was ever removed), see the head comment. */
   private slotOf: number[] | null = null;
   private slots: number[] | null = null;
-  private free: number[] = [];
+  /** Holes of `slots` to reuse; made with it. */
+  private free: number[] | null = null;
 
   constructor(withValues: boolean, keys: string[] = []) {
     this.vals = withValues ? [] : null;
@@ -70,8 +71,9 @@ export class SlotDict {
     this.index.set(key, pos);
     if (this.slots === null) return;
     let slot = -1;
-    while (this.free.length !== 0) {
-      const candidate = this.free.pop()!;
+    const free = this.free!;
+    while (free.length !== 0) {
+      const candidate = free.pop()!;
       if (candidate < this.slots.length) {
         slot = candidate;
         break;
@@ -125,6 +127,7 @@ export class SlotDict {
     for (let i = 0; i < n; i++) identity[i] = i;
     this.slots = identity;
     this.slotOf = identity.slice();
+    this.free = [];
   }
 
   private releaseSlot(slot: number): void {
@@ -134,9 +137,9 @@ export class SlotDict {
       let end = slot;
       while (end > 0 && slots[end - 1] === -1) end--;
       slots.length = end;
-      if (this.free.length > 2 * end + 16) this.free = this.free.filter((s) => s < end);
+      if (this.free!.length > 2 * end + 16) this.free = this.free!.filter((s) => s < end);
     } else {
-      this.free.push(slot);
+      this.free!.push(slot);
     }
   }
 
