@@ -3,7 +3,7 @@
  * dense arrays for O(1) uniformly random picks (SRANDMEMBER, SPOP, HRANDFIELD, like
  * dictGetFairRandomKey), and stable scan slots for the SCAN-family guarantee.
  *
- *   index:  Map key -> dense position
+ *   index:  Map key -> dense position (null up to SMALL_MAX elements: `keys` is searched)
  *   keys[pos], vals[pos]    dense; a delete moves the last element into the hole (swap-remove)
  *   slotOf[pos] -> slot     the element's scan slot, fixed for the element's whole life
  *   slots[slot] -> pos | -1 a hole is reused by a later addition; trailing holes are trimmed
@@ -19,11 +19,19 @@
  * (every one loaded from an RDB) never lose an element, and the two arrays cost ~370 bytes for a
  * 4-member set (V8 grows an array pushed one by one to 17 slots) and two pushes per insert.
  *
+ * Small dicts have no Map either: a search of up to SMALL_MAX short strings costs about what
+ * hashing the probe key for a Map lookup does, and the Map is ~150-260 bytes of a small set
+ * (Redis 7.0 keeps every set with a non-integer member as a hashtable, however small).
+ *
  * Called by keyspace/types/hash.ts and set.ts only; they own the memory accounting.
  */
 
+/** Up to this many elements, positions are found by searching `keys` (no index Map). */
+const SMALL_MAX = 8;
+
 export class SlotDict {
-  readonly index = new Map<string, number>();
+  /** key -> dense position; null while the dict has at most SMALL_MAX elements. */
+  private index: Map<string, number> | null = null;
   readonly keys: string[];
   /** Values parallel to `keys` (hashes), or null (sets). */
   readonly vals: string[] | null;
@@ -45,9 +53,21 @@ export class SlotDict {
    */
   static ofKeys(keys: string[]): SlotDict | null {
     const dict = new SlotDict(false, keys);
-    const index = dict.index;
+    const n = keys.length;
+    if (n <= SMALL_MAX) {
+      for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (keys[i] === keys[j]) return null;
+      return dict;
+    }
+    const index = dict.buildIndex();
+    return index.size === n ? dict : null;
+  }
+
+  private buildIndex(): Map<string, number> {
+    const index = new Map<string, number>();
+    const keys = this.keys;
     for (let i = 0; i < keys.length; i++) index.set(keys[i], i);
-    return index.size === keys.length ? dict : null;
+    this.index = index;
+    return index;
   }
 
   get size(): number {
@@ -56,11 +76,14 @@ export class SlotDict {
 
   /** Dense position of `key`, or undefined. */
   position(key: string): number | undefined {
-    return this.index.get(key);
+    if (this.index !== null) return this.index.get(key);
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return i;
+    return undefined;
   }
 
   has(key: string): boolean {
-    return this.index.has(key);
+    return this.index !== null ? this.index.has(key) : this.position(key) !== undefined;
   }
 
   /** Appends a key that must not be present (with its value for hashes). */
@@ -68,7 +91,9 @@ export class SlotDict {
     const pos = this.keys.length;
     this.keys.push(key);
     if (this.vals !== null) this.vals.push(value);
-    this.index.set(key, pos);
+    // Once made, the index stays (also if the dict shrinks back): no rebuilding back and forth.
+    if (this.index !== null) this.index.set(key, pos);
+    else if (pos >= SMALL_MAX) this.buildIndex();
     if (this.slots === null) return;
     let slot = -1;
     const free = this.free!;
@@ -95,7 +120,7 @@ export class SlotDict {
     if (this.slots === null) {
       if (pos === last) {
         // Removing the last element keeps slots and positions equal.
-        this.index.delete(keys[pos]);
+        this.index?.delete(keys[pos]);
         keys.pop();
         this.vals?.pop();
         return;
@@ -104,7 +129,7 @@ export class SlotDict {
     }
     const slotOf = this.slotOf!;
     const slot = slotOf[pos];
-    this.index.delete(keys[pos]);
+    this.index?.delete(keys[pos]);
     if (pos !== last) {
       const moved = keys[last];
       keys[pos] = moved;
@@ -112,7 +137,7 @@ export class SlotDict {
       const movedSlot = slotOf[last];
       slotOf[pos] = movedSlot;
       this.slots![movedSlot] = pos;
-      this.index.set(moved, pos);
+      this.index?.set(moved, pos);
     }
     keys.pop();
     this.vals?.pop();
