@@ -30,7 +30,7 @@
 const SMALL_MAX = 8;
 
 export class SlotDict {
-  /** key -> dense position; null while the dict has at most SMALL_MAX elements. */
+  /** key -> dense position; null until the dict first grows past SMALL_MAX elements. */
   private index: Map<string, number> | null = null;
   readonly keys: string[];
   /** Values parallel to `keys` (hashes), or null (sets). */
