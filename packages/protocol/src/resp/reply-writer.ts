@@ -104,9 +104,7 @@ export class ReplyWriter {
 
   /** Concatenation of everything pending, taken (convenient for tests and small encoders). */
   takeBuffer(): Buffer {
-    const taken = this.take();
-    if (taken === null) return Buffer.alloc(0);
-    return Array.isArray(taken) ? Buffer.concat(taken) : taken;
+    return this.takeOne() ?? Buffer.alloc(0);
   }
 
   /** Everything pending as one Buffer (a view when it is in one piece) and taken, or null. */

@@ -80,9 +80,10 @@ export class SetObject implements SetValue {
   private ht: SlotDict | null;
 
   /** An empty set; `intset` picks the encoding (createIntsetObject / createSetObject). */
-  constructor(intset = true) {
+  /** `ht`: a hashtable built beforehand (fromMembers), its memory not yet counted. */
+  constructor(intset = true, ht: SlotDict | null = null) {
     this.ints = intset ? [] : null;
-    this.ht = intset ? null : new SlotDict(false);
+    this.ht = intset ? null : (ht ?? new SlotDict(false));
   }
 
   /**
@@ -107,9 +108,7 @@ export class SetObject implements SetValue {
       // A hashtable from the first member on: built at once unless a member repeats.
       const ht = SlotDict.ofKeys(members.slice());
       if (ht !== null) {
-        const set = new SetObject(true);
-        set.ints = null;
-        set.ht = ht;
+        const set = new SetObject(false, ht);
         for (let i = 0; i < n; i++) set.mem += SET_HT_ENTRY_OVERHEAD + stringMemory(members[i].length);
         return set;
       }
