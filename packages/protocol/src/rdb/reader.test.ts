@@ -135,6 +135,34 @@ describe("RdbReader", () => {
     expect(errorOf(() => readAll(rawFile(dupSet))).message).toContain("Duplicate set members");
     const dupHash = [4, 1, 0x68, 2, 1, 0x61, 1, 0x31, 1, 0x61, 1, 0x32];
     expect(errorOf(() => readAll(rawFile(dupHash))).message).toContain("Duplicate hash fields");
+    // Small collections are searched linearly, bigger ones through a Set: a repeat late in a
+    // 20-member set, zset (binary scores) and hash is found by both, and only repeats are refused.
+    const strings = (xs: string[]) => xs.flatMap((x) => [x.length, ...Buffer.from(x, "latin1")]);
+    const score = (x: number) => {
+      const b = Buffer.alloc(8);
+      b.writeDoubleLE(x);
+      return [...b];
+    };
+    for (const n of [3, 20]) {
+      const members = Array.from({ length: n }, (_, i) => `m${i}`);
+      const repeated = [...members.slice(0, -1), members[1]];
+      const setOf = (xs: string[]) => [2, 1, 0x73, n, ...strings(xs)];
+      const zsetOf = (xs: string[]) => [
+        5,
+        1,
+        0x7a,
+        n,
+        ...xs.flatMap((x, i) => [...strings([x]), ...score(i)]),
+      ];
+      const hashOf = (xs: string[]) => [4, 1, 0x68, n, ...xs.flatMap((x) => strings([x, "v"]))];
+      expect(errorOf(() => readAll(rawFile(setOf(repeated)))).message).toContain("Duplicate set members");
+      expect(errorOf(() => readAll(rawFile(zsetOf(repeated)))).message).toContain("Duplicate zset fields");
+      expect(errorOf(() => readAll(rawFile(hashOf(repeated)))).message).toContain("Duplicate hash fields");
+      for (const body of [setOf(members), zsetOf(members), hashOf(members)]) {
+        const entries = readAll(rawFile(body)).events.filter((e) => e.kind === "entry");
+        expect(entries).toHaveLength(1);
+      }
+    }
     const nan = Buffer.alloc(8);
     nan.writeDoubleLE(Number.NaN);
     expect(errorOf(() => readAll(rawFile([5, 1, 0x7a, 1, 1, 0x61, ...nan]))).message).toContain("NAN");

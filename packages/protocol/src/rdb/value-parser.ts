@@ -64,6 +64,12 @@ function hasDuplicate(items: string[], step: number): boolean {
   return false;
 }
 
+/** True when one of `pairs` has `first` as its first element. */
+function hasFirst(pairs: readonly (readonly [string, unknown])[], first: string): boolean {
+  for (let i = 0; i < pairs.length; i++) if (pairs[i][0] === first) return true;
+  return false;
+}
+
 /** True for the types this codec loads (everything but streams and modules). */
 export function isSupportedValueType(type: number): boolean {
   return (type >= 0 && type <= 5) || (type >= 9 && type <= 14) || (type >= 16 && type <= 18) || type === 20;
@@ -84,6 +90,8 @@ export class ValueParser {
   private pairs: [string, number][] = [];
   private hashPairs: [string, string][] = [];
   private seen: Set<string> | null = null;
+  /** Duplicates of this small collection are found by searching the elements read so far. */
+  private scanDuplicates = false;
   private result: RdbValue | typeof EMPTY_KEY | null = null;
   /** With `reuse`, the one string value object, overwritten by each string read; else null. */
   private readonly stringValue: { type: "string"; value: string } | null;
@@ -136,16 +144,18 @@ export class ValueParser {
         this.items = [];
         this.pairs = [];
         this.hashPairs = [];
-        // A Set only for collections big enough to need one; sized by what arrives, not by `len`.
-        this.seen =
+        // Small collections are searched linearly for each new element (resume): an RDB of
+        // many 4-member hashtable sets paid a JS Set per key, ~190 bytes of garbage each. A Set
+        // for bigger ones, sized by what arrives, not by `len`.
+        const checked =
           this.checkDuplicates &&
           len > 1 &&
           (type === RDB_TYPE_SET ||
             type === RDB_TYPE_ZSET ||
             type === RDB_TYPE_ZSET_2 ||
-            type === RDB_TYPE_HASH)
-            ? new Set()
-            : null;
+            type === RDB_TYPE_HASH);
+        this.scanDuplicates = checked && len <= SMALL_DUP_SCAN;
+        this.seen = checked && len > SMALL_DUP_SCAN ? new Set() : null;
         if (len === 0) this.result = EMPTY_KEY;
         return;
       }
@@ -177,10 +187,9 @@ export class ValueParser {
         while (this.remaining > 0) {
           const at = input.offset;
           const member = input.readString();
-          if (seen !== null) {
-            if (seen.has(member)) throw new RdbFormatError("Duplicate set members detected", at);
-            seen.add(member);
-          }
+          if (seen !== null ? seen.has(member) : this.scanDuplicates && this.items.includes(member))
+            throw new RdbFormatError("Duplicate set members detected", at);
+          seen?.add(member);
           this.items.push(member);
           this.remaining--;
           input.mark = input.pos;
@@ -197,10 +206,9 @@ export class ValueParser {
           const member = input.readString();
           const score = binary ? input.readBinaryDouble() : input.readStringDouble();
           if (Number.isNaN(score)) throw new RdbFormatError("Zset with NAN score detected", at);
-          if (seen !== null) {
-            if (seen.has(member)) throw new RdbFormatError("Duplicate zset fields detected", at);
-            seen.add(member);
-          }
+          if (seen !== null ? seen.has(member) : this.scanDuplicates && hasFirst(this.pairs, member))
+            throw new RdbFormatError("Duplicate zset fields detected", at);
+          seen?.add(member);
           this.pairs.push([member, score]);
           this.remaining--;
           input.mark = input.pos;
@@ -214,10 +222,9 @@ export class ValueParser {
           const at = input.offset;
           const field = input.readString();
           const value = input.readString();
-          if (seen !== null) {
-            if (seen.has(field)) throw new RdbFormatError("Duplicate hash fields detected", at);
-            seen.add(field);
-          }
+          if (seen !== null ? seen.has(field) : this.scanDuplicates && hasFirst(this.hashPairs, field))
+            throw new RdbFormatError("Duplicate hash fields detected", at);
+          seen?.add(field);
           this.hashPairs.push([field, value]);
           this.remaining--;
           input.mark = input.pos;
