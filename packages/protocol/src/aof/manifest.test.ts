@@ -76,6 +76,15 @@ describe("AOF manifest", () => {
     const text = formatAofManifest(am);
     expect(text).toBe('file "my \\"aof\\" file\\n\\xe9\\t" seq 1 type b\n');
     expect(parseAofManifest(text).base?.fileName).toBe(name);
+    // A bare single quote opens a quoted part for sdssplitargs, wherever it is in a word.
+    for (const quoted of ["'", "it's.aof", "'x'"]) {
+      const line = formatAofManifest({
+        ...emptyAofManifest(),
+        base: { fileName: quoted, fileSeq: 1, fileType: "b" },
+      });
+      expect(line.startsWith('file "')).toBe(true);
+      expect(parseAofManifest(line).base?.fileName).toBe(quoted);
+    }
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 1, maxLength: 30 }).map((b) => Buffer.from(b).toString("latin1")),

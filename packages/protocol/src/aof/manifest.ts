@@ -152,11 +152,16 @@ export function parseAofManifest(content: Buffer | string, file: string | null =
   return am;
 }
 
-/** sdsneedsrepr: whether a file name must be quoted in the manifest. */
+/**
+ * sdsneedsrepr: whether a file name must be quoted in the manifest. A single quote is added to
+ * Redis's list: sdssplitargs reads an unquoted `'` anywhere in a word as the start of a quoted
+ * part, so a name like `it's.aof` written bare would not read back (with Redis 7.0 either). The
+ * quoted form reads back in both.
+ */
 function needsRepr(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 92 || c === 34 || c < 33 || c > 126) return true;
+    if (c === 92 || c === 34 || c === 39 || c < 33 || c > 126) return true;
   }
   return false;
 }
