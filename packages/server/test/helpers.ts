@@ -200,16 +200,20 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls `check` until it returns true (bounded); throws with `what` on timeout. */
+/**
+ * Polls `check` until it returns true (bounded); throws with `what` on timeout. A function for
+ * `what` is called then, so the message can show what was seen by the end (a process's output).
+ */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
-  what: string,
+  what: string | (() => string),
   timeoutMs = 10_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
     await sleep(25);
   }
 }

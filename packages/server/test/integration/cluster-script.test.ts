@@ -46,7 +46,11 @@ async function startCluster(args: string[]): Promise<RunningCluster> {
     out += d.toString();
   });
   const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
-  await waitFor(() => out.includes("Ctrl-C stops every node."), `the cluster to start:\n${out}`, 60_000);
+  await waitFor(
+    () => out.includes("Ctrl-C stops every node."),
+    () => `the cluster to start; its output so far:\n${out}`,
+    60_000,
+  );
   // The start-up lines name every node's pid before the status loop begins.
   const head = out.slice(0, out.indexOf("Ctrl-C stops every node."));
   const nodePids = [...head.matchAll(/ pid (\d+) /g)].map((m) => Number(m[1]));
