@@ -26,7 +26,6 @@ import { clock, refreshClock } from "./keyspace/clock.js";
 import { Db, type KeyspaceHooks } from "./keyspace/db.js";
 import { activeExpireCycle } from "./keyspace/expire.js";
 import { touchedLfu } from "./keyspace/lru.js";
-import { CLIENT_OVERHEAD } from "./keyspace/memory.js";
 import { bindTypeLimits } from "./keyspace/types/limits.js";
 import type { Entry } from "./keyspace/value.js";
 import { Client, ClientFlag } from "./network/client.js";
@@ -35,6 +34,7 @@ import { PROTECTED_MODE_DENIED, protectedModeDenies } from "./network/protected-
 import { type AofStatus, idleAofStatus } from "./persistence/aof-status.js";
 import { SnapshotCoordinator } from "./persistence/coordinator.js";
 import { PubSub } from "./pubsub/pubsub.js";
+import { ServerMemory } from "./server-memory.js";
 import { Stats } from "./stats.js";
 import type { InfoSection, ShutdownOptions, Subsystem } from "./subsystem.js";
 import { createLogger, type Logger, type LogLevel } from "./util/logger.js";
@@ -126,6 +126,7 @@ export class Server implements KeyspaceHooks {
     this.logger = createLogger(config.str("loglevel") as LogLevel, config.str("logfile"), "M");
     const databases = config.num("databases");
     this.dbs = Array.from({ length: databases }, (_, i) => new Db(i, this));
+    this.memory = new ServerMemory(this.dbs, this.clients);
     this.commands = buildCommandTable();
     commandsExtra?.(this.commands);
     this.pubsub = new PubSub((c) => this.scheduleFlush(c));
@@ -184,16 +185,10 @@ export class Server implements KeyspaceHooks {
     this.subsystems.push(subsystem);
   }
 
-  // ---- Memory accounting (see keyspace/memory.ts for what the estimate counts) ------------
+  // ---- Memory accounting and replication info in RDB files -----------------------------
 
-  /** used_memory_startup: the fixed overhead of an empty server, as Redis reports its own. */
-  readonly startupMemory = 900 * 1024;
-  private memoryPeak = 0;
-  /**
-   * Byte counts owned by subsystems: the replication backlog, the AOF buffer, and every
-   * replication buffer (backlog plus what waits for each replica: mem_total_replication_buffers).
-   */
-  readonly memoryHooks = { backlog: () => 0, aofBuffer: () => 0, replicationBuffers: () => 0 };
+  /** used_memory and its parts (see server-memory.ts). */
+  readonly memory: ServerMemory;
   /**
    * Replication info in RDB files, installed by the replication subsystem: `saveInfo` is what
    * rdbPopulateSaveInfo gives a BGSAVE/SAVE (the repl-stream-db/repl-id/repl-offset aux fields,
@@ -204,52 +199,6 @@ export class Server implements KeyspaceHooks {
     saveInfo: (): { streamDb: number; id: string; offset: number } | undefined => undefined,
     rdbLoaded: (_aux: ReadonlyMap<string, string>): void => {},
   };
-
-  /** used_memory: dataset plus the overheads Redis counts (clients, backlog, AOF buffer). */
-  usedMemory(): number {
-    return (
-      this.startupMemory +
-      this.datasetMemory() +
-      this.clientsMemory(false) +
-      this.clientsMemory(true) +
-      this.memoryHooks.backlog() +
-      this.memoryHooks.aofBuffer()
-    );
-  }
-
-  datasetMemory(): number {
-    let n = 0;
-    for (const db of this.dbs) n += db.usedMemory;
-    return n;
-  }
-
-  /** Connections (their fixed cost plus output and query buffers) of normal clients, or of replicas. */
-  clientsMemory(replicas: boolean): number {
-    let n = 0;
-    for (const c of this.clients.values()) {
-      if (c.has(ClientFlag.Replica) !== replicas) continue;
-      n += CLIENT_OVERHEAD + c.outputBytes + c.parser.bufferedLength;
-    }
-    return n;
-  }
-
-  replicationBacklogMemory(): number {
-    return this.memoryHooks.backlog();
-  }
-
-  aofBufferMemory(): number {
-    return this.memoryHooks.aofBuffer();
-  }
-
-  /** freeMemoryGetNotCountedMemory: replica output buffers and the AOF buffer. */
-  memoryNotCountedForEvict(): number {
-    return this.clientsMemory(true) + this.memoryHooks.aofBuffer();
-  }
-
-  noteMemoryPeak(used: number): number {
-    if (used > this.memoryPeak) this.memoryPeak = used;
-    return this.memoryPeak;
-  }
 
   // ---- KeyspaceHooks -------------------------------------------------------------------
 

@@ -42,9 +42,9 @@ function memoryUsageCommand(c: Client): void {
 
 function memoryStatsCommand(c: Client): void {
   const server = c.server;
-  const used = server.usedMemory();
-  const dataset = server.datasetMemory();
-  const peak = server.noteMemoryPeak(used);
+  const used = server.memory.used();
+  const dataset = server.memory.dataset();
+  const peak = server.memory.notePeak(used);
   const rss = process.memoryUsage.rss();
   const heap = process.memoryUsage();
   let keys = 0;
@@ -57,12 +57,12 @@ function memoryStatsCommand(c: Client): void {
   const fields: [string, number | string][] = [
     ["peak.allocated", peak],
     ["total.allocated", used],
-    ["startup.allocated", server.startupMemory],
-    ["replication.backlog", server.replicationBacklogMemory()],
-    ["clients.slaves", server.clientsMemory(true)],
-    ["clients.normal", server.clientsMemory(false)],
+    ["startup.allocated", server.memory.startup],
+    ["replication.backlog", server.memory.backlog()],
+    ["clients.slaves", server.memory.clients(true)],
+    ["clients.normal", server.memory.clients(false)],
     ["cluster.links", 0],
-    ["aof.buffer", server.aofBufferMemory()],
+    ["aof.buffer", server.memory.aofBuffer()],
     ["lua.caches", 0],
     ["functions.caches", 184],
   ];
@@ -70,11 +70,11 @@ function memoryStatsCommand(c: Client): void {
   const tail: [string, number | string][] = [
     ["overhead.total", overhead],
     ["keys.count", keys],
-    ["keys.bytes-per-key", keys > 0 ? Math.floor((used - server.startupMemory) / keys) : 0],
+    ["keys.bytes-per-key", keys > 0 ? Math.floor((used - server.memory.startup) / keys) : 0],
     ["dataset.bytes", dataset],
     [
       "dataset.percentage",
-      used > server.startupMemory ? ((dataset * 100) / (used - server.startupMemory)).toFixed(2) : "0",
+      used > server.memory.startup ? ((dataset * 100) / (used - server.memory.startup)).toFixed(2) : "0",
     ],
     ["peak.percentage", peak > 0 ? ((used * 100) / peak).toFixed(2) : "0"],
     ["allocator.allocated", heap.heapUsed + heap.external],
@@ -110,7 +110,7 @@ function memoryStatsCommand(c: Client): void {
 
 function memoryDoctorCommand(c: Client): void {
   const server = c.server;
-  const used = server.usedMemory();
+  const used = server.memory.used();
   const text =
     used < 5 * 1024 * 1024
       ? "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"

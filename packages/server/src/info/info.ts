@@ -105,11 +105,11 @@ function clientsInfo(server: Server): string[] {
 }
 
 export function memoryInfo(server: Server): string[] {
-  const used = server.usedMemory();
-  const dataset = server.datasetMemory();
+  const used = server.memory.used();
+  const dataset = server.memory.dataset();
   const rss = process.memoryUsage.rss();
-  const peak = server.noteMemoryPeak(used);
-  const startup = server.startupMemory;
+  const peak = server.memory.notePeak(used);
+  const startup = server.memory.startup;
   const overhead = Math.max(0, used - dataset);
   const maxmemory = server.config.num("maxmemory");
   const total = totalmem();
@@ -156,13 +156,13 @@ export function memoryInfo(server: Server): string[] {
     "rss_overhead_bytes:0",
     `mem_fragmentation_ratio:${frag.toFixed(2)}`,
     `mem_fragmentation_bytes:${rss - used}`,
-    `mem_not_counted_for_evict:${server.memoryNotCountedForEvict()}`,
-    `mem_replication_backlog:${server.replicationBacklogMemory()}`,
-    `mem_total_replication_buffers:${server.memoryHooks.replicationBuffers()}`,
-    `mem_clients_slaves:${server.clientsMemory(true)}`,
-    `mem_clients_normal:${server.clientsMemory(false)}`,
+    `mem_not_counted_for_evict:${server.memory.notCountedForEvict()}`,
+    `mem_replication_backlog:${server.memory.backlog()}`,
+    `mem_total_replication_buffers:${server.memory.hooks.replicationBuffers()}`,
+    `mem_clients_slaves:${server.memory.clients(true)}`,
+    `mem_clients_normal:${server.memory.clients(false)}`,
     "mem_cluster_links:0",
-    `mem_aof_buffer:${server.aofBufferMemory()}`,
+    `mem_aof_buffer:${server.memory.aofBuffer()}`,
     `mem_allocator:v8-${process.versions.v8}`,
     "active_defrag_running:0",
     "lazyfree_pending_objects:0",

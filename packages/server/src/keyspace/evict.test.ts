@@ -98,13 +98,13 @@ describe("performEvictions", () => {
     );
     fill(server, 2000);
     const perKey = server.dbs[0].usedMemory / 2000;
-    server.config.setInternal("maxmemory", Math.floor(server.usedMemory() - perKey * 500));
+    server.config.setInternal("maxmemory", Math.floor(server.memory.used() - perKey * 500));
     set(server, "maxmemory-samples", "10"); // re-reads the settings
     expect(performEvictions(server)).toBe(EVICT_OK);
     const evicted = server.stats.evictedKeys;
     expect(evicted).toBeGreaterThanOrEqual(500);
     expect(evicted).toBeLessThan(510);
-    expect(server.usedMemory()).toBeLessThanOrEqual(server.config.num("maxmemory"));
+    expect(server.memory.used()).toBeLessThanOrEqual(server.config.num("maxmemory"));
     expect(propagated).toHaveLength(evicted);
     expect(propagated.every((p) => /^0:DEL k\d+$/.test(p))).toBe(true);
     // The approximation: every evicted key is among the oldest ~40%, the newest half all stay.
@@ -119,7 +119,7 @@ describe("performEvictions", () => {
     );
     fill(server, 500, "a", 0);
     fill(server, 500, "b", 3);
-    server.config.setInternal("maxmemory", server.usedMemory() - 20_000);
+    server.config.setInternal("maxmemory", server.memory.used() - 20_000);
     set(server, "maxmemory-samples", "5");
     expect(performEvictions(server)).toBe(EVICT_OK);
     expect(propagated.length).toBe(server.stats.evictedKeys);
@@ -132,7 +132,7 @@ describe("performEvictions", () => {
     fill(server, 100);
     const db = server.dbs[0];
     for (let i = 0; i < 10; i++) db.setExpire(db.peek(`k${i}`)!, clock.ms + 100_000);
-    server.config.setInternal("maxmemory", server.usedMemory() - 30_000);
+    server.config.setInternal("maxmemory", server.memory.used() - 30_000);
     set(server, "maxmemory-samples", "5");
     expect(performEvictions(server)).toBe(EVICT_FAIL);
     expect(server.stats.evictedKeys).toBe(10);
@@ -144,7 +144,7 @@ describe("performEvictions", () => {
   it("noeviction fails without touching keys", () => {
     const { server } = makeServer("maxmemory-policy noeviction");
     fill(server, 100);
-    server.config.setInternal("maxmemory", server.usedMemory() - 1);
+    server.config.setInternal("maxmemory", server.memory.used() - 1);
     set(server, "maxmemory-samples", "5");
     expect(performEvictions(server)).toBe(EVICT_FAIL);
     expect(server.dbs[0].size).toBe(100);
@@ -155,7 +155,7 @@ describe("performEvictions", () => {
     // eviction early (EVICT_RUNNING), which is not what this test is about.
     const { server } = makeServer("maxmemory-policy allkeys-random\nmaxmemory-eviction-tenacity 100");
     fill(server, 100);
-    server.config.setInternal("maxmemory", server.usedMemory() - 5000);
+    server.config.setInternal("maxmemory", server.memory.used() - 5000);
     set(server, "maxmemory-samples", "5");
     server.replicaMode = true;
     expect(performEvictions(server)).toBe(EVICT_OK);
@@ -164,7 +164,7 @@ describe("performEvictions", () => {
     expect(performEvictions(server)).toBe(EVICT_OK);
     expect(server.dbs[0].size).toBeLessThan(100);
     server.replicaMode = false;
-    server.config.setInternal("maxmemory", server.usedMemory() - 5000);
+    server.config.setInternal("maxmemory", server.memory.used() - 5000);
     set(server, "maxmemory-samples", "5");
     server.pause("write", Date.now() + 10_000);
     const before = server.dbs[0].size;
@@ -179,12 +179,12 @@ describe("performEvictions", () => {
   it("stops at the tenacity time limit and finishes in the eviction time proc", async () => {
     const { server } = makeServer("maxmemory-policy allkeys-lru\nmaxmemory-eviction-tenacity 0");
     fill(server, 3000);
-    server.config.setInternal("maxmemory", server.usedMemory() - 200_000);
+    server.config.setInternal("maxmemory", server.memory.used() - 200_000);
     set(server, "maxmemory-samples", "5");
     expect(performEvictions(server)).toBe(EVICT_RUNNING);
     expect(server.stats.evictedKeys).toBe(16);
     await turns(200);
-    expect(server.usedMemory()).toBeLessThanOrEqual(server.config.num("maxmemory"));
+    expect(server.memory.used()).toBeLessThanOrEqual(server.config.num("maxmemory"));
     expect(performEvictions(server)).toBe(EVICT_OK);
     expect(server.stats.evictionExceededSince).toBe(0);
     expect(server.stats.totalEvictionExceededTimeMs).toBeGreaterThan(0);
@@ -193,11 +193,11 @@ describe("performEvictions", () => {
   it("CONFIG SET maxmemory below usage starts evicting without any command", async () => {
     const { server } = makeServer("maxmemory-policy allkeys-random");
     fill(server, 1000);
-    set(server, "maxmemory", String(server.usedMemory() - 50_000));
+    set(server, "maxmemory", String(server.memory.used() - 50_000));
     expect(server.stats.evictedKeys).toBe(0);
     await turns(20);
     expect(server.stats.evictedKeys).toBeGreaterThan(0);
-    expect(server.usedMemory()).toBeLessThanOrEqual(server.config.num("maxmemory"));
+    expect(server.memory.used()).toBeLessThanOrEqual(server.config.num("maxmemory"));
   });
 });
 

@@ -191,9 +191,9 @@ export function registerEviction(server: Server): void {
     if (name === "maxmemory-policy") ev.pool.reset();
     if (name !== "maxmemory") return;
     install();
-    ev.cachedClientsMemory = server.clientsMemory(false) + server.clientsMemory(true);
+    ev.cachedClientsMemory = server.memory.clients(false) + server.memory.clients(true);
     if (ev.maxmemory > 0) {
-      const used = server.usedMemory() - server.memoryNotCountedForEvict();
+      const used = server.memory.used() - server.memory.notCountedForEvict();
       if (ev.maxmemory < used) {
         server.logger.warning(
           `WARNING: the new maxmemory value set via CONFIG SET (${ev.maxmemory}) is smaller than the current memory usage (${used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.`,
@@ -204,7 +204,7 @@ export function registerEviction(server: Server): void {
   });
   server.cron.everyTick(() => {
     if (ev.maxmemory === 0) return;
-    ev.cachedClientsMemory = server.clientsMemory(false) + server.clientsMemory(true);
+    ev.cachedClientsMemory = server.memory.clients(false) + server.memory.clients(true);
     if (!ev.timeProcRunning && usedForEvictFast(ev) > ev.maxmemory) {
       performEvictions(server);
       server.scheduleBeforeSleep();
@@ -221,11 +221,11 @@ export function registerEviction(server: Server): void {
 function usedForEvictFast(ev: Evictor): number {
   const server = ev.server;
   return (
-    server.startupMemory +
-    server.datasetMemory() +
+    server.memory.startup +
+    server.memory.dataset() +
     ev.cachedClientsMemory +
-    server.memoryHooks.backlog() +
-    server.memoryHooks.aofBuffer()
+    server.memory.hooks.backlog() +
+    server.memory.hooks.aofBuffer()
   );
 }
 
@@ -239,10 +239,10 @@ export function bytesToFree(server: Server): number {
   if (ev.maxmemory === 0) return 0;
   if (usedForEvictFast(ev) <= ev.maxmemory) return 0;
   // Over by the cheap figure: take the exact one, refreshing the client buffers on the way.
-  const reported = server.usedMemory();
+  const reported = server.memory.used();
   ev.cachedClientsMemory = Math.max(0, reported - (usedForEvictFast(ev) - ev.cachedClientsMemory));
   if (reported <= ev.maxmemory) return 0;
-  const notCounted = server.memoryNotCountedForEvict();
+  const notCounted = server.memory.notCountedForEvict();
   const used = reported > notCounted ? reported - notCounted : 0;
   return used > ev.maxmemory ? used - ev.maxmemory : 0;
 }

@@ -26,7 +26,7 @@
  *
  * Not counted: V8's free space inside pages, the young generation, code, and the fixed cost of
  * the process. Those show in used_memory_rss and mem_fragmentation_ratio (= rss / used_memory),
- * as allocator overhead does in Redis; used_memory_startup is a fixed figure (server.startupMemory) so an
+ * as allocator overhead does in Redis; used_memory_startup is a fixed figure (server.memory.startup) so an
  * empty server reports what an empty Redis does.
  */
 

@@ -93,7 +93,7 @@ export function buildBaseSync(server: Server, rdbPreamble: boolean, timestamps: 
     writer.header({
       redisVer: REDIS_VERSION,
       ctime: Math.floor(Date.now() / 1000),
-      usedMem: server.usedMemory(),
+      usedMem: server.memory.used(),
       aofBase: true,
     });
     const source = new RdbValueSource();

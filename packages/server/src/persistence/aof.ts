@@ -519,7 +519,7 @@ export function registerAof(server: Server): Aof {
   server.cron.everyTick(() => aof.cron());
   server.cron.every(1000, () => aof.cronEverySecond());
   server.aofStatus = aof.statusView();
-  server.memoryHooks.aofBuffer = () => (aof.state === "off" ? 0 : aof.writer.bufferLength);
+  server.memory.hooks.aofBuffer = () => (aof.state === "off" ? 0 : aof.writer.bufferLength);
   const previous = gates.writeDeniedReason;
   gates.writeDeniedReason = () => previous?.() ?? (aof.state !== "off" ? aof.writer.deniedReason() : null);
   return aof;

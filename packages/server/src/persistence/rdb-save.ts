@@ -94,7 +94,7 @@ export function rdbSaveSync(server: Server, path: string, repl?: ReplSaveInfo): 
     writer.header({
       redisVer: REDIS_VERSION,
       ctime: Math.floor(Date.now() / 1000),
-      usedMem: server.usedMemory(),
+      usedMem: server.memory.used(),
       repl,
       aofBase: false,
     });

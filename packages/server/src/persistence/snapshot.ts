@@ -173,7 +173,7 @@ export class Snapshot implements KeyspaceObserver {
     this.writer.header({
       redisVer: REDIS_VERSION,
       ctime: Math.floor(Date.now() / 1000),
-      usedMem: server.usedMemory(),
+      usedMem: server.memory.used(),
       repl: options.repl,
       aofBase: options.aofBase ?? false,
     });

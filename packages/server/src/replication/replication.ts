@@ -225,8 +225,8 @@ export function registerReplication(server: Server): Replication {
   server.addSubsystem(repl);
   server.roleReply = (c) => roleReply(repl, c);
   server.infoSections.set("replication", () => replicationInfo(repl));
-  server.memoryHooks.backlog = () => repl.state.backlog?.allocated ?? 0;
-  server.memoryHooks.replicationBuffers = () => repl.master.replicationBuffersMemory();
+  server.memory.hooks.backlog = () => repl.state.backlog?.allocated ?? 0;
+  server.memory.hooks.replicationBuffers = () => repl.master.replicationBuffersMemory();
   server.replicationHooks.saveInfo = () => repl.saveInfo();
   server.replicationHooks.rdbLoaded = (aux) => repl.restoreFromRdb(aux);
   server.clientCloseHooks.push((c) => repl.onClientClosed(c));
