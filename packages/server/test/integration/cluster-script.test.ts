@@ -45,12 +45,21 @@ async function startCluster(args: string[]): Promise<RunningCluster> {
   proc.stderr!.on("data", (d: Buffer) => {
     out += d.toString();
   });
-  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((r) =>
+    proc.on("exit", (code) => {
+      exitCode = code;
+      r(code);
+    }),
+  );
   await waitFor(
-    () => out.includes("Ctrl-C stops every node."),
+    () => out.includes("Ctrl-C stops every node.") || exitCode !== undefined,
     () => `the cluster to start; its output so far:\n${out}`,
     60_000,
   );
+  if (!out.includes("Ctrl-C stops every node.")) {
+    throw new Error(`./keyhaven cluster exited (code ${exitCode}) before it started:\n${out}`);
+  }
   // The start-up lines name every node's pid before the status loop begins.
   const head = out.slice(0, out.indexOf("Ctrl-C stops every node."));
   const nodePids = [...head.matchAll(/ pid (\d+) /g)].map((m) => Number(m[1]));
@@ -76,13 +85,25 @@ async function stop(cluster: RunningCluster): Promise<void> {
 
 describe("./keyhaven cluster", () => {
   it("runs 1 master, 2 replicas and 3 Sentinels, fails over, stops on SIGINT and restarts", async () => {
-    const ports: number[] = [];
-    for (let i = 0; i < 6; i++) ports.push(await freePort());
-    const servers = ports.slice(0, 3);
-    const sentinels = ports.slice(3);
-    const dir = tempDir("kh-cluster-");
-    const args = ["--ports", servers.join(","), "--sentinel-ports", sentinels.join(","), "--dir", dir];
-    const first = await startCluster([...args, "--fresh", "--down-after", "1000", "--status-interval", "1"]);
+    // Other test files start servers meanwhile: a port found free may be taken before the
+    // cluster binds it, and the script then stops, saying so. New ports are tried then.
+    let servers: number[] = [];
+    let sentinels: number[] = [];
+    let args: string[] = [];
+    let first: RunningCluster | null = null;
+    for (let attempt = 1; first === null; attempt++) {
+      const ports: number[] = [];
+      for (let i = 0; i < 6; i++) ports.push(await freePort());
+      servers = ports.slice(0, 3);
+      sentinels = ports.slice(3);
+      const dir = tempDir("kh-cluster-");
+      args = ["--ports", servers.join(","), "--sentinel-ports", sentinels.join(","), "--dir", dir];
+      try {
+        first = await startCluster([...args, "--fresh", "--down-after", "1000", "--status-interval", "1"]);
+      } catch (err) {
+        if (attempt === 3 || !/in use/i.test(String(err))) throw err;
+      }
+    }
     expect(first.nodePids.length).toBe(6);
     expect(first.output()).toContain(`replica of 127.0.0.1:${servers[0]}`);
     expect(first.output()).toContain(`monitors mymaster at 127.0.0.1:${servers[0]} (quorum 2`);
