@@ -53,14 +53,6 @@ export class ServerMemory {
     return n;
   }
 
-  backlog(): number {
-    return this.hooks.backlog();
-  }
-
-  aofBuffer(): number {
-    return this.hooks.aofBuffer();
-  }
-
   /** freeMemoryGetNotCountedMemory: replica output buffers and the AOF buffer. */
   notCountedForEvict(): number {
     return this.clients(true) + this.hooks.aofBuffer();

@@ -58,11 +58,11 @@ function memoryStatsCommand(c: Client): void {
     ["peak.allocated", peak],
     ["total.allocated", used],
     ["startup.allocated", server.memory.startup],
-    ["replication.backlog", server.memory.backlog()],
+    ["replication.backlog", server.memory.hooks.backlog()],
     ["clients.slaves", server.memory.clients(true)],
     ["clients.normal", server.memory.clients(false)],
     ["cluster.links", 0],
-    ["aof.buffer", server.memory.aofBuffer()],
+    ["aof.buffer", server.memory.hooks.aofBuffer()],
     ["lua.caches", 0],
     ["functions.caches", 184],
   ];

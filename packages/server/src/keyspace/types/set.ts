@@ -79,8 +79,10 @@ export class SetObject implements SetValue {
   /** Hashtable encoding (null while an intset). */
   private ht: SlotDict | null;
 
-  /** An empty set; `intset` picks the encoding (createIntsetObject / createSetObject). */
-  /** `ht`: a hashtable built beforehand (fromMembers), its memory not yet counted. */
+  /**
+   * An empty set; `intset` picks the encoding (createIntsetObject / createSetObject). `ht`: a
+   * hashtable built beforehand instead (fromMembers), its memory not yet counted.
+   */
   constructor(intset = true, ht: SlotDict | null = null) {
     this.ints = intset ? [] : null;
     this.ht = intset ? null : (ht ?? new SlotDict(false));
