@@ -13,7 +13,11 @@ import { SetObject } from "../keyspace/types/set.js";
 import { ZSet } from "../keyspace/types/zset.js";
 import type { HashValue, ListValue, SetValue, Value, ZSetValue } from "../keyspace/value.js";
 
-/** Builders of collection values from RDB contents; each type module registers its own. */
+/**
+ * Builders of collection values from RDB contents; each type module registers its own. Set
+ * members, sorted set members and hash fields arrive distinct: the RDB and DUMP parsers refuse
+ * repeats with Redis's errors, so the builders do not look for them again.
+ */
 export interface ValueFactories {
   list: ((items: string[]) => ListValue) | null;
   set: ((members: string[]) => SetValue) | null;

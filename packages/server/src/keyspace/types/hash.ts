@@ -37,9 +37,6 @@ import { SlotDict, scanPositions } from "./slot-dict.js";
 export const HASH_OVERHEAD = 88;
 export const HASH_HT_PAIR_OVERHEAD = 64;
 
-/** Up to this many pairs, fromPairs looks for repeated fields by comparing them pairwise. */
-const SMALL_DUP_SCAN = 12;
-
 /** Length prefixes at or above this take 5 chars. */
 const LONG = 255;
 
@@ -282,28 +279,16 @@ export class HashObject implements HashValue {
   }
 
   /**
-   * A hash holding `pairs` in order (later duplicates of a field replace its value), built in
-   * one pass when they fit a listpack: loaders need not pay set()'s rebuild per field.
+   * A hash holding `pairs` in order, built in one pass when they fit a listpack: loaders need not
+   * pay set()'s rebuild per field. The fields must be distinct (RDB and DUMP parsers refuse
+   * repeats with Redis's errors before a value gets here).
    */
   static fromPairs(pairs: readonly (readonly [string, string])[]): HashObject {
     const hash = new HashObject();
     const max = typeLimits.hashMaxListpackValue;
     const n = pairs.length;
-    // A repeated field sends the pairs through set() below. Few pairs are compared with each
-    // other: cheaper than a Set per hash, and an RDB load builds many small hashes.
-    const seen = n > SMALL_DUP_SCAN ? new Set<string>() : null;
     let fits = n <= typeLimits.hashMaxListpackEntries;
-    for (let i = 0; fits && i < n; i++) {
-      const field = pairs[i][0];
-      const value = pairs[i][1];
-      fits = field.length <= max && value.length <= max;
-      if (seen === null) {
-        for (let j = 0; fits && j < i; j++) fits = pairs[j][0] !== field;
-      } else {
-        fits &&= !seen.has(field);
-        seen.add(field);
-      }
-    }
+    for (let i = 0; fits && i < n; i++) fits = pairs[i][0].length <= max && pairs[i][1].length <= max;
     if (!fits) {
       for (const [field, value] of pairs) hash.set(field, value);
       return hash;
