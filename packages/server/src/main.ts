@@ -137,8 +137,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const server = createServer(config);
-  // Handlers go in before start-up logs "Ready to accept connections": a supervisor (or a test)
-  // that signals as soon as it reads that line must get a graceful shutdown, not Node's default.
   const onSignal = (signal: NodeJS.Signals) => {
     server.logger.warning(`Received ${signal} scheduling shutdown...`);
     // shutdown-on-sigterm / shutdown-on-sigint: "default", or save|nosave, now, force.
