@@ -9,6 +9,7 @@ export * from "./rdb/listpack.js";
 export * from "./rdb/lzf.js";
 export * from "./rdb/opcodes.js";
 export * from "./rdb/reader.js";
+export * from "./rdb/repeats.js";
 export * from "./rdb/scores.js";
 export * from "./rdb/types.js";
 export { RdbFlatValue } from "./rdb/value-writer.js";

@@ -40,6 +40,8 @@ export function createDumpPayload(value: RdbValue | RdbFlatValue, options: RdbEn
 export interface ParseDumpOptions {
   /** skip-checksum-validation: accept any CRC (the version is still checked). */
   skipChecksum?: boolean;
+  /** See RdbReaderOptions.checkDuplicates (default true). */
+  checkDuplicates?: boolean;
 }
 
 /**
@@ -63,7 +65,7 @@ export function parseDumpPayload(payload: Buffer, options: ParseDumpOptions = {}
   try {
     const type = input.u8();
     if (!rdbIsObjectType(type)) throw new RdbFormatError(`Bad RESTORE payload type ${type}`, 0);
-    const parser = new ValueParser();
+    const parser = new ValueParser(options.checkDuplicates ?? true);
     parser.begin(input, type, 0);
     const value = parser.resume(input);
     if (value === EMPTY_KEY) throw new RdbFormatError("Empty collection in RESTORE payload", 1);

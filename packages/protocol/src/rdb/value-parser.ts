@@ -37,6 +37,7 @@ import {
   RDB_TYPE_ZSET_ZIPLIST,
   rdbTypeName,
 } from "./opcodes.js";
+import { hasRepeat, PAIRWISE_MAX } from "./repeats.js";
 import { parseScore } from "./scores.js";
 import type { RdbValue } from "./types.js";
 import { decodeZiplist } from "./ziplist.js";
@@ -44,25 +45,6 @@ import { decodeZipmap } from "./zipmap.js";
 
 /** Returned instead of a value for an empty collection. */
 export const EMPTY_KEY = Symbol("EMPTY_KEY");
-
-/** Below this many members a linear scan finds duplicates faster than building a Set. */
-const SMALL_DUP_SCAN = 12;
-
-function hasDuplicate(items: string[], step: number): boolean {
-  const n = items.length;
-  if (n / step <= SMALL_DUP_SCAN) {
-    for (let i = 0; i < n; i += step) {
-      for (let j = i + step; j < n; j += step) if (items[i] === items[j]) return true;
-    }
-    return false;
-  }
-  const seen = new Set<string>();
-  for (let i = 0; i < n; i += step) {
-    if (seen.has(items[i])) return true;
-    seen.add(items[i]);
-  }
-  return false;
-}
 
 /** True when one of `pairs` has `first` as its first element. */
 function hasFirst(pairs: readonly (readonly [string, unknown])[], first: string): boolean {
@@ -154,8 +136,8 @@ export class ValueParser {
             type === RDB_TYPE_ZSET ||
             type === RDB_TYPE_ZSET_2 ||
             type === RDB_TYPE_HASH);
-        this.scanDuplicates = checked && len <= SMALL_DUP_SCAN;
-        this.seen = checked && len > SMALL_DUP_SCAN ? new Set() : null;
+        this.scanDuplicates = checked && len <= PAIRWISE_MAX;
+        this.seen = checked && len > PAIRWISE_MAX ? new Set() : null;
         if (len === 0) this.result = EMPTY_KEY;
         return;
       }
@@ -281,7 +263,7 @@ export class ValueParser {
       case RDB_TYPE_SET_LISTPACK:
         decodeListpack(blobBuf, blobStart, blobEnd, at, flat);
         if (flat.length === 0) return EMPTY_KEY;
-        if (this.checkDuplicates && hasDuplicate(flat, 1))
+        if (this.checkDuplicates && hasRepeat(flat, 0, 1))
           throw new RdbFormatError("Set listpack with duplicate members", at);
         return { type: "set", value: flat };
       case RDB_TYPE_LIST_ZIPLIST:
@@ -289,7 +271,7 @@ export class ValueParser {
         return flat.length === 0 ? EMPTY_KEY : { type: "list", value: flat };
       case RDB_TYPE_HASH_ZIPMAP:
         decodeZipmap(blobBuf, blobStart, blobEnd, at, flat);
-        if (this.checkDuplicates && hasDuplicate(flat, 2))
+        if (this.checkDuplicates && hasRepeat(flat, 0, 2))
           throw new RdbFormatError("Hash zipmap with dup elements", at);
         return { type: "hash", value: toHashPairs(flat) };
       case RDB_TYPE_HASH_ZIPLIST:
@@ -299,7 +281,7 @@ export class ValueParser {
         if (flat.length % 2 !== 0)
           throw new RdbFormatError("Hash encoding with an odd number of entries", at);
         if (flat.length === 0) return EMPTY_KEY;
-        if (this.checkDuplicates && hasDuplicate(flat, 2))
+        if (this.checkDuplicates && hasRepeat(flat, 0, 2))
           throw new RdbFormatError("Hash with dup elements", at);
         return { type: "hash", value: toHashPairs(flat) };
       }
@@ -310,7 +292,7 @@ export class ValueParser {
         if (flat.length % 2 !== 0)
           throw new RdbFormatError("Zset encoding with an odd number of entries", at);
         if (flat.length === 0) return EMPTY_KEY;
-        if (this.checkDuplicates && hasDuplicate(flat, 2))
+        if (this.checkDuplicates && hasRepeat(flat, 0, 2))
           throw new RdbFormatError("Zset with dup elements", at);
         const pairs: [string, number][] = new Array(flat.length / 2);
         for (let i = 0; i < flat.length; i += 2) {

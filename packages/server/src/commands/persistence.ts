@@ -142,7 +142,8 @@ function restoreCommand(c: Client): void {
   let rdbValue: RdbValue;
   let value: Value;
   try {
-    rdbValue = parseDumpPayload(Buffer.from(argv[3], "latin1"));
+    // fromRdbValue's builders find repeated members (see valueFactories).
+    rdbValue = parseDumpPayload(Buffer.from(argv[3], "latin1"), { checkDuplicates: false });
     value = fromRdbValue(rdbValue);
   } catch (err) {
     // A type this build cannot hold (no factory registered) is as unloadable as bad data.

@@ -14,15 +14,16 @@ import { ZSet } from "../keyspace/types/zset.js";
 import type { HashValue, ListValue, SetValue, Value, ZSetValue } from "../keyspace/value.js";
 
 /**
- * Builders of collection values from RDB contents; each type module registers its own. Set
- * members, sorted set members and hash fields arrive distinct: the RDB and DUMP parsers refuse
- * repeats with Redis's errors, so the builders do not look for them again.
+ * Builders of collection values from RDB contents; each type module registers its own. A set,
+ * sorted set or hash builder returns null when a member repeats: loaders parse with the RDB
+ * parser's own check off (RdbReaderOptions.checkDuplicates), as the builders find repeats with
+ * the index they build anyway, where the parser needs a JS Set of its own for a big collection.
  */
 export interface ValueFactories {
   list: ((items: string[]) => ListValue) | null;
-  set: ((members: string[]) => SetValue) | null;
-  zset: ((entries: [string, number][]) => ZSetValue) | null;
-  hash: ((entries: [string, string][]) => HashValue) | null;
+  set: ((members: string[]) => SetValue | null) | null;
+  zset: ((entries: [string, number][]) => ZSetValue | null) | null;
+  hash: ((entries: [string, string][]) => HashValue | null) | null;
 }
 
 export const valueFactories: ValueFactories = {
@@ -67,23 +68,30 @@ export class UnsupportedValueTypeError extends Error {
   readonly code = "KH_UNSUPPORTED_TYPE";
 }
 
-/** A keyspace value from RDB contents. */
+/** Thrown for a set, sorted set or hash whose members repeat, with rdbLoadObject's message. */
+export class RepeatedMemberError extends Error {
+  readonly code = "KH_REPEATED_MEMBER";
+}
+
+/** A keyspace value from RDB contents. Throws RepeatedMemberError, UnsupportedValueTypeError. */
 export function fromRdbValue(v: RdbValue): Value {
   switch (v.type) {
     case "string":
       return v.value;
     case "list":
-      return build(valueFactories.list, "list", v.value);
+      return build(valueFactories.list, "list", v.value, "");
     case "set":
-      return build(valueFactories.set, "set", v.value);
+      return build(valueFactories.set, "set", v.value, "Duplicate set members detected");
     case "zset":
-      return build(valueFactories.zset, "zset", v.value);
+      return build(valueFactories.zset, "zset", v.value, "Duplicate zset fields detected");
     case "hash":
-      return build(valueFactories.hash, "hash", v.value);
+      return build(valueFactories.hash, "hash", v.value, "Duplicate hash fields detected");
   }
 }
 
-function build<T, V>(factory: ((x: T) => V) | null, type: string, contents: T): V {
+function build<T, V>(factory: ((x: T) => V | null) | null, type: string, contents: T, repeated: string): V {
   if (factory === null) throw new UnsupportedValueTypeError(`no ${type} implementation is registered`);
-  return factory(contents);
+  const value = factory(contents);
+  if (value === null) throw new RepeatedMemberError(repeated);
+  return value;
 }

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RdbFormatError, RdbWriter } from "@keyhaven/protocol";
+import { RdbFormatError, type RdbValue, RdbWriter } from "@keyhaven/protocol";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { Config } from "../config/config.js";
@@ -233,6 +233,41 @@ describe("rdbchecksum", () => {
     expect(err.message).toContain("RDB CRC error");
     expect(err.offset).toBe(badTrailer.length - 8);
   });
+});
+
+describe("repeated members", () => {
+  /** An RDB of one collection key, `k`, as the writer encodes it (packed when small). */
+  function rdbOf(value: RdbValue): Buffer {
+    const w = new RdbWriter({ checksum: true });
+    w.header({ redisVer: "7.0.15", ctime: 0, usedMem: 0 });
+    w.selectDb(0, 1, 0);
+    w.entry("k", value, -1);
+    w.end();
+    return Buffer.concat(w.take());
+  }
+  const many = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
+  const cases: [string, (members: string[]) => RdbValue, string][] = [
+    ["set", (ms) => ({ type: "set", value: ms }), "Duplicate set members detected"],
+    ["zset", (ms) => ({ type: "zset", value: ms.map((m, i) => [m, i]) }), "Duplicate zset fields detected"],
+    ["hash", (ms) => ({ type: "hash", value: ms.map((m) => [m, "v"]) }), "Duplicate hash fields detected"],
+  ];
+
+  // Small (listpack or pairwise search) and large (the built index finds them) collections.
+  for (const [type, make, message] of cases) {
+    for (const size of [3, 40, 700]) {
+      it(`fail the load of a ${type} of ${size} members, naming the key`, () => {
+        const members = many(size);
+        const loader = new RdbKeyspaceLoader(server, { dropExpired: true });
+        loader.feed(rdbOf(make(members)));
+        loader.finish();
+        expect(loader.target[0].size).toBe(1);
+        const repeated = [...members.slice(0, -1), members[size >> 1]];
+        const failing = new RdbKeyspaceLoader(server, { dropExpired: true });
+        expect(() => failing.feed(rdbOf(make(repeated)))).toThrow(`Cannot load key 'k': ${message}`);
+        expect(failing.target[0].size).toBe(0);
+      });
+    }
+  }
 });
 
 describe("duplicate keys", () => {

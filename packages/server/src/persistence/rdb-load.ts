@@ -80,6 +80,8 @@ export class RdbKeyspaceLoader {
       verifyChecksum: options.verifyChecksum ?? server.config.bool("rdbchecksum"),
       // drain() is done with each entry before it asks for the next.
       reuseEntryEvents: true,
+      // fromRdbValue's builders find repeated members (see valueFactories).
+      checkDuplicates: false,
     });
     this.target = target ?? server.dbs.map((d) => new Db(d.id, server));
     this.db = this.target[0];

@@ -38,16 +38,16 @@ function dataset(): Value[] {
   for (const m of range(50, (i) => `m${i}`)) strSet.add(m);
   const members = range(200, (i) => `member:${i}`);
   const scores = range(200, (i) => String(i % 5 === 0 ? i : i / 3)).map(Number);
-  const skiplist = ZSet.fromUnsorted(members, scores, 128, 64);
+  const skiplist = ZSet.fromUnsorted(members, scores, 128, 64)!;
   const single = SetObject.forMember("7");
   single.add("7");
-  const ties = ZSet.fromUnsorted(["b", "a", "ab", "", "12", "-3"], [1, 1, 1, 1, 1, 0.5], 128, 64);
+  const ties = ZSet.fromUnsorted(["b", "a", "ab", "", "12", "-3"], [1, 1, 1, 1, 1, 0.5], 128, 64)!;
   const packed = ZSet.fromUnsorted(
     ["z", "a", "m", "n"],
     [-0, 2.5, Number.POSITIVE_INFINITY, 2 ** 53],
     128,
     64,
-  );
+  )!;
   return [
     "plain",
     "12345",

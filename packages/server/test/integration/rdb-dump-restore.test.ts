@@ -177,6 +177,10 @@ describe("DUMP and RESTORE", () => {
         b.writeDoubleLE(x);
         return [...b];
       };
+      /** An RDB length (6-bit or 14-bit form). */
+      const len = (n: number) => (n < 64 ? [n] : [0x40 | (n >> 8), n & 0xff]);
+      /** m0, m1, ..., with the middle one again at the end. */
+      const repeated = (n: number) => [...Array.from({ length: n - 1 }, (_, i) => `m${i}`), `m${n >> 1}`];
       const bodies = {
         // RDB_TYPE_SET (a hashtable set), members a, b, a.
         set: [2, 3, ...str("a"), ...str("b"), ...str("a")],
@@ -184,6 +188,10 @@ describe("DUMP and RESTORE", () => {
         hash: [4, 2, ...str("f"), ...str("v"), ...str("f"), ...str("w")],
         // RDB_TYPE_ZSET_2, members m, m.
         zset: [5, 2, ...str("m"), ...score(1), ...str("m"), ...score(2)],
+        // Bigger ones: keyhaven finds these repeats with the index it builds.
+        bigSet: [2, ...len(40), ...repeated(40).flatMap(str)],
+        bigHash: [4, ...len(600), ...repeated(600).flatMap((f) => [...str(f), ...str("v")])],
+        bigZset: [5, ...len(200), ...repeated(200).flatMap((m, i) => [...str(m), ...score(i)])],
       };
       // Redis 7.0 looks for repeated hash fields only with deep sanitization; keyhaven always does.
       await c.call("CONFIG", "SET", "sanitize-dump-payload", "yes");

@@ -29,6 +29,7 @@
  * Called by commands/hashes.ts, sort.ts (BY/GET key->field), persistence and COPY.
  */
 
+import { hasRepeat } from "@keyhaven/protocol";
 import { stringMemory } from "../memory.js";
 import type { HashValue } from "../value.js";
 import { typeLimits } from "./limits.js";
@@ -279,23 +280,24 @@ export class HashObject implements HashValue {
   }
 
   /**
-   * A hash holding `pairs` in order, built in one pass when they fit a listpack: loaders need not
-   * pay set()'s rebuild per field. The fields must be distinct (RDB and DUMP parsers refuse
-   * repeats with Redis's errors before a value gets here).
+   * A hash holding `pairs`, or null when a field repeats (a corrupt RDB or DUMP payload, which
+   * loaders refuse). Built in one pass when they fit a listpack: loaders need not pay set()'s
+   * rebuild per field.
    */
-  static fromPairs(pairs: readonly (readonly [string, string])[]): HashObject {
+  static fromPairs(pairs: readonly (readonly [string, string])[]): HashObject | null {
     const hash = new HashObject();
     const max = typeLimits.hashMaxListpackValue;
     const n = pairs.length;
     let fits = n <= typeLimits.hashMaxListpackEntries;
     for (let i = 0; fits && i < n; i++) fits = pairs[i][0].length <= max && pairs[i][1].length <= max;
     if (!fits) {
-      for (const [field, value] of pairs) hash.set(field, value);
+      for (const [field, value] of pairs) if (!hash.set(field, value)) return null;
       return hash;
     }
     const parts: string[] = [];
     for (const [field, value] of pairs)
       parts.push(lengthPrefix(field.length), field, lengthPrefix(value.length), value);
+    if (hasRepeat(parts, 1, 4)) return null;
     // Assigned, not spliced into the empty listpack: one string built per hash, not two.
     const lp = parts.join("");
     hash.mem += stringMemory(lp.length) - stringMemory(0);

@@ -89,13 +89,13 @@ export class SetObject implements SetValue {
   }
 
   /**
-   * A set of `members`, which must be distinct (RDB and DUMP parsers refuse repeats with Redis's
-   * errors before a value gets here), as adding them one by one to forMember(members[0]) would
-   * build it. Integers in ascending order within set-max-intset-entries (an RDB intset) are
-   * copied as they are: no search per member, and an array of exactly their size (one grown by
-   * push has room for 16 or more).
+   * A set of `members`, as adding them one by one to forMember(members[0]) would build it, or
+   * null when a member repeats (a corrupt RDB or DUMP payload, which loaders refuse). Integers in
+   * strictly ascending order within set-max-intset-entries (an RDB intset) are copied as they
+   * are: no search per member, and an array of exactly their size (one grown by push has room
+   * for 16 or more).
    */
-  static fromMembers(members: string[]): SetObject {
+  static fromMembers(members: string[]): SetObject | null {
     const n = members.length;
     let sortedInts = n > 0 && n <= typeLimits.setMaxIntsetEntries && isInt64String(members[0]);
     for (let i = 1; sortedInts && i < n; i++) {
@@ -109,12 +109,14 @@ export class SetObject implements SetValue {
     }
     if (n > 0 && !isInt64String(members[0])) {
       // A hashtable from the first member on: built at once.
-      const set = new SetObject(false, SlotDict.ofKeys(members.slice()));
+      const ht = SlotDict.ofKeys(members.slice());
+      if (ht === null) return null;
+      const set = new SetObject(false, ht);
       for (let i = 0; i < n; i++) set.mem += SET_HT_ENTRY_OVERHEAD + stringMemory(members[i].length);
       return set;
     }
     const set = n > 0 ? SetObject.forMember(members[0]) : new SetObject();
-    for (let i = 0; i < n; i++) set.add(members[i]);
+    for (let i = 0; i < n; i++) if (!set.add(members[i])) return null;
     return set;
   }
 

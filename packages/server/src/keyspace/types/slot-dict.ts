@@ -26,6 +26,8 @@
  * Called by keyspace/types/hash.ts and set.ts only; they own the memory accounting.
  */
 
+import { hasRepeat } from "@keyhaven/protocol";
+
 /** Up to this many elements, positions are found by searching `keys` (no index Map). */
 const SMALL_MAX = 8;
 
@@ -47,14 +49,15 @@ export class SlotDict {
   }
 
   /**
-   * A set's dict of `keys`, which it takes over (the caller must not keep it). The keys must be
-   * distinct. For bulk builds (RDB loads): an array made at its exact size holds 4 members in 48
-   * bytes, one grown by pushes in 152.
+   * A set's dict of `keys`, which it takes over (the caller must not keep it), or null when a
+   * key repeats. For bulk builds (RDB loads): an array made at its exact size holds 4 members in
+   * 48 bytes, one grown by pushes in 152.
    */
-  static ofKeys(keys: string[]): SlotDict {
+  static ofKeys(keys: string[]): SlotDict | null {
     const dict = new SlotDict(false, keys);
-    if (keys.length > SMALL_MAX) dict.buildIndex();
-    return dict;
+    if (keys.length <= SMALL_MAX) return hasRepeat(keys) ? null : dict;
+    // The index is needed anyway: a repeated key leaves it smaller than `keys`.
+    return dict.buildIndex().size === keys.length ? dict : null;
   }
 
   private buildIndex(): Map<string, number> {

@@ -378,3 +378,40 @@ describe("ZSet structure against a sorted-array model", () => {
     ]);
   });
 });
+
+describe("ZSet.fromUnsorted", () => {
+  it("builds what adding the pairs one by one builds, or null when a member repeats", () => {
+    const pairs = fc.array(
+      fc.tuple(
+        fc.integer({ min: 0, max: 30 }).map((i) => `m${i}`),
+        fc.integer({ min: -5, max: 5 }),
+      ),
+      { maxLength: 24 },
+    );
+    // Listpack (up to 16 entries), and the skiplist encoding past that.
+    fc.assert(
+      fc.property(pairs, (ps) => {
+        const one = new ZSet();
+        let repeats = false;
+        for (const [m, s] of ps) {
+          repeats = repeats || one.score(m) !== undefined;
+          one.add(m, s, 0, 16, 64);
+        }
+        const built = ZSet.fromUnsorted(
+          ps.map((p) => p[0]),
+          ps.map((p) => p[1]),
+          16,
+          64,
+        );
+        if (repeats) {
+          expect(built).toBeNull();
+          return;
+        }
+        expect(built).not.toBeNull();
+        expect(built!.encoding()).toBe(one.encoding());
+        expect([...built!.entries()]).toEqual([...one.entries()]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -31,6 +31,7 @@
  * Callers: commands/zset*.ts, DEBUG DIGEST and persistence (entries()), COPY (clone()).
  */
 
+import { hasRepeat } from "@keyhaven/protocol";
 import { stringMemory } from "../memory.js";
 import type { ZSetValue } from "../value.js";
 import { ZCursor } from "./zset-cursor.js";
@@ -210,12 +211,21 @@ export class ZSet implements ZSetValue {
   }
 
   /**
-   * Builds a set from distinct members with scores in any order (RDB and AOF loading, tests),
-   * with the encoding a set of that size calls for. The arrays are reordered in place.
+   * Builds a set from members with scores in any order (RDB loading, tests), with the encoding a
+   * set of that size calls for, or null when a member repeats (a corrupt RDB or DUMP payload,
+   * which loaders refuse). The arrays are reordered in place.
    */
-  static fromUnsorted(members: string[], scores: number[], maxEntries: number, maxValue: number): ZSet {
+  static fromUnsorted(
+    members: string[],
+    scores: number[],
+    maxEntries: number,
+    maxValue: number,
+  ): ZSet | null {
     sortPairs(members, scores);
-    return ZSet.fromSorted(members, scores, members.length, maxEntries, maxValue);
+    const zs = ZSet.fromSorted(members, scores, members.length, maxEntries, maxValue);
+    // The skiplist encoding's dict keeps one copy of a repeated member; a listpack is searched.
+    const repeats = zs.tree !== null ? zs.tree.dict.size !== members.length : hasRepeat(members);
+    return repeats ? null : zs;
   }
 
   /** Converts to the skiplist encoding (zsetConvert); a no-op when already there. */
