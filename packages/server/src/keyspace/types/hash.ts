@@ -291,7 +291,20 @@ export class HashObject implements HashValue {
     let fits = n <= typeLimits.hashMaxListpackEntries;
     for (let i = 0; fits && i < n; i++) fits = pairs[i][0].length <= max && pairs[i][1].length <= max;
     if (!fits) {
-      for (const [field, value] of pairs) if (!hash.set(field, value)) return null;
+      // The hashtable encoding at once: set() per field would search the dict for each first.
+      const fields: string[] = new Array(n);
+      const values: string[] = new Array(n);
+      let mem = HASH_OVERHEAD;
+      for (let i = 0; i < n; i++) {
+        fields[i] = pairs[i][0];
+        values[i] = pairs[i][1];
+        mem += HASH_HT_PAIR_OVERHEAD + pairMemory(fields[i], values[i]);
+      }
+      const ht = SlotDict.ofKeys(fields, values);
+      if (ht === null) return null;
+      hash.lp = null;
+      hash.ht = ht;
+      hash.mem = mem;
       return hash;
     }
     const parts: string[] = [];

@@ -43,18 +43,19 @@ export class SlotDict {
   /** Holes of `slots` to reuse; made with it. */
   private free: number[] | null = null;
 
-  constructor(withValues: boolean, keys: string[] = []) {
-    this.vals = withValues ? [] : null;
+  constructor(withValues: boolean, keys: string[] = [], vals: string[] = []) {
+    this.vals = withValues ? vals : null;
     this.keys = keys;
   }
 
   /**
-   * A set's dict of `keys`, which it takes over (the caller must not keep it), or null when a
-   * key repeats. For bulk builds (RDB loads): an array made at its exact size holds 4 members in
-   * 48 bytes, one grown by pushes in 152.
+   * A dict of `keys` (and, for a hash, `vals` parallel to them), which it takes over (the caller
+   * must not keep them), or null when a key repeats. For bulk builds (RDB loads): no search per
+   * key, and an array made at its exact size holds 4 members in 48 bytes, one grown by pushes in
+   * 152.
    */
-  static ofKeys(keys: string[]): SlotDict | null {
-    const dict = new SlotDict(false, keys);
+  static ofKeys(keys: string[], vals: string[] | null = null): SlotDict | null {
+    const dict = new SlotDict(vals !== null, keys, vals ?? undefined);
     if (keys.length <= SMALL_MAX) return hasRepeat(keys) ? null : dict;
     // The index is needed anyway: a repeated key leaves it smaller than `keys`.
     return dict.buildIndex().size === keys.length ? dict : null;
