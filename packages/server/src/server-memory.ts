@@ -25,16 +25,12 @@ export class ServerMemory {
     this.clientList = clients;
   }
 
-  /** used_memory: dataset plus the overheads Redis counts (clients, backlog, AOF buffer). */
-  used(): number {
-    return (
-      this.startup +
-      this.dataset() +
-      this.clients(false) +
-      this.clients(true) +
-      this.hooks.backlog() +
-      this.hooks.aofBuffer()
-    );
+  /**
+   * used_memory: dataset plus the overheads Redis counts (clients, backlog, AOF buffer). A caller
+   * holding a recent figure for the clients (eviction's per-tick check) passes it in.
+   */
+  used(clients = this.clients()): number {
+    return this.startup + this.dataset() + clients + this.hooks.backlog() + this.hooks.aofBuffer();
   }
 
   dataset(): number {
@@ -43,11 +39,14 @@ export class ServerMemory {
     return n;
   }
 
-  /** Connections (their fixed cost plus output and query buffers) of normal clients, or of replicas. */
-  clients(replicas: boolean): number {
+  /**
+   * Connections (their fixed cost plus output and query buffers) of normal clients, of replicas,
+   * or without `replicas`, of both.
+   */
+  clients(replicas?: boolean): number {
     let n = 0;
     for (const c of this.clientList.values()) {
-      if (c.has(ClientFlag.Replica) !== replicas) continue;
+      if (replicas !== undefined && c.has(ClientFlag.Replica) !== replicas) continue;
       n += CLIENT_OVERHEAD + c.outputBytes + c.parser.bufferedLength;
     }
     return n;

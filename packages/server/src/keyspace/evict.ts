@@ -191,9 +191,9 @@ export function registerEviction(server: Server): void {
     if (name === "maxmemory-policy") ev.pool.reset();
     if (name !== "maxmemory") return;
     install();
-    ev.cachedClientsMemory = server.memory.clients(false) + server.memory.clients(true);
+    ev.cachedClientsMemory = server.memory.clients();
     if (ev.maxmemory > 0) {
-      const used = server.memory.used() - server.memory.notCountedForEvict();
+      const used = server.memory.used(ev.cachedClientsMemory) - server.memory.notCountedForEvict();
       if (ev.maxmemory < used) {
         server.logger.warning(
           `WARNING: the new maxmemory value set via CONFIG SET (${ev.maxmemory}) is smaller than the current memory usage (${used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.`,
@@ -204,7 +204,7 @@ export function registerEviction(server: Server): void {
   });
   server.cron.everyTick(() => {
     if (ev.maxmemory === 0) return;
-    ev.cachedClientsMemory = server.memory.clients(false) + server.memory.clients(true);
+    ev.cachedClientsMemory = server.memory.clients();
     if (!ev.timeProcRunning && usedForEvictFast(ev) > ev.maxmemory) {
       performEvictions(server);
       server.scheduleBeforeSleep();
@@ -219,14 +219,7 @@ export function registerEviction(server: Server): void {
  * go unnoticed for at most one cron tick.
  */
 function usedForEvictFast(ev: Evictor): number {
-  const server = ev.server;
-  return (
-    server.memory.startup +
-    server.memory.dataset() +
-    ev.cachedClientsMemory +
-    server.memory.hooks.backlog() +
-    server.memory.hooks.aofBuffer()
-  );
+  return ev.server.memory.used(ev.cachedClientsMemory);
 }
 
 /**
