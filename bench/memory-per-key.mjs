@@ -13,13 +13,14 @@
  * sys, GC threads included) per command, steadier than rates on a shared machine.
  * RSS is read twice after the load: as loaded, and settled (after MEMORY PURGE: a compacting GC
  * that also shrinks V8's young generation on Keyhaven, a jemalloc purge on Redis, then a short
- * pause). The per-key figures subtract each server's own settled footprint right after start-up.
+ * pause). The per-key figures subtract each server's own settled footprint once it is idle after
+ * start-up.
  * Needs a built Keyhaven (`pnpm -s run build`) and redis-server on PATH. Every process this
  * script starts is killed by PID when it ends, also on error.
  */
 
 import { parseArgs } from "node:util";
-import { Conn, cleanup, memory, start, stop } from "./lib.mjs";
+import { Conn, cleanup, memory, sleep, start, stop } from "./lib.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -85,9 +86,25 @@ async function cpuSeconds(conn) {
   return field("used_cpu_user") + field("used_cpu_sys");
 }
 
+/**
+ * Waits until the server uses no CPU of its own (at most 10 s): keyhaven-server warms its RDB
+ * code for a second or so after start-up, and a footprint read meanwhile would count that
+ * transient memory as part of the empty server's.
+ */
+async function waitIdle(conn) {
+  let last = await cpuSeconds(conn);
+  for (let i = 0; i < 50; i++) {
+    await sleep(200);
+    const now = await cpuSeconds(conn);
+    if (now - last < 0.005) return;
+    last = now;
+  }
+}
+
 async function measure(kind, extraArgs) {
   const srv = await start(kind, extraArgs);
   const conn = await Conn.connect(srv.port);
+  await waitIdle(conn);
   const before = await memory(conn);
   const cpuBefore = await cpuSeconds(conn);
   const ms = await load(conn);
