@@ -36,25 +36,53 @@ import { Snapshot, type SnapshotSink } from "./snapshot.js";
  */
 const WARMUP_KEYS = 20_000;
 const WARMUP_ROUNDS = 3;
-/** The loader gets the stream in pieces of a socket read's size, one piece per event-loop turn. */
-const FEED_BYTES = 64 * 1024;
 
-/** The synthetic dataset: every type in the encodings a typical dataset has, a third with a TTL. */
-function syntheticRdb(server: Server, keys: number): Buffer[] {
-  const writer = new RdbWriter(rdbWriterOptions(server.config));
-  writer.header({
-    redisVer: REDIS_VERSION,
-    ctime: Math.floor(Date.now() / 1000),
-    usedMem: 0,
-    aofBase: false,
-  });
-  const expireAt = Date.now() + 86_400_000;
-  writer.selectDb(0, keys, Math.ceil(keys / 3));
-  for (let i = 0; i < keys; i++) {
-    writer.entry(`warmup:${i}`, syntheticValue(i), i % 3 === 0 ? expireAt : -1);
+export interface RdbWarmupOptions {
+  keys?: number;
+  rounds?: number;
+}
+
+/**
+ * The loader gets the stream in pieces of this size, one per event-loop turn, and the synthetic
+ * dataset is written this many keys per turn: small enough that, in code not yet compiled, a
+ * client's command waits a few milliseconds at most behind a slice.
+ */
+const FEED_BYTES = 16 * 1024;
+const SYNTHETIC_KEYS_PER_TURN = 250;
+
+/**
+ * Writes the synthetic dataset into `sink` a slice per call (the first round's input): every type
+ * in the encodings a typical dataset has, a third of the keys with a TTL. Returns true when done.
+ */
+class SyntheticRdb {
+  private readonly writer: RdbWriter;
+  private readonly keys: number;
+  private next = 0;
+  private readonly expireAt = Date.now() + 86_400_000;
+
+  constructor(server: Server, keys: number) {
+    this.keys = keys;
+    this.writer = new RdbWriter(rdbWriterOptions(server.config));
+    this.writer.header({
+      redisVer: REDIS_VERSION,
+      ctime: Math.floor(Date.now() / 1000),
+      usedMem: 0,
+      aofBase: false,
+    });
+    this.writer.selectDb(0, keys, Math.ceil(keys / 3));
   }
-  writer.end();
-  return writer.take();
+
+  writeSlice(sink: LoaderSink): boolean {
+    const end = Math.min(this.keys, this.next + SYNTHETIC_KEYS_PER_TURN);
+    for (let i = this.next; i < end; i++) {
+      this.writer.entry(`warmup:${i}`, syntheticValue(i), i % 3 === 0 ? this.expireAt : -1);
+    }
+    this.next = end;
+    if (end === this.keys) this.writer.end();
+    sink.write(this.writer.take());
+    if (end === this.keys) sink.end();
+    return end === this.keys;
+  }
 }
 
 function syntheticValue(i: number): RdbValue {
@@ -130,20 +158,25 @@ export class RdbWarmup {
   readonly done: Promise<boolean>;
   private settle!: (completed: boolean) => void;
 
-  constructor(server: Server, busy: () => boolean) {
+  private readonly keys: number;
+  private readonly rounds: number;
+
+  constructor(server: Server, busy: () => boolean, options: RdbWarmupOptions = {}) {
     this.server = server;
     this.busy = busy;
+    this.keys = options.keys ?? WARMUP_KEYS;
+    this.rounds = options.rounds ?? WARMUP_ROUNDS;
     this.done = new Promise((resolve) => {
       this.settle = resolve;
     });
   }
 
+  /** Begins in the next event-loop turn (start-up logs "Ready to accept connections" first). */
   start(): void {
     this.startedAt = performance.now();
     const sink = new LoaderSink();
-    sink.write(syntheticRdb(this.server, WARMUP_KEYS));
-    sink.end();
-    this.pump(sink, 0);
+    const synthetic = new SyntheticRdb(this.server, this.keys);
+    this.pump(sink, 0, () => synthetic.writeSlice(sink));
   }
 
   stop(): void {
@@ -154,8 +187,12 @@ export class RdbWarmup {
     this.settle(false);
   }
 
-  /** Feeds `sink`'s output to a loader turn by turn; when it is loaded, starts round `round + 1`. */
-  private pump(sink: LoaderSink, round: number): void {
+  /**
+   * Feeds `sink`'s output to a loader turn by turn; when it is loaded, starts round `round + 1`.
+   * `produce` (the first round) writes the sink's input a slice per turn until it returns true.
+   */
+  private pump(sink: LoaderSink, round: number, produce?: () => boolean): void {
+    let producing = produce !== undefined;
     const dbs = [new Db(0, this.server)];
     const loader = new RdbKeyspaceLoader(this.server, { dropExpired: false }, dbs);
     const step = (): void => {
@@ -163,6 +200,7 @@ export class RdbWarmup {
         this.stop();
         return;
       }
+      if (producing && produce !== undefined) producing = !produce();
       const piece = sink.take();
       try {
         if (piece !== undefined) loader.feed(piece);
@@ -177,7 +215,7 @@ export class RdbWarmup {
       }
       if (loader.done) {
         this.snapshot = null;
-        if (round + 1 < WARMUP_ROUNDS) this.walk(dbs, round + 1);
+        if (round + 1 < this.rounds) this.walk(dbs, round + 1);
         else this.finish();
         return;
       }
