@@ -232,7 +232,7 @@ export class RdbWarmup {
   /** Round `round`: a snapshot of `dbs`, read back by the next loader. */
   private walk(dbs: Db[], round: number): void {
     const sink = new LoaderSink();
-    this.snapshot = new Snapshot(this.server, { purpose: "warm-up", dbs }, [sink]);
+    this.snapshot = new Snapshot(this.server, { purpose: "warm-up", dbs, keySaveDelay: false }, [sink]);
     this.pump(sink, round);
   }
 

@@ -57,6 +57,8 @@ export interface SnapshotOptions {
   purpose: string;
   /** The databases to walk: the server's unless given (the start-up warm-up walks its own). */
   dbs?: Db[];
+  /** rdb-key-save-delay (Redis's test hook) paces the walk; the warm-up is not a save, so false. */
+  keySaveDelay?: boolean;
 }
 
 /**
@@ -332,7 +334,8 @@ export class Snapshot implements KeyspaceObserver {
    * (microseconds per key, Redis's test hook) the keys whose delay accrued since the last slice.
    */
   private keyAllowance(): number {
-    const delayMicros = this.server.config.num("rdb-key-save-delay");
+    const delayMicros =
+      this.options.keySaveDelay === false ? 0 : this.server.config.num("rdb-key-save-delay");
     if (delayMicros <= 0) {
       this.lastDelayedRun = 0;
       return Number.POSITIVE_INFINITY;
