@@ -31,6 +31,7 @@ import type { Entry } from "./keyspace/value.js";
 import { Client, ClientFlag } from "./network/client.js";
 import { Listeners, removeSocketFile } from "./network/listeners.js";
 import { PROTECTED_MODE_DENIED, protectedModeDenies } from "./network/protected-mode.js";
+import { readIntoSharedBuffer } from "./network/shared-reads.js";
 import { type AofStatus, idleAofStatus } from "./persistence/aof-status.js";
 import { SnapshotCoordinator } from "./persistence/coordinator.js";
 import { PubSub } from "./pubsub/pubsub.js";
@@ -370,26 +371,37 @@ export class Server implements KeyspaceHooks {
   }
 
   /** Accepts a new connection (acceptCommonHandler). */
-  acceptConnection(socket: Socket, unix: boolean): void {
-    const addr = unix ? `${this.config.str("unixsocket")}:0` : `${socket.remoteAddress}:${socket.remotePort}`;
-    const laddr = unix ? `${this.config.str("unixsocket")}:0` : `${socket.localAddress}:${socket.localPort}`;
+  acceptConnection(accepted: Socket, unix: boolean): void {
+    const addr = unix
+      ? `${this.config.str("unixsocket")}:0`
+      : `${accepted.remoteAddress}:${accepted.remotePort}`;
+    const laddr = unix
+      ? `${this.config.str("unixsocket")}:0`
+      : `${accepted.localAddress}:${accepted.localPort}`;
     if (this.clients.size >= this.maxClients) {
       this.stats.rejectedConnections++;
-      socket.end("-ERR max number of clients reached\r\n");
+      accepted.end("-ERR max number of clients reached\r\n");
       return;
     }
     if (
       protectedModeDenies(
-        socket.remoteAddress,
+        accepted.remoteAddress,
         unix,
         this.config.bool("protected-mode"),
         this.requirePass !== "",
       )
     ) {
       this.stats.rejectedConnections++;
-      socket.end(PROTECTED_MODE_DENIED);
+      accepted.end(PROTECTED_MODE_DENIED);
       return;
     }
+    // The socket reads from a later turn on, once `client` below exists.
+    const socket = readIntoSharedBuffer(accepted, (chunk: Buffer) => {
+      this.stats.totalNetInputBytes += chunk.length;
+      this.stats.totalReadsProcessed++;
+      client.onData(chunk);
+      client.parser.retain();
+    });
     // Like stat_numconnections, counted only once the connection passed maxclients and protected mode.
     this.stats.totalConnectionsReceived++;
     if (!unix) {
@@ -397,16 +409,11 @@ export class Server implements KeyspaceHooks {
       const keepalive = this.config.num("tcp-keepalive");
       if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     }
-    const c = new Client(this, socket, this.dbs[0], addr, laddr);
-    if (unix) c.flags |= ClientFlag.UnixSocket;
-    this.clients.set(c.id, c);
-    socket.on("data", (chunk: Buffer) => {
-      this.stats.totalNetInputBytes += chunk.length;
-      this.stats.totalReadsProcessed++;
-      c.onData(chunk);
-    });
-    socket.on("error", () => this.closeClient(c));
-    socket.on("close", () => this.closeClient(c));
+    const client = new Client(this, socket, this.dbs[0], addr, laddr);
+    if (unix) client.flags |= ClientFlag.UnixSocket;
+    this.clients.set(client.id, client);
+    socket.on("error", () => this.closeClient(client));
+    socket.on("close", () => this.closeClient(client));
   }
 
   /** A client created without a socket (AOF loading, internal execution). */

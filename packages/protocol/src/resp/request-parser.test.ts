@@ -83,6 +83,52 @@ describe("multibulk requests", () => {
     expect(parser.consumed).toBe(input.length);
   });
 
+  it("retain() keeps what is unparsed when the reader reuses one buffer for every read", () => {
+    // A bulk from 32 KB up is gathered on its own; the rest stays a view of the chunk until retain.
+    const arbMixedArgv = fc.oneof(
+      { weight: 9, arbitrary: arbArgv },
+      { weight: 1, arbitrary: fc.constant(["SET", "big", "b".repeat(40_000)]) },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(arbMixedArgv, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 8 }),
+        (cmds, cuts, parsedPerRead) => {
+          const input = Buffer.concat(cmds.map((argv) => encodeCommand(argv)));
+          const shared = Buffer.alloc(input.length);
+          const parser = new RequestParser();
+          const commands: string[][] = [];
+          const parseSome = (max: number) => {
+            for (let n = 0; n < max && parser.next() === PARSE_COMMAND; n++) commands.push(parser.argv);
+          };
+          splitAt(input, cuts).forEach((chunk, i) => {
+            chunk.copy(shared);
+            parser.feed(shared.subarray(0, chunk.length));
+            // Like a blocked client, stop after a few commands and leave the rest buffered.
+            parseSome(parsedPerRead[i % parsedPerRead.length]);
+            parser.retain();
+            shared.fill(0xaa);
+          });
+          parseSome(Number.POSITIVE_INFINITY);
+          expect(commands).toEqual(cmds);
+          expect(parser.consumed).toBe(input.length);
+          expect(parser.bufferedLength).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it("retain() also keeps an unfinished inline command", () => {
+    const shared = Buffer.from("SET k v1\r\nGET ");
+    const parser = new RequestParser();
+    const out = run([shared], parser);
+    expect(out.commands).toEqual([["SET", "k", "v1"]]);
+    parser.retain();
+    shared.fill(0x20);
+    expect(run([bytes("k\r\n")], parser).commands).toEqual([["GET", "k"]]);
+  });
+
   it("byte-exact errors", () => {
     expect(run([bytes("*abc\r\n")]).error).toBe("Protocol error: invalid multibulk length");
     expect(run([bytes("*1048577\r\n")]).error).toBe("Protocol error: invalid multibulk length");

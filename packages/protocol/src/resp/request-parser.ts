@@ -95,6 +95,8 @@ export class RequestParser {
   trusted: boolean;
 
   private buf: Buffer = EMPTY;
+  /** `buf` is (a view of) the caller's chunk rather than memory of our own (see retain). */
+  private borrowed = false;
   private pos = 0;
   /** Offset in `buf` where the current command began (for `consumed`). */
   private cmdStart = 0;
@@ -151,8 +153,31 @@ export class RequestParser {
     this.appendPending(chunk);
   }
 
-  private setBuffer(buf: Buffer): void {
+  /**
+   * Copies the bytes not parsed yet (an unfinished command, or commands left for later by a
+   * blocked client) out of the chunk last fed, so that the caller may reuse that memory: a
+   * reader that receives every socket's data into one shared buffer calls this after each feed.
+   * Costs nothing when every command of the chunk was parsed.
+   */
+  retain(): void {
+    if (!this.borrowed) return;
+    if (this.pos >= this.buf.length) {
+      this.carried += this.pos - this.cmdStart;
+      this.setBuffer(EMPTY);
+      this.pos = 0;
+      this.cmdStart = 0;
+      return;
+    }
+    const own = Buffer.allocUnsafe(this.buf.length - this.cmdStart);
+    this.buf.copy(own, 0, this.cmdStart);
+    this.pos -= this.cmdStart;
+    this.cmdStart = 0;
+    this.setBuffer(own);
+  }
+
+  private setBuffer(buf: Buffer, borrowed = false): void {
     this.buf = buf;
+    this.borrowed = borrowed;
     this.text = "";
     this.textStart = 0;
     this.textEnd = 0;
@@ -161,7 +186,7 @@ export class RequestParser {
   private appendPending(chunk: Buffer): void {
     if (this.pos >= this.buf.length) {
       this.carried += this.pos - this.cmdStart;
-      this.setBuffer(chunk);
+      this.setBuffer(chunk, true);
       this.pos = 0;
       this.cmdStart = 0;
       return;
@@ -188,7 +213,7 @@ export class RequestParser {
     }
     const status = this.nextGeneral();
     // The next feed replaces `buf`, so the window is of no more use: let an idle client drop it.
-    if (status === PARSE_NEED_MORE) this.setBuffer(this.buf);
+    if (status === PARSE_NEED_MORE) this.setBuffer(this.buf, this.borrowed);
     return status;
   }
 

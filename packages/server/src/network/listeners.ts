@@ -1,7 +1,9 @@
 /**
  * The listening sockets (Redis's listenToPort and the unix socket): TCP on each `bind` address,
  * opened at start and again by CONFIG SET port|bind (rebind). The clients they accepted are not
- * theirs: closing the listeners leaves connected clients alone.
+ * theirs: closing the listeners leaves connected clients alone. Connections are accepted paused:
+ * Server.acceptConnection moves each into a socket that reads into the shared buffer
+ * (shared-reads.ts).
  */
 
 import { chmodSync, unlinkSync } from "node:fs";
@@ -25,7 +27,9 @@ export class Listeners {
       const hosts = bindAddresses(config.get("bind") as string[]);
       let boundAny = false;
       for (const { host, optional } of hosts) {
-        const srv = createServer({ noDelay: true }, (socket) => this.server.acceptConnection(socket, false));
+        const srv = createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
+          this.server.acceptConnection(socket, false),
+        );
         try {
           await listenOn(srv, { port: this.boundPort || port, host, backlog: config.num("tcp-backlog") });
         } catch (err) {
@@ -48,7 +52,9 @@ export class Listeners {
     const unixPath = config.str("unixsocket");
     if (unixPath !== "") {
       removeSocketFile(unixPath);
-      const srv = createServer((socket) => this.server.acceptConnection(socket, true));
+      const srv = createServer({ pauseOnConnect: true }, (socket) =>
+        this.server.acceptConnection(socket, true),
+      );
       await listenOn(srv, { path: unixPath });
       const perm = config.num("unixsocketperm");
       if (perm !== 0) chmodSync(unixPath, perm);
