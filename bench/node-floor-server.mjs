@@ -6,7 +6,8 @@
  * arguments from redis-benchmark never do) and answers each with +OK, once per event-loop turn
  * per client, as keyhaven-server's beforeSleep does. With `--appendfsync always` it also appends
  * the turn's requests to a file with one write and one fdatasync before answering, as a group
- * commit does. Not a Redis server: nothing is stored.
+ * commit does. Not a Redis server: nothing is stored. It reads the way keyhaven-server does, into
+ * one shared buffer (packages/server's network/shared-reads.ts; a built server is needed).
  *
  *   node bench/node-floor-server.mjs --port N [--dir D] [--appendfsync always]
  */
@@ -15,6 +16,7 @@ import { closeSync, constants, fdatasyncSync, openSync, writeSync } from "node:f
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { readIntoSharedBuffer } from "../packages/server/dist/network/shared-reads.js";
 
 // Not strict: bench/lib.mjs passes every server redis-server's options (--bind, --save...).
 const { values: opts } = parseArgs({
@@ -49,23 +51,24 @@ function endOfTurn() {
   owed.clear();
 }
 
-const server = createServer((socket) => {
-  socket.setNoDelay(true);
+const server = createServer({ pauseOnConnect: true }, (accepted) => {
   let lastByte = 10;
-  socket.on("data", (chunk) => {
+  const socket = readIntoSharedBuffer(accepted, (chunk) => {
     let n = 0;
     for (let i = 0; i < chunk.length; i++) {
       if (chunk[i] === 42 && lastByte === 10) n++;
       lastByte = chunk[i];
     }
     if (n === 0) return;
-    if (always) received.push(chunk);
+    // The shared buffer is reused by the next read: keep a copy.
+    if (always) received.push(Buffer.from(chunk));
     owed.set(socket, (owed.get(socket) ?? 0) + n);
     if (!turnScheduled) {
       turnScheduled = true;
       setImmediate(endOfTurn);
     }
   });
+  socket.setNoDelay(true);
   socket.on("error", () => socket.destroy());
 });
 server.listen(Number(opts.port), "127.0.0.1", () => process.stdout.write("Ready to accept connections\n"));
