@@ -380,7 +380,7 @@ export class Server implements KeyspaceHooks {
       : `${accepted.localAddress}:${accepted.localPort}`;
     if (this.clients.size >= this.maxClients) {
       this.stats.rejectedConnections++;
-      accepted.end("-ERR max number of clients reached\r\n");
+      refuseConnection(accepted, "-ERR max number of clients reached\r\n");
       return;
     }
     if (
@@ -392,7 +392,7 @@ export class Server implements KeyspaceHooks {
       )
     ) {
       this.stats.rejectedConnections++;
-      accepted.end(PROTECTED_MODE_DENIED);
+      refuseConnection(accepted, PROTECTED_MODE_DENIED);
       return;
     }
     // The socket reads from a later turn on, once `client` below exists.
@@ -561,4 +561,14 @@ export class Server implements KeyspaceHooks {
     const unixPath = this.config.str("unixsocket");
     if (unixPath !== "") removeSocketFile(unixPath);
   }
+}
+
+/**
+ * Answers a connection that is not accepted and closes it, as Redis writes the error and closes
+ * the descriptor. Once the error is handed to the kernel the socket is destroyed: the peer may
+ * never read or close its side, and a socket nobody reads never learns that it did (its
+ * descriptor would stay open for every refused connection).
+ */
+function refuseConnection(socket: Socket, message: string): void {
+  socket.end(message, () => socket.destroy());
 }

@@ -3,6 +3,7 @@
  * limits for normal and pub/sub clients, protocol errors (closing only that connection), inline
  * commands and huge announced lengths.
  */
+import { readdirSync } from "node:fs";
 import { Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { errorText, RespClient, type ServerProcess, sleep, startTarget, waitFor } from "../helpers.js";
@@ -52,6 +53,31 @@ describe("limits", () => {
     expect(await a.call("PING")).toBe("PONG");
     a.close();
     b.close();
+  });
+
+  it("a refused connection does not keep a descriptor open, even if the peer never closes", async () => {
+    const s = await start(["--maxclients", "1"]);
+    const a = await s.client();
+    const openFds = () => readdirSync(`/proc/${s.pid}/fd`).length;
+    const before = openFds();
+    const peers: Socket[] = [];
+    try {
+      for (let i = 0; i < 30; i++) {
+        const sock = new Socket();
+        sock.on("error", () => {});
+        await new Promise<void>((r) => sock.connect(s.port, "127.0.0.1", r));
+        // Never read, never closed: only the server can let go of its end.
+        peers.push(sock);
+      }
+      await waitFor(
+        () => openFds() <= before,
+        () => `${openFds()} descriptors, ${before} before`,
+      );
+      expect(await a.call("PING")).toBe("PONG");
+    } finally {
+      for (const p of peers) p.destroy();
+      a.close();
+    }
   });
 
   it("protocol errors close only the offending connection", async () => {
