@@ -224,8 +224,9 @@ export class Client {
         socket.write(data);
       }
     }
-    if ((this.flags & ClientFlag.CloseAfterReply) !== 0) {
-      socket.end();
+    if ((this.flags & ClientFlag.CloseAfterReply) !== 0 && !socket.writableEnded) {
+      // Closed once the reply is out, as Redis does, whether or not the peer closes its end.
+      socket.end(() => socket.destroy());
     }
     return socket.writableLength;
   }

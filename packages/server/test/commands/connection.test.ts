@@ -1,5 +1,6 @@
+import { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, startTarget, withTarget } from "../helpers.js";
+import { errorText, RespClient, type ServerProcess, startTarget, waitFor, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -94,6 +95,27 @@ describe("connection commands", () => {
     expect(await q.call("QUIT")).toBe("OK");
     for (let i = 0; i < 100 && !q.isClosed; i++) await new Promise((res) => setTimeout(res, 10));
     expect(q.isClosed).toBe(true);
+  });
+
+  it("QUIT closes the connection even when the client keeps its end open", async () => {
+    const clients = async () =>
+      Number(/connected_clients:(\d+)/.exec(String(await c.call("INFO", "clients")))?.[1]);
+    await waitFor(async () => (await clients()) === 1, "the other tests' connections to be gone");
+    // allowHalfOpen: the client does not answer the server's FIN with its own.
+    const sock = new Socket({ allowHalfOpen: true });
+    sock.on("error", () => {});
+    await new Promise<void>((r) => sock.connect(server.port, "127.0.0.1", r));
+    try {
+      let got = "";
+      sock.on("data", (d: Buffer) => {
+        got += d.toString("latin1");
+      });
+      sock.write("QUIT\r\n");
+      await waitFor(() => got === "+OK\r\n", "+OK");
+      await waitFor(async () => (await clients()) === 1, "the server to drop the connection");
+    } finally {
+      sock.destroy();
+    }
   });
 
   it("AUTH without a configured password", async () => {
