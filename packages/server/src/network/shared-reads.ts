@@ -5,14 +5,16 @@
  * A Node socket in its default (stream) mode gets every read in fresh memory: libuv reads into a
  * 64 KB allocation, Node shrinks it to the bytes read, wraps it in an ArrayBuffer (with a
  * finalizer the GC must run) and pushes it through the Readable stream machinery. Node's
- * `onread` socket option reads into a buffer of ours and calls us directly, but net.Server offers
- * it only to sockets it creates for outgoing connections. So an accepted connection arrives
- * paused (`pauseOnConnect`), and its handle is moved into a new Socket built with `onread`,
- * carrying over what the server keeps about the connection (its `server` reference, so that
- * the connection count net.Server keeps for close() stays right).
+ * `onread` socket option reads into a buffer of ours and calls us directly, but only sockets
+ * made with `new net.Socket()` or `net.connect()` take it: net.Server builds the sockets it
+ * accepts without it. So an accepted connection arrives paused (`pauseOnConnect`), and its handle
+ * is moved into a new Socket built with `onread`, carrying over what the server keeps about the
+ * connection (its `server` reference, so that the connection count net.Server keeps for close()
+ * stays right).
  *
- * Measured with bench/node-floor-server.mjs against a copy reading this way
- * (`redis-benchmark -c 50 -t set`, 3 runs each): user CPU per request 3.2-4.9 us -> 2.3-3.0 us.
+ * Measured against the build before it (bench/core-throughput.mjs, alternating runs): server CPU
+ * per request 9.99 and 10.32 us against 11.82 and 10.80 us; with appendfsync always, user CPU per
+ * request 3.1-3.6 us against 4.0-4.6 us (docs/benchmarks.md, stop 14).
  *
  * The shared buffer holds a read only while its callback runs: whoever keeps bytes past that
  * (a parser holding an unfinished command) copies them (RequestParser.retain).
