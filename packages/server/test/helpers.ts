@@ -315,6 +315,17 @@ export class RespClient {
   }
 }
 
+/** INFO <section> as a map of field -> value. */
+export async function infoSection(c: RespClient, section: string): Promise<Map<string, string>> {
+  const text = String(await c.call("INFO", section));
+  const fields = new Map<string, string>();
+  for (const line of text.split("\r\n")) {
+    const i = line.indexOf(":");
+    if (i > 0 && !line.startsWith("#")) fields.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return fields;
+}
+
 /** An error reply's text, for `expect(errorText(reply)).toBe(...)`. */
 export function errorText(reply: unknown): string | null {
   return reply instanceof RespError ? reply.message : null;

@@ -1,6 +1,14 @@
 import { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, startTarget, waitFor, withTarget } from "../helpers.js";
+import {
+  errorText,
+  infoSection,
+  RespClient,
+  type ServerProcess,
+  startTarget,
+  waitFor,
+  withTarget,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -98,8 +106,7 @@ describe("connection commands", () => {
   });
 
   it("QUIT closes the connection even when the client keeps its end open", async () => {
-    const clients = async () =>
-      Number(/connected_clients:(\d+)/.exec(String(await c.call("INFO", "clients")))?.[1]);
+    const clients = async () => Number((await infoSection(c, "clients")).get("connected_clients"));
     await waitFor(async () => (await clients()) === 1, "the other tests' connections to be gone");
     // allowHalfOpen: the client does not answer the server's FIN with its own.
     const sock = new Socket({ allowHalfOpen: true });

@@ -14,6 +14,7 @@ import { type AofManifest, parseAofManifest } from "@keyhaven/protocol";
 import { expect } from "vitest";
 import {
   errorText,
+  infoSection,
   type RespClient,
   type ServerProcess,
   type StartOptions,
@@ -61,15 +62,9 @@ export async function restartAof(
   return { s: restarted, c: await restarted.client() };
 }
 
-/** INFO <section> as a map. */
-export async function info(c: RespClient, section = "persistence"): Promise<Map<string, string>> {
-  const text = String(await c.call("INFO", section));
-  const out = new Map<string, string>();
-  for (const line of text.split("\r\n")) {
-    const i = line.indexOf(":");
-    if (i > 0 && !line.startsWith("#")) out.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return out;
+/** INFO <section> as a map (persistence unless told). */
+export function info(c: RespClient, section = "persistence"): Promise<Map<string, string>> {
+  return infoSection(c, section);
 }
 
 /** Waits until no rewrite runs or is scheduled. */

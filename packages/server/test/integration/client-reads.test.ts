@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { encodeCommand } from "@keyhaven/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  infoSection,
   type RespClient,
   type ServerProcess,
   startTarget,
@@ -40,9 +41,8 @@ async function busyOtherClient(round: number): Promise<void> {
   }
 }
 
-async function blockedClients(): Promise<number> {
-  const info = String(await c.call("INFO", "clients"));
-  return Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? -1);
+async function clientsField(field: string): Promise<number> {
+  return Number((await infoSection(c, "clients")).get(field));
 }
 
 describe("client input kept across other clients' reads", () => {
@@ -56,7 +56,7 @@ describe("client input kept across other clients' reads", () => {
         encodeCommand(["GET", "after-blpop"]),
       ]);
       const replies = blocker.raw(pipeline, 3);
-      await waitFor(async () => (await blockedClients()) === 1, "the BLPOP to block");
+      await waitFor(async () => (await clientsField("blocked_clients")) === 1, "the BLPOP to block");
       await busyOtherClient(0);
       // Still waiting behind the BLPOP.
       expect(await c.call("GET", "after-blpop")).toBeNull();
@@ -97,8 +97,7 @@ describe("client input kept across other clients' reads", () => {
   });
 
   it("every connection's count and address survive the read setup", async () => {
-    const connected = async () =>
-      Number(/connected_clients:(\d+)/.exec(String(await c.call("INFO", "clients")))?.[1]);
+    const connected = () => clientsField("connected_clients");
     // `c` and `other`; the previous tests' sockets may still be closing.
     await waitFor(async () => (await connected()) === 2, "the other tests' connections to be gone");
     const extra = await server.client();

@@ -13,6 +13,7 @@ import { afterEach } from "vitest";
 import {
   errorText,
   freePort,
+  infoSection,
   RespClient,
   type ServerProcess,
   type StartOptions,
@@ -82,15 +83,7 @@ export async function stopNodes(...nodes: (Node | undefined)[]): Promise<void> {
 }
 
 /** INFO <section> as a map of field -> value. */
-export async function info(c: RespClient, section: string): Promise<Map<string, string>> {
-  const text = String(await c.call("INFO", section));
-  const map = new Map<string, string>();
-  for (const line of text.split("\r\n")) {
-    const i = line.indexOf(":");
-    if (i > 0 && !line.startsWith("#")) map.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return map;
-}
+export const info = infoSection;
 
 /** The field names of an INFO section, in order. */
 export async function infoFields(c: RespClient, section: string): Promise<string[]> {
