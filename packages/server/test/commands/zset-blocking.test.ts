@@ -10,7 +10,15 @@ import { encodeCommand, REPLY_VALUE, ReplyParser } from "@keyhaven/protocol";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Config, createServer } from "../../src/index.js";
 import type { Server } from "../../src/server.js";
-import { errorText, RespClient, type ServerProcess, sleep, waitFor, withTarget } from "../helpers.js";
+import {
+  errorText,
+  infoSection,
+  RespClient,
+  type ServerProcess,
+  sleep,
+  waitFor,
+  withTarget,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -24,8 +32,7 @@ async function client(resp3 = false): Promise<RespClient> {
 }
 
 async function blockedClients(): Promise<number> {
-  const info = (await c.call("INFO", "clients")) as string;
-  return Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? -1);
+  return Number((await infoSection(c, "clients")).get("blocked_clients") ?? -1);
 }
 
 withTarget({}, (t) => ({ server, c } = t));
