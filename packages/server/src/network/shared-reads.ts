@@ -20,7 +20,7 @@
  * (a parser holding an unfinished command) copies them (RequestParser.retain).
  */
 
-import { Socket, type SocketConstructorOpts } from "node:net";
+import { connect, type NetConnectOpts, Socket, type SocketConstructorOpts } from "node:net";
 
 /** As large as libuv's reads in stream mode: one read takes what one read took before. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -65,5 +65,25 @@ export function readIntoSharedBuffer(accepted: Socket, onRead: (data: Buffer) =>
   const adopted = socket as unknown as SocketInternals;
   adopted.server = internals.server;
   adopted._server = internals._server;
+  return socket;
+}
+
+/**
+ * net.connect whose reads go through the shared buffer and arrive as "data" events of Buffers
+ * sized to each read (copies: the replication link keeps what it receives). In stream mode every
+ * read would first take a 64 KB allocation, which with the launcher's MALLOC_MMAP_THRESHOLD_ is
+ * a mapping of its own: a replica reads its master's stream many times a second.
+ */
+export function connectWithCopiedReads(options: NetConnectOpts): Socket {
+  const socket: Socket = connect({
+    ...options,
+    onread: {
+      buffer: sharedReadBuffer,
+      callback(bytes: number): boolean {
+        socket.emit("data", Buffer.from(sharedReadBuffer.subarray(0, bytes)));
+        return true;
+      },
+    },
+  });
   return socket;
 }
