@@ -120,7 +120,19 @@ export function spawnServer(kind, port, dir, extraArgs = [], env = undefined) {
         : nodeFlags !== undefined
           ? [process.execPath, [...nodeFlags.split(" ").filter((f) => f !== ""), KEYHAVEN_CLI]]
           : [KEYHAVEN_BIN, []];
-  const proc = spawn(bin, [...pre, ...args, ...extraArgs], { stdio: ["ignore", "pipe", "pipe"], env });
+  // The bin script sets glibc's malloc settings; running dist/cli.js directly must too.
+  const base = env ?? process.env;
+  const childEnv = pre.includes(KEYHAVEN_CLI)
+    ? {
+        ...base,
+        MALLOC_ARENA_MAX: base.MALLOC_ARENA_MAX ?? "2",
+        MALLOC_MMAP_THRESHOLD_: base.MALLOC_MMAP_THRESHOLD_ ?? "8192",
+      }
+    : env;
+  const proc = spawn(bin, [...pre, ...args, ...extraArgs], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: childEnv,
+  });
   children.add(proc);
   proc.log = "";
   proc.stdout.on("data", (d) => {

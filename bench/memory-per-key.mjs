@@ -87,9 +87,9 @@ async function cpuSeconds(conn) {
 }
 
 /**
- * Waits until the server uses no CPU of its own (at most 10 s), so the empty server's footprint
- * is read once its start-up work (module loading, the first compilations) is over and not in the
- * middle of it.
+ * Waits until the server uses no CPU of its own (at most 10 s): keyhaven-server warms its RDB
+ * code for a second or so after start-up, and a footprint read meanwhile would count that
+ * transient memory as part of the empty server's.
  */
 async function waitIdle(conn) {
   let last = await cpuSeconds(conn);

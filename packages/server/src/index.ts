@@ -10,6 +10,7 @@ import type { Config } from "./config/config.js";
 import { registerCoreInfoSections } from "./info/info.js";
 import { registerEviction } from "./keyspace/evict.js";
 import { aofOf, registerAof } from "./persistence/aof.js";
+import { registerRdbWarmup } from "./persistence/rdb-warmup.js";
 import { registerPersistence } from "./persistence/register.js";
 import { registerReplication } from "./replication/replication.js";
 import { Server } from "./server.js";
@@ -43,6 +44,11 @@ export function createServer(config: Config, options: CreateServerOptions = {}):
     // AOF first: each wraps the MISCONF gate, so the RDB check (registered last) runs first, as in Redis.
     registerAof(server);
     registerPersistence(server);
+    // Last: its load hook runs once the dataset is loaded.
+    registerRdbWarmup(
+      server,
+      () => server.loading || server.snapshots.busy || replication.replica.linkState === "transfer",
+    );
     // restartAOFAfterSYNC: a replica's AOF starts over from the dataset its full sync loaded.
     replication.afterFullSync.push(() => {
       const aof = aofOf(server);

@@ -111,6 +111,8 @@ export class Server implements KeyspaceHooks {
   private beforeSleepScheduled = false;
   private readonly listeners = new Listeners(this);
   shuttingDown = false;
+  /** stop() ran: background work of the server's own (the RDB warm-up) ends. */
+  stopped = false;
   /** Set by SHUTDOWN/signals; resolves the promise main.ts waits on. */
   private exitResolve: ((code: number) => void) | null = null;
   readonly exited: Promise<number>;
@@ -544,6 +546,7 @@ export class Server implements KeyspaceHooks {
 
   /** Closes everything without any saving (tests, and the end of shutdown). */
   stop(): void {
+    this.stopped = true;
     this.cron.stop();
     this.listeners.close();
     for (const c of [...this.clients.values()]) {

@@ -55,6 +55,10 @@ export interface SnapshotOptions {
   aofBase?: boolean;
   /** What started it, for logs and INFO ("bgsave", "replication", "aof-rewrite"). */
   purpose: string;
+  /** The databases to walk: the server's unless given (the start-up warm-up walks its own). */
+  dbs?: Db[];
+  /** rdb-key-save-delay (Redis's test hook) paces the walk; the warm-up is not a save, so false. */
+  keySaveDelay?: boolean;
 }
 
 /**
@@ -112,6 +116,7 @@ export class Snapshot implements KeyspaceObserver {
   /** Microseconds the synchronous start took (INFO latest_fork_usec). */
   readonly startMicros: number;
   private readonly sinks = new Set<SnapshotSink>();
+  private readonly dbs: Db[];
   private readonly writer: RdbWriter;
   private readonly walks: DbWalk[] = [];
   /** Index in `walks` of the database being written, and the next slot to visit there. */
@@ -146,6 +151,7 @@ export class Snapshot implements KeyspaceObserver {
     const t0 = performance.now();
     this.server = server;
     this.options = options;
+    this.dbs = options.dbs ?? server.dbs;
     for (const s of sinks) this.sinks.add(s);
     this.meta = new EntryMeta(server);
     this.writer = new RdbWriter(rdbWriterOptions(server.config));
@@ -155,7 +161,7 @@ export class Snapshot implements KeyspaceObserver {
     });
     this.finished.catch(() => {});
     let total = 0;
-    for (const db of server.dbs) {
+    for (const db of this.dbs) {
       if (db.observer !== null) throw new Error("a snapshot is already running");
       if (db.size === 0) continue;
       this.walks.push({
@@ -169,7 +175,7 @@ export class Snapshot implements KeyspaceObserver {
       total += db.size;
     }
     this.keysTotal = total;
-    for (const db of server.dbs) db.observer = this;
+    for (const db of this.dbs) db.observer = this;
     this.writer.header({
       redisVer: REDIS_VERSION,
       ctime: Math.floor(Date.now() / 1000),
@@ -328,7 +334,8 @@ export class Snapshot implements KeyspaceObserver {
    * (microseconds per key, Redis's test hook) the keys whose delay accrued since the last slice.
    */
   private keyAllowance(): number {
-    const delayMicros = this.server.config.num("rdb-key-save-delay");
+    const delayMicros =
+      this.options.keySaveDelay === false ? 0 : this.server.config.num("rdb-key-save-delay");
     if (delayMicros <= 0) {
       this.lastDelayedRun = 0;
       return Number.POSITIVE_INFINITY;
@@ -409,7 +416,7 @@ export class Snapshot implements KeyspaceObserver {
 
   private detach(): void {
     this.done = true;
-    for (const db of this.server.dbs) if (db.observer === this) db.observer = null;
+    for (const db of this.dbs) if (db.observer === this) db.observer = null;
   }
 
   private finish(): void {

@@ -213,6 +213,28 @@ describe("process", () => {
     expect(s.output()).not.toContain("Ready to accept connections");
   });
 
+  // Keyhaven's own start-up work (persistence/rdb-warmup.ts): Redis has nothing to warm.
+  it.skipIf(isRedis)("warms its RDB code after start-up and leaves the dataset and stats alone", async () => {
+    const dir = tempDir();
+    const logfile = join(dir, "server.log");
+    const s = await start({ args: ["--logfile", logfile, "--loglevel", "debug"], waitReady: false });
+    await waitFor(
+      () => existsSync(logfile) && readFileSync(logfile, "latin1").includes("Ready to accept connections"),
+      "log",
+    );
+    const c = await s.client();
+    expect(await c.call("SET", "written-meanwhile", "1")).toBe("OK");
+    await waitFor(() => readFileSync(logfile, "latin1").includes("RDB warm-up done"), "warm-up", 30_000);
+    expect(await c.call("DBSIZE")).toBe(1);
+    const persistence = String(await c.call("INFO", "persistence"));
+    expect(persistence).toContain("rdb_changes_since_last_save:1\r\n");
+    expect(persistence).toContain("rdb_bgsave_in_progress:0\r\n");
+    expect(persistence).toContain("rdb_saves:0\r\n");
+    expect(await c.call("GET", "written-meanwhile")).toBe("1");
+    c.close();
+    expect(await s.stop()).toBe(0);
+  });
+
   it("SIGINT also shuts down gracefully", async () => {
     const s = await start({});
     expect(await s.stop("SIGINT")).toBe(0);
