@@ -1,6 +1,6 @@
 import { createServer, type Server, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { readIntoSharedBuffer } from "./shared-reads.js";
+import { connectReadingIntoSlabs, readIntoSharedBuffer } from "./shared-reads.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -72,5 +72,32 @@ describe("readIntoSharedBuffer", () => {
     unconnected.emit("data", Buffer.from("x"));
     expect(got.map((d) => d.toString())).toEqual(["x"]);
     unconnected.destroy();
+  });
+});
+
+describe("connectReadingIntoSlabs", () => {
+  it("delivers a long stream in order, and earlier reads stay intact while later ones arrive", async () => {
+    // 1.5 MB in writes of varied sizes: several slabs' worth, some reads larger than a slab's
+    // remaining room.
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < 120; i++) pieces.push(Buffer.alloc(1 + ((i * 7919) % 25_000), i % 251));
+    const sent = Buffer.concat(pieces);
+    const srv = createServer((s) => {
+      for (const p of pieces) s.write(p);
+      s.end();
+    });
+    server = srv;
+    const port = await new Promise<number>((resolve) => {
+      srv.listen(0, "127.0.0.1", () => resolve((srv.address() as { port: number }).port));
+    });
+    const chunks: Buffer[] = [];
+    const socket = connectReadingIntoSlabs({ host: "127.0.0.1", port });
+    socket.on("data", (d: Buffer) => chunks.push(d));
+    await new Promise<void>((resolve, reject) => {
+      socket.once("close", () => resolve());
+      socket.once("error", reject);
+    });
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(Buffer.concat(chunks).equals(sent)).toBe(true);
   });
 });

@@ -68,19 +68,36 @@ export function readIntoSharedBuffer(accepted: Socket, onRead: (data: Buffer) =>
   return socket;
 }
 
+/** A link's reads fill slabs of this size one after the other; a slab with less room left than
+ * READ_ROOM_MIN is left to whoever still holds its reads. */
+const LINK_SLAB_BYTES = 256 * 1024;
+const READ_ROOM_MIN = 16 * 1024;
+
 /**
- * net.connect whose reads go through the shared buffer and arrive as "data" events of Buffers
- * sized to each read (copies: the replication link keeps what it receives). In stream mode every
- * read would first take a 64 KB allocation, which with the launcher's MALLOC_MMAP_THRESHOLD_ is
- * a mapping of its own: a replica reads its master's stream many times a second.
+ * net.connect whose reads arrive as "data" events, each read straight into the free part of a
+ * slab of the link's own: the replication link keeps what it receives (an RDB transfer's chunks,
+ * the stream it forwards to its own replicas), so each read must stay valid, but need not be a
+ * new allocation. In stream mode every read would take a 64 KB block first, which with the
+ * launcher's MALLOC_MMAP_THRESHOLD_ is a mapping of its own, and a replica reads its master's
+ * stream many times a second.
  */
-export function connectWithCopiedReads(options: NetConnectOpts): Socket {
+export function connectReadingIntoSlabs(options: NetConnectOpts): Socket {
+  let slab = Buffer.allocUnsafe(LINK_SLAB_BYTES);
+  let used = 0;
   const socket: Socket = connect({
     ...options,
     onread: {
-      buffer: sharedReadBuffer,
-      callback(bytes: number): boolean {
-        socket.emit("data", Buffer.from(sharedReadBuffer.subarray(0, bytes)));
+      // Node asks for the buffer of the next read before the first one and after each one.
+      buffer(): Buffer {
+        if (slab.length - used < READ_ROOM_MIN) {
+          slab = Buffer.allocUnsafe(LINK_SLAB_BYTES);
+          used = 0;
+        }
+        return slab.subarray(used);
+      },
+      callback(bytes: number, buf: Uint8Array): boolean {
+        used += bytes;
+        socket.emit("data", Buffer.from(buf.buffer, buf.byteOffset, bytes));
         return true;
       },
     },

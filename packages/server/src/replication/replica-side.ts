@@ -21,7 +21,7 @@
 import type { Socket } from "node:net";
 import { encodeCommand } from "@keyhaven/protocol";
 import type { Client } from "../network/client.js";
-import { connectWithCopiedReads } from "../network/shared-reads.js";
+import { connectReadingIntoSlabs } from "../network/shared-reads.js";
 import type { Server } from "../server.js";
 import { MasterLinkClient } from "./master-link.js";
 import type { Replication } from "./replication.js";
@@ -181,7 +181,7 @@ export class ReplicaSide {
     this.linkState = "connecting";
     this.inBuf = Buffer.alloc(0);
     server.logger.notice("MASTER <-> REPLICA sync started");
-    const socket = connectWithCopiedReads({ host: this.masterHost, port: this.masterPort });
+    const socket = connectReadingIntoSlabs({ host: this.masterHost, port: this.masterPort });
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on("connect", () => {
