@@ -17,7 +17,9 @@
  * request 3.1-3.6 us against 4.0-4.6 us (docs/benchmarks.md, stop 14).
  *
  * The shared buffer holds a read only while its callback runs: whoever keeps bytes past that
- * (a parser holding an unfinished command) copies them (RequestParser.retain).
+ * (a parser holding an unfinished command) copies them (RequestParser.retain). A replica's link
+ * to its master keeps what it reads, so it reads into slabs of its own instead
+ * (connectReadingIntoSlabs).
  */
 
 import { connect, type NetConnectOpts, Socket, type SocketConstructorOpts } from "node:net";
@@ -68,8 +70,10 @@ export function readIntoSharedBuffer(accepted: Socket, onRead: (data: Buffer) =>
   return socket;
 }
 
-/** A link's reads fill slabs of this size one after the other; a slab with less room left than
- * READ_ROOM_MIN is left to whoever still holds its reads. */
+/**
+ * A link's reads fill slabs of this size one after the other; a slab with less room left than
+ * READ_ROOM_MIN is left to whoever still holds its reads.
+ */
 const LINK_SLAB_BYTES = 256 * 1024;
 const READ_ROOM_MIN = 16 * 1024;
 

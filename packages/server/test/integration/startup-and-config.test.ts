@@ -197,14 +197,19 @@ describe("process", () => {
     expect(existsSync(pidfile)).toBe(false);
   });
 
-  it("logs to logfile at the configured loglevel", async () => {
-    const dir = tempDir();
-    const logfile = join(dir, "server.log");
-    const s = await start({ args: ["--logfile", logfile, "--loglevel", "verbose"], waitReady: false });
+  /** Starts a server logging to a file at `loglevel`, once the file says it is ready. */
+  async function startLoggingToFile(loglevel: string) {
+    const logfile = join(tempDir(), "server.log");
+    const s = await start({ args: ["--logfile", logfile, "--loglevel", loglevel], waitReady: false });
     await waitFor(
       () => existsSync(logfile) && readFileSync(logfile, "latin1").includes("Ready to accept connections"),
       "log",
     );
+    return { s, logfile };
+  }
+
+  it("logs to logfile at the configured loglevel", async () => {
+    const { s } = await startLoggingToFile("verbose");
     const c = await s.client();
     expect(await c.call("CONFIG", "GET", "loglevel")).toEqual(["loglevel", "verbose"]);
     expect(await c.call("CONFIG", "SET", "loglevel", "warning")).toBe("OK");
@@ -215,13 +220,7 @@ describe("process", () => {
 
   // Keyhaven's own start-up work (persistence/rdb-warmup.ts): Redis has nothing to warm.
   it.skipIf(isRedis)("warms its RDB code after start-up and leaves the dataset and stats alone", async () => {
-    const dir = tempDir();
-    const logfile = join(dir, "server.log");
-    const s = await start({ args: ["--logfile", logfile, "--loglevel", "debug"], waitReady: false });
-    await waitFor(
-      () => existsSync(logfile) && readFileSync(logfile, "latin1").includes("Ready to accept connections"),
-      "log",
-    );
+    const { s, logfile } = await startLoggingToFile("debug");
     const c = await s.client();
     expect(await c.call("SET", "written-meanwhile", "1")).toBe("OK");
     await waitFor(() => readFileSync(logfile, "latin1").includes("RDB warm-up done"), "warm-up", 30_000);
