@@ -28,7 +28,7 @@ import { activeExpireCycle } from "./keyspace/expire.js";
 import { touchedLfu } from "./keyspace/lru.js";
 import { bindTypeLimits } from "./keyspace/types/limits.js";
 import type { Entry } from "./keyspace/value.js";
-import { Client, ClientFlag } from "./network/client.js";
+import { Client, ClientFlag, closeOnceWritten } from "./network/client.js";
 import { Listeners, removeSocketFile } from "./network/listeners.js";
 import { PROTECTED_MODE_DENIED, protectedModeDenies } from "./network/protected-mode.js";
 import { readIntoSharedBuffer } from "./network/shared-reads.js";
@@ -382,7 +382,7 @@ export class Server implements KeyspaceHooks {
       : `${accepted.localAddress}:${accepted.localPort}`;
     if (this.clients.size >= this.maxClients) {
       this.stats.rejectedConnections++;
-      refuseConnection(accepted, "-ERR max number of clients reached\r\n");
+      closeOnceWritten(accepted, "-ERR max number of clients reached\r\n");
       return;
     }
     if (
@@ -394,7 +394,7 @@ export class Server implements KeyspaceHooks {
       )
     ) {
       this.stats.rejectedConnections++;
-      refuseConnection(accepted, PROTECTED_MODE_DENIED);
+      closeOnceWritten(accepted, PROTECTED_MODE_DENIED);
       return;
     }
     // The socket reads from a later turn on, once `client` below exists.
@@ -564,14 +564,4 @@ export class Server implements KeyspaceHooks {
     const unixPath = this.config.str("unixsocket");
     if (unixPath !== "") removeSocketFile(unixPath);
   }
-}
-
-/**
- * Answers a connection that is not accepted and closes it, as Redis writes the error and closes
- * the descriptor. Once the error is handed to the kernel the socket is destroyed: the peer may
- * never read or close its side, and a socket nobody reads never learns that it did (its
- * descriptor would stay open for every refused connection).
- */
-function refuseConnection(socket: Socket, message: string): void {
-  socket.end(message, () => socket.destroy());
 }

@@ -16,6 +16,17 @@ import { refreshClock } from "../keyspace/clock.js";
 import type { Db } from "../keyspace/db.js";
 import type { Server } from "../server.js";
 
+/**
+ * Ends `socket` (after `last`, if given) and destroys it once everything is handed to the kernel,
+ * as Redis writes its last reply and closes the descriptor: the peer may never read or close its
+ * side, and a socket nobody reads from never learns that it did (its descriptor would stay open).
+ */
+export function closeOnceWritten(socket: Socket, last?: string): void {
+  const destroy = () => socket.destroy();
+  if (last === undefined) socket.end(destroy);
+  else socket.end(last, destroy);
+}
+
 export enum ClientFlag {
   None = 0,
   Multi = 1 << 0,
@@ -225,8 +236,7 @@ export class Client {
       }
     }
     if ((this.flags & ClientFlag.CloseAfterReply) !== 0 && !socket.writableEnded) {
-      // Closed once the reply is out, as Redis does, whether or not the peer closes its end.
-      socket.end(() => socket.destroy());
+      closeOnceWritten(socket);
     }
     return socket.writableLength;
   }
