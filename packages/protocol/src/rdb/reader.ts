@@ -187,6 +187,11 @@ export class RdbReader {
     }
   }
 
+  /** Whether the memory of a fed `chunk` is still needed (RdbInput.holds). */
+  holds(chunk: Buffer): boolean {
+    return this.input.holds(chunk);
+  }
+
   /** Bytes received after the end of the RDB (e.g. the AOF part of an RDB-preamble AOF). */
   rest(): Buffer {
     return this.input.rest();

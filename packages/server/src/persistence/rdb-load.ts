@@ -193,6 +193,11 @@ export class RdbKeyspaceLoader {
     }
   }
 
+  /** Whether the memory of a pushed `chunk` is still needed: until then it must not be reused. */
+  holds(chunk: Buffer): boolean {
+    return this.reader.holds(chunk);
+  }
+
   /** Bytes received after the EOF trailer (a diskless stream's end mark, an AOF tail). */
   rest(): Buffer {
     return this.reader.rest();
