@@ -43,7 +43,7 @@ export const NEED_MORE = new NeedMore();
 const EMPTY = Buffer.alloc(0);
 /** LZF strings up to this long are decoded into one kept buffer; longer ones get their own. */
 const LZF_SCRATCH_KEEP = 1 << 20;
-/** Merges up to this long go into one kept buffer (see merge); longer ones get their own. */
+/** Merges up to this long go into one kept buffer (see merge); longer ones get one of their own size. */
 const MERGE_KEEP = 4 << 20;
 const MERGE_MIN = 64 << 10;
 
@@ -121,11 +121,13 @@ export class RdbInput {
       merged = this.pending[0];
     } else {
       let out = this.mergeScratch;
-      if (need > out.length) {
+      if (need > MERGE_KEEP) {
+        out = Buffer.allocUnsafe(need);
+      } else if (need > out.length) {
         let size = MERGE_MIN;
         while (size < need) size *= 2;
         out = Buffer.allocUnsafe(size);
-        if (size <= MERGE_KEEP) this.mergeScratch = out;
+        this.mergeScratch = out;
       }
       // Buffer#copy allows overlap: the tail may already be in `out`, further on.
       this.buf.copy(out, 0, mark);
