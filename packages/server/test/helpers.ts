@@ -315,9 +315,12 @@ export class RespClient {
   }
 }
 
-/** INFO <section> as a map of field -> value. */
+/** INFO <section> as a map of field -> value (from a plain or a typed client). */
 export async function infoSection(c: RespClient, section: string): Promise<Map<string, string>> {
-  const text = String(await c.call("INFO", section));
+  const reply = await c.call("INFO", section);
+  // A typed client gets { type: "bulk" | "verbatim", value: Buffer }.
+  const typedText = (reply as { value?: unknown } | null)?.value;
+  const text = Buffer.isBuffer(typedText) ? typedText.toString("latin1") : String(reply);
   const fields = new Map<string, string>();
   for (const line of text.split("\r\n")) {
     const i = line.indexOf(":");

@@ -10,7 +10,7 @@
 
 import type { RespValue } from "@keyhaven/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RespClient, type ServerProcess, startTarget, waitFor } from "../helpers.js";
+import { infoSection, RespClient, type ServerProcess, startTarget, waitFor } from "../helpers.js";
 import { render } from "./resp-shapes.js";
 
 let server: ServerProcess;
@@ -29,8 +29,7 @@ async function r(c: RespClient, ...args: (string | number)[]): Promise<string> {
 }
 
 async function blockedClients(): Promise<number> {
-  const info = render((await ctl.call("INFO", "clients")) as RespValue);
-  return Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? "-1");
+  return Number((await infoSection(ctl, "clients")).get("blocked_clients") ?? -1);
 }
 
 /** Waits until exactly `n` clients are blocked. */
