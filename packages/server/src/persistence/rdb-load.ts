@@ -20,8 +20,8 @@
  * The reader recycles its entry events (reuseEntryEvents), so the young generation fills with
  * what the keyspace keeps rather than with per-key wrappers. What remains is mostly the
  * keyspace's per-key objects and the parse itself. Since then (a 1M-key start-up load through the
- * launcher, ~0.95 s): the file's pieces and the parser's merges reuse their buffers (each had
- * been a fresh mapping under MALLOC_MMAP_THRESHOLD_), and V8 runs one GC helper per spare core.
+ * launcher, ~1 s): the file's pieces and the parser's merges reuse their buffers (each had
+ * been a fresh mapping under MALLOC_MMAP_THRESHOLD_), and V8 gets as many GC helpers as cores.
  * Of the load's main-thread time the GC still takes ~30% (scavenges copying every new key's
  * objects twice, first within the young generation, then out of it; --single-generation, which
  * allocates them in the old generation directly, loads no faster), the parse ~40%, the dict ~10%.
