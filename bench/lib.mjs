@@ -13,7 +13,6 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const KEYHAVEN_BIN = resolve(here, "../packages/server/bin/keyhaven-server");
-const KEYHAVEN_CLI = resolve(here, "../packages/server/dist/cli.js");
 const NODE_FLOOR_SERVER = resolve(here, "node-floor-server.mjs");
 
 /**
@@ -109,30 +108,15 @@ export function spawnServer(kind, port, dir, extraArgs = [], env = undefined) {
     "--appendonly",
     "no",
   ];
-  // KEYHAVEN_NODE_FLAGS runs dist/cli.js under `node <flags>` instead of the bin script's flags,
-  // to compare V8 settings (e.g. "--max-semi-space-size=16").
-  const nodeFlags = process.env.KEYHAVEN_NODE_FLAGS;
+  // KEYHAVEN_NODE_FLAGS (in the environment) replaces the bin script's Node flags, to compare V8
+  // settings (e.g. "--max-semi-space-size=16"); its malloc settings stay.
   const [bin, pre] =
     kind === "redis"
       ? ["redis-server", []]
       : kind === "node-floor"
         ? [process.execPath, [NODE_FLOOR_SERVER]]
-        : nodeFlags !== undefined
-          ? [process.execPath, [...nodeFlags.split(" ").filter((f) => f !== ""), KEYHAVEN_CLI]]
-          : [KEYHAVEN_BIN, []];
-  // The bin script sets glibc's malloc settings; running dist/cli.js directly must too.
-  const base = env ?? process.env;
-  const childEnv = pre.includes(KEYHAVEN_CLI)
-    ? {
-        ...base,
-        MALLOC_ARENA_MAX: base.MALLOC_ARENA_MAX ?? "2",
-        MALLOC_MMAP_THRESHOLD_: base.MALLOC_MMAP_THRESHOLD_ ?? "8192",
-      }
-    : env;
-  const proc = spawn(bin, [...pre, ...args, ...extraArgs], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: childEnv,
-  });
+        : [KEYHAVEN_BIN, []];
+  const proc = spawn(bin, [...pre, ...args, ...extraArgs], { stdio: ["ignore", "pipe", "pipe"], env });
   children.add(proc);
   proc.log = "";
   proc.stdout.on("data", (d) => {
