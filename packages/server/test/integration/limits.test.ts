@@ -58,6 +58,8 @@ describe("limits", () => {
   it("a refused connection does not keep a descriptor open, even if the peer never closes", async () => {
     const s = await start(["--maxclients", "1"]);
     const a = await s.client();
+    // Counted once the server has accepted `a` (connect resolves on the client's side first).
+    expect(await a.call("PING")).toBe("PONG");
     const openFds = () => readdirSync(`/proc/${s.pid}/fd`).length;
     const before = openFds();
     const peers: Socket[] = [];
