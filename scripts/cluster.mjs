@@ -18,15 +18,18 @@
  * name the survivors and the next start refuses to run over them.
  *
  * Adding a node kind: give it a config writer (`serverConfig`, `sentinelConfig`), a command line
- * (`commandFor`) and a status probe and line (`probe`, `render`); start and stop handle the rest.
+ * (`commandFor`), a status probe (`probe`) and its lines (cluster/status-view.mjs); start and stop
+ * handle the rest.
  */
 
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { isReady, statusLines } from "./cluster/status-view.mjs";
+import { clock, draw, say, tty } from "./cluster/terminal.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SERVER_BIN = join(root, "packages/server/bin/keyhaven-server");
@@ -34,9 +37,8 @@ const SENTINEL_BIN = join(root, "packages/sentinel/bin/keyhaven-sentinel");
 const PROTOCOL = join(root, "packages/protocol/dist/index.js");
 const HOST = "127.0.0.1";
 const MASTER_NAME = "mymaster";
-/** Events kept per Sentinel for the status (the live view shows the last EVENTS_SHOWN). */
+/** Events kept per Sentinel for the status (status-view.mjs shows the last few). */
 const EVENTS_KEPT = 20;
-const EVENTS_SHOWN = 3;
 
 const USAGE = `Usage: ./keyhaven cluster [options] [-- <extra keyhaven-server arguments>]
 
@@ -144,7 +146,7 @@ for (const [bin, what] of [
 ]) {
   if (!existsSync(bin)) fail(`${what} is not built (${bin}): run ./keyhaven setup (or pnpm -s run build)`);
 }
-const { encodeCommand, ReplyParser, RespError } = await import(pathToFileURL(PROTOCOL).href);
+const { Link, parseInfo, RespError, toRecord } = await import("./cluster/resp-link.mjs");
 
 // ---- Topology ---------------------------------------------------------------------------------
 
@@ -173,6 +175,9 @@ function makeNode(kind, port) {
 const servers = serverPorts.map((p) => makeNode("server", p));
 const sentinels = sentinelPorts.map((p) => makeNode("sentinel", p));
 const nodes = [...servers, ...sentinels];
+const links = new Map(nodes.map((n) => [n, new Link(HOST, n.port)]));
+/** PSUBSCRIBE * per Sentinel; (re)opened by the status loop while the Sentinel runs. */
+const eventLinks = new Map();
 
 function serverConfig(n, masterPort) {
   const lines = [
@@ -211,134 +216,6 @@ function commandFor(n) {
   if (n.kind === "server") return [SERVER_BIN, [n.conf, ...extraArgs]];
   if (sentinelImpl === "redis") return ["redis-server", [n.conf, "--sentinel"]];
   return [SENTINEL_BIN, [n.conf]];
-}
-
-// ---- RESP connections (one command link per node, one event link per Sentinel) -----------------
-
-/**
- * A persistent RESP2 connection that reconnects on demand. `call` resolves with the reply (an
- * error reply as a RespError), or null when the node cannot be reached within `timeoutMs`.
- * Messages nobody asked for (pub/sub) go to `onPush`.
- */
-class Link {
-  constructor(port, onPush = null) {
-    this.port = port;
-    this.onPush = onPush;
-    this.socket = null;
-    /** @type {Promise<boolean> | null} */
-    this.connecting = null;
-    this.waiting = [];
-  }
-
-  connect(timeoutMs) {
-    if (this.socket !== null) return Promise.resolve(true);
-    if (this.connecting !== null) return this.connecting;
-    this.connecting = new Promise((res) => {
-      const socket = new Socket();
-      const parser = new ReplyParser({ strings: "utf8" });
-      const timer = setTimeout(() => socket.destroy(), timeoutMs);
-      socket.setNoDelay(true);
-      socket.on("connect", () => {
-        clearTimeout(timer);
-        this.socket = socket;
-        res(true);
-      });
-      socket.on("data", (chunk) => {
-        parser.feed(chunk);
-        for (;;) {
-          const status = parser.next();
-          if (status === 1) {
-            const w = this.waiting.shift();
-            if (w !== undefined) w(parser.value);
-            else this.onPush?.(parser.value);
-          } else if (status === -1) {
-            socket.destroy();
-            return;
-          } else break;
-        }
-      });
-      socket.on("error", () => {});
-      socket.on("close", () => {
-        clearTimeout(timer);
-        if (this.socket === socket) this.socket = null;
-        for (const w of this.waiting.splice(0)) w(null);
-        res(false);
-      });
-      socket.connect(this.port, HOST);
-    }).finally(() => {
-      this.connecting = null;
-    });
-    return this.connecting;
-  }
-
-  async call(args, timeoutMs = 1000) {
-    if (!(await this.connect(timeoutMs))) return null;
-    const socket = this.socket;
-    return new Promise((res) => {
-      const timer = setTimeout(() => {
-        // A node that does not answer in time: drop the link so replies cannot get out of step.
-        socket.destroy();
-      }, timeoutMs);
-      this.waiting.push((v) => {
-        clearTimeout(timer);
-        res(v);
-      });
-      socket.write(encodeCommand(args));
-    });
-  }
-
-  close() {
-    this.socket?.destroy();
-    this.socket = null;
-  }
-}
-
-const links = new Map(nodes.map((n) => [n, new Link(n.port)]));
-/** PSUBSCRIBE * per Sentinel; (re)opened by the status loop while the Sentinel runs. */
-const eventLinks = new Map();
-
-function parseInfo(text) {
-  const map = new Map();
-  for (const line of text.split("\r\n")) {
-    const i = line.indexOf(":");
-    if (i > 0 && line[0] !== "#") map.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return map;
-}
-
-function toRecord(flat) {
-  const o = {};
-  if (Array.isArray(flat)) for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i]] = String(flat[i + 1]);
-  return o;
-}
-
-// ---- Output -----------------------------------------------------------------------------------
-
-const tty = process.stdout.isTTY === true;
-// A closed pipe must not take the cluster down with an EPIPE.
-process.stdout.on("error", () => {});
-const clock = (ms = Date.now()) => new Date(ms).toTimeString().slice(0, 8);
-let drawnLines = 0;
-
-/** Writes a line above the live status (or just a line without a terminal). */
-function say(text) {
-  if (tty && drawnLines > 0) {
-    process.stdout.write(`\x1b[${drawnLines}A\r\x1b[J`);
-    drawnLines = 0;
-  }
-  process.stdout.write(`${text}\n`);
-}
-
-function draw(lines) {
-  if (!tty) {
-    process.stdout.write(`${lines.join("\n")}\n`);
-    return;
-  }
-  const width = Math.max(40, (process.stdout.columns ?? 120) - 1);
-  const clipped = lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
-  const up = drawnLines > 0 ? `\x1b[${drawnLines}A\r` : "";
-  process.stdout.write(`${up}\x1b[J${clipped.join("\n")}\n`);
-  drawnLines = clipped.length;
 }
 
 // ---- Start ------------------------------------------------------------------------------------
@@ -453,7 +330,7 @@ async function probe(n) {
 
 function ensureEvents(n) {
   if (n.kind !== "sentinel" || n.exited !== null || eventLinks.has(n) || stopping) return;
-  const link = new Link(n.port, (msg) => {
+  const link = new Link(HOST, n.port, (msg) => {
     if (!Array.isArray(msg) || msg[0] !== "pmessage") return;
     const text = `${msg[2]} ${msg[3]}`;
     n.events.push({ at: Date.now(), text });
@@ -474,80 +351,14 @@ function ensureEvents(n) {
   });
 }
 
-function renderServer(n, masterOffset) {
-  const pid = `pid ${String(n.proc?.pid ?? "-").padEnd(7)}`;
-  const s = n.status;
-  if (s === null || s.down) return `  ${n.label}  ${pid} DOWN (${n.exited ?? "not started"})`;
-  if (s.unreachable) return `  ${n.label}  ${pid} not answering`;
-  if (s.error) return `  ${n.label}  ${pid} ${s.error}`;
-  const r = s.info;
-  if (r.get("role") === "master") {
-    const reps = [...r.entries()]
-      .filter(([k]) => /^slave\d+$/.test(k))
-      .map(([, v]) => {
-        const f = Object.fromEntries(v.split(",").map((kv) => kv.split("=")));
-        return `${f.port} ${f.state} lag ${f.lag}s`;
-      });
-    return `  ${n.label}  ${pid} master   offset ${r.get("master_repl_offset")}  replicas ${reps.length}${reps.length ? `: ${reps.join(", ")}` : ""}`;
-  }
-  const link = r.get("master_link_status");
-  const offset = Number(r.get("slave_repl_offset"));
-  const behind =
-    masterOffset !== null && link === "up" ? `, ${Math.max(0, masterOffset - offset)} B behind` : "";
-  const io = r.get("master_last_io_seconds_ago");
-  const state =
-    r.get("master_sync_in_progress") === "1"
-      ? "syncing"
-      : link === "up"
-        ? `up, last io ${io}s`
-        : `down ${r.get("master_link_down_since_seconds") ?? "?"}s`;
-  return `  ${n.label}  ${pid} replica  of ${r.get("master_host")}:${r.get("master_port")}  link ${state}  offset ${offset}${behind}`;
-}
-
-function renderSentinel(n) {
-  const pid = `pid ${String(n.proc?.pid ?? "-").padEnd(7)}`;
-  const s = n.status;
-  const lines = [];
-  if (s === null || s.down) lines.push(`  ${n.label}  ${pid} DOWN (${n.exited ?? "not started"})`);
-  else if (s.unreachable) lines.push(`  ${n.label}  ${pid} not answering`);
-  else if (s.error) lines.push(`  ${n.label}  ${pid} ${s.error}`);
-  else {
-    const m = s.master;
-    const state = m.flags === "master" ? "ok" : m.flags.replace(/^master,?/, "");
-    const failover = m["failover-state"] !== undefined ? `  failover ${m["failover-state"]}` : "";
-    lines.push(
-      `  ${n.label}  ${pid} ${MASTER_NAME} at ${m.ip}:${m.port} ${state}  epoch ${s.currentEpoch} (config ${m["config-epoch"]})  replicas ${m["num-slaves"]}  sentinels ${Number(m["num-other-sentinels"]) + 1}  quorum ${m.quorum}${failover}`,
-    );
-  }
-  for (const e of n.events.slice(-EVENTS_SHOWN)) lines.push(`      ${clock(e.at)} ${e.text}`);
-  return lines;
-}
-
 /** One status round: probe every node, then the lines to show. */
-async function statusLines() {
+async function probeAll() {
   for (const n of sentinels) ensureEvents(n);
   const results = await Promise.all(nodes.map((n) => probe(n)));
   nodes.forEach((n, i) => {
     n.status = results[i];
   });
-  const masters = servers.filter((n) => n.status?.info?.get("role") === "master");
-  const masterOffset = masters.length === 1 ? Number(masters[0].status.info.get("master_repl_offset")) : null;
-  const views = sentinels
-    .filter((n) => n.status?.master !== undefined)
-    .map((n) => `${n.status.master.ip}:${n.status.master.port}`);
-  const agreed = views.length > 0 && views.every((v) => v === views[0]);
-  let head = `${clock()}  ${MASTER_NAME}: `;
-  if (sentinels.length === 0) head += masters.map((n) => `${HOST}:${n.port}`).join(", ") || "no master";
-  else if (views.length === 0) head += "no Sentinel answering";
-  else
-    head += agreed
-      ? `${views[0]} (${views.length}/${sentinels.length} Sentinels agree)`
-      : `Sentinels disagree: ${views.join(", ")}`;
-  return [
-    head,
-    ...servers.map((n) => renderServer(n, masterOffset)),
-    ...sentinels.flatMap((n) => renderSentinel(n)),
-  ];
+  return statusLines(servers, sentinels, HOST, MASTER_NAME);
 }
 
 /** The status every second on a terminal, every --status-interval otherwise; "ready" once. */
@@ -555,9 +366,9 @@ async function statusLoop() {
   let lastPrint = 0;
   let ready = false;
   while (!stopping) {
-    const lines = await statusLines();
+    const lines = await probeAll();
     if (stopping) break;
-    if (!ready && isReady()) {
+    if (!ready && isReady(servers, sentinels)) {
       ready = true;
       say(`${clock()} ready: ${lines[0].slice(10)}`);
     }
@@ -567,28 +378,6 @@ async function statusLoop() {
     }
     await sleep(1000);
   }
-}
-
-/** Every replica in sync with the one master, every Sentinel agreeing and knowing them all. */
-function isReady() {
-  const masters = servers.filter((n) => n.status?.info?.get("role") === "master");
-  if (masters.length !== 1) return false;
-  const mp = String(masters[0].port);
-  for (const n of servers) {
-    if (n === masters[0]) continue;
-    const r = n.status?.info;
-    if (r?.get("master_port") !== mp || r.get("master_link_status") !== "up") return false;
-  }
-  return sentinels.every((n) => {
-    const m = n.status?.master;
-    return (
-      m !== undefined &&
-      m.port === mp &&
-      m.flags === "master" &&
-      Number(m["num-slaves"]) === servers.length - 1 &&
-      Number(m["num-other-sentinels"]) === sentinels.length - 1
-    );
-  });
 }
 
 // ---- Stop -------------------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+/**
+ * The cluster script's output: on a terminal a status block redrawn in place, with event lines
+ * written above it; without one (CI, a pipe) every status and every line simply appended.
+ */
+
+const out = process.stdout;
+export const tty = out.isTTY === true;
+// A closed pipe must not take the cluster down with an EPIPE.
+out.on("error", () => {});
+
+/** hh:mm:ss of a time (now by default). */
+export const clock = (ms = Date.now()) => new Date(ms).toTimeString().slice(0, 8);
+
+/** Lines of the status block on screen now (0 when none is drawn or without a terminal). */
+let drawnLines = 0;
+
+/** Writes a line above the live status (or just a line without a terminal). */
+export function say(text) {
+  if (tty && drawnLines > 0) {
+    out.write(`\x1b[${drawnLines}A\r\x1b[J`);
+    drawnLines = 0;
+  }
+  out.write(`${text}\n`);
+}
+
+/** Shows the status block: replaces the one drawn before on a terminal, appends otherwise. */
+export function draw(lines) {
+  if (!tty) {
+    out.write(`${lines.join("\n")}\n`);
+    return;
+  }
+  const width = Math.max(40, (out.columns ?? 120) - 1);
+  const clipped = lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
+  const up = drawnLines > 0 ? `\x1b[${drawnLines}A\r` : "";
+  out.write(`${up}\x1b[J${clipped.join("\n")}\n`);
+  drawnLines = clipped.length;
+}
