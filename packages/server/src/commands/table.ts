@@ -15,6 +15,7 @@ import { connectionCommands } from "./connection.js";
 import { debugCommands } from "./debug.js";
 import { expireCommands } from "./expire.js";
 import { hashCommands } from "./hashes.js";
+import { hyperloglogCommands } from "./hyperloglog.js";
 import { introspectionCommands } from "./introspection.js";
 import { keyCommands } from "./keys.js";
 import { latencyCommands } from "./latency.js";
@@ -165,6 +166,7 @@ export function buildCommandTable(): CommandTable {
     listMoveCommands,
     listBlockingCommands,
     hashCommands,
+    hyperloglogCommands,
     setCommands,
     sortCommands,
     transactionCommands,
