@@ -14,6 +14,7 @@ import {
   cachedCount,
   countRegisters,
   decodeSparse,
+  denseAddChanges,
   denseRegisters,
   emptyHll,
   HLL_DENSE,
@@ -29,6 +30,7 @@ import {
   isHllString,
   mergeInto,
   setCachedCount,
+  setDenseRegisters,
   sparseToDense,
 } from "../keyspace/types/hyperloglog.js";
 import { STR_ENC_RAW } from "../keyspace/value.js";
@@ -78,10 +80,16 @@ function pfaddCommand(c: Client): void {
   const created = existing === null;
   // Redis unshares an existing value (dbUnshareStringValue): it is "raw" from now on.
   if (!created) c.db.peek(key)!.strEncoding = STR_ENC_RAW;
-  const h = created ? emptyHll() : hllFromString(existing);
+  let h = created ? emptyHll() : null;
+  const dense = existing !== null && existing.charCodeAt(4) === HLL_DENSE;
   let updated = created ? 1 : 0;
   const maxBytes = sparseMaxBytes(c);
   for (let j = 2; j < c.argv.length; j++) {
+    if (h === null) {
+      // A dense value is read in place until an element changes a register.
+      if (dense && !denseAddChanges(existing, c.argv[j])) continue;
+      h = hllFromString(existing!);
+    }
     const r = hllAdd(h, c.argv[j], maxBytes);
     if (r === -1) {
       c.error(INVALID_HLL);
@@ -89,7 +97,7 @@ function pfaddCommand(c: Client): void {
     }
     updated += r;
   }
-  if (updated > 0) {
+  if (h !== null && updated > 0) {
     invalidateCachedCount(h);
     store(c.db, key, h, created);
     modified(c, c.db, key, "$", "pfadd", updated);
@@ -122,9 +130,9 @@ function pfcountCommand(c: Client): void {
     return;
   }
   c.db.peek(key)!.strEncoding = STR_ENC_RAW;
-  const h = hllFromString(v);
-  let card = cachedCount(h);
+  let card = cachedCount(v);
   if (card === -1) {
+    const h = hllFromString(v);
     card = hllCount(h);
     if (card === -1) {
       c.error(INVALID_HLL);
@@ -163,11 +171,16 @@ function pfmergeCommand(c: Client): void {
     c.error(INVALID_HLL);
     return;
   }
-  const maxBytes = sparseMaxBytes(c);
-  for (let i = 0; i < HLL_REGISTERS; i++) {
-    if (max[i] !== 0 && hllRaise(h, i, max[i], maxBytes) === -1) {
-      c.error(INVALID_HLL);
-      return;
+  if (hllEncoding(h) === HLL_DENSE) {
+    setDenseRegisters(h, max);
+  } else {
+    // Register by register, as Redis does, so the sparse opcodes come out the same.
+    const maxBytes = sparseMaxBytes(c);
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      if (max[i] !== 0 && hllRaise(h, i, max[i], maxBytes) === -1) {
+        c.error(INVALID_HLL);
+        return;
+      }
     }
   }
   invalidateCachedCount(h);
@@ -180,17 +193,10 @@ function pfmergeCommand(c: Client): void {
 function pfdebugCommand(c: Client): void {
   const sub = c.argv[1];
   const key = c.argv[2];
-  const v = c.db.write(key);
-  if (v === undefined) {
+  const v = hllOrReply(c, key, true);
+  if (v === undefined) return;
+  if (v === null) {
     c.error("ERR The specified key does not exist");
-    return;
-  }
-  if (typeof v !== "string") {
-    c.error(WRONGTYPE);
-    return;
-  }
-  if (!isHllString(v)) {
-    c.error(NOT_HLL);
     return;
   }
   const h = hllFromString(v);

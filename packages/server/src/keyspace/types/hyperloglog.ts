@@ -16,14 +16,14 @@
  * the low 14 bits pick the register, the run of zeros above them (plus one) is the value.
  * Cardinality uses Ertl's estimator over the register histogram, as Redis does since 5.0.
  *
- * Values are edited in a Buffer (`Hll`): the caller converts the stored string once per command.
+ * Values are edited in a Buffer (`Hll`), copied from the stored string once per command and
+ * turned back into one after it. Reads that change nothing (a cached count, an add to a dense
+ * HLL that raises no register, a merge's sources) work on the string itself or a scratch copy.
  */
 
-export const HLL_P = 14;
+import { HLL_P, HLL_Q, patLen } from "./hyperloglog-hash.js";
+
 export const HLL_REGISTERS = 1 << HLL_P;
-const HLL_P_MASK = HLL_REGISTERS - 1;
-/** Bits of the hash above the register index: a register holds at most HLL_Q + 1. */
-const HLL_Q = 64 - HLL_P;
 export const HLL_HDR_SIZE = 16;
 export const HLL_DENSE_SIZE = HLL_HDR_SIZE + ((HLL_REGISTERS * 6 + 7) >> 3);
 export const HLL_DENSE = 0;
@@ -42,90 +42,6 @@ export interface Hll {
   len: number;
 }
 
-// ---- hashing ------------------------------------------------------------------------------
-
-/** MurmurHash64A's multiplier, as 32-bit halves. */
-const M_HI = 0xc6a4a793;
-const M_LO = 0x5bd1e995;
-/** Results of mul64 and of murmurHash64A (no allocation per call). */
-let hi = 0;
-let lo = 0;
-
-/** (ah:al) * (bh:bl) mod 2^64 into hi:lo, in exact double arithmetic on 16-bit pieces. */
-function mul64(ah: number, al: number, bh: number, bl: number): void {
-  const a0 = al & 0xffff;
-  const a1 = al >>> 16;
-  const b0 = bl & 0xffff;
-  const b1 = bl >>> 16;
-  const mid = a0 * b1 + a1 * b0;
-  const low = a0 * b0 + (mid % 0x10000) * 0x10000;
-  lo = low >>> 0;
-  const carry = Math.floor(low / 0x100000000);
-  hi = (a1 * b1 + Math.floor(mid / 0x10000) + carry + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
-}
-
-/** MurmurHash64A of the latin1 bytes of `s` with `seed` (32 bits), into hi:lo. */
-export function murmurHash64A(s: string, seed: number): void {
-  const len = s.length;
-  mul64(0, len, M_HI, M_LO);
-  let hh = hi;
-  let hl = (lo ^ seed) >>> 0;
-  const blocks = len - (len & 7);
-  let i = 0;
-  for (; i < blocks; i += 8) {
-    const kl =
-      (s.charCodeAt(i) |
-        (s.charCodeAt(i + 1) << 8) |
-        (s.charCodeAt(i + 2) << 16) |
-        (s.charCodeAt(i + 3) << 24)) >>>
-      0;
-    const kh =
-      (s.charCodeAt(i + 4) |
-        (s.charCodeAt(i + 5) << 8) |
-        (s.charCodeAt(i + 6) << 16) |
-        (s.charCodeAt(i + 7) << 24)) >>>
-      0;
-    mul64(kh, kl, M_HI, M_LO);
-    // k ^= k >> 47: only the high half's top 17 bits reach the low half.
-    mul64(hi, (lo ^ (hi >>> 15)) >>> 0, M_HI, M_LO);
-    hh = (hh ^ hi) >>> 0;
-    hl = (hl ^ lo) >>> 0;
-    mul64(hh, hl, M_HI, M_LO);
-    hh = hi;
-    hl = lo;
-  }
-  const rest = len & 7;
-  if (rest > 0) {
-    // The tail's bytes, little-endian, as the C switch's fall-through XORs them in.
-    for (let j = rest - 1; j >= 0; j--) {
-      const byte = s.charCodeAt(i + j);
-      if (j >= 4) hh = (hh ^ (byte << ((j - 4) * 8))) >>> 0;
-      else hl = (hl ^ (byte << (j * 8))) >>> 0;
-    }
-    mul64(hh, hl, M_HI, M_LO);
-    hh = hi;
-    hl = lo;
-  }
-  hl = (hl ^ (hh >>> 15)) >>> 0;
-  mul64(hh, hl, M_HI, M_LO);
-  hi = hi >>> 0;
-  lo = (lo ^ (hi >>> 15)) >>> 0;
-}
-
-/** Register index of the last hllPatLen call. */
-let patIndex = 0;
-
-/** hllPatLen: the run length of zeros (plus one) an element produces; its register in patIndex. */
-function patLen(element: string): number {
-  murmurHash64A(element, 0xadc83b19);
-  patIndex = lo & HLL_P_MASK;
-  // hash >>= 14, then bit 50 set so the count stops at Q + 1.
-  const l = ((lo >>> HLL_P) | (hi << (32 - HLL_P))) >>> 0;
-  const h = (hi >>> HLL_P) | (1 << (HLL_Q - 32));
-  if (l !== 0) return 1 + (31 - Math.clz32(l & -l));
-  return 33 + (31 - Math.clz32(h & -h));
-}
-
 // ---- dense registers ----------------------------------------------------------------------
 
 function denseGet(buf: Buffer, base: number, reg: number): number {
@@ -142,6 +58,49 @@ function denseSet(buf: Buffer, base: number, reg: number, value: number): void {
   buf[byte] = (buf[byte] & ~(63 << fb)) | (value << fb);
   if (fb > 2) buf[byte + 1] = (buf[byte + 1] & ~(63 >> (8 - fb))) | (value >> (8 - fb));
 }
+
+/**
+ * Every register of the dense bytes at src[base..], one per byte into `out` (the larger of the
+ * two when `keepMax`): three bytes hold four registers, so they are unpacked four at a time.
+ */
+function unpackDense(src: Uint8Array, base: number, out: Uint8Array, keepMax: boolean): void {
+  for (let i = 0, p = base; i < HLL_REGISTERS; i += 4, p += 3) {
+    const b0 = src[p];
+    const b1 = src[p + 1];
+    const b2 = src[p + 2];
+    const r0 = b0 & 63;
+    const r1 = ((b0 >> 6) | (b1 << 2)) & 63;
+    const r2 = ((b1 >> 4) | (b2 << 4)) & 63;
+    const r3 = b2 >> 2;
+    if (keepMax) {
+      if (r0 > out[i]) out[i] = r0;
+      if (r1 > out[i + 1]) out[i + 1] = r1;
+      if (r2 > out[i + 2]) out[i + 2] = r2;
+      if (r3 > out[i + 3]) out[i + 3] = r3;
+    } else {
+      out[i] = r0;
+      out[i + 1] = r1;
+      out[i + 2] = r2;
+      out[i + 3] = r3;
+    }
+  }
+}
+
+/** unpackDense's inverse: registers one per byte packed into dst[base..]. */
+function packDense(registers: Uint8Array, dst: Uint8Array, base: number): void {
+  for (let i = 0, p = base; i < HLL_REGISTERS; i += 4, p += 3) {
+    const r1 = registers[i + 1];
+    const r2 = registers[i + 2];
+    dst[p] = registers[i] | ((r1 & 3) << 6);
+    dst[p + 1] = (r1 >> 2) | ((r2 & 15) << 4);
+    dst[p + 2] = (r2 >> 4) | (registers[i + 3] << 2);
+  }
+}
+
+/** A dense HLL string's bytes, copied for unpacking (one copy at a time). */
+const denseScratch = Buffer.allocUnsafe(HLL_DENSE_SIZE);
+/** Registers one per byte, for counting. */
+const registerScratch = new Uint8Array(HLL_REGISTERS);
 
 // ---- values -------------------------------------------------------------------------------
 
@@ -215,7 +174,7 @@ export function sparseToDense(h: Hll): boolean {
   return true;
 }
 
-/** Opens `need` more bytes at `at` (or closes -need), growing the buffer when short. */
+/** Opens `delta` bytes at `at` (closes -delta when negative), growing the buffer when short. */
 function shift(h: Hll, at: number, delta: number): void {
   if (h.len + delta > h.buf.length) {
     const grown = Buffer.allocUnsafe(h.len + delta + 64);
@@ -354,13 +313,32 @@ function promote(h: Hll, index: number, count: number): number {
 
 /** hllAdd: 1 when the element raised a register, 0 when not, -1 on a corrupt sparse HLL. */
 export function hllAdd(h: Hll, element: string, maxBytes: number): number {
-  const count = patLen(element);
-  const index = patIndex;
+  const pattern = patLen(element);
+  const index = pattern >> 6;
+  const count = pattern & 63;
   if (h.buf[4] === HLL_SPARSE) return sparseSet(h, index, count, maxBytes);
   if (denseGet(h.buf, HLL_HDR_SIZE, index) >= count) return 0;
   denseSet(h.buf, HLL_HDR_SIZE, index, count);
   invalidateCachedCount(h);
   return 1;
+}
+
+/**
+ * Whether adding `element` would change the dense HLL string `value`: most adds to a large HLL
+ * change nothing, and this answers without copying the string.
+ */
+export function denseAddChanges(value: string, element: string): boolean {
+  const pattern = patLen(element);
+  const reg = pattern >> 6;
+  const byte = HLL_HDR_SIZE + ((reg * 6) >> 3);
+  const fb = (reg * 6) & 7;
+  const b1 = fb > 2 ? value.charCodeAt(byte + 1) : 0;
+  return (pattern & 63) > (((value.charCodeAt(byte) >> fb) | (b1 << (8 - fb))) & 63);
+}
+
+/** PFMERGE into a dense HLL: its registers become `max` (which already includes its own). */
+export function setDenseRegisters(h: Hll, max: Uint8Array): void {
+  packDense(max, h.buf, HLL_HDR_SIZE);
 }
 
 /** hllDenseSet for PFMERGE's write-back: raises register `index` to `count` in either encoding. */
@@ -375,11 +353,8 @@ export function hllRaise(h: Hll, index: number, count: number, maxBytes: number)
  */
 export function mergeInto(max: Uint8Array, value: string): boolean {
   if (value.charCodeAt(4) === HLL_DENSE) {
-    const h = hllFromString(value);
-    for (let i = 0; i < HLL_REGISTERS; i++) {
-      const v = denseGet(h.buf, HLL_HDR_SIZE, i);
-      if (v > max[i]) max[i] = v;
-    }
+    denseScratch.write(value, 0, "latin1");
+    unpackDense(denseScratch, HLL_HDR_SIZE, max, true);
     return true;
   }
   let i = 0;
@@ -455,7 +430,8 @@ export function hllCount(h: Hll): number {
   histogram.fill(0);
   const buf = h.buf;
   if (buf[4] === HLL_DENSE) {
-    for (let i = 0; i < HLL_REGISTERS; i++) histogram[denseGet(buf, HLL_HDR_SIZE, i)]++;
+    unpackDense(buf, HLL_HDR_SIZE, registerScratch, false);
+    for (let i = 0; i < HLL_REGISTERS; i++) histogram[registerScratch[i]]++;
   } else {
     let idx = 0;
     for (let p = HLL_HDR_SIZE; p < h.len; ) {
@@ -489,11 +465,13 @@ export function countRegisters(max: Uint8Array): number {
   return estimate();
 }
 
-/** The cached cardinality, or -1 when stale. */
-export function cachedCount(h: Hll): number {
-  if ((h.buf[15] & 0x80) !== 0) return -1;
+/** The cached cardinality in an HLL string, or -1 when stale (read in place: no copy). */
+export function cachedCount(value: string): number {
+  if ((value.charCodeAt(15) & 0x80) !== 0) return -1;
+  let card = 0;
   // Estimates stay far below 2^53: the high bytes are zero in any HLL Redis or we wrote.
-  return h.buf.readUIntLE(8, 6) + h.buf.readUInt16LE(14) * 2 ** 48;
+  for (let i = 15; i >= 8; i--) card = card * 256 + value.charCodeAt(i);
+  return card;
 }
 
 export function setCachedCount(h: Hll, card: number): void {
@@ -503,9 +481,8 @@ export function setCachedCount(h: Hll, card: number): void {
 
 /** Every register of a dense HLL, in order (PFDEBUG GETREG). */
 export function denseRegisters(h: Hll): number[] {
-  const out = new Array<number>(HLL_REGISTERS);
-  for (let i = 0; i < HLL_REGISTERS; i++) out[i] = denseGet(h.buf, HLL_HDR_SIZE, i);
-  return out;
+  unpackDense(h.buf, HLL_HDR_SIZE, registerScratch, false);
+  return Array.from(registerScratch);
 }
 
 /** PFDEBUG DECODE's text of a sparse HLL: `Z:n` XZERO, `z:n` ZERO, `v:value,run` VAL. */
