@@ -14,6 +14,8 @@ import { configCommands } from "./config.js";
 import { connectionCommands } from "./connection.js";
 import { debugCommands } from "./debug.js";
 import { expireCommands } from "./expire.js";
+import { geoCommands } from "./geo.js";
+import { geoSearchCommands } from "./geo-search.js";
 import { hashCommands } from "./hashes.js";
 import { hyperloglogCommands } from "./hyperloglog.js";
 import { introspectionCommands } from "./introspection.js";
@@ -180,6 +182,8 @@ export function buildCommandTable(): CommandTable {
     configCommands,
     introspectionCommands,
     zsetCommands,
+    geoCommands,
+    geoSearchCommands,
     replicationCommands,
   ]) {
     table.add(family);

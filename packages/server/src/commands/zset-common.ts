@@ -148,6 +148,7 @@ export function scanScoreText(d: number, listpack: boolean): string {
  * Stores a computed result at `dst` (setKey, dropping any TTL) or deletes `dst` when the result
  * is empty, with the reply, notification and dirty count of zunionInterDiffGenericCommand and
  * zrangeResultFinalizeStore. `members`/`scores` must be in ascending (score, member) order.
+ * `dirty` is what a stored result adds to the dirty counter (GEO stores count every member).
  */
 export function storeResult(
   c: Client,
@@ -155,6 +156,7 @@ export function storeResult(
   members: string[],
   scores: number[],
   event: string,
+  dirty = 1,
 ): void {
   const db = c.db;
   const n = members.length;
@@ -164,7 +166,7 @@ export function storeResult(
     const zs = ZSet.fromSorted(members, scores, n, maxListpackEntries(c), maxListpackValue(c));
     db.set(dst, zs);
     c.out.integer(n);
-    modified(c, db, dst, "z", event);
+    modified(c, db, dst, "z", event, dirty);
     return;
   }
   c.out.integer(0);

@@ -165,7 +165,8 @@ function zaddGeneric(c: Client, baseFlags: number): void {
   if (added + updated > 0) modified(c, db, key, "z", incr ? "zincr" : "zadd", added + updated);
 }
 
-function zaddCommand(c: Client): void {
+/** ZADD (also GEOADD's second half, on the argv it rewrites). */
+export function zaddCommand(c: Client): void {
   zaddGeneric(c, 0);
 }
 

@@ -118,12 +118,25 @@ export function addLongDouble(a: LongDouble, b: LongDouble): LongDouble | null {
     : roundRational(abs, 1n << BigInt(-e), negative);
 }
 
-/** "%.17Lf" with trailing zeros (and a trailing '.') removed, "-0" printed as "0". */
-export function formatLongDoubleHuman(v: LongDouble): string {
+/** A double as a long double (exact: every double is one). Only for finite values. */
+export function longDoubleFromDouble(d: number): LongDouble {
+  if (d === 0) return { mantissa: 0n, exponent: 0 };
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, d);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const significand = biased === 0 ? fraction : fraction | (1n << 52n);
+  const exponent = (biased === 0 ? 1 : biased) - 1075;
+  return { mantissa: d < 0 ? -significand : significand, exponent };
+}
+
+/** printf's "%.<decimals>Lf": the exact value rounded half to even, a '-' kept on negatives. */
+export function formatFixed(v: LongDouble, decimals: number): string {
   const negative = v.mantissa < 0n;
   const m = negative ? -v.mantissa : v.mantissa;
-  // Exact value * 10^17, rounded half to even.
-  const scaled = m * 10n ** 17n;
+  // Exact value * 10^decimals, rounded half to even.
+  const scaled = m * 10n ** BigInt(decimals);
   let q: bigint;
   if (v.exponent >= 0) {
     q = scaled << BigInt(v.exponent);
@@ -134,10 +147,23 @@ export function formatLongDoubleHuman(v: LongDouble): string {
     const twice = r * 2n;
     if (twice > d || (twice === d && (q & 1n) === 1n)) q += 1n;
   }
-  let digits = q.toString().padStart(18, "0");
-  let text = `${digits.slice(0, -17)}.${digits.slice(-17)}`;
-  text = text.replace(/0+$/, "").replace(/\.$/, "");
-  digits = text;
-  if (negative && digits !== "0") return `-${digits}`;
-  return digits;
+  const digits = q.toString().padStart(decimals + 1, "0");
+  const text = decimals === 0 ? digits : `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+  return negative ? `-${text}` : text;
+}
+
+/**
+ * printf's "%.<decimals>f" of a double. V8's toFixed is exact too but breaks ties upwards where
+ * glibc rounds half to even; a tie needs d * 2^(decimals + 1) to be an integer, and only those
+ * values (and -0, which toFixed prints unsigned) take the exact BigInt path.
+ */
+export function formatDoubleFixed(d: number, decimals: number): string {
+  if (Number.isInteger(d * 2 ** (decimals + 1))) return formatFixed(longDoubleFromDouble(d), decimals);
+  return d.toFixed(decimals);
+}
+
+/** "%.17Lf" with trailing zeros (and a trailing '.') removed, "-0" printed as "0". */
+export function formatLongDoubleHuman(v: LongDouble): string {
+  const text = formatFixed(v, 17).replace(/0+$/, "").replace(/\.$/, "");
+  return text === "-0" ? "0" : text;
 }
