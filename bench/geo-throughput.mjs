@@ -17,11 +17,8 @@
  *   pnpm -s run build && node bench/geo-throughput.mjs [rounds=3] [requests=50000]
  */
 
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { Conn, cleanup, median, start } from "./lib.mjs";
+import { Conn, compareCommands } from "./lib.mjs";
 
-const run = promisify(execFile);
 const ROUNDS = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 50_000);
 
@@ -46,8 +43,8 @@ const TESTS = [
 ];
 
 /** The same 10,000 points for both servers: longitude 0-20, latitude 40-55. */
-async function load(port) {
-  const conn = await Conn.connect(port);
+async function load(server) {
+  const conn = await Conn.connect(server.port);
   let seed = 42;
   const random = () => {
     seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
@@ -64,41 +61,10 @@ async function load(port) {
   conn.close();
 }
 
-async function bench(port, options, argv, requests) {
-  const { stdout } = await run(
-    "redis-benchmark",
-    ["-p", String(port), "-q", "-c", "50", "-n", String(requests), ...options, ...argv],
-    { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
-  );
-  const m = /: ([\d.]+) requests per second/.exec(stdout.replace(/\r/g, "\n"));
-  if (m === null) throw new Error(`redis-benchmark failed: ${stdout}`);
-  return Number(m[1]);
-}
-
-async function main() {
-  const servers = [await start("redis"), await start("keyhaven")];
-  console.log(`GEO throughput: redis-benchmark -c 50 over 10,000 points, ${ROUNDS} rounds, median`);
-  const samples = new Map(TESTS.map(([name]) => [name, { redis: [], keyhaven: [] }]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
-      await load(server.port);
-      for (const [name, options, argv, divisor] of TESTS) {
-        samples.get(name)[server.kind].push(await bench(server.port, options, argv, REQUESTS / divisor));
-      }
-    }
-  }
-  for (const [name, { redis, keyhaven }] of samples) {
-    const r = median(redis);
-    const k = median(keyhaven);
-    console.log(
-      `${name.padEnd(16)} redis ${r.toFixed(0).padStart(8)} rps  keyhaven ${k.toFixed(0).padStart(8)} rps  ratio ${(k / r).toFixed(2)}x`,
-    );
-  }
-}
-
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(cleanup);
+await compareCommands({
+  title: "GEO throughput over 10,000 points",
+  tests: TESTS,
+  rounds: ROUNDS,
+  requests: REQUESTS,
+  prepare: load,
+});

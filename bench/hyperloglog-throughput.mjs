@@ -15,11 +15,8 @@
  *   pnpm -s run build && node bench/hyperloglog-throughput.mjs [rounds=3] [requests=100000]
  */
 
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { cleanup, median, start } from "./lib.mjs";
+import { Conn, compareCommands } from "./lib.mjs";
 
-const run = promisify(execFile);
 const ROUNDS = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 100_000);
 
@@ -32,50 +29,21 @@ const TESTS = [
   ["PFMERGE", [], ["PFMERGE", "merged", "dense1", "dense2"], 10],
 ];
 
-async function cli(port, ...argv) {
-  await run("redis-cli", ["-p", String(port), ...argv]);
-}
-
-async function bench(port, options, argv, requests) {
-  const { stdout } = await run(
-    "redis-benchmark",
-    ["-p", String(port), "-q", "-c", "50", "-n", String(requests), ...options, ...argv],
-    { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
-  );
-  const m = /: ([\d.]+) requests per second/.exec(stdout.replace(/\r/g, "\n"));
-  if (m === null) throw new Error(`redis-benchmark failed: ${stdout}`);
-  return Number(m[1]);
-}
-
-async function main() {
-  const servers = [await start("redis"), await start("keyhaven")];
-  console.log(`HyperLogLog throughput: redis-benchmark -c 50, ${ROUNDS} rounds, median`);
-  const samples = new Map(TESTS.map(([name]) => [name, { redis: [], keyhaven: [] }]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
-      await cli(server.port, "FLUSHALL");
-      // The second dense key, for the union and the merge.
-      for (let i = 0; i < 10; i++) {
-        const elements = Array.from({ length: 1000 }, (_, j) => `x${i * 1000 + j}`);
-        await cli(server.port, "PFADD", "dense2", ...elements);
-      }
-      for (const [name, options, argv, divisor] of TESTS) {
-        samples.get(name)[server.kind].push(await bench(server.port, options, argv, REQUESTS / divisor));
-      }
-    }
+/** An empty server but for the second dense key, for the union and the merge. */
+async function prepare(server) {
+  const conn = await Conn.connect(server.port);
+  await conn.command("FLUSHALL");
+  for (let i = 0; i < 10; i++) {
+    const elements = Array.from({ length: 1000 }, (_, j) => `x${i * 1000 + j}`);
+    await conn.command("PFADD", "dense2", ...elements);
   }
-  for (const [name, { redis, keyhaven }] of samples) {
-    const r = median(redis);
-    const k = median(keyhaven);
-    console.log(
-      `${name.padEnd(16)} redis ${r.toFixed(0).padStart(8)} rps  keyhaven ${k.toFixed(0).padStart(8)} rps  ratio ${(k / r).toFixed(2)}x`,
-    );
-  }
+  conn.close();
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(cleanup);
+await compareCommands({
+  title: "HyperLogLog throughput",
+  tests: TESTS,
+  rounds: ROUNDS,
+  requests: REQUESTS,
+  prepare,
+});

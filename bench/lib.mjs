@@ -260,3 +260,50 @@ export async function stop(srv) {
   rmSync(srv.dir, { recursive: true, force: true });
   dirs.delete(srv.dir);
 }
+
+/** One redis-benchmark run of a custom command (`argv`, with `options` such as -r): its rps. */
+export async function benchmarkCommand(port, argv, requests, options = []) {
+  const r = spawnSync(
+    "redis-benchmark",
+    ["-p", String(port), "-q", "-c", "50", "-n", String(requests), ...options, ...argv],
+    { encoding: "latin1", timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const m = /: ([\d.]+) requests per second/.exec(r.stdout.replace(/\r/g, "\n"));
+  if (m === null) throw new Error(`redis-benchmark failed: ${r.stdout}${r.stderr}`);
+  return Number(m[1]);
+}
+
+/**
+ * Runs custom-command benchmarks on redis-server and keyhaven-server side by side: `rounds`
+ * rounds alternating which server goes first, `prepare(server)` before each server's turn, then
+ * every test `[name, redis-benchmark options, argv, divisor]` with `requests / divisor` requests.
+ * Prints each test's median rps and the ratio keyhaven/redis; servers are killed by PID after.
+ */
+export async function compareCommands({ title, tests, rounds, requests, prepare }) {
+  try {
+    const servers = [await start("redis"), await start("keyhaven")];
+    console.log(`${title}: redis-benchmark -c 50, ${rounds} rounds, median`);
+    const samples = new Map(tests.map(([name]) => [name, { redis: [], keyhaven: [] }]));
+    for (let round = 0; round < rounds; round++) {
+      for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
+        await prepare(server);
+        for (const [name, options, argv, divisor] of tests) {
+          const rps = await benchmarkCommand(server.port, argv, requests / divisor, options);
+          samples.get(name)[server.kind].push(rps);
+        }
+      }
+    }
+    for (const [name, { redis, keyhaven }] of samples) {
+      const r = median(redis);
+      const k = median(keyhaven);
+      console.log(
+        `${name.padEnd(16)} redis ${r.toFixed(0).padStart(8)} rps  keyhaven ${k.toFixed(0).padStart(8)} rps  ratio ${(k / r).toFixed(2)}x`,
+      );
+    }
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  } finally {
+    cleanup();
+  }
+}

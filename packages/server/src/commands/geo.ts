@@ -69,38 +69,41 @@ function geodistCommand(c: Client): void {
   replyDistance(c, distance(x1, y1, x2, y2) / toMeters, () => preciseDistance(x1, y1, x2, y2) / toMeters);
 }
 
-/** GEOHASH key [member ...]: 11-character standard geohashes, null for missing members. */
-function geohashCommand(c: Client): void {
+/**
+ * GEOHASH's and GEOPOS's shared walk: an array with, for each member argument, `reply` of its
+ * decoded position, or `missing` when the key or the member does not exist.
+ */
+function replyPerMember(c: Client, missing: () => void, reply: (long: number, lat: number) => void): void {
   const zs = geoSetOrReply(c, c.argv[1]);
   if (zs === undefined) return;
   c.out.arrayHeader(c.argv.length - 2);
   for (let j = 2; j < c.argv.length; j++) {
     const score = zs?.score(c.argv[j]);
-    if (score === undefined) {
-      c.out.nullBulk();
-      continue;
-    }
-    const [long, lat] = decodeScore(score);
-    c.out.bulk(geohashString(long, lat));
+    if (score === undefined) missing();
+    else reply(...decodeScore(score));
   }
+}
+
+/** GEOHASH key [member ...]: 11-character standard geohashes, null for missing members. */
+function geohashCommand(c: Client): void {
+  replyPerMember(
+    c,
+    () => c.out.nullBulk(),
+    (long, lat) => c.out.bulk(geohashString(long, lat)),
+  );
 }
 
 /** GEOPOS key [member ...]: [longitude, latitude] pairs, null arrays for missing members. */
 function geoposCommand(c: Client): void {
-  const zs = geoSetOrReply(c, c.argv[1]);
-  if (zs === undefined) return;
-  c.out.arrayHeader(c.argv.length - 2);
-  for (let j = 2; j < c.argv.length; j++) {
-    const score = zs?.score(c.argv[j]);
-    if (score === undefined) {
-      c.out.nullArray();
-      continue;
-    }
-    const [long, lat] = decodeScore(score);
-    c.out.arrayHeader(2);
-    replyCoordinate(c, long);
-    replyCoordinate(c, lat);
-  }
+  replyPerMember(
+    c,
+    () => c.out.nullArray(),
+    (long, lat) => {
+      c.out.arrayHeader(2);
+      replyCoordinate(c, long);
+      replyCoordinate(c, lat);
+    },
+  );
 }
 
 export const geoCommands = [

@@ -11,45 +11,16 @@
  * helpers.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasRealRedis, RespClient, type ServerProcess, startServer } from "../helpers.js";
-
-/** A small seeded PRNG (mulberry32): the same sets and queries on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { describe, expect, it } from "vitest";
+import { hasRealRedis } from "../helpers.js";
+import { rng } from "../integration/replication-helpers.js";
+import { redisPair } from "./redis-pair.js";
 
 const UNITS = ["m", "km", "ft", "mi", "KM"];
 
 describe.runIf(hasRealRedis())("differential: GEO commands against real Redis", () => {
-  let redis: ServerProcess | undefined;
-  let keyhaven: ServerProcess | undefined;
-  let rc: RespClient;
-  let kc: RespClient;
-
-  beforeAll(async () => {
-    [redis, keyhaven] = await Promise.all([startServer("redis"), startServer("keyhaven")]);
-    rc = await RespClient.connect(redis.port);
-    kc = await RespClient.connect(keyhaven.port);
-  });
-  afterAll(async () => {
-    rc?.close();
-    kc?.close();
-    await Promise.all([redis?.stop(), keyhaven?.stop()]);
-  });
-
-  async function both(argv: string[]): Promise<unknown> {
-    const [r, k] = await Promise.all([rc.call(...argv), kc.call(...argv)]);
-    expect({ argv, reply: k }).toEqual({ argv, reply: r });
-    return r;
-  }
+  const pair = redisPair();
+  const both = (argv: string[]) => pair.both(...argv);
 
   /**
    * A stored result: the same members in the same order, and the same scores, except that stored
@@ -62,6 +33,7 @@ describe.runIf(hasRealRedis())("differential: GEO commands against real Redis", 
       await both(argv);
       return;
     }
+    const [rc, kc] = pair.clients();
     const [r, k] = (await Promise.all([rc.call(...argv), kc.call(...argv)])) as string[][];
     expect(k.filter((_, i) => i % 2 === 0)).toEqual(r.filter((_, i) => i % 2 === 0));
     for (let i = 1; i < r.length; i += 2) {
@@ -79,7 +51,7 @@ describe.runIf(hasRealRedis())("differential: GEO commands against real Redis", 
   it("replies agree over random geo sets and searches", { timeout: 300_000 }, async () => {
     const sets = Number(process.env.KEYHAVEN_DIFF_RUNS ?? 30);
     for (let set = 0; set < sets; set++) {
-      const random = prng(1000 + set);
+      const random = rng(1000 + set);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
       const between = (min: number, max: number) => min + random() * (max - min);
       await both(["FLUSHALL"]);

@@ -11,8 +11,9 @@
  */
 
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasRealRedis, RespClient, type ServerProcess, startServer } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { hasRealRedis } from "../helpers.js";
+import { redisPair } from "./redis-pair.js";
 
 const KEYS = ["h1", "h2", "h3"];
 const key = fc.constantFrom(...KEYS);
@@ -43,28 +44,8 @@ const command: fc.Arbitrary<string[]> = fc.oneof(
 );
 
 describe.runIf(hasRealRedis())("differential: HyperLogLog against real Redis", () => {
-  let redis: ServerProcess | undefined;
-  let keyhaven: ServerProcess | undefined;
-  let rc: RespClient;
-  let kc: RespClient;
-
-  beforeAll(async () => {
-    [redis, keyhaven] = await Promise.all([startServer("redis"), startServer("keyhaven")]);
-    rc = await RespClient.connect(redis.port);
-    kc = await RespClient.connect(keyhaven.port);
-  });
-  afterAll(async () => {
-    rc?.close();
-    kc?.close();
-    await Promise.all([redis?.stop(), keyhaven?.stop()]);
-  });
-
-  /** Sends argv to both servers and expects the same reply. */
-  async function both(...argv: string[]): Promise<unknown> {
-    const [r, k] = await Promise.all([rc.call(...argv), kc.call(...argv)]);
-    expect({ argv: argv.slice(0, 3), reply: k }).toEqual({ argv: argv.slice(0, 3), reply: r });
-    return r;
-  }
+  const pair = redisPair();
+  const { both } = pair;
 
   it("replies and stored bytes agree over random command sequences", { timeout: 300_000 }, async () => {
     await fc.assert(
@@ -120,6 +101,7 @@ describe.runIf(hasRealRedis())("differential: HyperLogLog against real Redis", (
     await both("FLUSHALL");
     await both("PFADD", "sparse", "x", "y", "z");
     await both("PFADD", "dense", ...Array.from({ length: 3000 }, (_, i) => `d${i}`));
+    const [rc, kc] = pair.clients();
     for (const [from, to] of [
       [rc, kc],
       [kc, rc],
