@@ -434,8 +434,7 @@ export class Server implements KeyspaceHooks {
     if (c.has(ClientFlag.Blocked)) this.blocking.unblock(c, "disconnect");
     this.postponed.delete(c);
     unwatchAllKeys(c);
-    this.pubsub.unsubscribeAll(c, false);
-    this.pubsub.punsubscribeAll(c, false);
+    this.pubsub.dropClient(c);
     c.multiQueue = [];
     for (const hook of this.clientCloseHooks) hook(c);
     c.out.discard();

@@ -50,7 +50,7 @@ export function clientInfoString(c: Client): string {
     `db=${c.db.id}`,
     `sub=${c.channels.size}`,
     `psub=${c.patterns.size}`,
-    "ssub=0",
+    `ssub=${c.shardChannels.size}`,
     `multi=${multi}`,
     `qbuf=${qbuf}`,
     `qbuf-free=${Math.max(0, 20474 - qbuf)}`,

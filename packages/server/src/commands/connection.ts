@@ -166,8 +166,7 @@ function resetCommand(c: Client): void {
   }
   c.flags &= ~(ClientFlag.Multi | ClientFlag.DirtyCas | ClientFlag.DirtyExec);
   unwatchAllKeys(c);
-  server.pubsub.unsubscribeAll(c, false);
-  server.pubsub.punsubscribeAll(c, false);
+  server.pubsub.dropClient(c);
   stopMonitoring(c);
   c.flags &= ~(
     ClientFlag.ReplyOff |

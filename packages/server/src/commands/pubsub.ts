@@ -1,7 +1,9 @@
 /**
- * Pub/Sub commands (pubsub.c): SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and
- * PUBSUB CHANNELS|NUMSUB|NUMPAT|HELP. PUBLISH is propagated to replicas only (not the AOF), as
- * Redis's forceCommandPropagation(PROPAGATE_REPL) does, so subscribers of replicas see it too.
+ * Pub/Sub commands (pubsub.c): SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, their
+ * shard-channel forms SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH, and PUBSUB CHANNELS|NUMSUB|NUMPAT|
+ * SHARDCHANNELS|SHARDNUMSUB|HELP. PUBLISH and SPUBLISH are propagated to replicas only (not the
+ * AOF), as Redis's forceCommandPropagation(PROPAGATE_REPL) does without cluster mode, so
+ * subscribers of replicas see them too.
  */
 
 import type { Client } from "../network/client.js";
@@ -31,31 +33,43 @@ function punsubscribeCommand(c: Client): void {
   else for (let i = 1; i < argv.length; i++) c.server.pubsub.punsubscribe(c, argv[i], true);
 }
 
-function publishCommand(c: Client): void {
-  const receivers = c.server.pubsub.publish(c.argv[1], c.argv[2]);
+function ssubscribeCommand(c: Client): void {
+  const argv = c.argv;
+  for (let i = 1; i < argv.length; i++) c.server.pubsub.ssubscribe(c, argv[i]);
+}
+
+function sunsubscribeCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length === 1) c.server.pubsub.sunsubscribeAll(c, true);
+  else for (let i = 1; i < argv.length; i++) c.server.pubsub.sunsubscribe(c, argv[i], true);
+}
+
+/** PUBLISH and SPUBLISH: the receivers' count; replicas get the command, the AOF does not. */
+function publishGeneric(c: Client, receivers: number): void {
   c.server.propagator.alsoPropagate(c.db.id, c.argv, true);
   c.preventPropagation = true;
   c.out.integer(receivers);
 }
 
-function pubsubChannelsCommand(c: Client): void {
-  // PUBSUB CHANNELS takes at most one pattern (pubsubCommand's `c->argc == 2 || c->argc == 3`).
+/** PUBSUB CHANNELS and SHARDCHANNELS: the names with subscribers, optionally matching a pattern. */
+function channelsReply(c: Client, channels: Map<string, Set<Client>>): void {
+  // At most one pattern (pubsubCommand's `c->argc == 2 || c->argc == 3`).
   if (c.argv.length > 3) return void subcommandSyntaxError(c);
   const pattern = c.argv.length > 2 ? c.argv[2] : null;
   const names: string[] = [];
-  for (const name of c.server.pubsub.channels.keys())
-    if (pattern === null || globMatch(pattern, name)) names.push(name);
+  for (const name of channels.keys()) if (pattern === null || globMatch(pattern, name)) names.push(name);
   c.out.arrayHeader(names.length);
   for (const n of names) c.out.bulk(n);
 }
 
-function pubsubNumsubCommand(c: Client): void {
+/** PUBSUB NUMSUB and SHARDNUMSUB: each name and its subscriber count. */
+function numsubReply(c: Client, channels: Map<string, Set<Client>>): void {
   const argv = c.argv;
   // A flat array even in RESP3, as Redis 7.0 replies it.
   c.out.arrayHeader((argv.length - 2) * 2);
   for (let i = 2; i < argv.length; i++) {
     c.out.bulk(argv[i]);
-    c.out.integer(c.server.pubsub.channels.get(argv[i])?.size ?? 0);
+    c.out.integer(channels.get(argv[i])?.size ?? 0);
   }
 }
 
@@ -73,6 +87,10 @@ function pubsubHelpCommand(c: Client): void {
     "NUMSUB [<channel> ...]",
     "    Return the number of subscribers for the specified channels, excluding",
     "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)",
     "HELP",
     "    Prints this help.",
   ];
@@ -128,7 +146,40 @@ export const pubsubCommands = [
     "pubsub",
     "Posts a message to a channel.",
     "2.0.0",
-    publishCommand,
+    (c) => publishGeneric(c, c.server.pubsub.publish(c.argv[1], c.argv[2])),
+  ),
+  spec(
+    "ssubscribe",
+    -2,
+    "pubsub noscript loading stale",
+    [1, -1, 1],
+    "pubsub",
+    "Listen for messages published to the given shard channels",
+    "7.0.0",
+    ssubscribeCommand,
+    { keySpecFlags: ["not_key"] },
+  ),
+  spec(
+    "sunsubscribe",
+    -1,
+    "pubsub noscript loading stale",
+    [1, -1, 1],
+    "pubsub",
+    "Stop listening for messages posted to the given shard channels",
+    "7.0.0",
+    sunsubscribeCommand,
+    { keySpecFlags: ["not_key"] },
+  ),
+  spec(
+    "spublish",
+    3,
+    "pubsub loading stale fast",
+    [1, 1, 1],
+    "pubsub",
+    "Post a message to a shard channel",
+    "7.0.0",
+    (c) => publishGeneric(c, c.server.pubsub.spublish(c.argv[1], c.argv[2])),
+    { keySpecFlags: ["not_key"] },
   ),
   container("pubsub", -2, "pubsub", "A container for Pub/Sub commands.", "2.8.0", [
     spec(
@@ -139,7 +190,7 @@ export const pubsubCommands = [
       "pubsub",
       "Returns the active channels.",
       "2.8.0",
-      pubsubChannelsCommand,
+      (c) => channelsReply(c, c.server.pubsub.channels),
     ),
     spec(
       "numsub",
@@ -149,7 +200,27 @@ export const pubsubCommands = [
       "pubsub",
       "Returns a count of subscribers to channels.",
       "2.8.0",
-      pubsubNumsubCommand,
+      (c) => numsubReply(c, c.server.pubsub.channels),
+    ),
+    spec(
+      "shardchannels",
+      -2,
+      "pubsub loading stale",
+      [0, 0, 0],
+      "pubsub",
+      "List active shard channels",
+      "7.0.0",
+      (c) => channelsReply(c, c.server.pubsub.shardChannels),
+    ),
+    spec(
+      "shardnumsub",
+      -2,
+      "pubsub loading stale",
+      [0, 0, 0],
+      "pubsub",
+      "Get the count of subscribers for shard channels",
+      "7.0.0",
+      (c) => numsubReply(c, c.server.pubsub.shardChannels),
     ),
     spec(
       "numpat",

@@ -201,7 +201,7 @@ function statsInfo(server: Server): string[] {
     `keyspace_misses:${s.keyspaceMisses}`,
     `pubsub_channels:${server.pubsub.channels.size}`,
     `pubsub_patterns:${server.pubsub.patterns.size}`,
-    "pubsubshard_channels:0",
+    `pubsubshard_channels:${server.pubsub.shardChannels.size}`,
     `latest_fork_usec:${s.latestForkUsec}`,
     `total_forks:${s.totalForks}`,
     "migrate_cached_sockets:0",

@@ -92,6 +92,7 @@ export class Client {
   watched = new Map<string, [Db, string]>();
   channels = new Set<string>();
   patterns = new Set<string>();
+  shardChannels = new Set<string>();
   /** Blocking state owned by exec/blocking.ts while the client is blocked. */
   blockState: unknown = null;
   /** When the output buffer first exceeded the soft limit (ms), or 0. */

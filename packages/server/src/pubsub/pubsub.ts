@@ -1,10 +1,11 @@
 /**
- * Channels and patterns with their subscribers (Redis's pubsub.c), and keyspace notifications
- * (notify.c) built on them. Messages are encoded straight into each receiver's output buffer
+ * Channels, patterns and shard channels with their subscribers (Redis's pubsub.c), and keyspace
+ * notifications (notify.c) built on them. Shard channels (SSUBSCRIBE/SPUBLISH) are a namespace of
+ * their own; without cluster mode there is one shard, so they work like plain channels. Messages are encoded straight into each receiver's output buffer
  * as a push (RESP3) or an array (RESP2); the end-of-turn flush sends them.
  *
  * Invariant: a client is in `channels.get(ch)` iff `ch` is in `client.channels` (same for
- * patterns), so unsubscribing on disconnect is O(subscriptions of that client).
+ * patterns and shard channels), so unsubscribing on disconnect is O(subscriptions of that client).
  */
 
 import { type Client, ClientFlag } from "../network/client.js";
@@ -13,6 +14,7 @@ import { globMatch } from "../util/glob.js";
 export class PubSub {
   readonly channels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, Set<Client>>();
+  readonly shardChannels = new Map<string, Set<Client>>();
   /** notify-keyspace-events flags as text (normalized, e.g. "KEA"); empty = off. */
   private notifyFlags = "";
   private notifyKeyspace = false;
@@ -35,85 +37,98 @@ export class PubSub {
   }
 
   subscribe(c: Client, channel: string): void {
-    if (!c.channels.has(channel)) {
-      c.channels.add(channel);
-      let set = this.channels.get(channel);
-      if (set === undefined) {
-        set = new Set();
-        this.channels.set(channel, set);
-      }
-      set.add(c);
-    }
-    c.flags |= ClientFlag.PubSub;
-    this.writeSubscriptionReply(c, "subscribe", channel);
+    subscribeTo(this.channels, c.channels, c, channel);
+    this.writeSubscriptionReply(c, "subscribe", channel, PubSub.subscriptionCount(c));
   }
 
   /** Unsubscribes one channel; `notify` writes the reply (false when the client is closing). */
   unsubscribe(c: Client, channel: string, notify: boolean): void {
-    if (c.channels.delete(channel)) {
-      const set = this.channels.get(channel);
-      if (set !== undefined) {
-        set.delete(c);
-        if (set.size === 0) this.channels.delete(channel);
-      }
-    }
-    if (notify) this.writeSubscriptionReply(c, "unsubscribe", channel);
+    unsubscribeFrom(this.channels, c.channels, c, channel);
+    if (notify) this.writeSubscriptionReply(c, "unsubscribe", channel, PubSub.subscriptionCount(c));
     this.updatePubSubFlag(c);
   }
 
   unsubscribeAll(c: Client, notify: boolean): void {
     if (c.channels.size === 0) {
-      if (notify) this.writeSubscriptionReply(c, "unsubscribe", null);
+      if (notify) this.writeSubscriptionReply(c, "unsubscribe", null, PubSub.subscriptionCount(c));
       return;
     }
     for (const channel of [...c.channels]) this.unsubscribe(c, channel, notify);
   }
 
   psubscribe(c: Client, pattern: string): void {
-    if (!c.patterns.has(pattern)) {
-      c.patterns.add(pattern);
-      let set = this.patterns.get(pattern);
-      if (set === undefined) {
-        set = new Set();
-        this.patterns.set(pattern, set);
-      }
-      set.add(c);
-    }
-    c.flags |= ClientFlag.PubSub;
-    this.writeSubscriptionReply(c, "psubscribe", pattern);
+    subscribeTo(this.patterns, c.patterns, c, pattern);
+    this.writeSubscriptionReply(c, "psubscribe", pattern, PubSub.subscriptionCount(c));
   }
 
   punsubscribe(c: Client, pattern: string, notify: boolean): void {
-    if (c.patterns.delete(pattern)) {
-      const set = this.patterns.get(pattern);
-      if (set !== undefined) {
-        set.delete(c);
-        if (set.size === 0) this.patterns.delete(pattern);
-      }
-    }
-    if (notify) this.writeSubscriptionReply(c, "punsubscribe", pattern);
+    unsubscribeFrom(this.patterns, c.patterns, c, pattern);
+    if (notify) this.writeSubscriptionReply(c, "punsubscribe", pattern, PubSub.subscriptionCount(c));
     this.updatePubSubFlag(c);
   }
 
   punsubscribeAll(c: Client, notify: boolean): void {
     if (c.patterns.size === 0) {
-      if (notify) this.writeSubscriptionReply(c, "punsubscribe", null);
+      if (notify) this.writeSubscriptionReply(c, "punsubscribe", null, PubSub.subscriptionCount(c));
       return;
     }
     for (const pattern of [...c.patterns]) this.punsubscribe(c, pattern, notify);
   }
 
-  private updatePubSubFlag(c: Client): void {
-    if (c.channels.size === 0 && c.patterns.size === 0) c.flags &= ~ClientFlag.PubSub;
+  /** SSUBSCRIBE: its replies count the client's shard channels only, as Redis's do. */
+  ssubscribe(c: Client, channel: string): void {
+    subscribeTo(this.shardChannels, c.shardChannels, c, channel);
+    this.writeSubscriptionReply(c, "ssubscribe", channel, c.shardChannels.size);
   }
 
-  private writeSubscriptionReply(c: Client, kind: string, name: string | null): void {
+  sunsubscribe(c: Client, channel: string, notify: boolean): void {
+    unsubscribeFrom(this.shardChannels, c.shardChannels, c, channel);
+    if (notify) this.writeSubscriptionReply(c, "sunsubscribe", channel, c.shardChannels.size);
+    this.updatePubSubFlag(c);
+  }
+
+  sunsubscribeAll(c: Client, notify: boolean): void {
+    if (c.shardChannels.size === 0) {
+      if (notify) this.writeSubscriptionReply(c, "sunsubscribe", null, 0);
+      return;
+    }
+    for (const channel of [...c.shardChannels]) this.sunsubscribe(c, channel, notify);
+  }
+
+  /** Every subscription of a client that leaves (disconnect, RESET), without replies. */
+  dropClient(c: Client): void {
+    this.unsubscribeAll(c, false);
+    this.punsubscribeAll(c, false);
+    this.sunsubscribeAll(c, false);
+  }
+
+  private updatePubSubFlag(c: Client): void {
+    if (c.channels.size === 0 && c.patterns.size === 0 && c.shardChannels.size === 0)
+      c.flags &= ~ClientFlag.PubSub;
+  }
+
+  private writeSubscriptionReply(c: Client, kind: string, name: string | null, count: number): void {
     const out = c.out;
     out.pushHeader(3);
     out.bulk(kind);
     if (name === null) out.nullBulk();
     else out.bulk(name);
-    out.integer(PubSub.subscriptionCount(c));
+    out.integer(count);
+  }
+
+  /** SPUBLISH: delivers to the shard channel's subscribers; returns their number. */
+  spublish(channel: string, message: string): number {
+    const subs = this.shardChannels.get(channel);
+    if (subs === undefined) return 0;
+    for (const c of subs) {
+      const out = c.out;
+      out.pushHeader(3);
+      out.bulk("smessage");
+      out.bulk(channel);
+      out.bulk(message);
+      this.schedule(c);
+    }
+    return subs.size;
   }
 
   /** PUBLISH: delivers to channel and pattern subscribers; returns the number of receivers. */
@@ -169,4 +184,27 @@ export class PubSub {
   get notificationsEnabled(): boolean {
     return this.notifyFlags !== "";
   }
+}
+
+/** Adds a subscription on both sides (the server's map, the client's set) and flags the client. */
+function subscribeTo(all: Map<string, Set<Client>>, mine: Set<string>, c: Client, name: string): void {
+  if (!mine.has(name)) {
+    mine.add(name);
+    let set = all.get(name);
+    if (set === undefined) {
+      set = new Set();
+      all.set(name, set);
+    }
+    set.add(c);
+  }
+  c.flags |= ClientFlag.PubSub;
+}
+
+/** Removes a subscription on both sides, dropping a name nobody subscribes to any more. */
+function unsubscribeFrom(all: Map<string, Set<Client>>, mine: Set<string>, c: Client, name: string): void {
+  if (!mine.delete(name)) return;
+  const set = all.get(name);
+  if (set === undefined) return;
+  set.delete(c);
+  if (set.size === 0) all.delete(name);
 }

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorText, RespClient, type ServerProcess, startTarget } from "../helpers.js";
 
+/** One numeric field of an INFO section. */
+async function infoField(c: RespClient, section: string, field: string): Promise<number> {
+  const text = String(await c.call("INFO", section));
+  return Number(new RegExp(`^${field}:(\\d+)`, "m").exec(text)?.[1]);
+}
+
 let server: ServerProcess;
 
 beforeAll(async () => {
@@ -90,6 +96,44 @@ describe("pub/sub", () => {
     pub.close();
   });
 
+  it("shard channels: SSUBSCRIBE/SPUBLISH/SUNSUBSCRIBE, a namespace and a count of their own", async () => {
+    const sub = await server.client();
+    const pub = await server.client();
+    expect(await sub.call("SUBSCRIBE", "a")).toEqual(["subscribe", "a", 1]);
+    expect(await sub.call("SSUBSCRIBE", "x", "y")).toEqual(["ssubscribe", "x", 1]);
+    expect(await sub.waitPushed(1)).toEqual([["ssubscribe", "y", 2]]);
+    expect(await sub.call("SSUBSCRIBE", "x")).toEqual(["ssubscribe", "x", 2]);
+    // Plain subscription replies count channels and patterns, shard ones only shard channels.
+    expect(await sub.call("PSUBSCRIBE", "p*")).toEqual(["psubscribe", "p*", 2]);
+    expect(await pub.call("PUBSUB", "SHARDCHANNELS")).toEqual(expect.arrayContaining(["x", "y"]));
+    expect(await pub.call("PUBSUB", "SHARDCHANNELS", "x*")).toEqual(["x"]);
+    expect(await pub.call("PUBSUB", "SHARDNUMSUB", "x", "a")).toEqual(["x", 1, "a", 0]);
+    expect(await pub.call("PUBSUB", "NUMSUB", "x")).toEqual(["x", 0]);
+    expect((await infoField(pub, "stats", "pubsubshard_channels")) >= 2).toBe(true);
+    expect(((await pub.call("CLIENT", "LIST")) as string).includes(" sub=1 psub=1 ssub=2 ")).toBe(true);
+    // SPUBLISH reaches shard subscribers only, PUBLISH only the others.
+    expect(await pub.call("SPUBLISH", "x", "hello")).toBe(1);
+    expect(await pub.call("PUBLISH", "x", "not for shards")).toBe(0);
+    expect(await pub.call("SPUBLISH", "a", "not for channels")).toBe(0);
+    expect(await sub.waitPushed(1)).toEqual([["smessage", "x", "hello"]]);
+    expect(await sub.call("SUNSUBSCRIBE", "x")).toEqual(["sunsubscribe", "x", 1]);
+    expect(await sub.call("SUNSUBSCRIBE", "q")).toEqual(["sunsubscribe", "q", 1]);
+    expect(await sub.call("SUNSUBSCRIBE")).toEqual(["sunsubscribe", "y", 0]);
+    expect(await sub.call("SUNSUBSCRIBE")).toEqual(["sunsubscribe", null, 0]);
+    // A shard subscription alone keeps a RESP2 client in the subscribed state.
+    await sub.call("UNSUBSCRIBE");
+    await sub.call("PUNSUBSCRIBE");
+    expect(await sub.call("SSUBSCRIBE", "z")).toEqual(["ssubscribe", "z", 1]);
+    expect(errorText(await sub.call("GET", "k"))).toBe(
+      "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+    );
+    expect(await sub.call("RESET")).toBe("RESET");
+    expect(await pub.call("PUBSUB", "SHARDNUMSUB", "z")).toEqual(["z", 0]);
+    expect(await sub.call("GET", "no-such-key")).toBeNull();
+    sub.close();
+    pub.close();
+  });
+
   it("PUBSUB errors and HELP", async () => {
     const c = await server.client();
     expect(errorText(await c.call("PUBSUB", "FOO"))).toBe("ERR unknown subcommand 'FOO'. Try PUBSUB HELP.");
@@ -107,9 +151,16 @@ describe("pub/sub", () => {
     expect(errorText(await c.call("SUBSCRIBE"))).toBe(
       "ERR wrong number of arguments for 'subscribe' command",
     );
-    expect(((await c.call("PUBSUB", "HELP")) as string[])[0]).toBe(
-      "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    expect(errorText(await c.call("PUBSUB", "SHARDCHANNELS", "a", "b"))).toBe(
+      "ERR unknown subcommand or wrong number of arguments for 'SHARDCHANNELS'. Try PUBSUB HELP.",
     );
+    expect(errorText(await c.call("SPUBLISH", "a"))).toBe(
+      "ERR wrong number of arguments for 'spublish' command",
+    );
+    expect(await c.call("PUBSUB", "SHARDNUMSUB")).toEqual([]);
+    const help = (await c.call("PUBSUB", "HELP")) as string[];
+    expect(help[0]).toBe("PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    expect(help).toContain("SHARDNUMSUB [<shardchannel> ...]");
     c.close();
   });
 });

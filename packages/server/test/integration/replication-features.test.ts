@@ -184,6 +184,24 @@ describe("replica behaviour", () => {
     expect((await info(replica.c, "replication")).get("slave_read_only")).toBe("0");
   });
 
+  it("PUBLISH and SPUBLISH reach the replica's subscribers", async () => {
+    const [master, replica] = await pair();
+    const sub = await RespClient.connect(replica.port);
+    try {
+      expect(await sub.call("SUBSCRIBE", "news")).toEqual(["subscribe", "news", 1]);
+      expect(await sub.call("SSUBSCRIBE", "shard-news")).toEqual(["ssubscribe", "shard-news", 1]);
+      // No subscriber on the master itself: the replica's are reached through replication.
+      expect(await master.c.call("PUBLISH", "news", "one")).toBe(0);
+      expect(await master.c.call("SPUBLISH", "shard-news", "two")).toBe(0);
+      expect(await sub.waitPushed(2)).toEqual([
+        ["message", "news", "one"],
+        ["smessage", "shard-news", "two"],
+      ]);
+    } finally {
+      sub.close();
+    }
+  });
+
   it("MASTERDOWN while the link is down with replica-serve-stale-data no", async () => {
     const [master, replica] = await pair([], ["--replica-serve-stale-data", "no"]);
     expectOk(await master.c.call("SET", "k", "v"));
