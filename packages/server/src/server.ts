@@ -20,6 +20,7 @@ import { Cron } from "./cron.js";
 import { BlockingManager } from "./exec/blocking.js";
 import { processCommand } from "./exec/dispatch.js";
 import { Propagator } from "./exec/propagate.js";
+import { ClientTracking } from "./exec/tracking.js";
 import { unwatchAllKeys } from "./exec/watch.js";
 import { LatencyMonitor } from "./info/latency-monitor.js";
 import { clock, refreshClock } from "./keyspace/clock.js";
@@ -55,6 +56,8 @@ export class Server implements KeyspaceHooks {
   readonly commands: CommandTable;
   readonly propagator = new Propagator();
   readonly pubsub: PubSub;
+  /** Client-side caching: tracked keys and their invalidations. */
+  readonly tracking = new ClientTracking(this);
   readonly blocking: BlockingManager;
   readonly cron: Cron;
   readonly runId = randomBytes(20).toString("hex");
@@ -246,7 +249,10 @@ export class Server implements KeyspaceHooks {
   signalModifiedKey(db: Db, key: string): void {
     const entry = db.peek(key);
     if (entry !== undefined) this.signalModifiedEntry(db, entry);
-    else if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
+    else {
+      if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
+      if (this.tracking.clients !== 0) this.tracking.invalidateKey(key, this.currentClient);
+    }
   }
 
   /** signalModifiedKey for a caller that holds the key's entry: no second lookup of the key. */
@@ -254,6 +260,7 @@ export class Server implements KeyspaceHooks {
     const key = entry.key;
     // Checking the size first spares V8 hashing every written key (MSET: 10 per command).
     if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
+    if (this.tracking.clients !== 0) this.tracking.invalidateKey(key, this.currentClient);
     db.syncMemory(entry);
     if (db.blockingKeys.size !== 0 && db.blockingKeys.has(key)) this.blocking.signalKeyAsReady(db, key);
   }
@@ -261,6 +268,12 @@ export class Server implements KeyspaceHooks {
   /** A key was removed (DEL, expiry, eviction, emptied collection): WATCH is invalidated. */
   signalDeletedKey(db: Db, key: string): void {
     if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
+    if (this.tracking.clients !== 0) this.tracking.invalidateKey(key, this.currentClient);
+  }
+
+  /** A flush emptied one or every database (signalFlushedDb's tracking part, once per flush). */
+  signalFlushed(): void {
+    this.tracking.invalidateAllOnFlush();
   }
 
   /** touchWatchedKey: the clients WATCHing `key` will fail their EXEC. */
@@ -338,6 +351,7 @@ export class Server implements KeyspaceHooks {
       }
     }
     this.blocking.beforeSleep();
+    this.tracking.broadcast();
     // AOF (and anything else that must be durable before replies leave) goes first.
     for (const s of this.subsystems) s.beforeSleep?.();
     const pending = this.pendingFlush.splice(0);
@@ -435,6 +449,7 @@ export class Server implements KeyspaceHooks {
     this.postponed.delete(c);
     unwatchAllKeys(c);
     this.pubsub.dropClient(c);
+    this.tracking.disable(c);
     c.multiQueue = [];
     for (const hook of this.clientCloseHooks) hook(c);
     c.out.discard();

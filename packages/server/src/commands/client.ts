@@ -1,14 +1,17 @@
 /**
  * CLIENT subcommands (networking.c clientCommand): ID, INFO, LIST, KILL, SETNAME, GETNAME,
- * SETINFO, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, HELP. CLIENT LIST prints Redis 7.0's
+ * SETINFO, PAUSE, UNPAUSE, REPLY, NO-EVICT, UNBLOCK, HELP; TRACKING, CACHING, GETREDIR and
+ * TRACKINGINFO are in client-tracking.ts. CLIENT LIST prints Redis 7.0's
  * fields so tools that parse it (redis-cli, Sentinel, client libraries) work unchanged.
  */
 
 import { shared } from "@keyhaven/protocol";
 import { clientClassName } from "../config/values.js";
+import { Tracking } from "../exec/tracking.js";
 import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { intOrReply, is } from "./args.js";
+import { clientTrackingCommands, redirectOf } from "./client-tracking.js";
 import { helpReply, subcommandSyntaxError } from "./common.js";
 import { validClientName } from "./connection.js";
 import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
@@ -20,6 +23,9 @@ function flagsString(c: Client): string {
   if (c.has(ClientFlag.PubSub)) f += "P";
   if (c.has(ClientFlag.Multi)) f += "x";
   if (c.has(ClientFlag.Blocked)) f += "b";
+  if ((c.tracking & Tracking.On) !== 0) f += "t";
+  if ((c.tracking & Tracking.BrokenRedirect) !== 0) f += "R";
+  if ((c.tracking & Tracking.Bcast) !== 0) f += "B";
   if (c.has(ClientFlag.DirtyCas)) f += "d";
   if (c.has(ClientFlag.CloseAfterReply)) f += "c";
   if (c.has(ClientFlag.UnixSocket)) f += "U";
@@ -65,7 +71,7 @@ export function clientInfoString(c: Client): string {
     `events=r${obl + oll > 0 ? "w" : ""}`,
     `cmd=${cmd}`,
     `user=${c.user}`,
-    "redir=-1",
+    `redir=${redirectOf(c)}`,
     `resp=${c.resp}`,
   ].join(" ");
 }
@@ -278,6 +284,10 @@ function clientUnblockCommand(c: Client): void {
 function clientHelpCommand(c: Client): void {
   const lines = [
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -312,6 +322,11 @@ function clientHelpCommand(c: Client): void {
     "    Assign the name <name> to the current connection.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
@@ -322,6 +337,7 @@ function clientHelpCommand(c: Client): void {
 
 export const clientCommands = [
   container("client", -2, "connection", "A container for client connection commands.", "2.4.0", [
+    ...clientTrackingCommands,
     spec(
       "id",
       2,

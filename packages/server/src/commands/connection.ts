@@ -167,6 +167,7 @@ function resetCommand(c: Client): void {
   c.flags &= ~(ClientFlag.Multi | ClientFlag.DirtyCas | ClientFlag.DirtyExec);
   unwatchAllKeys(c);
   server.pubsub.dropClient(c);
+  server.tracking.disable(c);
   stopMonitoring(c);
   c.flags &= ~(
     ClientFlag.ReplyOff |

@@ -234,6 +234,7 @@ export function flushDb(c: Client, db: Db): number {
 function flushdbCommand(c: Client): void {
   if (flushMode(c) === null) return;
   const removed = flushDb(c, c.db);
+  c.server.signalFlushed();
   c.server.dirty += Math.max(1, removed);
   c.out.raw(shared.OK);
 }
@@ -242,6 +243,7 @@ function flushallCommand(c: Client): void {
   if (flushMode(c) === null) return;
   let removed = 0;
   for (const db of c.server.dbs) removed += flushDb(c, db);
+  c.server.signalFlushed();
   c.server.dirty += Math.max(1, removed);
   for (const hook of flushAllHooks) hook(c);
   c.out.raw(shared.OK);

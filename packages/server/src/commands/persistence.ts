@@ -238,6 +238,7 @@ function mergeLoaded(c: Client, server: Server, fresh: Db[], flush: boolean, mer
       live.swapContents(fresh[i]);
       fresh[i].clear();
     }
+    server.signalFlushed();
     return true;
   }
   if (!merge) {

@@ -14,6 +14,7 @@ import { clock } from "../keyspace/clock.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { isLocalPeer } from "../network/protected-mode.js";
 import type { Server } from "../server.js";
+import { Tracking } from "./tracking.js";
 import { unwatchAllKeys } from "./watch.js";
 
 /** Where replies of CLIENT REPLY OFF/SKIP commands go. */
@@ -195,11 +196,27 @@ export function processCommand(server: Server, c: Client): void {
     c.out.raw(QUEUED);
     return;
   }
+  if (server.tracking.clients !== 0)
+    server.tracking.limitUsedSlots(server.config.num("tracking-table-max-keys"));
   call(server, c, cmd);
   if (server.blocking.count !== 0) server.blocking.handleClientsBlockedOnKeys();
 }
 
 const QUEUED = Buffer.from("+QUEUED\r\n");
+
+/**
+ * Client-side caching after a command of a tracking client: the keys a read-only command served
+ * are remembered (also inside EXEC); after a top-level command, its own invalidations follow its
+ * reply, and CLIENT CACHING's effect ends unless a transaction is still open (resetClient).
+ */
+function trackingAfterCall(server: Server, c: Client, cmd: Command, topLevel: boolean): void {
+  if (cmd.isReadonly && (c.tracking & Tracking.On) !== 0 && (c.tracking & Tracking.Bcast) === 0)
+    server.tracking.rememberKeys(c, cmd, c.argv);
+  if (!topLevel) return;
+  server.tracking.flushPendingSelf(c);
+  if ((c.flags & ClientFlag.Multi) === 0 && cmd.fullName !== "client|caching")
+    c.tracking &= ~Tracking.Caching;
+}
 
 function queuedFlags(c: Client): { write: boolean; denyOom: boolean; mayReplicate: boolean } {
   let write = false;
@@ -341,6 +358,7 @@ export function call(server: Server, c: Client, cmd: Command): void {
     }
     propagator.endUnit();
     server.currentClient = prevClient;
+    if (c.tracking !== 0) trackingAfterCall(server, c, cmd, prevClient === null);
     if (!reprocessing) server.stats.totalCommandsProcessed++;
     // CLIENT REPLY SKIP silences exactly the next command.
     if ((c.flags & ClientFlag.ReplySkip) !== 0) c.flags &= ~ClientFlag.ReplySkip;

@@ -99,7 +99,7 @@ function clientsInfo(server: Server): string[] {
     `client_recent_max_input_buffer:${maxIn}`,
     `client_recent_max_output_buffer:${maxOut}`,
     `blocked_clients:${server.blocking.count}`,
-    "tracking_clients:0",
+    `tracking_clients:${server.tracking.clients}`,
     `clients_in_timeout_table:${server.blocking.count}`,
   ];
 }
@@ -212,9 +212,9 @@ function statsInfo(server: Server): string[] {
     "active_defrag_key_misses:0",
     "total_active_defrag_time:0",
     "current_active_defrag_time:0",
-    "tracking_total_keys:0",
-    "tracking_total_items:0",
-    "tracking_total_prefixes:0",
+    `tracking_total_keys:${server.tracking.totalKeys}`,
+    `tracking_total_items:${server.tracking.totalItems}`,
+    `tracking_total_prefixes:${server.tracking.totalPrefixes}`,
     `unexpected_error_replies:${s.unexpectedErrorReplies}`,
     `total_error_replies:${s.totalErrorReplies}`,
     `dump_payload_sanitizations:${s.dumpPayloadSanitizations}`,

@@ -93,6 +93,10 @@ export class Client {
   channels = new Set<string>();
   patterns = new Set<string>();
   shardChannels = new Set<string>();
+  /** Client-side caching state: exec/tracking.ts's Tracking bits, redirect id, BCAST prefixes. */
+  tracking = 0;
+  trackingRedirect = 0;
+  trackingPrefixes: Set<string> | null = null;
   /** Blocking state owned by exec/blocking.ts while the client is blocked. */
   blockState: unknown = null;
   /** When the output buffer first exceeded the soft limit (ms), or 0. */

@@ -225,5 +225,7 @@ export class RdbKeyspaceLoader {
       live.swapContents(loaded);
       loaded.clear();
     }
+    // emptyData's signalFlushedDb: tracking clients drop everything they cached.
+    server.signalFlushed();
   }
 }

@@ -1,8 +1,9 @@
 /**
  * node-redis 5 against the target server, in RESP2 and in RESP3: commands, MULTI/WATCH,
- * pub/sub and isolated connections, unchanged.
+ * pub/sub and isolated connections, unchanged; and its client-side cache (RESP3), which relies
+ * on CLIENT TRACKING's invalidations.
  */
-import { createClient } from "redis";
+import { BasicClientSideCache, createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ServerProcess, startTarget } from "../helpers.js";
 
@@ -81,3 +82,29 @@ for (const resp of [2, 3] as const) {
     });
   });
 }
+
+describe("node-redis 5 client-side caching (RESP3)", () => {
+  it("serves repeated reads from its cache until the server invalidates the key", async () => {
+    const cache = new BasicClientSideCache({ ttl: 0, maxEntries: 0, evictPolicy: "LRU" });
+    const c = createClient({
+      socket: { port: server.port, host: "127.0.0.1" },
+      RESP: 3,
+      clientSideCache: cache,
+    }) as Client;
+    c.on("error", () => {});
+    opened.push(c);
+    await c.connect();
+    const writer = await connect(2);
+    await writer.set("csc:k", "v1");
+    expect(await c.get("csc:k")).toBe("v1");
+    expect(await c.get("csc:k")).toBe("v1");
+    expect(cache.stats().hitCount).toBe(1);
+    expect(cache.size()).toBe(1);
+    await writer.set("csc:k", "v2");
+    // The invalidation arrives on the cached connection: the entry goes, the next read fetches.
+    for (let i = 0; i < 100 && cache.size() !== 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(cache.size()).toBe(0);
+    expect(await c.get("csc:k")).toBe("v2");
+    expect(cache.stats().missCount).toBe(2);
+  });
+});
