@@ -116,7 +116,6 @@ function sortPoints(points: GeoPoint[], direction: number, wanted: number): void
         at--;
       }
       keep[at] = i;
-      if (keep.length > wanted) keep.length = wanted;
     }
     const chosen = keep.map((i) => points[i]);
     for (let i = 0; i < chosen.length; i++) points[i] = chosen[i];

@@ -52,6 +52,8 @@ export class ClientTracking {
   private readonly prefixes = new Map<string, PrefixState>();
   /** Invalidations for the client whose command is running, sent after its reply. */
   private readonly pendingSelf: string[] = [];
+  /** Commands in a row that found the table over tracking-table-max-keys (more effort each). */
+  private effortTurns = 0;
 
   constructor(server: Server) {
     this.server = server;
@@ -160,7 +162,14 @@ export class ClientTracking {
    */
   invalidateKey(key: string, by: Client | null, bcast = true): void {
     if (bcast && this.prefixes.size !== 0) {
-      for (const [prefix, state] of this.prefixes) if (key.startsWith(prefix)) state.keys.set(key, by);
+      let noted = false;
+      for (const [prefix, state] of this.prefixes) {
+        if (!key.startsWith(prefix)) continue;
+        state.keys.set(key, by);
+        noted = true;
+      }
+      // Sent at the turn's end, also when no client's reply asks for one (an expiry).
+      if (noted) this.server.scheduleBeforeSleep();
     }
     const ids = this.table.get(key);
     if (ids === undefined) return;
@@ -220,7 +229,6 @@ export class ClientTracking {
    * trackingLimitUsedSlots: past tracking-table-max-keys, keys are forgotten (their clients told,
    * as if they had changed) until the table fits, with more effort each turn it still does not.
    */
-  private effortTurns = 0;
   limitUsedSlots(maxKeys: number): void {
     if (maxKeys === 0 || this.table.size <= maxKeys) {
       this.effortTurns = 0;
