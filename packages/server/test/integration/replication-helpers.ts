@@ -162,13 +162,23 @@ export interface Capabilities {
   hashes: boolean;
   sets: boolean;
   zsets: boolean;
+  hyperloglogs: boolean;
+  geo: boolean;
 }
 
 export async function capabilities(c: RespClient): Promise<Capabilities> {
-  const names = ["lpush", "blpop", "hset", "sadd", "zadd"];
+  const names = ["lpush", "blpop", "hset", "sadd", "zadd", "pfadd", "geoadd"];
   const reply = (await c.call("COMMAND", "INFO", ...names)) as unknown[];
   const has = (i: number) => Array.isArray(reply) && reply[i] !== null && reply[i] !== undefined;
-  return { lists: has(0), blockingPops: has(1), hashes: has(2), sets: has(3), zsets: has(4) };
+  return {
+    lists: has(0),
+    blockingPops: has(1),
+    hashes: has(2),
+    sets: has(3),
+    zsets: has(4),
+    hyperloglogs: has(5),
+    geo: has(6),
+  };
 }
 
 /** A small deterministic PRNG (mulberry32), so a failing load can be replayed from its seed. */
@@ -254,6 +264,24 @@ export async function randomLoad(c: RespClient, caps: Capabilities, options: Loa
       () => ["ZINCRBY", key("z"), "1.5", `m${int(30)}`],
       () => ["ZPOPMIN", key("z")],
       () => ["ZREM", key("z"), `m${int(30)}`],
+    );
+  }
+  if (caps.hyperloglogs) {
+    makers.push(
+      () => ["PFADD", key("p"), `e${int(5000)}`, `e${int(5000)}`, `e${int(5000)}`],
+      // A stale cached count makes PFCOUNT a write, propagated like one.
+      () => ["PFCOUNT", key("p")],
+      () => ["PFMERGE", key("p"), key("p")],
+    );
+  }
+  if (caps.geo) {
+    const lon = () => (rand() * 20).toFixed(6);
+    const lat = () => (40 + rand() * 10).toFixed(6);
+    makers.push(
+      // Propagated as the ZADD it becomes.
+      () => ["GEOADD", key("g"), lon(), lat(), `m${int(30)}`],
+      // Stored geohash scores are exact on every server (STOREDIST distances would depend on libm).
+      () => ["GEOSEARCHSTORE", key("g"), key("g"), "FROMLONLAT", lon(), lat(), "BYRADIUS", "300", "km"],
     );
   }
   const pending: Promise<unknown>[] = [];
