@@ -296,7 +296,7 @@ function georadiusGeneric(c: Client, srcIdx: number, flags: number): void {
   for (let i = 0; i < returned; i++) {
     const p = points[i];
     members.push(p.member);
-    // Stored distances show every digit: computed as glibc would.
+    // Stored distances show every digit: correctly rounded trigonometry, as glibc's nearly always is.
     scores.push(
       storeDist ? preciseDistance(shape.center[0], shape.center[1], p.long, p.lat) / shape.unit : p.score,
     );
