@@ -118,12 +118,16 @@ export class PubSub {
 
   /** SPUBLISH: delivers to the shard channel's subscribers; returns their number. */
   spublish(channel: string, message: string): number {
-    const subs = this.shardChannels.get(channel);
+    return this.deliver(this.shardChannels.get(channel), "smessage", channel, message);
+  }
+
+  /** `kind` (message, smessage) of `channel` to each of `subs`; returns their number. */
+  private deliver(subs: Set<Client> | undefined, kind: string, channel: string, message: string): number {
     if (subs === undefined) return 0;
     for (const c of subs) {
       const out = c.out;
       out.pushHeader(3);
-      out.bulk("smessage");
+      out.bulk(kind);
       out.bulk(channel);
       out.bulk(message);
       this.schedule(c);
@@ -133,19 +137,7 @@ export class PubSub {
 
   /** PUBLISH: delivers to channel and pattern subscribers; returns the number of receivers. */
   publish(channel: string, message: string): number {
-    let receivers = 0;
-    const subs = this.channels.get(channel);
-    if (subs !== undefined) {
-      for (const c of subs) {
-        const out = c.out;
-        out.pushHeader(3);
-        out.bulk("message");
-        out.bulk(channel);
-        out.bulk(message);
-        this.schedule(c);
-        receivers++;
-      }
-    }
+    let receivers = this.deliver(this.channels.get(channel), "message", channel, message);
     if (this.patterns.size !== 0) {
       for (const [pattern, clients] of this.patterns) {
         if (!globMatch(pattern, channel)) continue;
