@@ -32,6 +32,7 @@ const DEBUG_ARITY = new Map<string, number>([
   ["digest-value", -2],
   ["log", 3],
   ["object", 3],
+  ["protocol", 3],
   ["set-active-expire", 3],
   ["quicklist-packed-threshold", 3],
   ["sleep", 3],
@@ -81,6 +82,15 @@ const DEBUG_HELP: [string, string[]][] = [
     ],
   ],
   [
+    "protocol",
+    [
+      "PROTOCOL <type>",
+      "    Reply with a test value of the specified type. <type> can be: string,",
+      "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+      "    true, false.",
+    ],
+  ],
+  [
     "reload",
     [
       "RELOAD [option ...]",
@@ -123,6 +133,65 @@ debugSubcommands.set("digest-value", (c) => {
   const keys = c.argv.slice(2);
   c.out.arrayHeader(keys.length);
   for (const k of keys) c.out.simple(keyValueDigest(c.db.peek(k)));
+});
+/** DEBUG PROTOCOL <type>: one reply of each RESP type, for client libraries' tests. */
+debugSubcommands.set("protocol", (c) => {
+  const out = c.out;
+  const name = c.argv[2].toLowerCase();
+  const ints = (n: number) => {
+    for (let j = 0; j < n; j++) out.integer(j);
+  };
+  switch (name) {
+    case "string":
+      return out.bulk("Hello World");
+    case "integer":
+      return out.integer(12345);
+    case "double":
+      // biome-ignore lint/suspicious/noApproximativeNumericConstant: Redis's test value, not pi.
+      return out.double(3.141);
+    case "bignum":
+      return out.bigNumber("1234567999999999999999999999999999999");
+    case "null":
+      return out.nullBulk();
+    case "array":
+      out.arrayHeader(3);
+      return ints(3);
+    case "set":
+      out.setHeader(3);
+      return ints(3);
+    case "map":
+      out.mapHeader(3);
+      for (let j = 0; j < 3; j++) {
+        out.integer(j);
+        out.boolean(j === 1);
+      }
+      return;
+    case "attrib":
+      // An attribute is no reply of its own: a real one follows (RESP2 gets only that).
+      if (out.attributeHeader(1)) {
+        out.bulk("key-popularity");
+        out.arrayHeader(2);
+        out.bulk("key:123");
+        out.integer(90);
+      }
+      return out.bulk("Some real reply following the attribute");
+    case "push":
+      if (out.resp < 3) return c.error("ERR RESP2 is not supported by this command");
+      out.pushHeader(2);
+      out.bulk("server-cpu-usage");
+      out.integer(42);
+      return out.bulk("Some real reply following the push reply");
+    case "verbatim":
+      return out.verbatim("This is a verbatim\nstring", "txt");
+    case "true":
+      return out.boolean(true);
+    case "false":
+      return out.boolean(false);
+    default:
+      c.error(
+        "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+      );
+  }
 });
 debugSubcommands.set("sleep", (c) => {
   // strtod: a leading number is used, anything unparsable is 0 (Redis replies OK at once).

@@ -199,6 +199,51 @@ describe("administration", () => {
     expect(help.slice(-2)).toEqual(["HELP", "    Prints this help."]);
   });
 
+  it("DEBUG PROTOCOL: one reply of each type, in RESP2 and RESP3", async () => {
+    const r2 = await RespClient.connect(server.port);
+    const r3 = await RespClient.connect(server.port, { typed: true });
+    try {
+      const v2: unknown[] = [];
+      for (const type of ["string", "integer", "double", "bignum", "null", "array", "set", "map"])
+        v2.push(await r2.call("DEBUG", "PROTOCOL", type));
+      expect(v2).toEqual([
+        "Hello World",
+        12345,
+        "3.141",
+        "1234567999999999999999999999999999999",
+        null,
+        [0, 1, 2],
+        [0, 1, 2],
+        [0, 0, 1, 1, 2, 0],
+      ]);
+      // RESP2 has no attributes: only the real reply that follows one.
+      expect(await r2.call("DEBUG", "PROTOCOL", "attrib")).toBe("Some real reply following the attribute");
+      expect(errorText(await r2.call("DEBUG", "PROTOCOL", "push"))).toBe(
+        "ERR RESP2 is not supported by this command",
+      );
+      expect(await r2.call("DEBUG", "PROTOCOL", "verbatim")).toBe("This is a verbatim\nstring");
+      expect([
+        await r2.call("DEBUG", "PROTOCOL", "true"),
+        await r2.call("DEBUG", "PROTOCOL", "false"),
+      ]).toEqual([1, 0]);
+      expect(errorText(await r2.call("DEBUG", "PROTOCOL", "nope"))).toBe(
+        "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+      );
+      await r3.call("HELLO", "3");
+      expect(await r3.call("DEBUG", "PROTOCOL", "bignum")).toEqual({
+        type: "bignum",
+        value: 1234567999999999999999999999999999999n,
+      });
+      const double = (await r3.call("DEBUG", "PROTOCOL", "double")) as { type: string; value: number };
+      expect([double.type, String(double.value)]).toEqual(["double", "3.141"]);
+      expect(await r3.call("DEBUG", "PROTOCOL", "false")).toEqual({ type: "boolean", value: false });
+      expect(await r3.call("DEBUG", "PROTOCOL", "null")).toEqual({ type: "null" });
+    } finally {
+      r2.close();
+      r3.close();
+    }
+  });
+
   it("DEBUG is refused unless enable-debug-command allows it", async () => {
     const plain = await startTarget();
     const p = await plain.client();
