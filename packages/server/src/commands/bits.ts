@@ -9,7 +9,13 @@ import { bytesToLatin1, shared } from "@keyhaven/protocol";
 import { STR_ENC_RAW } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { is, parseInt64, parseInteger } from "./args.js";
-import { maxStringLength, modified, readStringOrReply, writeStringOrReply } from "./common.js";
+import {
+  maxStringLength,
+  modified,
+  readStringOrReply,
+  storeRawString,
+  writeStringOrReply,
+} from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 const POPCOUNT = new Uint8Array(256);
@@ -45,10 +51,7 @@ function toBuffer(value: string | null, minBytes: number): Buffer {
  * a keyspace event, as Redis does; it is still propagated so replicas hold the same bytes).
  */
 function store(c: Client, key: string, buf: Buffer, existed: boolean, event: string | null): void {
-  const value = bytesToLatin1(buf, 0, buf.length);
-  const entry = existed ? c.db.peek(key)! : c.db.add(key, value);
-  if (existed) c.db.overwrite(entry, value);
-  entry.strEncoding = STR_ENC_RAW;
+  storeRawString(c.db, key, bytesToLatin1(buf, 0, buf.length), existed);
   if (event !== null) {
     modified(c, c.db, key, "$", event);
   } else {

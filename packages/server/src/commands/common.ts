@@ -6,7 +6,7 @@
 
 import { constants } from "node:buffer";
 import type { Db } from "../keyspace/db.js";
-import type { CollectionValue, Entry, Value } from "../keyspace/value.js";
+import { type CollectionValue, type Entry, STR_ENC_RAW, type Value } from "../keyspace/value.js";
 import { type Client, ClientFlag } from "../network/client.js";
 
 export const WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -88,6 +88,16 @@ export function modified(c: Client, db: Db, key: string, type: string, event: st
   server.signalModifiedKey(db, key);
   server.notify(type, event, key, db.id);
   server.dirty += dirty;
+}
+
+/**
+ * Stores a string built by a command that edits values in place in Redis (SETBIT, BITFIELD,
+ * PFADD...): such values are "raw" sds strings there, whatever their length.
+ */
+export function storeRawString(db: Db, key: string, value: string, existed: boolean): void {
+  const entry = existed ? db.peek(key)! : db.add(key, value);
+  if (existed) db.overwrite(entry, value);
+  entry.strEncoding = STR_ENC_RAW;
 }
 
 /** modified() for a caller that holds the key's entry (SET, MSET: no second lookup). */

@@ -36,7 +36,7 @@ import {
 import { STR_ENC_RAW } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { is } from "./args.js";
-import { modified, WRONGTYPE } from "./common.js";
+import { modified, readStringOrReply, storeRawString, writeStringOrReply } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 const NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value.";
@@ -47,12 +47,8 @@ const INVALID_HLL = "INVALIDOBJ Corrupted HLL object detected";
  * isHLLObjectOrReply does: the string, null when missing, undefined after replying WRONGTYPE.
  */
 function hllOrReply(c: Client, key: string, write: boolean): string | null | undefined {
-  const v = write ? c.db.write(key) : c.db.read(key);
-  if (v === undefined) return null;
-  if (typeof v !== "string") {
-    c.error(WRONGTYPE);
-    return undefined;
-  }
+  const v = write ? writeStringOrReply(c, key) : readStringOrReply(c, key);
+  if (v === undefined || v === null) return v;
   if (!isHllString(v)) {
     c.error(NOT_HLL);
     return undefined;
@@ -62,10 +58,7 @@ function hllOrReply(c: Client, key: string, write: boolean): string | null | und
 
 /** Stores edited HLL bytes at `key` as a raw string (the key exists unless `created`). */
 function store(db: Db, key: string, h: Hll, created: boolean): void {
-  const value = bytesToLatin1(h.buf, 0, h.len);
-  const entry = created ? db.add(key, value) : db.peek(key)!;
-  if (!created) db.overwrite(entry, value);
-  entry.strEncoding = STR_ENC_RAW;
+  storeRawString(db, key, bytesToLatin1(h.buf, 0, h.len), !created);
 }
 
 function sparseMaxBytes(c: Client): number {

@@ -7,41 +7,21 @@
  */
 
 import type { Client } from "../network/client.js";
+import type { SubscriptionKind } from "../pubsub/pubsub.js";
 import { globMatch } from "../util/glob.js";
 import { helpReply, subcommandSyntaxError } from "./common.js";
 import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
-function subscribeCommand(c: Client): void {
-  const argv = c.argv;
-  for (let i = 1; i < argv.length; i++) c.server.pubsub.subscribe(c, argv[i]);
+/** SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE: one reply per name. */
+function subscribeGeneric(c: Client, kind: SubscriptionKind): void {
+  for (let i = 1; i < c.argv.length; i++) c.server.pubsub.subscribe(c, kind, c.argv[i]);
 }
 
-function unsubscribeCommand(c: Client): void {
-  const argv = c.argv;
-  if (argv.length === 1) c.server.pubsub.unsubscribeAll(c, true);
-  else for (let i = 1; i < argv.length; i++) c.server.pubsub.unsubscribe(c, argv[i], true);
-}
-
-function psubscribeCommand(c: Client): void {
-  const argv = c.argv;
-  for (let i = 1; i < argv.length; i++) c.server.pubsub.psubscribe(c, argv[i]);
-}
-
-function punsubscribeCommand(c: Client): void {
-  const argv = c.argv;
-  if (argv.length === 1) c.server.pubsub.punsubscribeAll(c, true);
-  else for (let i = 1; i < argv.length; i++) c.server.pubsub.punsubscribe(c, argv[i], true);
-}
-
-function ssubscribeCommand(c: Client): void {
-  const argv = c.argv;
-  for (let i = 1; i < argv.length; i++) c.server.pubsub.ssubscribe(c, argv[i]);
-}
-
-function sunsubscribeCommand(c: Client): void {
-  const argv = c.argv;
-  if (argv.length === 1) c.server.pubsub.sunsubscribeAll(c, true);
-  else for (let i = 1; i < argv.length; i++) c.server.pubsub.sunsubscribe(c, argv[i], true);
+/** UNSUBSCRIBE, PUNSUBSCRIBE, SUNSUBSCRIBE: the names given, or all of the kind. */
+function unsubscribeGeneric(c: Client, kind: SubscriptionKind): void {
+  const pubsub = c.server.pubsub;
+  if (c.argv.length === 1) pubsub.unsubscribeAll(c, kind, true);
+  else for (let i = 1; i < c.argv.length; i++) pubsub.unsubscribe(c, kind, c.argv[i], true);
 }
 
 /** PUBLISH and SPUBLISH: the receivers' count; replicas get the command, the AOF does not. */
@@ -106,7 +86,7 @@ export const pubsubCommands = [
     "pubsub",
     "Listens for messages published to channels.",
     "2.0.0",
-    subscribeCommand,
+    (c) => subscribeGeneric(c, c.server.pubsub.channelKind),
   ),
   spec(
     "unsubscribe",
@@ -116,7 +96,7 @@ export const pubsubCommands = [
     "pubsub",
     "Stops listening to messages posted to channels.",
     "2.0.0",
-    unsubscribeCommand,
+    (c) => unsubscribeGeneric(c, c.server.pubsub.channelKind),
   ),
   spec(
     "psubscribe",
@@ -126,7 +106,7 @@ export const pubsubCommands = [
     "pubsub",
     "Listens for messages published to channels that match one or more patterns.",
     "2.0.0",
-    psubscribeCommand,
+    (c) => subscribeGeneric(c, c.server.pubsub.patternKind),
   ),
   spec(
     "punsubscribe",
@@ -136,7 +116,7 @@ export const pubsubCommands = [
     "pubsub",
     "Stops listening to messages published to channels that match one or more patterns.",
     "2.0.0",
-    punsubscribeCommand,
+    (c) => unsubscribeGeneric(c, c.server.pubsub.patternKind),
   ),
   spec(
     "publish",
@@ -156,7 +136,7 @@ export const pubsubCommands = [
     "pubsub",
     "Listen for messages published to the given shard channels",
     "7.0.0",
-    ssubscribeCommand,
+    (c) => subscribeGeneric(c, c.server.pubsub.shardKind),
     { keySpecFlags: ["not_key"] },
   ),
   spec(
@@ -167,7 +147,7 @@ export const pubsubCommands = [
     "pubsub",
     "Stop listening for messages posted to the given shard channels",
     "7.0.0",
-    sunsubscribeCommand,
+    (c) => unsubscribeGeneric(c, c.server.pubsub.shardKind),
     { keySpecFlags: ["not_key"] },
   ),
   spec(

@@ -19,6 +19,7 @@ import { ListObject } from "../keyspace/types/list.js";
 import type { SetObject } from "../keyspace/types/set.js";
 import type { ZSetValue } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
+import { compareBytes } from "../util/compare-bytes.js";
 import { intOrReply, is } from "./args.js";
 import { modified, WRONGTYPE } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
@@ -87,10 +88,6 @@ export function sortScore(text: string): number | null {
     return hex[1] === "-" ? -d : d;
   }
   return null;
-}
-
-function compareBytes(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The member list of a zset in ascending score order, through the ZSetValue interface only. */

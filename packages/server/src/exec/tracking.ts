@@ -20,6 +20,7 @@ import type { Command } from "../commands/spec.js";
 import { commandKeys } from "../commands/spec.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
+import { compareBytes } from "../util/compare-bytes.js";
 
 /** Client.tracking bits (CLIENT_TRACKING*). */
 export const Tracking = {
@@ -133,7 +134,7 @@ export class ClientTracking {
 
   /** The client's prefixes in Redis's order (its radix tree's: by bytes). */
   sortedPrefixes(c: Client): string[] {
-    return [...(c.trackingPrefixes ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return [...(c.trackingPrefixes ?? [])].sort(compareBytes);
   }
 
   /** trackingRememberKeys: after a read-only command of a tracking client not in BCAST mode. */
@@ -215,7 +216,7 @@ export class ClientTracking {
     for (const state of this.prefixes.values()) {
       if (state.keys.size === 0) continue;
       // Redis lists them from its radix tree: in byte order.
-      const keys = [...state.keys.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const keys = [...state.keys.keys()].sort(compareBytes);
       for (const c of state.clients) {
         const shown =
           (c.tracking & Tracking.NoLoop) !== 0 ? keys.filter((k) => state.keys.get(k) !== c) : keys;

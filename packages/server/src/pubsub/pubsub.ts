@@ -1,8 +1,9 @@
 /**
  * Channels, patterns and shard channels with their subscribers (Redis's pubsub.c), and keyspace
  * notifications (notify.c) built on them. Shard channels (SSUBSCRIBE/SPUBLISH) are a namespace of
- * their own; without cluster mode there is one shard, so they work like plain channels. Messages are encoded straight into each receiver's output buffer
- * as a push (RESP3) or an array (RESP2); the end-of-turn flush sends them.
+ * their own; without cluster mode there is one shard, so they work like plain channels. Messages
+ * are encoded straight into each receiver's output buffer as a push (RESP3) or an array (RESP2);
+ * the end-of-turn flush sends them.
  *
  * Invariant: a client is in `channels.get(ch)` iff `ch` is in `client.channels` (same for
  * patterns and shard channels), so unsubscribing on disconnect is O(subscriptions of that client).
@@ -31,80 +32,73 @@ export class PubSub {
     this.notifyKeyevent = flags.includes("E");
   }
 
-  /** Number of channels plus patterns a client is subscribed to (the count in replies). */
-  static subscriptionCount(c: Client): number {
-    return c.channels.size + c.patterns.size;
+  /** The three kinds of subscription: what each keeps and how its replies are named and counted. */
+  readonly channelKind: SubscriptionKind = {
+    all: this.channels,
+    of: (c) => c.channels,
+    subscribe: "subscribe",
+    unsubscribe: "unsubscribe",
+    count: plainSubscriptions,
+  };
+  readonly patternKind: SubscriptionKind = {
+    all: this.patterns,
+    of: (c) => c.patterns,
+    subscribe: "psubscribe",
+    unsubscribe: "punsubscribe",
+    count: plainSubscriptions,
+  };
+  /** Shard channels: their replies count the client's shard channels only, as Redis's do. */
+  readonly shardKind: SubscriptionKind = {
+    all: this.shardChannels,
+    of: (c) => c.shardChannels,
+    subscribe: "ssubscribe",
+    unsubscribe: "sunsubscribe",
+    count: (c) => c.shardChannels.size,
+  };
+
+  subscribe(c: Client, kind: SubscriptionKind, name: string): void {
+    const mine = kind.of(c);
+    if (!mine.has(name)) {
+      mine.add(name);
+      let set = kind.all.get(name);
+      if (set === undefined) {
+        set = new Set();
+        kind.all.set(name, set);
+      }
+      set.add(c);
+    }
+    c.flags |= ClientFlag.PubSub;
+    this.writeSubscriptionReply(c, kind.subscribe, name, kind.count(c));
   }
 
-  subscribe(c: Client, channel: string): void {
-    subscribeTo(this.channels, c.channels, c, channel);
-    this.writeSubscriptionReply(c, "subscribe", channel, PubSub.subscriptionCount(c));
+  /** Unsubscribes one name; `notify` writes the reply (false when the client is closing). */
+  unsubscribe(c: Client, kind: SubscriptionKind, name: string, notify: boolean): void {
+    if (kind.of(c).delete(name)) {
+      const set = kind.all.get(name);
+      if (set !== undefined) {
+        set.delete(c);
+        if (set.size === 0) kind.all.delete(name);
+      }
+    }
+    if (notify) this.writeSubscriptionReply(c, kind.unsubscribe, name, kind.count(c));
+    if (c.channels.size === 0 && c.patterns.size === 0 && c.shardChannels.size === 0)
+      c.flags &= ~ClientFlag.PubSub;
   }
 
-  /** Unsubscribes one channel; `notify` writes the reply (false when the client is closing). */
-  unsubscribe(c: Client, channel: string, notify: boolean): void {
-    unsubscribeFrom(this.channels, c.channels, c, channel);
-    if (notify) this.writeSubscriptionReply(c, "unsubscribe", channel, PubSub.subscriptionCount(c));
-    this.updatePubSubFlag(c);
-  }
-
-  unsubscribeAll(c: Client, notify: boolean): void {
-    if (c.channels.size === 0) {
-      if (notify) this.writeSubscriptionReply(c, "unsubscribe", null, PubSub.subscriptionCount(c));
+  /** Every name of one kind; with none, a single reply naming nothing (when `notify`). */
+  unsubscribeAll(c: Client, kind: SubscriptionKind, notify: boolean): void {
+    const mine = kind.of(c);
+    if (mine.size === 0) {
+      if (notify) this.writeSubscriptionReply(c, kind.unsubscribe, null, kind.count(c));
       return;
     }
-    for (const channel of [...c.channels]) this.unsubscribe(c, channel, notify);
-  }
-
-  psubscribe(c: Client, pattern: string): void {
-    subscribeTo(this.patterns, c.patterns, c, pattern);
-    this.writeSubscriptionReply(c, "psubscribe", pattern, PubSub.subscriptionCount(c));
-  }
-
-  punsubscribe(c: Client, pattern: string, notify: boolean): void {
-    unsubscribeFrom(this.patterns, c.patterns, c, pattern);
-    if (notify) this.writeSubscriptionReply(c, "punsubscribe", pattern, PubSub.subscriptionCount(c));
-    this.updatePubSubFlag(c);
-  }
-
-  punsubscribeAll(c: Client, notify: boolean): void {
-    if (c.patterns.size === 0) {
-      if (notify) this.writeSubscriptionReply(c, "punsubscribe", null, PubSub.subscriptionCount(c));
-      return;
-    }
-    for (const pattern of [...c.patterns]) this.punsubscribe(c, pattern, notify);
-  }
-
-  /** SSUBSCRIBE: its replies count the client's shard channels only, as Redis's do. */
-  ssubscribe(c: Client, channel: string): void {
-    subscribeTo(this.shardChannels, c.shardChannels, c, channel);
-    this.writeSubscriptionReply(c, "ssubscribe", channel, c.shardChannels.size);
-  }
-
-  sunsubscribe(c: Client, channel: string, notify: boolean): void {
-    unsubscribeFrom(this.shardChannels, c.shardChannels, c, channel);
-    if (notify) this.writeSubscriptionReply(c, "sunsubscribe", channel, c.shardChannels.size);
-    this.updatePubSubFlag(c);
-  }
-
-  sunsubscribeAll(c: Client, notify: boolean): void {
-    if (c.shardChannels.size === 0) {
-      if (notify) this.writeSubscriptionReply(c, "sunsubscribe", null, 0);
-      return;
-    }
-    for (const channel of [...c.shardChannels]) this.sunsubscribe(c, channel, notify);
+    for (const name of [...mine]) this.unsubscribe(c, kind, name, notify);
   }
 
   /** Every subscription of a client that leaves (disconnect, RESET), without replies. */
   dropClient(c: Client): void {
-    this.unsubscribeAll(c, false);
-    this.punsubscribeAll(c, false);
-    this.sunsubscribeAll(c, false);
-  }
-
-  private updatePubSubFlag(c: Client): void {
-    if (c.channels.size === 0 && c.patterns.size === 0 && c.shardChannels.size === 0)
-      c.flags &= ~ClientFlag.PubSub;
+    for (const kind of [this.channelKind, this.patternKind, this.shardKind])
+      this.unsubscribeAll(c, kind, false);
   }
 
   private writeSubscriptionReply(c: Client, kind: string, name: string | null, count: number): void {
@@ -178,25 +172,20 @@ export class PubSub {
   }
 }
 
-/** Adds a subscription on both sides (the server's map, the client's set) and flags the client. */
-function subscribeTo(all: Map<string, Set<Client>>, mine: Set<string>, c: Client, name: string): void {
-  if (!mine.has(name)) {
-    mine.add(name);
-    let set = all.get(name);
-    if (set === undefined) {
-      set = new Set();
-      all.set(name, set);
-    }
-    set.add(c);
-  }
-  c.flags |= ClientFlag.PubSub;
+/** One kind of subscription (channels, patterns, shard channels). */
+export interface SubscriptionKind {
+  /** Name -> its subscribers. */
+  all: Map<string, Set<Client>>;
+  /** A client's own names of this kind. */
+  of: (c: Client) => Set<string>;
+  /** The reply names. */
+  subscribe: string;
+  unsubscribe: string;
+  /** The count a reply carries. */
+  count: (c: Client) => number;
 }
 
-/** Removes a subscription on both sides, dropping a name nobody subscribes to any more. */
-function unsubscribeFrom(all: Map<string, Set<Client>>, mine: Set<string>, c: Client, name: string): void {
-  if (!mine.delete(name)) return;
-  const set = all.get(name);
-  if (set === undefined) return;
-  set.delete(c);
-  if (set.size === 0) all.delete(name);
+/** Channels plus patterns (SUBSCRIBE's and PSUBSCRIBE's count; shard channels are apart). */
+function plainSubscriptions(c: Client): number {
+  return c.channels.size + c.patterns.size;
 }

@@ -8,7 +8,7 @@
 
 import { RespPush } from "@keyhaven/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, sleep, withTarget } from "../helpers.js";
+import { errorText, infoSection, RespClient, type ServerProcess, sleep, withTarget } from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -39,9 +39,9 @@ async function pushes(t: RespClient, n: number): Promise<unknown[]> {
   return (await t.waitPushed(n)).map((p) => (p instanceof RespPush ? p.items : p));
 }
 
+/** A field of INFO's clients (tracking_clients) or stats (tracking_total_*) section. */
 async function info(field: string): Promise<string | undefined> {
-  const text = String(await c.call("INFO"));
-  return new RegExp(`^${field}:(.*)\\r$`, "m").exec(text)?.[1];
+  return (await infoSection(c, field === "tracking_clients" ? "clients" : "stats")).get(field);
 }
 
 describe("default mode", () => {

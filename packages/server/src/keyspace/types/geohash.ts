@@ -90,19 +90,21 @@ function gather16(v: number): number {
  * any in-range cell is (an index can reach 2^step only at the grid's very top or right edge).
  */
 export function interleave(cell: GeoCell): number {
+  const [high, low] = interleavedWords(cell);
+  return high * 2 ** 32 + low;
+}
+
+/** The interleaved bits of a cell as their high and low 32-bit words. */
+function interleavedWords(cell: GeoCell): [number, number] {
   const low = (spread16(cell.lat) | (spread16(cell.long) << 1)) >>> 0;
   const latHigh = Math.floor(cell.lat / 0x10000);
   const longHigh = Math.floor(cell.long / 0x10000);
-  const high = (spread16(latHigh) | (spread16(longHigh) << 1)) >>> 0;
-  return high * 2 ** 32 + low;
+  return [(spread16(latHigh) | (spread16(longHigh) << 1)) >>> 0, low];
 }
 
 /** The 52-bit score of a position (GEOADD), as Redis's decimal text of the integer. */
 export function scoreText(long: number, lat: number): string {
-  const cell = encodeCell(long, lat, GEO_STEP_MAX) as GeoCell;
-  const low = (spread16(cell.lat) | (spread16(cell.long) << 1)) >>> 0;
-  const high =
-    (spread16(Math.floor(cell.lat / 0x10000)) | (spread16(Math.floor(cell.long / 0x10000)) << 1)) >>> 0;
+  const [high, low] = interleavedWords(encodeCell(long, lat, GEO_STEP_MAX) as GeoCell);
   // At latitude 85.05112878 or longitude 180 exactly, the index is 2^26 and the value passes 2^53.
   return ((BigInt(high) << 32n) | BigInt(low)).toString();
 }
