@@ -1,0 +1,3 @@
+export * from "./auxlib.js";
+export * from "./ops.js";
+export * from "./value.js";
