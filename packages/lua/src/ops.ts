@@ -17,6 +17,7 @@ import {
   LuaUserdata,
   type LuaValue,
   numberToString,
+  READONLY_TABLE,
   rawToString,
   stringToNumber,
   typeName,
@@ -79,6 +80,8 @@ export function setIndex(obj: LuaValue, key: LuaValue, value: LuaValue, what?: s
   for (let loop = 0; loop < MAX_TAG_LOOP; loop++) {
     let handler: LuaValue;
     if (t instanceof LuaTable) {
+      // Redis's patched luaV_settable refuses a readonly table before any __newindex.
+      if (t.readonly) throw new LuaError(READONLY_TABLE, 1);
       const mt = t.metatable;
       if (mt === undefined || t.get(key) !== undefined) {
         t.set(key, value);

@@ -14,6 +14,8 @@
  * with any number of values need no special cases.
  */
 
+import { formatNumberG } from "./printf.js";
+
 export type LuaValue = undefined | boolean | number | string | LuaTable | LuaFunction | LuaUserdata;
 
 export type LuaCallable = (args: LuaValue[]) => LuaValue[];
@@ -54,6 +56,8 @@ export class LuaUserdata {
   }
 }
 
+export const READONLY_TABLE = "Attempt to modify a readonly table";
+
 /**
  * A Lua table: an array part for the keys 1..n and a Map for the rest. The array part may hold
  * holes (undefined) but never ends in one, so its length is a border as `#` requires; a key
@@ -65,6 +69,11 @@ export class LuaTable {
   readonly array: LuaValue[] = [];
   readonly hash = new Map<LuaValue, LuaValue>();
   metatable: LuaTable | undefined = undefined;
+  /**
+   * Redis's patch to Lua 5.1 (lua_enablereadonlytable): scripts cannot change a protected table,
+   * which is how Redis 7.0 locks the globals and every library table reachable from them.
+   */
+  readonly = false;
   private id = 0;
   /** Cursor of the last next() over the hash part, so a pairs() traversal is linear. */
   private cursor: Iterator<[LuaValue, LuaValue]> | null = null;
@@ -91,8 +100,9 @@ export class LuaTable {
     return this.hash.size === 0 ? undefined : this.hash.get(i);
   }
 
-  /** rawset; raises Lua's errors for nil and NaN keys. */
+  /** rawset; raises Lua's errors for nil and NaN keys, and Redis's for a readonly table. */
   set(key: LuaValue, value: LuaValue): void {
+    if (this.readonly) throw new LuaError(READONLY_TABLE, 1);
     if (typeof key === "number") {
       if (Number.isInteger(key) && key >= 1) {
         this.setInt(key, value);
@@ -108,6 +118,7 @@ export class LuaTable {
 
   /** rawset of an integer key >= 1. */
   setInt(i: number, value: LuaValue): void {
+    if (this.readonly) throw new LuaError(READONLY_TABLE, 1);
     const arr = this.array;
     const n = arr.length;
     if (i <= n) {
@@ -220,6 +231,14 @@ export class LuaError extends Error {
   level: number;
   /** Lua's traceback at the point of the error, when the interpreter recorded one. */
   traceback: string | undefined = undefined;
+  /**
+   * Where the error was raised: the chunk name (e.g. "@user_script") and current line of the
+   * innermost Lua function running at that moment, as debug.getinfo reports them to Redis's
+   * error handler ("script: <sha>, on @user_script:1."). The interpreter sets them once, at
+   * the first Lua frame the error passes; -1 when unknown.
+   */
+  source: string | undefined = undefined;
+  line = -1;
 
   constructor(value: LuaValue, level = 0) {
     super(typeof value === "string" ? value : `(error object is a ${typeName(value)} value)`);
@@ -258,60 +277,12 @@ export function isTruthy(v: LuaValue): boolean {
 }
 
 /**
- * A number as Lua 5.1 prints it (LUAI_NUMFFORMAT "%.14g"), with glibc's spellings of the
- * special values ("inf", "-inf", "nan", "-nan": 0/0 has its sign bit set on x86).
+ * A number as Lua 5.1 prints it (LUAI_NUMFFORMAT "%.14g", exactly as glibc rounds), with glibc's
+ * spellings of the special values ("inf", "-inf", "-nan": 0/0 has its sign bit set on x86).
  */
 export function numberToString(n: number): string {
   if (Number.isInteger(n) && Math.abs(n) < 1e14) return Object.is(n, -0) ? "-0" : String(n);
-  return formatG(n, 14, false);
-}
-
-/** printf's %.<precision>g (alternate form `keepZeros` = "%#g"), for finite and special values. */
-export function formatG(n: number, precision: number, keepZeros: boolean): string {
-  if (!Number.isFinite(n)) return formatSpecial(n);
-  if (n === 0) {
-    const zero = keepZeros ? `0.${"0".repeat(Math.max(precision, 1) - 1)}` : "0";
-    return Object.is(n, -0) ? `-${zero}` : zero;
-  }
-  const p = precision === 0 ? 1 : precision;
-  const exp = n.toExponential(p - 1);
-  const e = exp.indexOf("e");
-  const x = Number(exp.slice(e + 1));
-  let out: string;
-  if (x < -4 || x >= p) {
-    let mantissa = exp.slice(0, e);
-    if (!keepZeros) mantissa = stripFractionZeros(mantissa);
-    const sign = x < 0 ? "-" : "+";
-    const digits = String(Math.abs(x));
-    out = `${mantissa}e${sign}${digits.length < 2 ? `0${digits}` : digits}`;
-  } else {
-    out = toFixedDigits(n, p - 1 - x);
-    if (!keepZeros) out = stripFractionZeros(out);
-  }
-  return out;
-}
-
-/** n.toFixed(digits) without toFixed's 100-digit limit and its exponent form above 1e21. */
-export function toFixedDigits(n: number, digits: number): string {
-  if (Math.abs(n) < 1e21 && digits <= 100) return n.toFixed(digits);
-  // Beyond toFixed's range the value is an integer in binary: print it exactly.
-  const neg = n < 0;
-  let s = BigInt(Math.abs(Math.trunc(n))).toString();
-  if (digits > 0) s += `.${"0".repeat(digits)}`;
-  return neg ? `-${s}` : s;
-}
-
-function stripFractionZeros(s: string): string {
-  if (!s.includes(".")) return s;
-  let end = s.length;
-  while (s.charCodeAt(end - 1) === 48) end--;
-  if (s.charCodeAt(end - 1) === 46) end--;
-  return s.slice(0, end);
-}
-
-export function formatSpecial(n: number): string {
-  if (Number.isNaN(n)) return "-nan";
-  return n > 0 ? "inf" : "-inf";
+  return formatNumberG(n, 14);
 }
 
 /** tostring() without the __tostring metamethod (lua_tostring plus the type/address forms). */
