@@ -1,3 +1,14 @@
 export * from "./auxlib.js";
+export { openBase } from "./lib/base.js";
+export { openBit } from "./lib/bit.js";
+export { CJSON_NULL, openCjson } from "./lib/cjson.js";
+export { openCmsgpack } from "./lib/cmsgpack.js";
+export { openMath, RedisRand48 } from "./lib/math.js";
+export { openString } from "./lib/string.js";
+export { openStruct } from "./lib/struct.js";
+export { openTable } from "./lib/table.js";
 export * from "./ops.js";
+export { formatNumberG } from "./printf.js";
+export { LuaClosure } from "./runtime.js";
+export { HOOK_COUNT, type LoadOptions, LuaState } from "./state.js";
 export * from "./value.js";
