@@ -339,7 +339,8 @@ function getKeysOrReply(c: Client): [number[], string[]] | null {
     return null;
   }
   const keys = commandKeys(cmd, argv);
-  if (keys.length === 0) {
+  // no_mandatory_keys commands (EVAL with numkeys 0) answer an empty list instead.
+  if (keys.length === 0 && !cmd.flags.includes("no_mandatory_keys")) {
     c.error("ERR Invalid arguments specified for command");
     return null;
   }

@@ -50,11 +50,13 @@ function feedMonitors(c: Client, argv: string[]): void {
   const now = performance.timeOrigin + performance.now();
   const sec = Math.floor(now / 1000);
   const usec = String(Math.floor((now % 1000) * 1000)).padStart(6, "0");
-  const source = c.has(ClientFlag.UnixSocket)
-    ? `unix:${c.server.config.str("unixsocket")}`
-    : c.has(ClientFlag.Master)
-      ? "master"
-      : c.addr;
+  const source = c.has(ClientFlag.Script)
+    ? "lua"
+    : c.has(ClientFlag.UnixSocket)
+      ? `unix:${c.server.config.str("unixsocket")}`
+      : c.has(ClientFlag.Master)
+        ? "master"
+        : c.addr;
   const line = `${sec}.${usec} [${c.db.id} ${source}] ${argv.map(reprArg).join(" ")}`;
   for (const m of monitors) {
     if (m === c) continue;

@@ -55,6 +55,17 @@ export interface CommandSpec {
   acl?: readonly string[];
   handler?: CommandHandler;
   subcommands?: readonly CommandSpec[];
+  /**
+   * Flags that replace the command's own for one call, or null to keep them: an EVAL of a
+   * script that declares its flags is gated by those (Redis's getCommandFlags).
+   */
+  declaredFlags?: (c: Client) => DeclaredFlags | null;
+}
+
+export interface DeclaredFlags {
+  write: boolean;
+  denyOom: boolean;
+  stale: boolean;
 }
 
 /** Spec with defaults filled in, as stored in the table. */
@@ -74,6 +85,8 @@ export interface Command extends CommandSpec {
   mayReplicate: boolean;
   isBlocking: boolean;
   isProtected: boolean;
+  /** Refused when a script calls it. */
+  noScript: boolean;
   skipMonitor: boolean;
   skipSlowlog: boolean;
   subcommandMap: Map<string, Command> | null;

@@ -30,6 +30,7 @@ import { objectCommands } from "./object.js";
 import { pubsubCommands } from "./pubsub.js";
 import { replicationCommands } from "./replication.js";
 import { scanCommands } from "./scan.js";
+import { scriptingCommands } from "./scripting.js";
 import { adminCommands } from "./server-admin.js";
 import { setCommands } from "./sets.js";
 import { slowlogCommands } from "./slowlog.js";
@@ -59,6 +60,7 @@ function finalize(s: CommandSpec, parent: Command | null): Command {
     mayReplicate: has("may_replicate"),
     isBlocking: has("blocking"),
     isProtected: has("protected"),
+    noScript: has("noscript"),
     skipMonitor: has("skip_monitor"),
     skipSlowlog: has("skip_slowlog"),
     subcommandMap: null,
@@ -158,6 +160,7 @@ export function buildCommandTable(): CommandTable {
     clientCommands,
     keyCommands,
     scanCommands,
+    scriptingCommands,
     objectCommands,
     expireCommands,
     stringCommands,

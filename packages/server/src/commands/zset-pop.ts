@@ -280,8 +280,8 @@ export const zsetPopCommands = [
   ),
 ] satisfies CommandSpec[];
 
-/** Keys of ZMPOP/BZMPOP: `numkeys` at `idx`, the keys right after it. */
-function numkeysAt(idx: number): (argv: readonly string[]) => number[] {
+/** Keys of ZMPOP/BZMPOP/EVAL: `numkeys` at `idx`, the keys right after it. */
+export function numkeysAt(idx: number): (argv: readonly string[]) => number[] {
   return (argv) => {
     const n = parseInteger(argv[idx] ?? "");
     const keys: number[] = [];

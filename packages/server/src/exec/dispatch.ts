@@ -34,6 +34,11 @@ export interface DispatchGates {
   feedMonitors: ((c: Client, argv: string[]) => void) | null;
   /** SLOWLOG: offered each command with its duration. */
   slowlog: ((c: Client, argv: string[], micros: number) => void) | null;
+  /**
+   * pre_command_oom_state: whether memory was over maxmemory when the running command was
+   * dispatched (scripts refuse their first deny-oom write then).
+   */
+  preCommandOom: boolean;
 }
 
 export const gates: DispatchGates = {
@@ -43,6 +48,7 @@ export const gates: DispatchGates = {
   masterLinkDown: null,
   feedMonitors: null,
   slowlog: null,
+  preCommandOom: false,
 };
 
 /** Commands allowed to a RESP2 client in subscribed state. */
@@ -122,10 +128,14 @@ export function processCommand(server: Server, c: Client): void {
   }
   const fromMaster = (c.flags & ClientFlag.Master) !== 0;
   const isExec = cmd.name === "exec" && cmd.parent === null;
-  const isWrite = cmd.isWrite || (isExec && queuedFlags(c).write);
-  const denyOom = cmd.denyOom || (isExec && queuedFlags(c).denyOom);
+  const declared = cmd.declaredFlags === undefined ? null : cmd.declaredFlags(c);
+  const isWrite = declared !== null ? declared.write : cmd.isWrite || (isExec && queuedFlags(c).write);
+  const denyOom = declared !== null ? declared.denyOom : cmd.denyOom || (isExec && queuedFlags(c).denyOom);
+  const allowStale = declared !== null ? declared.stale : cmd.allowStale;
+  gates.preCommandOom = false;
   if (gates.evictIfNeeded !== null && !fromMaster) {
     const outOfMemory = !gates.evictIfNeeded();
+    gates.preCommandOom = outOfMemory;
     const rejectOnOom =
       denyOom ||
       (inMulti && !isExec && cmd.name !== "discard" && cmd.name !== "quit" && cmd.name !== "reset");
@@ -165,7 +175,7 @@ export function processCommand(server: Server, c: Client): void {
   }
   if (
     server.replicaMode &&
-    !cmd.allowStale &&
+    !allowStale &&
     !fromMaster &&
     gates.masterLinkDown?.() === true &&
     !server.config.bool("replica-serve-stale-data")
@@ -183,7 +193,8 @@ export function processCommand(server: Server, c: Client): void {
     return;
   }
   if (server.pauseKind !== null && !fromMaster && !c.has(ClientFlag.Replica)) {
-    const mayReplicate = isWrite || cmd.mayReplicate || (isExec && queuedFlags(c).mayReplicate);
+    const mayReplicate =
+      isWrite || (declared === null && cmd.mayReplicate) || (isExec && queuedFlags(c).mayReplicate);
     if (server.pauseKind === "all" || mayReplicate) {
       // Keep the command; it runs first when the pause ends (blockPostponeClient).
       c.postponedArgv = argv;

@@ -28,6 +28,11 @@ export interface PropagationSink {
   feedArgv?(dbId: number, argv: readonly string[]): void;
 }
 
+/** Propagation targets (Redis's PROPAGATE_AOF / PROPAGATE_REPL), also redis.set_repl's flags. */
+export const PROPAGATE_AOF = 1;
+export const PROPAGATE_REPL = 2;
+const PROPAGATE_ALL = PROPAGATE_AOF | PROPAGATE_REPL;
+
 const MULTI_ARGV = ["MULTI"];
 const EXEC_ARGV = ["EXEC"];
 /** The wrappers' bytes, encoded once for sinks that take Buffers (they never modify them). */
@@ -42,10 +47,15 @@ export class Propagator {
    */
   private pendingDb: number[] = [];
   private pendingArgv: string[][] = [];
-  private pendingReplOnly: boolean[] = [];
+  private pendingTargets: number[] = [];
   private pendingCount = 0;
   /** Nesting depth of execution units; operations are emitted when it drops to 0. */
   private depth = 0;
+  /**
+   * Where operations queued now may go: a script narrows it with redis.set_repl for the
+   * commands it calls (scripting/engine.ts restores it when the script ends).
+   */
+  targetMask = PROPAGATE_ALL;
 
   addSink(sink: PropagationSink): void {
     this.sinks.push(sink);
@@ -78,10 +88,12 @@ export class Propagator {
    */
   alsoPropagate(dbId: number, argv: string[], replOnly = false): void {
     if (this.sinks.length === 0) return;
+    const targets = (replOnly ? PROPAGATE_REPL : PROPAGATE_ALL) & this.targetMask;
+    if (targets === 0) return;
     const n = this.pendingCount++;
     this.pendingDb[n] = dbId;
     this.pendingArgv[n] = argv;
-    this.pendingReplOnly[n] = replOnly;
+    this.pendingTargets[n] = targets;
     if (this.depth === 0) this.emitPending();
   }
 
@@ -89,37 +101,37 @@ export class Propagator {
     const count = this.pendingCount;
     const dbs = this.pendingDb;
     const argvs = this.pendingArgv;
-    const replOnly = this.pendingReplOnly;
+    const targets = this.pendingTargets;
     if (count === 1) {
       // The common unit: one operation, no MULTI/EXEC. Cleared before feeding, so a sink that
       // propagated in turn would start a fresh batch.
       const argv = argvs[0];
       argvs[0] = EMPTY_ARGV;
       this.pendingCount = 0;
-      this.feedAll(dbs[0], argv, replOnly[0]);
+      this.feedAll(dbs[0], argv, targets[0]);
       return;
     }
     // Taken out first, for the same reason.
     const ops = argvs.slice(0, count);
     const opDbs = dbs.slice(0, count);
-    const opReplOnly = replOnly.slice(0, count);
+    const opTargets = targets.slice(0, count);
     argvs.fill(EMPTY_ARGV, 0, count);
     this.pendingCount = 0;
-    this.feedAll(opDbs[0], MULTI_ARGV, false);
-    for (let i = 0; i < count; i++) this.feedAll(opDbs[i], ops[i], opReplOnly[i]);
-    this.feedAll(opDbs[0], EXEC_ARGV, false);
+    this.feedAll(opDbs[0], MULTI_ARGV, PROPAGATE_ALL);
+    for (let i = 0; i < count; i++) this.feedAll(opDbs[i], ops[i], opTargets[i]);
+    this.feedAll(opDbs[0], EXEC_ARGV, PROPAGATE_ALL);
   }
 
   /**
    * One command to every sink that takes it: as argv when they all accept argv, otherwise
    * encoded once and the same Buffer given to each.
    */
-  private feedAll(dbId: number, argv: readonly string[], replOnly: boolean): void {
+  private feedAll(dbId: number, argv: readonly string[], targets: number): void {
     const sinks = this.sinks;
     let allArgv = true;
     for (let i = 0; i < sinks.length; i++) {
       const s = sinks[i];
-      if (s.feedArgv === undefined && !(replOnly && s.kind === "aof")) {
+      if (s.feedArgv === undefined && receives(s, targets)) {
         allArgv = false;
         break;
       }
@@ -127,22 +139,24 @@ export class Propagator {
     if (allArgv) {
       for (let i = 0; i < sinks.length; i++) {
         const s = sinks[i];
-        if (replOnly && s.kind === "aof") continue;
-        s.feedArgv!(dbId, argv);
+        if (receives(s, targets)) s.feedArgv!(dbId, argv);
       }
       return;
     }
     const bytes = argv === MULTI_ARGV ? MULTI_BYTES : argv === EXEC_ARGV ? EXEC_BYTES : encodeCommand(argv);
     for (let i = 0; i < sinks.length; i++) {
-      if (replOnly && sinks[i].kind === "aof") continue;
-      sinks[i].feed(dbId, bytes);
+      if (receives(sinks[i], targets)) sinks[i].feed(dbId, bytes);
     }
   }
 
   /** Sends a command to every sink now, outside the unit logic (PING to replicas, SELECT resets). */
   feedNow(dbId: number, argv: string[], replOnly = false): void {
-    this.feedAll(dbId, argv, replOnly);
+    this.feedAll(dbId, argv, replOnly ? PROPAGATE_REPL : PROPAGATE_ALL);
   }
+}
+
+function receives(sink: PropagationSink, targets: number): boolean {
+  return (targets & (sink.kind === "aof" ? PROPAGATE_AOF : PROPAGATE_REPL)) !== 0;
 }
 
 /** Placeholder left in a consumed pending slot, so the argv it held can be collected. */

@@ -9,6 +9,7 @@ import { arch, totalmem } from "node:os";
 import { clock } from "../keyspace/clock.js";
 import { currentEvictionExceededMs } from "../keyspace/evict.js";
 import { persistenceInfo } from "../persistence/persistence-info.js";
+import { startedScriptEngine } from "../scripting/engine.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 import { latencyPercentile } from "./latency.js";
@@ -113,6 +114,8 @@ export function memoryInfo(server: Server): string[] {
   const overhead = Math.max(0, used - dataset);
   const maxmemory = server.config.num("maxmemory");
   const total = totalmem();
+  const engine = startedScriptEngine(server);
+  const scriptsEval = engine?.scriptsMemory ?? 0;
   const frag = used > 0 ? rss / used : 0;
   const heap = process.memoryUsage();
   return [
@@ -135,16 +138,16 @@ export function memoryInfo(server: Server): string[] {
     "used_memory_lua:31744",
     "used_memory_vm_eval:31744",
     "used_memory_lua_human:31.00K",
-    "used_memory_scripts_eval:0",
-    "number_of_cached_scripts:0",
+    `used_memory_scripts_eval:${scriptsEval}`,
+    `number_of_cached_scripts:${engine?.cachedScripts ?? 0}`,
     "number_of_functions:0",
     "number_of_libraries:0",
     "used_memory_vm_functions:32768",
     "used_memory_vm_total:64512",
     "used_memory_vm_total_human:63.00K",
     "used_memory_functions:184",
-    "used_memory_scripts:184",
-    "used_memory_scripts_human:184B",
+    `used_memory_scripts:${184 + scriptsEval}`,
+    `used_memory_scripts_human:${bytesToHuman(184 + scriptsEval)}`,
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${bytesToHuman(maxmemory)}`,
     `maxmemory_policy:${server.config.str("maxmemory-policy")}`,

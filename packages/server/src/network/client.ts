@@ -55,6 +55,8 @@ export enum ClientFlag {
   ReplySkip = 1 << 16,
   /** Being served inside EXEC (blocking commands must not block). */
   InExec = 1 << 17,
+  /** The client Lua scripts run their commands as (MONITOR shows it as "lua"). */
+  Script = 1 << 18,
 }
 
 export interface QueuedCommand {

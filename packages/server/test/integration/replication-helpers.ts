@@ -164,10 +164,11 @@ export interface Capabilities {
   zsets: boolean;
   hyperloglogs: boolean;
   geo: boolean;
+  scripts: boolean;
 }
 
 export async function capabilities(c: RespClient): Promise<Capabilities> {
-  const names = ["lpush", "blpop", "hset", "sadd", "zadd", "pfadd", "geoadd"];
+  const names = ["lpush", "blpop", "hset", "sadd", "zadd", "pfadd", "geoadd", "eval"];
   const reply = (await c.call("COMMAND", "INFO", ...names)) as unknown[];
   const has = (i: number) => Array.isArray(reply) && reply[i] !== null && reply[i] !== undefined;
   return {
@@ -178,6 +179,7 @@ export async function capabilities(c: RespClient): Promise<Capabilities> {
     zsets: has(4),
     hyperloglogs: has(5),
     geo: has(6),
+    scripts: has(7),
   };
 }
 
@@ -282,6 +284,24 @@ export async function randomLoad(c: RespClient, caps: Capabilities, options: Loa
       () => ["GEOADD", key("g"), lon(), lat(), `m${int(30)}`],
       // Stored geohash scores are exact on every server (STOREDIST distances would depend on libm).
       () => ["GEOSEARCHSTORE", key("g"), key("g"), "FROMLONLAT", lon(), lat(), "BYRADIUS", "300", "km"],
+    );
+  }
+  if (caps.scripts) {
+    makers.push(
+      // Effects replication: the script's writes propagate, wrapped in MULTI/EXEC.
+      () => [
+        "EVAL",
+        "redis.call('INCRBY', KEYS[1], ARGV[1]) redis.call('SET', KEYS[2], ARGV[2]) return redis.call('GET', KEYS[1])",
+        "2",
+        key("n"),
+        key("s"),
+        int(100),
+        `lua${int(1000)}`,
+      ],
+      // A script that fails half-way keeps (and propagates) the writes made before the error.
+      () => ["EVAL", "redis.call('APPEND', KEYS[1], 'x') return redis.call('INCR', KEYS[1])", "1", key("s")],
+      // A random pick inside a script propagates as the element it removed.
+      () => ["EVAL", "return redis.call('SPOP', KEYS[1])", "1", key("t")],
     );
   }
   const pending: Promise<unknown>[] = [];

@@ -1,0 +1,180 @@
+/**
+ * Scripting as users meet it beyond single replies (those are compared with Redis in
+ * ../differential/scripting.test.ts): MONITOR's view of a script, the script cache in INFO,
+ * EVAL inside transactions and against WATCH, keyspace events of script writes, blocking
+ * commands refused inside scripts, and the real clients' script helpers (ioredis defineCommand with its
+ * EVALSHA-then-EVAL fallback, node-redis scripts). Runs against Keyhaven, or against real Redis
+ * with KEYHAVEN_TEST_TARGET=redis.
+ */
+
+import Redis from "ioredis";
+import { createClient, defineScript } from "redis";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { errorText, infoSection, RespClient, type ServerProcess, waitFor, withTarget } from "../helpers.js";
+
+let server: ServerProcess;
+let c: RespClient;
+withTarget({}, (t) => ({ server, c } = t));
+beforeEach(async () => {
+  await c.call("FLUSHALL");
+  await c.call("SCRIPT", "FLUSH");
+});
+
+describe("EVAL and the rest of the server", () => {
+  it("MONITOR shows the EVAL, then each command of the script as coming from lua", async () => {
+    const mon = await RespClient.connect(server.port);
+    try {
+      expect(await mon.call("MONITOR")).toBe("OK");
+      await c.call(
+        "EVAL",
+        "redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1])",
+        "1",
+        "mk",
+        "mv",
+      );
+      const lines = (await mon.waitPushed(3)) as string[];
+      expect(lines[0]).toMatch(/\[0 127\.0\.0\.1:\d+\] "EVAL" ".*" "1" "mk" "mv"$/);
+      expect(lines[1]).toMatch(/\[0 lua\] "SET" "mk" "mv"$/);
+      expect(lines[2]).toMatch(/\[0 lua\] "GET" "mk"$/);
+    } finally {
+      mon.close();
+    }
+  });
+
+  it("INFO counts cached scripts until SCRIPT FLUSH", async () => {
+    await c.call("SCRIPT", "LOAD", "return 1");
+    await c.call("EVAL", "return 2", "0");
+    await c.call("EVAL", "return 2", "0");
+    let memory = await infoSection(c, "memory");
+    expect(memory.get("number_of_cached_scripts")).toBe("2");
+    expect(Number(memory.get("used_memory_scripts_eval"))).toBeGreaterThan(0);
+    await c.call("SCRIPT", "FLUSH");
+    memory = await infoSection(c, "memory");
+    expect(memory.get("number_of_cached_scripts")).toBe("0");
+  });
+
+  it("runs inside MULTI/EXEC, and a script's write to a WATCHed key fails the watcher's EXEC", async () => {
+    expect(await c.call("MULTI")).toBe("OK");
+    expect(await c.call("EVAL", "return redis.call('INCR', KEYS[1])", "1", "tx")).toBe("QUEUED");
+    expect(await c.call("EVAL", "return redis.call('INCR', KEYS[1])", "1", "tx")).toBe("QUEUED");
+    expect(await c.call("EXEC")).toEqual([1, 2]);
+
+    const other = await RespClient.connect(server.port);
+    try {
+      await c.call("WATCH", "tx");
+      await other.call("EVAL", "return redis.call('SET', KEYS[1], 'changed')", "1", "tx");
+      await c.call("MULTI");
+      await c.call("GET", "tx");
+      expect(await c.call("EXEC")).toBeNull();
+    } finally {
+      other.close();
+    }
+  });
+
+  it("blocking list commands are refused inside a script, as in Redis 7.0", async () => {
+    const reply = await c.call("EVAL", "return redis.call('BLPOP', 'nolist', 0)", "0");
+    expect(errorText(reply)).toMatch(
+      /^ERR This Redis command is not allowed from script script: [0-9a-f]{40}, on @user_script:1\.$/,
+    );
+  });
+
+  it("script writes fire keyspace events like the same commands sent directly", async () => {
+    await c.call("CONFIG", "SET", "notify-keyspace-events", "KEA");
+    const sub = await RespClient.connect(server.port);
+    try {
+      await sub.call("PSUBSCRIBE", "__keyspace@0__:ev*");
+      await c.call("EVAL", "redis.call('SET', 'ev1', 'x') redis.call('LPUSH', 'ev2', 'y') return 1", "0");
+      const messages = (await sub.waitPushed(2)) as string[][];
+      expect(messages.map((m) => [m[2], m[3]])).toEqual([
+        ["__keyspace@0__:ev1", "set"],
+        ["__keyspace@0__:ev2", "lpush"],
+      ]);
+    } finally {
+      sub.close();
+      await c.call("CONFIG", "SET", "notify-keyspace-events", "");
+    }
+  });
+
+  it("SELECT inside a script changes only the script's database", async () => {
+    await c.call("SELECT", "2");
+    expect(await c.call("EVAL", "redis.call('SELECT', 3) redis.call('SET', 'x', 'in3') return 1", "0")).toBe(
+      1,
+    );
+    expect(await c.call("GET", "x")).toBeNull();
+    await c.call("SELECT", "3");
+    expect(await c.call("GET", "x")).toBe("in3");
+    await c.call("SELECT", "0");
+  });
+
+  it("the script cache survives the script's error and EVALSHA finds it", async () => {
+    const reply = await c.call("EVAL", "return redis.call('INCR', 'cnt') + nil", "0");
+    expect(errorText(reply)).toMatch(
+      /^ERR user_script:1: attempt to perform arithmetic on a nil value script: [0-9a-f]{40}, on @user_script:1\.$/,
+    );
+    // The INCR before the error stays done.
+    expect(await c.call("GET", "cnt")).toBe("1");
+    const sha = /script: ([0-9a-f]{40})/.exec(errorText(reply) ?? "")?.[1] ?? "";
+    expect(await c.call("SCRIPT", "EXISTS", sha)).toEqual([1]);
+  });
+
+  it("COMMAND GETKEYS finds EVAL's keys from numkeys", async () => {
+    expect(await c.call("COMMAND", "GETKEYS", "EVAL", "return 1", "2", "a", "b", "c")).toEqual(["a", "b"]);
+    // EVAL is no_mandatory_keys: no keys is an empty list, not an error.
+    expect(await c.call("COMMAND", "GETKEYS", "EVAL", "return 1", "0")).toEqual([]);
+  });
+});
+
+describe("real clients' script helpers", () => {
+  const clients: { quit(): Promise<unknown> }[] = [];
+  afterAll(async () => {
+    for (const client of clients) await client.quit().catch(() => undefined);
+  });
+
+  it("ioredis defineCommand: EVALSHA, falling back to EVAL on NOSCRIPT, with keys and args", async () => {
+    const io = new Redis({ port: server.port, lazyConnect: true });
+    clients.push(io);
+    await io.connect();
+    io.defineCommand("casSet", {
+      numberOfKeys: 1,
+      lua: "local cur = redis.call('GET', KEYS[1]) if cur == ARGV[1] or (not cur and ARGV[1] == '') then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0",
+    });
+    const casSet = (
+      io as unknown as { casSet(k: string, a: string, b: string): Promise<number> }
+    ).casSet.bind(io);
+    expect(await casSet("lock", "", "owner-1")).toBe(1);
+    expect(await casSet("lock", "someone-else", "owner-2")).toBe(0);
+    await io.script("FLUSH");
+    expect(await casSet("lock", "owner-1", "owner-3")).toBe(1);
+    expect(await io.get("lock")).toBe("owner-3");
+    // A lock release in the style of Redlock.
+    const released = await io.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+      1,
+      "lock",
+      "owner-3",
+    );
+    expect(released).toBe(1);
+  });
+
+  it("node-redis scripts: EVALSHA with the script's SHA1, typed replies", async () => {
+    const client = createClient({
+      socket: { port: server.port, host: "127.0.0.1", reconnectStrategy: false },
+      scripts: {
+        addAndGet: defineScript({
+          NUMBER_OF_KEYS: 1,
+          SCRIPT: "return redis.call('INCRBY', KEYS[1], ARGV[1])",
+          parseCommand(parser, key: string, by: number) {
+            parser.pushKey(key);
+            parser.push(String(by));
+          },
+          transformReply: (reply: unknown) => reply as number,
+        }),
+      },
+    });
+    clients.push(client);
+    await client.connect();
+    expect(await client.addAndGet("n", 5)).toBe(5);
+    expect(await client.addAndGet("n", 7)).toBe(12);
+    await waitFor(async () => (await c.call("GET", "n")) === "12", 2000);
+  });
+});
