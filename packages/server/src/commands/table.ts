@@ -35,6 +35,10 @@ import { setCommands } from "./sets.js";
 import { slowlogCommands } from "./slowlog.js";
 import { sortCommands } from "./sort.js";
 import type { Command, CommandFlag, CommandHandler, CommandSpec } from "./spec.js";
+import { streamGroupCommands } from "./stream-groups.js";
+import { streamInfoCommands } from "./stream-info.js";
+import { streamReadCommands } from "./stream-read.js";
+import { streamCommands } from "./streams.js";
 import { counterCommands } from "./string-counters.js";
 import { stringRangeCommands } from "./string-ranges.js";
 import { stringCommands } from "./strings.js";
@@ -184,6 +188,10 @@ export function buildCommandTable(): CommandTable {
     zsetCommands,
     geoCommands,
     geoSearchCommands,
+    streamCommands,
+    streamReadCommands,
+    streamGroupCommands,
+    streamInfoCommands,
     replicationCommands,
   ]) {
     table.add(family);
