@@ -247,7 +247,13 @@ function xaddCommand(c: Client): void {
       seq = scratchId.seq;
     }
   }
-  if (!ok || compareIds(ms, seq, s.lastMs, s.lastSeq) <= 0) {
+  if (!ok) {
+    // streamAppendItem's sequence overflow returns C_ERR without setting errno, and
+    // xaddCommand's errno test then picks the other message (what redis-server 7.0 answers).
+    c.error("ERR Elements are too large to be stored");
+    return;
+  }
+  if (compareIds(ms, seq, s.lastMs, s.lastSeq) <= 0) {
     c.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
     return;
   }
