@@ -359,6 +359,39 @@ describe("XREAD and blocking", () => {
   });
 });
 
+describe("streams as keys", () => {
+  it("COPY, RENAME, SCAN TYPE, MEMORY USAGE, SORT and keyspace events treat them as streams", async () => {
+    const c = await client();
+    const sub = await client();
+    await r(c, "CONFIG", "SET", "notify-keyspace-events", "Kt");
+    await r(sub, "PSUBSCRIBE", "__keyspace@0__:*");
+    await r(c, "XADD", "s", "1-0", "f", "v");
+    await r(c, "XGROUP", "CREATE", "s", "g", "0");
+    await r(c, "XTRIM", "s", "MAXLEN", "0");
+    const events = (await sub.waitPushed(3)).map((m) => render(m as RespValue));
+    expect(events).toEqual([
+      "[pmessage,__keyspace@0__:*,__keyspace@0__:s,xadd]",
+      "[pmessage,__keyspace@0__:*,__keyspace@0__:s,xgroup-create]",
+      "[pmessage,__keyspace@0__:*,__keyspace@0__:s,xtrim]",
+    ]);
+    await r(c, "CONFIG", "SET", "notify-keyspace-events", "");
+    await r(c, "XADD", "s", "2-0", "f", "v");
+    expect(await r(c, "COPY", "s", "t")).toBe(":1");
+    expect(await r(c, "XINFO", "GROUPS", "t")).toBe(
+      "[[name,g,consumers,:0,pending,:0,last-delivered-id,0-0,entries-read,$-1,lag,:1]]",
+    );
+    expect(await r(c, "RENAME", "t", "u")).toBe("+OK");
+    expect(await r(c, "SCAN", "0", "TYPE", "stream", "COUNT", "100")).toMatch(/^\[0,\[(s,u|u,s)\]\]$/);
+    expect(Number((await r(c, "MEMORY", "USAGE", "s")).slice(1))).toBeGreaterThan(0);
+    expect(await r(c, "SORT", "s")).toBe(
+      "-WRONGTYPE Operation against a key holding the wrong kind of value",
+    );
+    expect(await r(c, "LPUSH", "s", "x")).toBe(
+      "-WRONGTYPE Operation against a key holding the wrong kind of value",
+    );
+  });
+});
+
 describe("help and introspection", () => {
   it("XINFO HELP and XGROUP HELP list their subcommands", async () => {
     const c = await client();
