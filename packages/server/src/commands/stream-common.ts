@@ -5,7 +5,9 @@
  * Callers: commands/streams.ts, stream-read.ts, stream-groups.ts, stream-info.ts.
  */
 
-import { type StreamCursor, StreamObject } from "../keyspace/types/stream.js";
+import { ReplyWriter } from "@keyhaven/protocol";
+import { StreamObject } from "../keyspace/types/stream.js";
+import type { StreamCursor } from "../keyspace/types/stream-cursor.js";
 import type { StreamGroup } from "../keyspace/types/stream-groups.js";
 import {
   formatId,
@@ -128,4 +130,32 @@ export function groupOrReply(
 /** Case-insensitive keyword check. */
 export function isKeyword(arg: string, keyword: string): boolean {
   return arg.length === keyword.length && arg.toLowerCase() === keyword;
+}
+
+const partOut = new ReplyWriter(1024);
+
+/**
+ * Replies an array whose length is known only after its elements are written (Redis's deferred
+ * length): `body` writes into a side buffer and returns the element count.
+ */
+export function deferredArray(c: Client, body: () => number): void {
+  const real = c.out;
+  partOut.resp = real.resp;
+  c.out = partOut;
+  let n: number;
+  try {
+    n = body();
+  } finally {
+    c.out = real;
+  }
+  real.arrayHeader(n);
+  const parts = partOut.take();
+  if (Array.isArray(parts)) for (const p of parts) real.raw(p);
+  else if (parts !== null) real.raw(parts);
+}
+
+/** Keeps used_memory in step after a change Redis does not signal as a key modification. */
+export function syncMemory(c: Client, key: string): void {
+  const entry = c.db.peek(key);
+  if (entry !== undefined) c.db.syncMemory(entry);
 }

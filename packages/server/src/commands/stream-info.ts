@@ -6,7 +6,8 @@
  */
 
 import { clock } from "../keyspace/clock.js";
-import { StreamCursor, type StreamObject } from "../keyspace/types/stream.js";
+import type { StreamObject } from "../keyspace/types/stream.js";
+import { StreamCursor } from "../keyspace/types/stream-cursor.js";
 import { formatId, StreamId, U64_MAX } from "../keyspace/types/stream-id.js";
 import type { Client } from "../network/client.js";
 import { parseInteger } from "./args.js";

@@ -27,7 +27,8 @@
 
 import { ReplyWriter } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
-import { StreamCursor, type StreamObject } from "../keyspace/types/stream.js";
+import type { StreamObject } from "../keyspace/types/stream.js";
+import { StreamCursor } from "../keyspace/types/stream-cursor.js";
 import { type StreamConsumer, type StreamGroup, StreamNack } from "../keyspace/types/stream-groups.js";
 import {
   compareIds,

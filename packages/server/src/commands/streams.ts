@@ -18,13 +18,13 @@ import { clock } from "../keyspace/clock.js";
 import { typeLimits } from "../keyspace/types/limits.js";
 import {
   STREAM_LISTPACK_MAX_SIZE,
-  StreamCursor,
   StreamObject,
   TRIM_MAXLEN,
   TRIM_MINID,
   TRIM_NONE,
   type TrimArgs,
 } from "../keyspace/types/stream.js";
+import { StreamCursor } from "../keyspace/types/stream-cursor.js";
 import {
   compareIds,
   formatId,

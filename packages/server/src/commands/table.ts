@@ -35,6 +35,7 @@ import { setCommands } from "./sets.js";
 import { slowlogCommands } from "./slowlog.js";
 import { sortCommands } from "./sort.js";
 import type { Command, CommandFlag, CommandHandler, CommandSpec } from "./spec.js";
+import { streamClaimCommands } from "./stream-claim.js";
 import { streamGroupCommands } from "./stream-groups.js";
 import { streamInfoCommands } from "./stream-info.js";
 import { streamReadCommands } from "./stream-read.js";
@@ -191,6 +192,7 @@ export function buildCommandTable(): CommandTable {
     streamCommands,
     streamReadCommands,
     streamGroupCommands,
+    streamClaimCommands,
     streamInfoCommands,
     replicationCommands,
   ]) {

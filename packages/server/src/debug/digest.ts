@@ -12,7 +12,8 @@
 import { createHash } from "node:crypto";
 import { formatDouble17g } from "@keyhaven/protocol";
 import type { Db } from "../keyspace/db.js";
-import { StreamCursor, StreamObject } from "../keyspace/types/stream.js";
+import { StreamObject } from "../keyspace/types/stream.js";
+import { StreamCursor } from "../keyspace/types/stream-cursor.js";
 import { U64_MAX } from "../keyspace/types/stream-id.js";
 import type { Entry, HashValue, ListValue, SetValue, Value, ZSetValue } from "../keyspace/value.js";
 

@@ -30,8 +30,10 @@
 import { stringMemory } from "../memory.js";
 import type { CollectionValue } from "../value.js";
 import { typeLimits } from "./limits.js";
+import type { StreamCursor } from "./stream-cursor.js";
 import { type StreamGroup, StreamNack } from "./stream-groups.js";
 import { big, compareIds, type StreamId, type U64, U64_MAX, u64 } from "./stream-id.js";
+import { deltaSize, LP_FIXED, lpIntSize, lpStringSize } from "./stream-lp-size.js";
 
 export const STREAM_ITEM_FLAG_DELETED = 1;
 export const STREAM_ITEM_FLAG_SAMEFIELDS = 2;
@@ -45,74 +47,6 @@ const ENTRY_OVERHEAD = 72;
 const GROUP_OVERHEAD = 200;
 const CONSUMER_OVERHEAD = 120;
 const NACK_OVERHEAD = 80;
-
-/** Listpack header (total bytes, count) plus the EOF byte. */
-const LP_FIXED = 7;
-
-/** Bytes of a listpack entry holding integer `v`: encoding + data + a 1-byte backlen. */
-function lpIntSize(v: number): number {
-  if (v >= 0 && v <= 127) return 2;
-  if (v >= -4096 && v <= 4095) return 3;
-  if (v >= -32768 && v <= 32767) return 4;
-  if (v >= -8388608 && v <= 8388607) return 5;
-  if (v >= -2147483648 && v <= 2147483647) return 6;
-  return 10;
-}
-
-function lpBigIntSize(v: bigint): number {
-  return v >= -2147483648n && v <= 2147483647n ? lpIntSize(Number(v)) : 10;
-}
-
-function backlenSize(l: number): number {
-  if (l <= 127) return 1;
-  if (l < 16383) return 2;
-  if (l < 2097151) return 3;
-  if (l < 268435455) return 4;
-  return 5;
-}
-
-const INT64_MAX_TEXT = "9223372036854775807";
-const INT64_MIN_TEXT = "9223372036854775808";
-
-/**
- * Bytes lpAppend takes for `s`: canonical int64 text is stored as an integer (lpEncodeGetType),
- * anything else as a string with a 1, 2 or 5 byte header.
- */
-export function lpStringSize(s: string): number {
-  const n = s.length;
-  if (n > 0 && n <= 20) {
-    let i = 0;
-    const c0 = s.charCodeAt(0);
-    if (c0 === 45) i = 1;
-    const first = s.charCodeAt(i);
-    if (first >= 49 && first <= 57 && n > i) {
-      let digits = true;
-      for (let k = i + 1; k < n; k++) {
-        const d = s.charCodeAt(k);
-        if (d < 48 || d > 57) {
-          digits = false;
-          break;
-        }
-      }
-      if (digits) {
-        const len = n - i;
-        if (len <= 15) return lpIntSize(i === 1 ? -Number(s.slice(1)) : Number(s));
-        if (len < 19 || (len === 19 && (i === 1 ? s.slice(1) <= INT64_MIN_TEXT : s <= INT64_MAX_TEXT)))
-          return 10;
-      }
-    } else if (first === 48 && n === 1) {
-      return 2;
-    }
-  }
-  const head = n < 64 ? 1 : n < 4096 ? 2 : 5;
-  return head + n + backlenSize(head + n);
-}
-
-/** id - master as the int64 Redis stores (uint64 difference, reinterpreted as signed). */
-function deltaSize(v: U64, master: U64): number {
-  if (typeof v === "number" && typeof master === "number") return lpIntSize(v - master);
-  return lpBigIntSize(BigInt.asIntN(64, big(v) - big(master)));
-}
 
 /** One listpack node of a stream. */
 export class StreamNode {
@@ -623,108 +557,4 @@ export function decodeRaxKey(key: string): [U64, U64] {
   for (let i = 0; i < 8; i++) ms = (ms << 8n) | BigInt(key.charCodeAt(i));
   for (let i = 8; i < 16; i++) seq = (seq << 8n) | BigInt(key.charCodeAt(i));
   return [u64(ms), u64(seq)];
-}
-
-/**
- * A position in a stream, and a range walk over live entries (streamIterator without the
- * listpack pointer arithmetic). Reused by commands: seek once, then next() until false; after a
- * true next(), `node` and `index` address the entry.
- */
-export class StreamCursor {
-  node: StreamNode | null = null;
-  index = 0;
-  nodeIndex = 0;
-  private stream: StreamObject | null = null;
-  private rev = false;
-  private startMs: U64 = 0;
-  private startSeq: U64 = 0;
-  private endMs: U64 = 0;
-  private endSeq: U64 = 0;
-
-  /** streamIteratorStart over [start, end] (inclusive), forwards or backwards. */
-  seek(s: StreamObject, startMs: U64, startSeq: U64, endMs: U64, endSeq: U64, rev: boolean): void {
-    this.stream = s;
-    this.rev = rev;
-    this.startMs = startMs;
-    this.startSeq = startSeq;
-    this.endMs = endMs;
-    this.endSeq = endSeq;
-    this.node = null;
-    const nodes = s.nodes;
-    if (!rev) {
-      let ni = s.nodeIndexFor(startMs, startSeq);
-      if (ni < 0) ni = 0;
-      this.nodeIndex = ni;
-      this.index = ni < nodes.length ? nodes[ni].lowerBound(startMs, startSeq) - 1 : -1;
-    } else {
-      const ni = s.nodeIndexFor(endMs, endSeq);
-      this.nodeIndex = ni;
-      if (ni >= 0) {
-        const node = nodes[ni];
-        let i = node.lowerBound(endMs, endSeq);
-        if (i < node.total && compareIds(node.ms[i], node.seq[i], endMs, endSeq) === 0) i++;
-        this.index = i;
-      }
-    }
-  }
-
-  /** Moves to the next live entry in range; false at the end. */
-  next(): boolean {
-    const s = this.stream!;
-    const nodes = s.nodes;
-    if (!this.rev) {
-      let ni = this.nodeIndex;
-      let i = this.index + 1;
-      while (ni < nodes.length) {
-        const node = nodes[ni];
-        for (; i < node.total; i++) {
-          if ((node.flags[i] & STREAM_ITEM_FLAG_DELETED) !== 0) continue;
-          if (compareIds(node.ms[i], node.seq[i], this.endMs, this.endSeq) > 0) {
-            this.nodeIndex = nodes.length;
-            return false;
-          }
-          this.nodeIndex = ni;
-          this.index = i;
-          this.node = node;
-          return true;
-        }
-        ni++;
-        i = 0;
-      }
-      this.nodeIndex = ni;
-      return false;
-    }
-    let ni = this.nodeIndex;
-    let i = this.index - 1;
-    while (ni >= 0) {
-      const node = nodes[ni];
-      if (i >= node.total) i = node.total - 1;
-      for (; i >= 0; i--) {
-        if ((node.flags[i] & STREAM_ITEM_FLAG_DELETED) !== 0) continue;
-        if (compareIds(node.ms[i], node.seq[i], this.startMs, this.startSeq) < 0) {
-          this.nodeIndex = -1;
-          return false;
-        }
-        this.nodeIndex = ni;
-        this.index = i;
-        this.node = node;
-        return true;
-      }
-      ni--;
-      i = ni >= 0 ? nodes[ni].total - 1 : 0;
-    }
-    this.nodeIndex = -1;
-    return false;
-  }
-
-  /** The current entry's ID. */
-  get ms(): U64 {
-    return this.node!.ms[this.index];
-  }
-  get seq(): U64 {
-    return this.node!.seq[this.index];
-  }
-  get items(): string[] {
-    return this.node!.items[this.index];
-  }
 }
