@@ -11,6 +11,7 @@ export * from "./rdb/opcodes.js";
 export * from "./rdb/reader.js";
 export * from "./rdb/repeats.js";
 export * from "./rdb/scores.js";
+export * from "./rdb/stream.js";
 export * from "./rdb/types.js";
 export { RdbFlatValue } from "./rdb/value-writer.js";
 export * from "./rdb/writer.js";

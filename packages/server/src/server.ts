@@ -269,6 +269,8 @@ export class Server implements KeyspaceHooks {
   signalDeletedKey(db: Db, key: string): void {
     if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
     if (this.tracking.clients !== 0) this.tracking.invalidateKey(key, this.currentClient);
+    // signalDeletedKeyAsReady: XREADGROUP waiters learn that their stream is gone.
+    if (db.blockingKeys.size !== 0 && db.blockingKeys.has(key)) this.blocking.signalKeyAsReady(db, key);
   }
 
   /** A flush emptied one or every database (signalFlushedDb's tracking part, once per flush). */
@@ -288,6 +290,8 @@ export class Server implements KeyspaceHooks {
    * what replaces it, so WATCH of a key that stays missing survives.
    */
   signalFlushedDb(db: Db, replacedWith: Db | null = null): void {
+    // scanDatabaseForDeletedStreams: keys with blocked clients are looked at again after the flush.
+    for (const key of db.blockingKeys.keys()) this.blocking.signalKeyAsReady(db, key);
     for (const [key, watchers] of db.watchedKeys) {
       if (db.peek(key) === undefined && (replacedWith === null || replacedWith.peek(key) === undefined))
         continue;

@@ -102,12 +102,12 @@ describe("RdbReader", () => {
     }
   });
 
-  it("refuses streams, modules and (by default) functions, naming the type and offset", () => {
-    const stream = errorOf(() => readAll(rawFile([15, 1, 0x6b, 0])));
+  it("refuses 7.2 streams, modules and (by default) functions, naming the type and offset", () => {
+    const stream = errorOf(() => readAll(rawFile([21, 1, 0x6b, 0])));
     expect(stream).toBeInstanceOf(RdbUnsupportedError);
-    expect((stream as RdbUnsupportedError).rdbType).toBe(15);
+    expect((stream as RdbUnsupportedError).rdbType).toBe(21);
     expect((stream as RdbUnsupportedError).offset).toBe(9);
-    expect(stream.message).toContain("RDB_TYPE_STREAM_LISTPACKS");
+    expect(stream.message).toContain("RDB_TYPE_STREAM_LISTPACKS_3");
     expect(errorOf(() => readAll(rawFile([7, 1, 0x6b])))).toBeInstanceOf(RdbUnsupportedError);
     expect(errorOf(() => readAll(rawFile([247, 1, 2, 3])))).toBeInstanceOf(RdbUnsupportedError);
     const fn = rawFile([245, 3, 0x61, 0x62, 0x63]);

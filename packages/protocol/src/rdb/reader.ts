@@ -14,7 +14,7 @@
  *   before the bytes it announces have arrived.
  * - Every failure is an RdbFormatError (or a subclass) carrying the byte offset of the bad item;
  *   after one, the reader is dead and next() rethrows it. A truncated stream is reported by end().
- * - Refused on purpose, with RdbUnsupportedError: stream and module values, module AUX data, and
+ * - Refused on purpose, with RdbUnsupportedError: module values, 7.2 streams, module AUX data, and
  *   function libraries unless `functions: "emit"` (Redis 7.0 loads them; a server without
  *   functions must fail rather than silently drop them, so refusing is the default).
  * - Events stream out as they are parsed: a loader must not make the dataset visible (or replace

@@ -5,12 +5,15 @@
  * as their canonical decimal text.
  */
 
+import type { RdbStream } from "./stream.js";
+
 export type RdbValue =
   | { type: "string"; value: string }
   | { type: "list"; value: string[] }
   | { type: "set"; value: string[] }
   | { type: "zset"; value: [member: string, score: number][] }
-  | { type: "hash"; value: [field: string, value: string][] };
+  | { type: "hash"; value: [field: string, value: string][] }
+  | { type: "stream"; value: RdbStream };
 
 export interface RdbEntry {
   db: number;

@@ -31,6 +31,8 @@ import {
   RDB_TYPE_SET,
   RDB_TYPE_SET_INTSET,
   RDB_TYPE_SET_LISTPACK,
+  RDB_TYPE_STREAM_LISTPACKS,
+  RDB_TYPE_STREAM_LISTPACKS_2,
   RDB_TYPE_STRING,
   RDB_TYPE_ZSET,
   RDB_TYPE_ZSET_2,
@@ -39,6 +41,7 @@ import {
 } from "./opcodes.js";
 import { hasRepeat, PAIRWISE_MAX } from "./repeats.js";
 import { parseScore } from "./scores.js";
+import { StreamValueParser } from "./stream.js";
 import type { RdbValue } from "./types.js";
 import { decodeZiplist } from "./ziplist.js";
 import { decodeZipmap } from "./zipmap.js";
@@ -52,9 +55,9 @@ function hasFirst(pairs: readonly (readonly [string, unknown])[], first: string)
   return false;
 }
 
-/** True for the types this codec loads (everything but streams and modules). */
+/** True for the types this codec loads (everything but modules and 7.2's STREAM_LISTPACKS_3). */
 export function isSupportedValueType(type: number): boolean {
-  return (type >= 0 && type <= 5) || (type >= 9 && type <= 14) || (type >= 16 && type <= 18) || type === 20;
+  return (type >= 0 && type <= 5) || (type >= 9 && type <= 20);
 }
 
 export class ValueParser {
@@ -75,6 +78,8 @@ export class ValueParser {
   /** Duplicates of this small collection are found by searching the elements read so far. */
   private scanDuplicates = false;
   private result: RdbValue | typeof EMPTY_KEY | null = null;
+  /** The stream being read (RDB_TYPE_STREAM_LISTPACKS*), or null. */
+  private stream: StreamValueParser | null = null;
   /** With `reuse`, the one string value object, overwritten by each string read; else null. */
   private readonly stringValue: { type: "string"; value: string } | null;
 
@@ -94,9 +99,9 @@ export class ValueParser {
    */
   begin(input: RdbInput, type: number, typeOffset: number): void {
     if (!isSupportedValueType(type)) {
-      if (type === 6 || type === 7 || type === 15 || type === 19 || type === 21) {
+      if (type === 6 || type === 7 || type === 21) {
         throw new RdbUnsupportedError(
-          `Cannot load a value of type ${rdbTypeName(type)}: streams and module values are not supported`,
+          `Cannot load a value of type ${rdbTypeName(type)}: module values and Redis 7.2 streams are not supported`,
           typeOffset,
           type,
         );
@@ -105,7 +110,12 @@ export class ValueParser {
     }
     this.type = type;
     this.result = null;
+    this.stream = null;
     switch (type) {
+      case RDB_TYPE_STREAM_LISTPACKS:
+      case RDB_TYPE_STREAM_LISTPACKS_2:
+        this.stream = new StreamValueParser(input, type === RDB_TYPE_STREAM_LISTPACKS_2);
+        return;
       case RDB_TYPE_STRING:
         if (this.stringValue !== null) {
           this.stringValue.value = input.readString();
@@ -157,6 +167,12 @@ export class ValueParser {
       return done;
     }
     switch (this.type) {
+      case RDB_TYPE_STREAM_LISTPACKS:
+      case RDB_TYPE_STREAM_LISTPACKS_2: {
+        const stream = this.stream!.resume(input);
+        this.stream = null;
+        return { type: "stream", value: stream };
+      }
       case RDB_TYPE_LIST:
         while (this.remaining > 0) {
           this.items.push(input.readString());

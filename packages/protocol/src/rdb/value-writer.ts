@@ -13,6 +13,7 @@
  *           Redis walks its skiplist from the tail)
  *   hash    RDB_TYPE_HASH_LISTPACK within hash-max-listpack-* (512 entries / 64 bytes by default,
  *           as CONFIG GET shows on Redis 7.0), else RDB_TYPE_HASH
+ *   stream  RDB_TYPE_STREAM_LISTPACKS_2, its nodes as the caller's model gives them (stream.ts)
  *
  * Callers: RdbWriter and createDumpPayload.
  */
@@ -29,12 +30,14 @@ import {
   RDB_TYPE_LIST_QUICKLIST_2,
   RDB_TYPE_SET,
   RDB_TYPE_SET_INTSET,
+  RDB_TYPE_STREAM_LISTPACKS_2,
   RDB_TYPE_STRING,
   RDB_TYPE_ZSET_2,
   RDB_TYPE_ZSET_LISTPACK,
 } from "./opcodes.js";
 import type { RdbOutput } from "./output.js";
 import { d2string } from "./scores.js";
+import { type RdbStream, writeStream } from "./stream.js";
 import type { RdbEncodingOptions, RdbValue } from "./types.js";
 import { RDB_ENCODING_DEFAULTS } from "./types.js";
 
@@ -89,6 +92,8 @@ export class RdbFlatValue {
   ranged = false;
   text = "";
   bounds: number[] = [];
+  /** The value of a stream. */
+  stream: RdbStream | null = null;
 }
 
 /** Ascending (score, member) order of zset elements given as parallel arrays. */
@@ -168,6 +173,10 @@ export class ValueEncoder {
         if (value.ranged) this.prepareRangedHash(value);
         else this.prepareHash(value.items, value.count);
         break;
+      case "stream":
+        if (value.stream === null) throw new RdbValueError("A stream value without its contents");
+        this.type = RDB_TYPE_STREAM_LISTPACKS_2;
+        break;
       default:
         throw new RdbValueError(`Unknown value type ${(value as { type: unknown }).type}`);
     }
@@ -209,6 +218,9 @@ export class ValueEncoder {
         f.count = pairs.length;
         break;
       }
+      case "stream":
+        f.stream = v.value;
+        break;
       default:
         f.type = (v as { type: RdbValue["type"] }).type;
     }
@@ -417,6 +429,10 @@ export class ValueEncoder {
       case RDB_TYPE_HASH:
         out.writeLen(count);
         for (let i = 0; i < 2 * count; i++) out.writeString(items[i], compress);
+        break;
+      case RDB_TYPE_STREAM_LISTPACKS_2:
+        writeStream(out, value.stream!, this.lp, compress);
+        value.stream = null;
         break;
     }
     this.order = null;

@@ -135,7 +135,10 @@ function sortGeneric(c: Client, readonly: boolean): void {
   }
   const db = c.db;
   const value = db.read(argv[1]);
-  if (value !== undefined && (typeof value === "string" || value.type === "hash")) {
+  if (
+    value !== undefined &&
+    (typeof value === "string" || value.type === "hash" || value.type === "stream")
+  ) {
     c.error(WRONGTYPE);
     return;
   }

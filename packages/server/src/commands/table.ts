@@ -36,6 +36,11 @@ import { setCommands } from "./sets.js";
 import { slowlogCommands } from "./slowlog.js";
 import { sortCommands } from "./sort.js";
 import type { Command, CommandFlag, CommandHandler, CommandSpec } from "./spec.js";
+import { streamClaimCommands } from "./stream-claim.js";
+import { streamGroupCommands } from "./stream-groups.js";
+import { streamInfoCommands } from "./stream-info.js";
+import { streamReadCommands } from "./stream-read.js";
+import { streamCommands } from "./streams.js";
 import { counterCommands } from "./string-counters.js";
 import { stringRangeCommands } from "./string-ranges.js";
 import { stringCommands } from "./strings.js";
@@ -187,6 +192,11 @@ export function buildCommandTable(): CommandTable {
     zsetCommands,
     geoCommands,
     geoSearchCommands,
+    streamCommands,
+    streamReadCommands,
+    streamGroupCommands,
+    streamClaimCommands,
+    streamInfoCommands,
     replicationCommands,
   ]) {
     table.add(family);

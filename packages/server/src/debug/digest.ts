@@ -4,17 +4,20 @@
  * data print the same digest: replication and persistence tests compare them directly.
  *
  * Per key: digest = mix(key), mix(type), then the value (strings mixed; list elements mixed in
- * order; set members, hash fields+values and zset members+scores XORed, order-free), then
- * "!!expire!!" XORed when the key has a TTL. The dataset digest mixes each non-empty db's number
- * and XORs its keys' digests. An empty dataset is 40 zeros.
+ * order; set members, hash fields+values and zset members+scores XORed, order-free; stream
+ * entries mixed in order), then "!!expire!!" XORed when the key has a TTL. The dataset digest
+ * mixes each non-empty db's number and XORs its keys' digests. An empty dataset is 40 zeros.
  */
 
 import { createHash } from "node:crypto";
 import { formatDouble17g } from "@keyhaven/protocol";
 import type { Db } from "../keyspace/db.js";
+import { StreamObject } from "../keyspace/types/stream.js";
+import { StreamCursor } from "../keyspace/types/stream-cursor.js";
+import { U64_MAX } from "../keyspace/types/stream-id.js";
 import type { Entry, HashValue, ListValue, SetValue, Value, ZSetValue } from "../keyspace/value.js";
 
-const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4 } as const;
+const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4, stream: 6 } as const;
 
 function sha1(data: Buffer | string): Buffer {
   return createHash("sha1")
@@ -61,6 +64,14 @@ export function valueDigest(digest: Buffer, value: Value, hasExpire: boolean): v
       mixDigest(ele, field);
       mixDigest(ele, v);
       xorDigest(digest, ele);
+    }
+  } else if (value instanceof StreamObject) {
+    // Entries in order: "ms.seq", then each field and value, all mixed (groups are not digested).
+    const cur = new StreamCursor();
+    cur.seek(value, 0, 0, U64_MAX, U64_MAX, false);
+    while (cur.next()) {
+      mixDigest(digest, `${cur.ms}.${cur.seq}`);
+      for (const item of cur.items) mixDigest(digest, item);
     }
   }
   if (hasExpire) xorDigest(digest, "!!expire!!");

@@ -38,6 +38,11 @@ export interface BlockState {
   check: ((c: Client) => boolean) | null;
   /** Called when the block ends for any reason (cleanup of subsystem state). */
   onEnd: ((c: Client, reason: UnblockReason) => void) | null;
+  /**
+   * Re-run the command even when the ready key no longer exists (XREADGROUP answers an error
+   * then, as unblockDeletedStreamReadgroupClients does); other waiters skip missing keys.
+   */
+  wakeOnDelete: boolean;
 }
 
 export class BlockingManager {
@@ -78,7 +83,13 @@ export class BlockingManager {
    * Inside MULTI/EXEC a command never blocks: the caller must reply as for a timeout instead;
    * `canBlock` tells it.
    */
-  blockForKeys(c: Client, keys: string[], deadline: number, onTimeout: (c: Client) => void): void {
+  blockForKeys(
+    c: Client,
+    keys: string[],
+    deadline: number,
+    onTimeout: (c: Client) => void,
+    wakeOnDelete = false,
+  ): void {
     if (this.reprocessing === c) {
       this.reblocked = true;
       return;
@@ -94,6 +105,7 @@ export class BlockingManager {
       onTimeout,
       check: null,
       onEnd: null,
+      wakeOnDelete,
     };
     for (const key of state.keys) {
       let list = db.blockingKeys.get(key) as Client[] | undefined;
@@ -124,6 +136,7 @@ export class BlockingManager {
       onTimeout,
       check,
       onEnd,
+      wakeOnDelete: false,
     };
     this.generic.add(c);
     this.enter(c, state);
@@ -160,10 +173,10 @@ export class BlockingManager {
       for (const { db, key } of ready) {
         const list = db.blockingKeys.get(key) as Client[] | undefined;
         if (list === undefined) continue;
-        // Serve in FIFO order; stop when the key has nothing left for anyone.
+        // Serve in FIFO order; a missing key has nothing for anyone but XREADGROUP waiters.
         for (const c of [...list]) {
           if (!c.has(ClientFlag.Blocked) || c.blockState === null) continue;
-          if (db.peek(key) === undefined) break;
+          if (db.peek(key) === undefined && !(c.blockState as BlockState).wakeOnDelete) continue;
           this.servingKey = key;
           this.reprocess(c);
           this.servingKey = null;

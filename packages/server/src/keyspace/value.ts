@@ -6,7 +6,7 @@
 
 import { LRU_CLOCK_MAX } from "./clock.js";
 
-export type ValueType = "string" | "list" | "hash" | "set" | "zset";
+export type ValueType = "string" | "list" | "hash" | "set" | "zset" | "stream";
 
 export interface CollectionValue {
   readonly type: Exclude<ValueType, "string">;

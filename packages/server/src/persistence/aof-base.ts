@@ -5,7 +5,7 @@
  *   snapshot (persistence/snapshot.ts, with the aof-base AUX field), written as it streams.
  * - With `no` it is plain commands, as rewriteAppendOnlyFileRio emits them: SELECT per non-empty
  *   database, then per key SET / RPUSH / SADD / ZADD / HMSET (at most AOF_REWRITE_ITEMS_PER_CMD
- *   items per command) and PEXPIREAT for a TTL, after a `#TS:` annotation when
+ *   items per command), streams as rewriteStreamObject writes them, and PEXPIREAT for a TTL, after a `#TS:` annotation when
  *   aof-timestamp-enabled.
  *
  * Why the plain form is made from the snapshot's RDB stream (decoded again by RdbReader) instead
@@ -26,6 +26,7 @@ import { toRdbValue } from "./rdb-convert.js";
 import { rdbWriterOptions } from "./rdb-save.js";
 import { RdbValueSource } from "./rdb-source.js";
 import type { SnapshotSink } from "./snapshot.js";
+import { streamRewriteCommands } from "./stream-rdb.js";
 
 /** aof.c AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET of a rewritten key. */
 export const AOF_REWRITE_ITEMS_PER_CMD = 64;
@@ -63,6 +64,12 @@ export function entryCommands(entry: RdbEntry, out: Buffer[]): void {
         for (const [field, value] of items) argv.push(field, value);
       });
       break;
+    case "stream": {
+      const commands: string[][] = [];
+      streamRewriteCommands(key, v.value, commands);
+      for (const argv of commands) out.push(encodeCommand(argv));
+      break;
+    }
   }
   if (entry.expireAtMs !== -1) out.push(encodeCommand(["PEXPIREAT", key, String(entry.expireAtMs)]));
 }

@@ -10,8 +10,10 @@ import { HashObject } from "../keyspace/types/hash.js";
 import { typeLimits } from "../keyspace/types/limits.js";
 import { ListObject } from "../keyspace/types/list.js";
 import { SetObject } from "../keyspace/types/set.js";
+import type { StreamObject } from "../keyspace/types/stream.js";
 import { ZSet } from "../keyspace/types/zset.js";
 import type { HashValue, ListValue, SetValue, Value, ZSetValue } from "../keyspace/value.js";
+import { streamFromRdb, streamToRdb } from "./stream-rdb.js";
 
 /**
  * Builders of collection values from RDB contents; each type module registers its own. A set,
@@ -60,6 +62,8 @@ export function toRdbValue(value: Value): RdbValue {
       return { type: "zset", value: [...(value as ZSetValue).entries()] };
     case "hash":
       return { type: "hash", value: [...(value as HashValue).entries()] };
+    case "stream":
+      return { type: "stream", value: streamToRdb(value as StreamObject) };
   }
 }
 
@@ -86,6 +90,8 @@ export function fromRdbValue(v: RdbValue): Value {
       return build(valueFactories.zset, "zset", v.value, "Duplicate zset fields detected");
     case "hash":
       return build(valueFactories.hash, "hash", v.value, "Duplicate hash fields detected");
+    case "stream":
+      return streamFromRdb(v.value);
   }
 }
 

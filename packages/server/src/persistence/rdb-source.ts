@@ -12,9 +12,11 @@ import { RdbFlatValue } from "@keyhaven/protocol";
 import { HashObject } from "../keyspace/types/hash.js";
 import { ListObject } from "../keyspace/types/list.js";
 import { SetObject } from "../keyspace/types/set.js";
+import { StreamObject } from "../keyspace/types/stream.js";
 import { ZSet } from "../keyspace/types/zset.js";
 import type { Value } from "../keyspace/value.js";
 import { toRdbValue } from "./rdb-convert.js";
+import { streamToRdb } from "./stream-rdb.js";
 
 export class RdbValueSource {
   private readonly flat = new RdbFlatValue();
@@ -24,6 +26,11 @@ export class RdbValueSource {
     if (typeof value === "string") {
       f.type = "string";
       f.str = value;
+      return f;
+    }
+    if (value instanceof StreamObject) {
+      f.type = "stream";
+      f.stream = streamToRdb(value);
       return f;
     }
     const items = f.items;
@@ -89,6 +96,9 @@ export class RdbValueSource {
           f.items[2 * i + 1] = v.value[i][1];
         }
         break;
+      case "stream":
+        f.stream = v.value;
+        return f;
     }
     if (v.type !== "string") f.count = v.value.length;
     return f;

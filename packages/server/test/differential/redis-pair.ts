@@ -5,7 +5,7 @@
  */
 
 import { afterAll, beforeAll, expect } from "vitest";
-import { RespClient, type ServerProcess, startServer } from "../helpers.js";
+import { RespClient, type ServerProcess, type StartOptions, startServer } from "../helpers.js";
 
 export interface RedisPair {
   /** Sends argv to both servers and expects the same reply; returns Redis's. */
@@ -14,13 +14,14 @@ export interface RedisPair {
   clients(): [RespClient, RespClient];
 }
 
-export function redisPair(): RedisPair {
+/** `options` (extra arguments, e.g. enabling DEBUG) go to both servers. */
+export function redisPair(options: StartOptions = {}): RedisPair {
   let redis: ServerProcess | undefined;
   let keyhaven: ServerProcess | undefined;
   let rc: RespClient | undefined;
   let kc: RespClient | undefined;
   beforeAll(async () => {
-    [redis, keyhaven] = await Promise.all([startServer("redis"), startServer("keyhaven")]);
+    [redis, keyhaven] = await Promise.all([startServer("redis", options), startServer("keyhaven", options)]);
     rc = await RespClient.connect(redis.port);
     kc = await RespClient.connect(keyhaven.port);
   });

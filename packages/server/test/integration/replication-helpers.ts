@@ -164,11 +164,12 @@ export interface Capabilities {
   zsets: boolean;
   hyperloglogs: boolean;
   geo: boolean;
+  streams: boolean;
   scripts: boolean;
 }
 
 export async function capabilities(c: RespClient): Promise<Capabilities> {
-  const names = ["lpush", "blpop", "hset", "sadd", "zadd", "pfadd", "geoadd", "eval"];
+  const names = ["lpush", "blpop", "hset", "sadd", "zadd", "pfadd", "geoadd", "xreadgroup", "eval"];
   const reply = (await c.call("COMMAND", "INFO", ...names)) as unknown[];
   const has = (i: number) => Array.isArray(reply) && reply[i] !== null && reply[i] !== undefined;
   return {
@@ -179,7 +180,8 @@ export async function capabilities(c: RespClient): Promise<Capabilities> {
     zsets: has(4),
     hyperloglogs: has(5),
     geo: has(6),
-    scripts: has(7),
+    streams: has(7),
+    scripts: has(8),
   };
 }
 
@@ -304,6 +306,42 @@ export async function randomLoad(c: RespClient, caps: Capabilities, options: Loa
       () => ["EVAL", "return redis.call('SPOP', KEYS[1])", "1", key("t")],
     );
   }
+  if (caps.streams) {
+    // Explicit IDs grow with the op counter (so they always go after the last one) and let
+    // XDEL/XACK/XCLAIM name entries that exist; `*` IDs and `~` trims are propagated as the
+    // exact ID and trim Redis rewrites them to; group reads propagate as XCLAIM / XGROUP SETID.
+    let op = 1;
+    const id = () => `${1 + Math.floor(rand() * op)}-0`;
+    const consumer = () => `c${int(3)}`;
+    makers.push(
+      () => ["XADD", key("x"), `${++op}-*`, "f", int(100), "g", "v"],
+      () => ["XADD", key("x"), "MAXLEN", "~", "5", `${++op}-0`, "f", int(100)],
+      () => ["XADD", key("x"), "*", "f", int(100)],
+      () => ["XTRIM", key("x"), "MAXLEN", pick(["~", "="]), int(8)],
+      () => ["XTRIM", key("x"), "MINID", "~", id()],
+      () => ["XDEL", key("x"), id(), id()],
+      () => ["XGROUP", "CREATE", key("x"), "g", pick(["0", "$"]), "MKSTREAM"],
+      () => ["XGROUP", "SETID", key("x"), "g", pick(["0", "$", id()])],
+      () => ["XGROUP", "DELCONSUMER", key("x"), "g", consumer()],
+      () => ["XREADGROUP", "GROUP", "g", consumer(), "COUNT", "3", "STREAMS", key("x"), ">"],
+      () => ["XREADGROUP", "GROUP", "g", consumer(), "COUNT", "2", "NOACK", "STREAMS", key("x"), ">"],
+      () => ["XREADGROUP", "GROUP", "g", consumer(), "STREAMS", key("x"), "0"],
+      () => ["XACK", key("x"), "g", id(), id()],
+      () => [
+        "XCLAIM",
+        key("x"),
+        "g",
+        consumer(),
+        "0",
+        id(),
+        id(),
+        ...pick([["JUSTID"], ["FORCE"], []]),
+        ...(rand() < 0.5 ? [] : ["LASTID", id()]),
+      ],
+      () => ["XAUTOCLAIM", key("x"), "g", consumer(), "0", "0", "COUNT", "3"],
+      () => ["XSETID", key("x"), `${op + 1000000}-0`],
+    );
+  }
   const pending: Promise<unknown>[] = [];
   const flush = async () => {
     await Promise.all(pending.splice(0));
@@ -365,3 +403,63 @@ export async function waitInfo(
 export const freePortFor = freePort;
 
 export { errorText, RespClient, sleep, waitFor };
+
+/**
+ * The consumer-group state of every stream in databases 0 and 1 (DEBUG DIGEST covers entries
+ * only): each group's name, last-delivered ID and pending count (XINFO GROUPS) and its PEL
+ * summary, which replicas get through the XCLAIM and XGROUP SETID forms XREADGROUP/XCLAIM/
+ * XAUTOCLAIM propagate. Not compared, because Redis 7.0 itself does not replicate them: the read
+ * counter (entries-read, lag; XCLAIM LASTID moves the ID only) and consumers that a read or
+ * claim created without delivering anything (nothing is propagated then).
+ */
+async function streamGroups(c: RespClient): Promise<unknown> {
+  const out: Record<string, unknown> = {};
+  for (const db of ["0", "1"]) {
+    await c.call("SELECT", db);
+    let cursor = "0";
+    const keys: string[] = [];
+    do {
+      const [next, batch] = (await c.call("SCAN", cursor, "COUNT", "1000", "TYPE", "stream")) as [
+        string,
+        string[],
+      ];
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== "0");
+    for (const k of keys.sort()) {
+      const groups = (await c.call("XINFO", "GROUPS", k)) as unknown[][];
+      const state = [];
+      for (const g of groups) state.push([g[1], g[5], g[7], await c.call("XPENDING", k, String(g[1]))]);
+      out[`${db}:${k}`] = state;
+    }
+  }
+  await c.call("SELECT", "0");
+  return out;
+}
+
+/** Waits until every node has the master's stream group state (see streamGroups). */
+export async function sameStreamGroups(master: Node, others: Node[], timeoutMs = 30_000): Promise<void> {
+  let last = "";
+  await waitFor(
+    async () => {
+      const want = (await streamGroups(master.c)) as Record<string, unknown>;
+      for (const n of others) {
+        const got = (await streamGroups(n.c)) as Record<string, unknown>;
+        const keys = [...new Set([...Object.keys(want), ...Object.keys(got)])];
+        const diff = keys.filter((k) => JSON.stringify(got[k]) !== JSON.stringify(want[k]));
+        if (diff.length > 0) {
+          last = diff
+            .slice(0, 3)
+            .map((k) => `${k}: ${n.kind} ${JSON.stringify(got[k])}, master ${JSON.stringify(want[k])}`)
+            .join("\n");
+          return false;
+        }
+      }
+      return true;
+    },
+    "equal stream groups on every node",
+    timeoutMs,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${last}`);
+  });
+}

@@ -4,7 +4,8 @@
  *     resync after the link drops;
  * (b) a real Redis replica of a Keyhaven master: the same;
  * (c) a chain real -> Keyhaven -> real.
- * Data are compared with DEBUG DIGEST (Keyhaven implements Redis's algorithm). Also checks that
+ * Data are compared with DEBUG DIGEST (Keyhaven implements Redis's algorithm), stream consumer
+ * groups with XINFO GROUPS / XINFO STREAM / XPENDING. Also checks that
  * INFO replication prints the same fields in the same order as Redis in each role and state.
  */
 
@@ -22,6 +23,7 @@ import {
   randomLoad,
   replicate,
   sameDigest,
+  sameStreamGroups,
   stat,
   waitFor,
   waitInSync,
@@ -58,6 +60,7 @@ describe.runIf(hasRealRedis())("interop with redis-server 7.0", () => {
       await sameDigest(master, [replica]);
       await linkDropAndPartial(master, replica, 103);
       await sameDigest(master, [replica]);
+      await sameStreamGroups(master, [replica]);
     });
 
     it(`(b) real Redis replica of a Keyhaven master, ${mode} full sync, then PSYNC`, async () => {
@@ -69,6 +72,7 @@ describe.runIf(hasRealRedis())("interop with redis-server 7.0", () => {
       await sameDigest(master, [replica]);
       await linkDropAndPartial(master, replica, 203);
       await sameDigest(master, [replica]);
+      await sameStreamGroups(master, [replica]);
     });
   }
 
@@ -100,6 +104,7 @@ describe.runIf(hasRealRedis())("interop with redis-server 7.0", () => {
     // The middle loses its master link and continues; the bottom never notices.
     await linkDropAndPartial(top, middle, 403);
     await sameDigest(top, [middle, bottom]);
+    await sameStreamGroups(top, [middle, bottom]);
   });
 
   it("(c') promotion in a mixed group: a real replica continues with a promoted Keyhaven replica", async () => {

@@ -21,6 +21,9 @@ export interface TypeLimits {
   /** zset-max-listpack-entries / -value: beyond either, a sorted set is a skiplist. */
   zsetMaxListpackEntries: number;
   zsetMaxListpackValue: number;
+  /** stream-node-max-bytes / -entries: when a stream's tail node is full, XADD opens a new one (0 = no limit). */
+  streamNodeMaxBytes: number;
+  streamNodeMaxEntries: number;
 }
 
 export const typeLimits: TypeLimits = {
@@ -29,6 +32,8 @@ export const typeLimits: TypeLimits = {
   setMaxIntsetEntries: 512,
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,
+  streamNodeMaxBytes: 4096,
+  streamNodeMaxEntries: 100,
 };
 
 const WATCHED = new Set([
@@ -37,6 +42,8 @@ const WATCHED = new Set([
   "set-max-intset-entries",
   "zset-max-listpack-entries",
   "zset-max-listpack-value",
+  "stream-node-max-bytes",
+  "stream-node-max-entries",
 ]);
 
 function load(config: Config): void {
@@ -45,6 +52,8 @@ function load(config: Config): void {
   typeLimits.setMaxIntsetEntries = config.num("set-max-intset-entries");
   typeLimits.zsetMaxListpackEntries = config.num("zset-max-listpack-entries");
   typeLimits.zsetMaxListpackValue = config.num("zset-max-listpack-value");
+  typeLimits.streamNodeMaxBytes = config.num("stream-node-max-bytes");
+  typeLimits.streamNodeMaxEntries = config.num("stream-node-max-entries");
 }
 
 /** Copies the thresholds from `config` now and on every later change (called once by the server). */
