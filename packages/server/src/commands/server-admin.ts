@@ -3,6 +3,7 @@
  * have files of their own (monitor.ts, slowlog.ts, memory.ts, debug.ts).
  */
 
+import { gates } from "../exec/dispatch.js";
 import { genInfoString } from "../info/info.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { is } from "./args.js";
@@ -65,6 +66,18 @@ function shutdownCommand(c: Client): void {
     return;
   }
   const server = c.server;
+  if (gates.busyScriptError !== null) {
+    // A script is running past busy-reply-threshold: only NOSAVE may stop the server, at once,
+    // from inside the script (the event loop will not run again).
+    if (save !== false) {
+      c.error(gates.busyScriptError);
+      return;
+    }
+    server.logger.warning("User requested shutdown...");
+    server.stop();
+    server.logger.warning("Redis is now ready to exit, bye bye...");
+    process.exit(0);
+  }
   // The reply (if the shutdown fails) must wait for the async shutdown; block the client meanwhile.
   c.flags |= ClientFlag.Blocked;
   void server.shutdown({ save, now, force }).then((ok) => {

@@ -87,6 +87,8 @@ export interface Command extends CommandSpec {
   isProtected: boolean;
   /** Refused when a script calls it. */
   noScript: boolean;
+  /** Served while a script is busy (everything else gets -BUSY). */
+  allowBusy: boolean;
   skipMonitor: boolean;
   skipSlowlog: boolean;
   subcommandMap: Map<string, Command> | null;

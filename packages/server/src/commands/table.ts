@@ -66,6 +66,7 @@ function finalize(s: CommandSpec, parent: Command | null): Command {
     isBlocking: has("blocking"),
     isProtected: has("protected"),
     noScript: has("noscript"),
+    allowBusy: has("allow_busy"),
     skipMonitor: has("skip_monitor"),
     skipSlowlog: has("skip_slowlog"),
     subcommandMap: null,

@@ -39,6 +39,8 @@ export interface DispatchGates {
    * dispatched (scripts refuse their first deny-oom write then).
    */
   preCommandOom: boolean;
+  /** While a script runs past busy-reply-threshold: the -BUSY text for what is not allow_busy. */
+  busyScriptError: string | null;
 }
 
 export const gates: DispatchGates = {
@@ -49,6 +51,7 @@ export const gates: DispatchGates = {
   feedMonitors: null,
   slowlog: null,
   preCommandOom: false,
+  busyScriptError: null,
 };
 
 /** Commands allowed to a RESP2 client in subscribed state. */
@@ -190,6 +193,10 @@ export function processCommand(server: Server, c: Client): void {
   }
   if (server.loading && !cmd.allowLoading) {
     reject(server, c, "LOADING Redis is loading the dataset in memory", cmd);
+    return;
+  }
+  if (gates.busyScriptError !== null && !cmd.allowBusy) {
+    reject(server, c, gates.busyScriptError, cmd);
     return;
   }
   if (server.pauseKind !== null && !fromMaster && !c.has(ClientFlag.Replica)) {

@@ -19,12 +19,14 @@ import {
   type LuaValue,
   rawToString,
 } from "@keyhaven/lua";
+import { shared } from "@keyhaven/protocol";
 import { parseInteger } from "../commands/args.js";
 import type { Command } from "../commands/spec.js";
 import { call, gates } from "../exec/dispatch.js";
 import { PROPAGATE_AOF, PROPAGATE_REPL } from "../exec/propagate.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
+import { BusyScriptWatch } from "./busy-script.js";
 import { errorTable, luaArgsToArgv, normalizeErrorText, replyToLua, writeLuaReply } from "./lua-reply.js";
 import { createScriptingState, type RedisApi, sha1hex } from "./lua-sandbox.js";
 import { extractShebangFlags, ScriptFlag } from "./shebang.js";
@@ -62,6 +64,7 @@ export class ScriptEngine {
   private run: ScriptRun | null = null;
   /** The client scripts run commands as (Redis's lua_client). */
   readonly client: Client;
+  private readonly busy: BusyScriptWatch;
 
   constructor(server: Server) {
     this.server = server;
@@ -69,6 +72,7 @@ export class ScriptEngine {
     // CLIENT_DENY_BLOCKING: a blocking command answers at once, as inside EXEC.
     c.flags |= ClientFlag.Script | ClientFlag.InExec;
     this.client = c;
+    this.busy = new BusyScriptWatch(server);
     this.reset();
   }
 
@@ -89,7 +93,12 @@ export class ScriptEngine {
   reset(): void {
     this.scripts.clear();
     this.bodyBytes = 0;
-    this.lua = createScriptingState(this.redisApi());
+    const lua = createScriptingState(this.redisApi());
+    lua.hook = () =>
+      this.busy.check(() => {
+        lua.budget = 0;
+      });
+    this.lua = lua;
   }
 
   has(sha: string): boolean {
@@ -230,6 +239,7 @@ export class ScriptEngine {
     globals.set("ARGV", argvTable(argv, 3 + numkeys, argv.length));
     globals.readonly = true;
     this.run = run;
+    this.busy.begin(caller, "eval", run.sha);
     try {
       let result: LuaValue;
       try {
@@ -241,6 +251,7 @@ export class ScriptEngine {
       writeLuaReply(caller, result, sc.out.resp);
     } finally {
       this.run = null;
+      this.busy.end();
       sc.out.discard();
       // The script's effects were propagated command by command, never the EVAL itself.
       caller.preventPropagation = true;
@@ -346,9 +357,32 @@ export class ScriptEngine {
     return null;
   }
 
-  /** SCRIPT KILL. A script never yields while it runs, so no other client can reach this then. */
+  /** scriptKill: SCRIPT KILL, reachable while a slow script serves other clients. */
   scriptKill(c: Client): void {
-    c.error("NOTBUSY No scripts in execution right now.");
+    const run = this.run;
+    if (run === null) {
+      c.error("NOTBUSY No scripts in execution right now.");
+      return;
+    }
+    if (mustObeyClient(run.caller)) {
+      c.error(
+        "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed.",
+      );
+      return;
+    }
+    if ((run.flags & RunFlag.WriteDirty) !== 0) {
+      c.error(
+        "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+      );
+      return;
+    }
+    this.busy.killed = true;
+    c.out.raw(shared.OK);
+  }
+
+  /** True while a script runs past busy-reply-threshold (SHUTDOWN then needs NOSAVE). */
+  get timedOut(): boolean {
+    return this.busy.timedOut;
   }
 
   /** The `redis` table's functions that need the engine (the rest are built by the sandbox). */

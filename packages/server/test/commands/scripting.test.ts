@@ -2,9 +2,10 @@
  * Scripting as users meet it beyond single replies (those are compared with Redis in
  * ../differential/scripting.test.ts): MONITOR's view of a script, the script cache in INFO,
  * EVAL inside transactions and against WATCH, keyspace events of script writes, blocking
- * commands refused inside scripts, and the real clients' script helpers (ioredis defineCommand with its
- * EVALSHA-then-EVAL fallback, node-redis scripts). Runs against Keyhaven, or against real Redis
- * with KEYHAVEN_TEST_TARGET=redis.
+ * commands refused inside scripts, the real clients' script helpers (ioredis defineCommand with
+ * its EVALSHA-then-EVAL fallback, node-redis scripts), and a script running past
+ * busy-reply-threshold (-BUSY for others, SCRIPT KILL, UNKILLABLE, SHUTDOWN NOSAVE). Runs against
+ * Keyhaven, or against real Redis with KEYHAVEN_TEST_TARGET=redis.
  */
 
 import Redis from "ioredis";
@@ -176,5 +177,72 @@ describe("real clients' script helpers", () => {
     expect(await client.addAndGet("n", 5)).toBe(5);
     expect(await client.addAndGet("n", 7)).toBe(12);
     await waitFor(async () => (await c.call("GET", "n")) === "12", 2000);
+  });
+});
+
+describe("a script running past busy-reply-threshold", () => {
+  /** Starts `script` on a client of its own; resolves with its EVAL reply once it ends. */
+  async function runSlow(script: string): Promise<{ reply: Promise<unknown>; runner: RespClient }> {
+    const runner = await RespClient.connect(server.port);
+    const reply = runner.call("EVAL", script, "0");
+    // The busy state starts at the threshold: wait until other clients are answered -BUSY.
+    await waitFor(async () => errorText(await c.call("PING"))?.startsWith("BUSY") === true, 5000);
+    return { reply, runner };
+  }
+
+  beforeEach(async () => {
+    await c.call("CONFIG", "SET", "busy-reply-threshold", "100");
+  });
+  afterAll(async () => {
+    await c.call("CONFIG", "SET", "busy-reply-threshold", "5000");
+  });
+
+  it("answers BUSY to other clients and stops the script on SCRIPT KILL", async () => {
+    const { reply, runner } = await runSlow("local i = 0 while true do i = i + 1 end");
+    try {
+      expect(errorText(await c.call("GET", "x"))).toBe(
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+      );
+      expect(await c.call("SCRIPT", "KILL")).toBe("OK");
+      expect(errorText(await reply)).toMatch(
+        /^ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\.$/,
+      );
+      expect(await c.call("PING")).toBe("PONG");
+      expect(errorText(await c.call("SCRIPT", "KILL"))).toBe("NOTBUSY No scripts in execution right now.");
+    } finally {
+      runner.close();
+    }
+  });
+
+  it("a pcall inside the script cannot swallow the kill", async () => {
+    const { reply, runner } = await runSlow(
+      "local n = 0 while true do pcall(function() while true do n = n + 1 end end) end",
+    );
+    try {
+      expect(await c.call("SCRIPT", "KILL")).toBe("OK");
+      expect(errorText(await reply)).toMatch(/^ERR Script killed by user with SCRIPT KILL\.\.\./);
+    } finally {
+      runner.close();
+    }
+  });
+
+  // Last in the file: it ends with the server shut down.
+  it("refuses to kill a script that already wrote; SHUTDOWN NOSAVE stops the server", async () => {
+    const { reply, runner } = await runSlow("redis.call('SET', 'written', '1') while true do end");
+    try {
+      expect(errorText(await c.call("SCRIPT", "KILL"))).toBe(
+        "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+      );
+      expect(errorText(await c.call("SHUTDOWN"))).toBe(
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+      );
+      // Only SHUTDOWN NOSAVE ends it; the server goes away with the script.
+      await c.call("SHUTDOWN", "NOSAVE").catch(() => undefined);
+      await reply.catch(() => undefined);
+      await waitFor(async () => server.proc.exitCode !== null, 10_000);
+      expect(server.proc.exitCode).toBe(0);
+    } finally {
+      runner.close();
+    }
   });
 });
