@@ -42,10 +42,11 @@ const RunFlag = {
   WriteDirty: 4,
 } as const;
 
-/** scriptRunCtx: the script being executed. */
-interface ScriptRun {
+/** scriptRunCtx: the script or function being executed. */
+export interface ScriptRun {
   caller: Client;
-  sha: string;
+  /** The script's SHA1 or the function's name (error replies name it). */
+  name: string;
   flags: number;
   /** redis.set_repl: where this script's writes propagate. */
   replTargets: number;
@@ -156,11 +157,21 @@ export class ScriptEngine {
     }
     const run = this.prepareForRun(c, sha, script.flags, ro);
     if (run === null) return;
-    this.callFunction(run, script.fn, argv, numkeys);
+    // EVAL scripts see KEYS and ARGV as globals (luaCallFunction with the eval flag).
+    const globals = this.lua.globals;
+    globals.readonly = false;
+    globals.set("KEYS", argvTable(argv, 3, 3 + numkeys));
+    globals.set("ARGV", argvTable(argv, 3 + numkeys, argv.length));
+    globals.readonly = true;
+    this.runFunction(run, script.fn, []);
   }
 
-  /** scriptPrepareForRun: the checks a script's declared flags call for, then its context. */
-  private prepareForRun(c: Client, sha: string, scriptFlags: number, ro: boolean): ScriptRun | null {
+  /**
+   * scriptPrepareForRun: the checks the declared flags of a script or function call for, then
+   * its run context; null after replying to `c` with why it cannot run. `name` is the script's
+   * SHA1 or the function's name. Shared by EVAL and FCALL (functions.ts).
+   */
+  prepareForRun(c: Client, name: string, scriptFlags: number, ro: boolean): ScriptRun | null {
     const server = this.server;
     const runningStale =
       server.replicaMode &&
@@ -211,29 +222,28 @@ export class ScriptEngine {
     if (!compat && (scriptFlags & ScriptFlag.AllowOom) !== 0) flags |= RunFlag.AllowOom;
     return {
       caller: c,
-      sha,
+      name,
       flags,
       replTargets: PROPAGATE_AOF | PROPAGATE_REPL,
       oomAtStart: gates.preCommandOom,
     };
   }
 
-  /** luaCallFunction: KEYS/ARGV, the call, the error handler's reply, the return value's reply. */
-  private callFunction(run: ScriptRun, fn: LuaFunction, argv: readonly string[], numkeys: number): void {
+  /**
+   * luaCallFunction: calls `fn` with `args` as the script client, then replies to the caller
+   * with its return value or its error (the error handler's text). EVAL passes no arguments
+   * (its KEYS/ARGV are globals), FCALL the KEYS and ARGV tables.
+   */
+  runFunction(run: ScriptRun, fn: LuaFunction, args: LuaValue[]): void {
     const caller = run.caller;
     const sc = this.client;
     sc.db = caller.db;
     sc.out.resp = 2;
-    const globals = this.lua.globals;
-    globals.readonly = false;
-    globals.set("KEYS", argvTable(argv, 3, 3 + numkeys));
-    globals.set("ARGV", argvTable(argv, 3 + numkeys, argv.length));
-    globals.readonly = true;
     this.run = run;
     try {
       let result: LuaValue;
       try {
-        result = fn.call([])[0];
+        result = fn.call(args)[0];
       } catch (err) {
         this.replyScriptError(run, err);
         return;
@@ -262,7 +272,7 @@ export class ScriptEngine {
     }
     let text = message;
     if (luaErr.source !== undefined && luaErr.line >= 0)
-      text += ` script: ${run.sha}, on ${luaErr.source}:${luaErr.line}.`;
+      text += ` script: ${run.name}, on ${luaErr.source}:${luaErr.line}.`;
     text = text.replace(/[\r\n]/g, " ");
     if (ignoreStats) c.out.error(text);
     else c.error(text);
@@ -351,8 +361,11 @@ export class ScriptEngine {
     c.error("NOTBUSY No scripts in execution right now.");
   }
 
-  /** The `redis` table's functions that need the engine (the rest are built by the sandbox). */
-  private redisApi(): RedisApi {
+  /**
+   * The `redis` table's functions that need the engine (the rest are built by the sandbox).
+   * The functions' Lua state gets the same ones: both kinds of script share the run context.
+   */
+  redisApi(): RedisApi {
     return {
       call: (args) => this.scriptCall(args, true),
       pcall: (args) => this.scriptCall(args, false),
@@ -373,7 +386,7 @@ export class ScriptEngine {
 const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
 
 /** luaCreateArray: argv[from..to) as the list {a, b, ...} (strings are never nil). */
-function argvTable(argv: readonly string[], from: number, to: number): LuaTable {
+export function argvTable(argv: readonly string[], from: number, to: number): LuaTable {
   const t = new LuaTable();
   for (let i = from; i < to; i++) t.array.push(argv[i]);
   return t;
