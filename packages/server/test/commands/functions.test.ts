@@ -44,7 +44,10 @@ describe("FUNCTION LOAD errors", () => {
     ],
     ["#!js name=a\nx", "Engine 'js' not found"],
     ["#!lua name=a\nlocal x = 1", "No functions registered"],
-    ["#!lua name=a\nsyntax error here", "Error compiling function: user_function:2: '=' expected near 'error'"],
+    [
+      "#!lua name=a\nsyntax error here",
+      "Error compiling function: user_function:2: '=' expected near 'error'",
+    ],
     [
       "#!lua name=a\nredis.call('SET', 'x', '1')",
       "Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'",
@@ -109,9 +112,11 @@ describe("FUNCTION LOAD errors", () => {
     expect(errorText(await load(lib("main", "local x = 1"), "REPLACE"))).toBe("ERR No functions registered");
     expect(await c.call("FCALL", "setget", "1", "k", "v")).toBe("v");
     // The engine name is matched in any case.
-    expect(await load(lib("upper", "redis.register_function('up', function() return 1 end)").replace("lua", "LUA"))).toBe(
-      "upper",
-    );
+    expect(
+      await load(
+        lib("upper", "redis.register_function('up', function() return 1 end)").replace("lua", "LUA"),
+      ),
+    ).toBe("upper");
   });
 });
 
@@ -217,13 +222,24 @@ describe("FUNCTION LIST, STATS, DELETE, FLUSH", () => {
       ],
     ]);
     expect(await c.call("FUNCTION", "LIST", "LIBRARYNAME", "other")).toEqual([
-      ["library_name", "other", "engine", "LUA", "functions", [["name", "g", "description", null, "flags", []]]],
+      [
+        "library_name",
+        "other",
+        "engine",
+        "LUA",
+        "functions",
+        [["name", "g", "description", null, "flags", []]],
+      ],
     ]);
     expect(((await c.call("FUNCTION", "LIST")) as unknown[]).length).toBe(2);
     expect(await c.call("FUNCTION", "LIST", "LIBRARYNAME", "nomatch")).toEqual([]);
-    expect(errorText(await c.call("FUNCTION", "LIST", "LIBRARYNAME"))).toBe("ERR library name argument was not given");
+    expect(errorText(await c.call("FUNCTION", "LIST", "LIBRARYNAME"))).toBe(
+      "ERR library name argument was not given",
+    );
     expect(errorText(await c.call("FUNCTION", "LIST", "foo"))).toBe("ERR Unknown argument foo");
-    expect(errorText(await c.call("FUNCTION", "LIST", "WITHCODE", "WITHCODE"))).toBe("ERR Unknown argument WITHCODE");
+    expect(errorText(await c.call("FUNCTION", "LIST", "WITHCODE", "WITHCODE"))).toBe(
+      "ERR Unknown argument WITHCODE",
+    );
   });
 
   it("answers RESP3 maps and sets", async () => {
@@ -278,7 +294,9 @@ describe("FUNCTION LIST, STATS, DELETE, FLUSH", () => {
     const help = (await c.call("FUNCTION", "HELP")) as string[];
     expect(help[0]).toBe("FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     expect(help.at(-1)).toBe("    Prints this help.");
-    expect(errorText(await c.call("FUNCTION", "FOO"))).toBe("ERR unknown subcommand 'FOO'. Try FUNCTION HELP.");
+    expect(errorText(await c.call("FUNCTION", "FOO"))).toBe(
+      "ERR unknown subcommand 'FOO'. Try FUNCTION HELP.",
+    );
   });
 });
 
@@ -297,7 +315,9 @@ describe("FUNCTION DUMP and RESTORE", () => {
     // A library of another name whose function collides.
     await c.call("FUNCTION", "FLUSH");
     await load(lib("clash", "redis.register_function('setget', function() return 1 end)"));
-    expect(errorText(await c.call("FUNCTION", "RESTORE", payload))).toBe("ERR Function setget already exists");
+    expect(errorText(await c.call("FUNCTION", "RESTORE", payload))).toBe(
+      "ERR Function setget already exists",
+    );
   });
 
   it("refuses bad payloads and policies", async () => {
