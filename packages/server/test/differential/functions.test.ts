@@ -37,7 +37,11 @@ const LOADS: string[] = [
   lib("l18", fn("resp3", "redis.setresp(3) return redis.call('HGETALL', keys[1])")),
   lib("l19", fn("global_read", "return undefined_global")),
   lib("l20", fn("sha", "return redis.sha1hex('abc')")),
-  lib("l21", "local helper = function(x) return x * 2 end", fn("uses_local", "return helper(tonumber(args[1]))")),
+  lib(
+    "l21",
+    "local helper = function(x) return x * 2 end",
+    fn("uses_local", "return helper(tonumber(args[1]))"),
+  ),
   lib("l22", fn("big_int", "return 2^53")),
   lib("l23", fn("ret_nil", "return nil")),
   lib("l24", fn("ret_empty", "return {}")),
