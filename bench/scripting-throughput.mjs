@@ -9,6 +9,8 @@
  *   EVALSHA incr x3  three redis.call writes (propagated as MULTI ... EXEC when a sink listens)
  *   EVALSHA loop     pure Lua work: a 200-iteration loop with string and table operations
  *   EVALSHA cjson    cjson.decode of an argument, a field changed, cjson.encode back
+ *   FCALL set+get    the set+get script as a library function (FUNCTION LOAD REPLACE first)
+ *   FCALL_RO get     a no-writes function reading one random key
  *
  * Every server is killed by PID at the end. Not a test: nothing is asserted.
  *
@@ -27,6 +29,11 @@ const SCRIPTS = {
   loop: "local t = {} for i = 1, 200 do t[#t + 1] = tostring(i) .. ':' .. string.rep('x', i % 5) end return #table.concat(t, ',')",
   cjson: "local v = cjson.decode(ARGV[1]) v.count = v.count + 1 return cjson.encode(v)",
 };
+const LIBRARY = [
+  "#!lua name=benchlib",
+  "redis.register_function('setget', function(keys, args) redis.call('SET', keys[1], args[1]) return redis.call('GET', keys[1]) end)",
+  "redis.register_function{function_name='getro', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}",
+].join("\n");
 const sha = (body) => createHash("sha1").update(body).digest("hex");
 
 const JSON_ARG = JSON.stringify({ count: 1, name: "item" });
@@ -38,12 +45,15 @@ const TESTS = [
   ["EVALSHA incr x3", ["-r", "10000"], ["EVALSHA", sha(SCRIPTS.incr3), "1", "n:__rand_int__"], 1],
   ["EVALSHA loop", [], ["EVALSHA", sha(SCRIPTS.loop), "0"], 10],
   ["EVALSHA cjson", [], ["EVALSHA", sha(SCRIPTS.cjson), "0", JSON_ARG], 1],
+  ["FCALL set+get", ["-r", "10000"], ["FCALL", "setget", "1", "k:__rand_int__", "v"], 1],
+  ["FCALL_RO get", ["-r", "10000"], ["FCALL_RO", "getro", "1", "k:__rand_int__"], 1],
 ];
 
 async function prepare(server) {
   const conn = await Conn.connect(server.port);
   await conn.command("FLUSHALL");
   for (const body of Object.values(SCRIPTS)) await conn.command("SCRIPT", "LOAD", body);
+  await conn.command("FUNCTION", "LOAD", "REPLACE", LIBRARY);
   conn.close();
 }
 

@@ -55,8 +55,8 @@ export type Stat =
   | { k: "assign"; targets: Expr[]; exprs: Expr[]; line: number }
   | { k: "call"; call: Expr }
   | { k: "do"; body: Block }
-  | { k: "while"; cond: Expr; body: Block }
-  | { k: "repeat"; body: Block; cond: Expr }
+  | { k: "while"; cond: Expr; body: Block; line: number }
+  | { k: "repeat"; body: Block; cond: Expr; line: number }
   | { k: "if"; conds: Expr[]; blocks: Block[]; orelse: Block | null }
   | {
       k: "fornum";

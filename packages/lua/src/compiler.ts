@@ -54,6 +54,14 @@ const COMPARE: Record<string, string> = { "<": "$lt", "<=": "$le", ">": "$gt", "
 
 const BUDGET = "if(--$S.budget<0)$S.tick();";
 
+/**
+ * A loop's budget check: when the hook runs there, an error it raises (a script timeout or
+ * kill) names the loop's line, as Lua's count hook reports the running instruction's line.
+ */
+function loopBudget(line: number): string {
+  return `if(--$S.budget<0){$l=${line};$S.tick();}`;
+}
+
 interface FnCtx {
   /** The value `$l` is known to hold at this point of the code, or -1. */
   cur: number;
@@ -197,14 +205,14 @@ class Compiler {
         const c = this.cond(s.cond);
         const body = this.block(s.body);
         this.fn.cur = -1;
-        return `for(;;){if(!${c})break;${BUDGET}\n${body}}`;
+        return `for(;;){if(!${c})break;${loopBudget(s.line)}\n${body}}`;
       }
       case "repeat": {
         this.fn.cur = -1;
         const body = this.block(s.body);
         const c = this.cond(s.cond);
         this.fn.cur = -1;
-        return `for(;;){${BUDGET}\n${body}if(${c})break;}`;
+        return `for(;;){${loopBudget(s.line)}\n${body}if(${c})break;}`;
       }
       case "if": {
         let out = "";
@@ -312,7 +320,7 @@ class Compiler {
     this.fn.cur = -1;
     const body = this.block(s.body);
     this.fn.cur = -1;
-    return `${out}for(;;){${i}+=${st};if(!(${cond}))break;${BUDGET}let ${L(s.v)}=${i};\n${body}}}`;
+    return `${out}for(;;){${i}+=${st};if(!(${cond}))break;${loopBudget(s.line)}let ${L(s.v)}=${i};\n${body}}}`;
   }
 
   private forIn(vars: LocalVar[], exprs: Expr[], body: Block, line: number): string {
@@ -328,7 +336,7 @@ class Compiler {
     for (let j = 1; j < vars.length; j++) locals += `let ${L(vars[j])}=${x}[${j}];`;
     const b = this.block(body);
     this.fn.cur = -1;
-    out += `for(;;){const ${x}=${step};${locals}${BUDGET}\n${b}}`;
+    out += `for(;;){const ${x}=${step};${locals}${loopBudget(line)}\n${b}}`;
     return `${out}}`;
   }
 

@@ -233,7 +233,7 @@ class Parser {
         const body = this.chunk();
         this.checkMatch("end", "while", line);
         this.leaveBlock();
-        out.push({ k: "while", cond, body });
+        out.push({ k: "while", cond, body, line });
         return false;
       }
       case "do": {
@@ -255,7 +255,7 @@ class Parser {
         const cond = this.expr();
         this.leaveBlock();
         this.leaveBlock();
-        out.push({ k: "repeat", body, cond });
+        out.push({ k: "repeat", body, cond, line });
         return false;
       }
       case "function": {

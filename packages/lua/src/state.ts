@@ -20,6 +20,8 @@ type Factory = (r: typeof R, state: LuaState, env: LuaTable) => LuaFunction;
 export interface LoadOptions {
   /** C-call levels in use when the chunk is loaded (loadstring from Lua code passes 2). */
   baseLevel?: number;
+  /** The chunk's environment (default: the state's globals), as a function's setfenv would set it. */
+  env?: LuaTable;
 }
 
 export class LuaState {
@@ -59,6 +61,6 @@ export class LuaState {
       if (e instanceof RangeError) throw new LuaError(`${chunk}: chunk has too many syntax levels`, 0);
       throw e;
     }
-    return factory(R, this, this.globals);
+    return factory(R, this, options.env ?? this.globals);
   }
 }

@@ -4,6 +4,7 @@ export * from "./errors.js";
 export * from "./format/double.js";
 export * from "./rdb/crc64.js";
 export * from "./rdb/dump.js";
+export * from "./rdb/function-dump.js";
 export * from "./rdb/intset.js";
 export * from "./rdb/listpack.js";
 export * from "./rdb/lzf.js";

@@ -350,7 +350,11 @@ export class RdbReader {
     return { kind: "end", checksum: stored, verified };
   }
 
-  /** rdbFunctionLoad: FUNCTION2 is the library code; FUNCTION (7.0 rc1/rc2) is converted to it. */
+  /**
+   * rdbFunctionLoad: FUNCTION2 is the library code. The FUNCTION records of 7.0's release
+   * candidates are refused, as Redis 7.0 GA refuses them ("Pre-release function format not
+   * supported."), rather than guessed at.
+   */
   private readFunction(type: number, typeOffset: number): RdbEvent {
     if (!this.emitFunctions) {
       throw new RdbUnsupportedError(
@@ -359,13 +363,8 @@ export class RdbReader {
         type,
       );
     }
-    const input = this.input;
-    if (type === RDB_OPCODE_FUNCTION2) return { kind: "function", code: input.readString() };
-    const name = input.readString();
-    const engine = input.readString();
-    const hasDesc = input.readLen();
-    if (hasDesc) input.readString();
-    const blob = input.readString();
-    return { kind: "function", code: `#!${engine} name=${name}\n${blob}` };
+    if (type !== RDB_OPCODE_FUNCTION2)
+      throw new RdbUnsupportedError("Pre-release function format not supported.", typeOffset, type);
+    return { kind: "function", code: this.input.readString() };
   }
 }

@@ -8,6 +8,7 @@ import { shared } from "@keyhaven/protocol";
 import { LOOKUP_NOTOUCH, valueMemory } from "../keyspace/db.js";
 import { EXPIRE_OVERHEAD, keyMemory } from "../keyspace/memory.js";
 import type { Client } from "../network/client.js";
+import { startedFunctionsEngine } from "../scripting/functions.js";
 import { intOrReply, is } from "./args.js";
 import { helpReply } from "./common.js";
 import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
@@ -64,7 +65,7 @@ function memoryStatsCommand(c: Client): void {
     ["cluster.links", 0],
     ["aof.buffer", server.memory.hooks.aofBuffer()],
     ["lua.caches", 0],
-    ["functions.caches", 184],
+    ["functions.caches", startedFunctionsEngine(server)?.overheadMemory ?? 184],
   ];
   // Redis prints the per-db overheads between functions.caches and overhead.total.
   const tail: [string, number | string][] = [

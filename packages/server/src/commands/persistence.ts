@@ -21,8 +21,10 @@ import type { Value } from "../keyspace/value.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { fromRdbValue, toRdbValue } from "../persistence/rdb-convert.js";
 import { loadRdbFileSync } from "../persistence/rdb-file-load.js";
+import { commitLoadedFunctions } from "../persistence/rdb-load.js";
 import { type RdbPersistence, rdbPersistence } from "../persistence/rdb-persistence.js";
 import { rdbEncodingOptions } from "../persistence/rdb-save.js";
+import { functionsEngine } from "../scripting/functions.js";
 import type { Server } from "../server.js";
 import { intOrReply, is } from "./args.js";
 import { modified } from "./common.js";
@@ -225,6 +227,9 @@ const debugReload: DebugHandler = (c) => {
     return;
   }
   if (!mergeLoaded(c, server, fresh, flush, merge)) return;
+  // emptyData flushed the libraries too; NOFLUSH loads them over the current ones.
+  if (flush) commitLoadedFunctions(server, loaded.functions);
+  else if (loaded.functions.libraries.size > 0) functionsEngine(server).current.join(loaded.functions, true);
   server.logger.warning("DB reloaded by DEBUG RELOAD");
   c.out.raw(shared.OK);
 };

@@ -67,7 +67,7 @@ function scriptFlushCommand(c: Client): void {
 }
 
 function scriptKillCommand(c: Client): void {
-  scriptEngine(c.server).scriptKill(c);
+  scriptEngine(c.server).scriptKill(c, true);
 }
 
 const SCRIPT_HELP = [

@@ -14,6 +14,7 @@ import { configCommands } from "./config.js";
 import { connectionCommands } from "./connection.js";
 import { debugCommands } from "./debug.js";
 import { expireCommands } from "./expire.js";
+import { functionCommands } from "./functions.js";
 import { geoCommands } from "./geo.js";
 import { geoSearchCommands } from "./geo-search.js";
 import { hashCommands } from "./hashes.js";
@@ -167,6 +168,7 @@ export function buildCommandTable(): CommandTable {
     keyCommands,
     scanCommands,
     scriptingCommands,
+    functionCommands,
     objectCommands,
     expireCommands,
     stringCommands,

@@ -10,6 +10,7 @@ import { clock } from "../keyspace/clock.js";
 import { currentEvictionExceededMs } from "../keyspace/evict.js";
 import { persistenceInfo } from "../persistence/persistence-info.js";
 import { startedScriptEngine } from "../scripting/engine.js";
+import { startedFunctionsEngine } from "../scripting/functions.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 import { latencyPercentile } from "./latency.js";
@@ -116,6 +117,10 @@ export function memoryInfo(server: Server): string[] {
   const total = totalmem();
   const engine = startedScriptEngine(server);
   const scriptsEval = engine?.scriptsMemory ?? 0;
+  const functions = startedFunctionsEngine(server);
+  // An engine never created holds Redis's empty-state figures.
+  const vmFunctions = functions?.vmMemory ?? 32768;
+  const functionsOverhead = functions?.overheadMemory ?? 184;
   const frag = used > 0 ? rss / used : 0;
   const heap = process.memoryUsage();
   return [
@@ -140,14 +145,14 @@ export function memoryInfo(server: Server): string[] {
     "used_memory_lua_human:31.00K",
     `used_memory_scripts_eval:${scriptsEval}`,
     `number_of_cached_scripts:${engine?.cachedScripts ?? 0}`,
-    "number_of_functions:0",
-    "number_of_libraries:0",
-    "used_memory_vm_functions:32768",
-    "used_memory_vm_total:64512",
-    "used_memory_vm_total_human:63.00K",
-    "used_memory_functions:184",
-    `used_memory_scripts:${184 + scriptsEval}`,
-    `used_memory_scripts_human:${bytesToHuman(184 + scriptsEval)}`,
+    `number_of_functions:${functions?.functionCount ?? 0}`,
+    `number_of_libraries:${functions?.libraryCount ?? 0}`,
+    `used_memory_vm_functions:${vmFunctions}`,
+    `used_memory_vm_total:${31744 + vmFunctions}`,
+    `used_memory_vm_total_human:${bytesToHuman(31744 + vmFunctions)}`,
+    `used_memory_functions:${functionsOverhead}`,
+    `used_memory_scripts:${functionsOverhead + scriptsEval}`,
+    `used_memory_scripts_human:${bytesToHuman(functionsOverhead + scriptsEval)}`,
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${bytesToHuman(maxmemory)}`,
     `maxmemory_policy:${server.config.str("maxmemory-policy")}`,

@@ -19,6 +19,7 @@
  */
 
 import { encodeCommand, formatDouble17g, type RdbEntry, RdbReader, RdbWriter } from "@keyhaven/protocol";
+import { libraryCodes } from "../scripting/functions.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 import type { AtomicFileWriter } from "./atomic-file.js";
@@ -103,6 +104,7 @@ export function buildBaseSync(server: Server, rdbPreamble: boolean, timestamps: 
       usedMem: server.memory.used(),
       aofBase: true,
     });
+    for (const code of libraryCodes(server)) writer.functionLibrary(code);
     const source = new RdbValueSource();
     for (const db of server.dbs) {
       if (db.size === 0) continue;
@@ -115,6 +117,8 @@ export function buildBaseSync(server: Server, rdbPreamble: boolean, timestamps: 
     return out;
   }
   if (timestamps) out.push(timestampAnnotation(Math.floor(Date.now() / 1000)));
+  // rewriteFunctions: FUNCTION LOAD of every library, before the data.
+  for (const code of libraryCodes(server)) out.push(encodeCommand(["FUNCTION", "LOAD", code]));
   for (const db of server.dbs) {
     if (db.size === 0) continue;
     out.push(encodeCommand(["SELECT", String(db.id)]));
@@ -154,7 +158,7 @@ export class AofBaseSink implements SnapshotSink {
   ) {
     this.file = file;
     this.done = done;
-    this.reader = plain ? new RdbReader({ checkDuplicates: false }) : null;
+    this.reader = plain ? new RdbReader({ checkDuplicates: false, functions: "emit" }) : null;
     if (plain && timestamps) file.write([timestampAnnotation(Math.floor(Date.now() / 1000))]);
   }
 
@@ -176,7 +180,8 @@ export class AofBaseSink implements SnapshotSink {
     const reader = this.reader!;
     const out: Buffer[] = [];
     for (let ev = reader.next(); ev !== null; ev = reader.next()) {
-      if (ev.kind === "selectdb") out.push(encodeCommand(["SELECT", String(ev.db)]));
+      if (ev.kind === "function") out.push(encodeCommand(["FUNCTION", "LOAD", ev.code]));
+      else if (ev.kind === "selectdb") out.push(encodeCommand(["SELECT", String(ev.db)]));
       else if (ev.kind === "entry") entryCommands(ev.entry, out);
     }
     if (out.length !== 0) this.file.write([Buffer.concat(out)]);

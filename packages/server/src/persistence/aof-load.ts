@@ -320,6 +320,8 @@ function* loadSingleAppendOnlyFile(
         logger.warning({ file: name, error: message }, `${name}: ${message}${where}`);
         return "failed";
       }
+      // The base's libraries come first: the AOF tail's FCALLs need them.
+      loader.commitFunctions(server);
       const rest = loader.rest();
       const rdbEnd = loader.bytesFed - rest.length;
       if (oldStyle) logger.notice("Reading the remaining AOF tail...");

@@ -16,6 +16,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import type { Db } from "../keyspace/db.js";
+import type { LibraryContext } from "../scripting/function-library.js";
 import type { Server } from "../server.js";
 import { loadingState, startLoading, stopLoading } from "./loading.js";
 import { RdbKeyspaceLoader } from "./rdb-load.js";
@@ -77,6 +78,8 @@ export interface RdbFileLoadResult {
   rest: Buffer;
   /** Seconds the load took. */
   seconds: number;
+  /** The file's function libraries, not yet the server's (see RdbKeyspaceLoader.commitFunctions). */
+  functions: LibraryContext;
 }
 
 function describeError(err: unknown): { offset: number; reason: string } {
@@ -197,6 +200,7 @@ export async function loadRdbFile(
     bytes: size,
     rest: restPieces.length === 0 ? loader.rest() : Buffer.concat([loader.rest(), ...restPieces]),
     seconds: (performance.now() - started) / 1000,
+    functions: loader.functions,
   };
   logDone(server, path, result);
   return result;
@@ -311,6 +315,7 @@ export function loadRdbFileSync(
     bytes: size,
     rest: restPieces.length === 0 ? loader.rest() : Buffer.concat([loader.rest(), ...restPieces]),
     seconds: (performance.now() - started) / 1000,
+    functions: loader.functions,
   };
   logDone(server, path, result);
   return result;

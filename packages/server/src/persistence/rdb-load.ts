@@ -31,6 +31,8 @@ import { RdbFormatError, RdbReader } from "@keyhaven/protocol";
 import { Db } from "../keyspace/db.js";
 import { lruFromIdle } from "../keyspace/lru.js";
 import type { Entry } from "../keyspace/value.js";
+import { LibraryContext } from "../scripting/function-library.js";
+import { startedFunctionsEngine as engineIfAny, functionsEngine } from "../scripting/functions.js";
 import type { Server } from "../server.js";
 import { fromRdbValue } from "./rdb-convert.js";
 
@@ -61,6 +63,15 @@ export interface RdbLoadOptions {
   verifyChecksum?: boolean;
 }
 
+/** Makes `loaded` the server's libraries (without creating the engine to swap nothing in). */
+export function commitLoadedFunctions(server: Server, loaded: LibraryContext): void {
+  if (loaded.libraries.size === 0) {
+    const started = engineIfAny(server);
+    if (started === undefined || started.libraryCount === 0) return;
+  }
+  functionsEngine(server).swap(loaded);
+}
+
 export class RdbKeyspaceLoader {
   private readonly server: Server;
   private readonly reader: RdbReader;
@@ -69,6 +80,11 @@ export class RdbKeyspaceLoader {
   private db: Db;
   /** AUX fields of the file (repl-id, repl-offset, aof-base...). */
   readonly aux = new Map<string, string>();
+  /**
+   * The stream's function libraries (rdbFunctionLoad), compiled as they arrive so a bad one
+   * fails the load; they replace the server's libraries only when the caller commits.
+   */
+  readonly functions = new LibraryContext();
   keysLoaded = 0;
   keysExpired = 0;
   bytesFed = 0;
@@ -85,6 +101,7 @@ export class RdbKeyspaceLoader {
       verifyChecksum: options.verifyChecksum ?? server.config.bool("rdbchecksum"),
       // drain() is done with each entry before it asks for the next.
       reuseEntryEvents: true,
+      functions: "emit",
       // fromRdbValue's builders find repeated members (see valueFactories).
       checkDuplicates: false,
     });
@@ -141,8 +158,17 @@ export class RdbKeyspaceLoader {
           this.db = this.target[ev.db];
           break;
         case "resizedb":
-        case "function":
           break;
+        case "function": {
+          // RDBFLAGS_ALLOW_DUP (DEBUG RELOAD MERGE) lets a library replace one of the same name.
+          const result = functionsEngine(this.server).create(
+            ev.code,
+            this.options.allowDuplicates === true,
+            this.functions,
+          );
+          if (!result.ok) throw new RdbLoadError(`Failed loading library, ${result.error}`, reader.offset);
+          break;
+        }
         case "entry": {
           const e = ev.entry;
           keys++;
@@ -215,8 +241,20 @@ export class RdbKeyspaceLoader {
     if (!this.ended) throw new RdbFormatError("RDB stream ended before its EOF marker", this.reader.offset);
   }
 
-  /** Moves the loaded databases into the server's (keeping Db identities that clients hold). */
+  /**
+   * The loaded libraries become the server's (emptyData flushes functions before a full sync
+   * or DEBUG RELOAD, and a start-up load begins with none).
+   */
+  commitFunctions(server: Server): void {
+    commitLoadedFunctions(server, this.functions);
+  }
+
+  /**
+   * Moves the loaded databases into the server's (keeping Db identities that clients hold), and
+   * the loaded libraries with them.
+   */
   commitInto(server: Server): void {
+    this.commitFunctions(server);
     for (let i = 0; i < this.target.length; i++) {
       const live = server.dbs[i];
       const loaded = this.target[i];

@@ -23,6 +23,7 @@ import type { Client } from "../network/client.js";
 import type { Server, ShutdownOptions, Subsystem } from "../server.js";
 import { safeUnlink } from "./atomic-file.js";
 import { loadRdbFile } from "./rdb-file-load.js";
+import { commitLoadedFunctions } from "./rdb-load.js";
 import { RdbFileSink, type ReplSaveInfo, rdbSaveSync } from "./rdb-save.js";
 import type { Snapshot } from "./snapshot.js";
 
@@ -268,6 +269,7 @@ export class RdbPersistence implements Subsystem {
       throw err;
     }
     if (result === null) return;
+    commitLoadedFunctions(server, result.functions);
     // A restarted replica resumes with PSYNC from the repl-id/offset its RDB carries.
     server.replicationHooks.rdbLoaded(result.aux);
     server.logger.notice(`DB loaded from disk: ${result.seconds.toFixed(3)} seconds`);

@@ -13,6 +13,7 @@ import type { RdbEncodingOptions, RdbEntryOptions, RdbWriterOptions } from "@key
 import { RdbWriter } from "@keyhaven/protocol";
 import type { Config } from "../config/config.js";
 import { lfuDecayedCounter, lruIdleSeconds } from "../keyspace/lru.js";
+import { libraryCodes } from "../scripting/functions.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 import { AtomicFileWriter, writeFileAtomicWith } from "./atomic-file.js";
@@ -98,6 +99,8 @@ export function rdbSaveSync(server: Server, path: string, repl?: ReplSaveInfo): 
       repl,
       aofBase: false,
     });
+    // rdbSaveFunctions: the libraries go before the databases.
+    for (const code of libraryCodes(server)) writer.functionLibrary(code);
     const flush = (): void => {
       const chunks = writer.take();
       if (chunks.length === 0) return;

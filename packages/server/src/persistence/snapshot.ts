@@ -30,6 +30,7 @@
 import { type RdbValue, RdbWriter } from "@keyhaven/protocol";
 import type { Db, KeyspaceObserver } from "../keyspace/db.js";
 import type { Entry } from "../keyspace/value.js";
+import { libraryCodes } from "../scripting/functions.js";
 import type { Server } from "../server.js";
 import { REDIS_VERSION } from "../version.js";
 import { toRdbValue } from "./rdb-convert.js";
@@ -183,6 +184,8 @@ export class Snapshot implements KeyspaceObserver {
       repl: options.repl,
       aofBase: options.aofBase ?? false,
     });
+    // rdbSaveFunctions: the libraries at this instant, before the databases (codes are immutable).
+    for (const code of libraryCodes(server)) this.writer.functionLibrary(code);
     this.flushOutput();
     this.startMicros = Math.round((performance.now() - t0) * 1000);
     this.schedule();

@@ -68,7 +68,8 @@ export function replconfCommand(master: MasterSide, c: Client): void {
         break;
       }
       case "rdb-filter-only":
-        // Only functions can be filtered in 7.0 and we have none: nothing to filter out.
+        // Accepted but not applied: the RDB still carries the keys with the functions (Redis's
+        // `functions` filter, used by redis-cli --functions-rdb, would send the libraries only).
         break;
       default:
         c.error(`ERR Unrecognized REPLCONF option: ${argv[j]}`);

@@ -60,6 +60,11 @@ export class BusyScriptWatch {
     this.killed = false;
   }
 
+  /** How long the current script has run (scriptRunDuration). */
+  elapsedMs(): number {
+    return Math.floor(performance.now() - this.startedAt);
+  }
+
   end(): void {
     if (this.timedOut) gates.busyScriptError = null;
     this.timedOut = false;
@@ -93,9 +98,7 @@ export class BusyScriptWatch {
     if (this.killed) {
       this.server.logger.warning("Lua script killed by user with SCRIPT KILL.");
       armNextStep();
-      throw new LuaError(
-        errorTable(`ERR Script killed by user with ${this.kind === "eval" ? "SCRIPT" : "FUNCTION"} KILL...`),
-      );
+      throw new LuaError(errorTable("ERR Script killed by user with SCRIPT KILL..."));
     }
   }
 

@@ -8,7 +8,7 @@
  * calls through redis.call run on the script client with dispatch's `call`, so they propagate
  * one by one and the unit wraps them in MULTI/EXEC, as Redis 7.0 replicates script effects. No
  * other client is served meanwhile (Redis would serve a few commands, like SCRIPT KILL, once a
- * script runs past busy-reply-threshold; here nothing can preempt it, see scriptKill).
+ * script runs past busy-reply-threshold, which busy-script.ts does here from the Lua hook).
  */
 
 import {
@@ -26,7 +26,7 @@ import { call, gates } from "../exec/dispatch.js";
 import { PROPAGATE_AOF, PROPAGATE_REPL } from "../exec/propagate.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
-import { BusyScriptWatch } from "./busy-script.js";
+import { type BusyKind, BusyScriptWatch } from "./busy-script.js";
 import { errorTable, luaArgsToArgv, normalizeErrorText, replyToLua, writeLuaReply } from "./lua-reply.js";
 import { createScriptingState, type RedisApi, sha1hex } from "./lua-sandbox.js";
 import { extractShebangFlags, ScriptFlag } from "./shebang.js";
@@ -44,10 +44,13 @@ const RunFlag = {
   WriteDirty: 4,
 } as const;
 
-/** scriptRunCtx: the script being executed. */
-interface ScriptRun {
+/** scriptRunCtx: the script or function being executed. */
+export interface ScriptRun {
   caller: Client;
-  sha: string;
+  /** The script's SHA1 or the function's name (error replies name it). */
+  name: string;
+  /** EVAL or FCALL: which KILL stops it, and which -BUSY text others get meanwhile. */
+  kind: BusyKind;
   flags: number;
   /** redis.set_repl: where this script's writes propagate. */
   replTargets: number;
@@ -85,8 +88,11 @@ export class ScriptEngine {
     return this.bodyBytes + this.scripts.size * 64;
   }
 
-  get running(): boolean {
-    return this.run !== null;
+  /** The script or function being run (FUNCTION STATS's running_script), or null. */
+  get running(): { name: string; argv: readonly string[]; durationMs: number } | null {
+    const run = this.run;
+    if (run === null) return null;
+    return { name: run.name, argv: run.caller.argv, durationMs: this.busy.elapsedMs() };
   }
 
   /** scriptingReset (SCRIPT FLUSH): a fresh Lua state and an empty cache. */
@@ -94,10 +100,7 @@ export class ScriptEngine {
     this.scripts.clear();
     this.bodyBytes = 0;
     const lua = createScriptingState(this.redisApi());
-    lua.hook = () =>
-      this.busy.check(() => {
-        lua.budget = 0;
-      });
+    this.installBusyHook(lua);
     this.lua = lua;
   }
 
@@ -165,11 +168,27 @@ export class ScriptEngine {
     }
     const run = this.prepareForRun(c, sha, script.flags, ro);
     if (run === null) return;
-    this.callFunction(run, script.fn, argv, numkeys);
+    // EVAL scripts see KEYS and ARGV as globals (luaCallFunction with the eval flag).
+    const globals = this.lua.globals;
+    globals.readonly = false;
+    globals.set("KEYS", argvTable(argv, 3, 3 + numkeys));
+    globals.set("ARGV", argvTable(argv, 3 + numkeys, argv.length));
+    globals.readonly = true;
+    this.runFunction(run, script.fn, []);
   }
 
-  /** scriptPrepareForRun: the checks a script's declared flags call for, then its context. */
-  private prepareForRun(c: Client, sha: string, scriptFlags: number, ro: boolean): ScriptRun | null {
+  /**
+   * scriptPrepareForRun: the checks the declared flags of a script or function call for, then
+   * its run context; null after replying to `c` with why it cannot run. `name` is the script's
+   * SHA1 or the function's name. Shared by EVAL and FCALL (functions.ts).
+   */
+  prepareForRun(
+    c: Client,
+    name: string,
+    scriptFlags: number,
+    ro: boolean,
+    kind: BusyKind = "eval",
+  ): ScriptRun | null {
     const server = this.server;
     const runningStale =
       server.replicaMode &&
@@ -220,30 +239,30 @@ export class ScriptEngine {
     if (!compat && (scriptFlags & ScriptFlag.AllowOom) !== 0) flags |= RunFlag.AllowOom;
     return {
       caller: c,
-      sha,
+      name,
+      kind,
       flags,
       replTargets: PROPAGATE_AOF | PROPAGATE_REPL,
       oomAtStart: gates.preCommandOom,
     };
   }
 
-  /** luaCallFunction: KEYS/ARGV, the call, the error handler's reply, the return value's reply. */
-  private callFunction(run: ScriptRun, fn: LuaFunction, argv: readonly string[], numkeys: number): void {
+  /**
+   * luaCallFunction: calls `fn` with `args` as the script client, then replies to the caller
+   * with its return value or its error (the error handler's text). EVAL passes no arguments
+   * (its KEYS/ARGV are globals), FCALL the KEYS and ARGV tables.
+   */
+  runFunction(run: ScriptRun, fn: LuaFunction, args: LuaValue[]): void {
     const caller = run.caller;
     const sc = this.client;
     sc.db = caller.db;
     sc.out.resp = 2;
-    const globals = this.lua.globals;
-    globals.readonly = false;
-    globals.set("KEYS", argvTable(argv, 3, 3 + numkeys));
-    globals.set("ARGV", argvTable(argv, 3 + numkeys, argv.length));
-    globals.readonly = true;
     this.run = run;
-    this.busy.begin(caller, "eval", run.sha);
+    this.busy.begin(caller, run.kind, run.name);
     try {
       let result: LuaValue;
       try {
-        result = fn.call([])[0];
+        result = fn.call(args)[0];
       } catch (err) {
         this.replyScriptError(run, err);
         return;
@@ -273,7 +292,7 @@ export class ScriptEngine {
     }
     let text = message;
     if (luaErr.source !== undefined && luaErr.line >= 0)
-      text += ` script: ${run.sha}, on ${luaErr.source}:${luaErr.line}.`;
+      text += ` script: ${run.name}, on ${luaErr.source}:${luaErr.line}.`;
     text = text.replace(/[\r\n]/g, " ");
     if (ignoreStats) c.out.error(text);
     else c.error(text);
@@ -357,8 +376,19 @@ export class ScriptEngine {
     return null;
   }
 
-  /** scriptKill: SCRIPT KILL, reachable while a slow script serves other clients. */
-  scriptKill(c: Client): void {
+  /** The hook of a Lua state scripts run in: the busy-script watch (busy-script.ts). */
+  installBusyHook(lua: LuaState): void {
+    lua.hook = () =>
+      this.busy.check(() => {
+        lua.budget = 0;
+      });
+  }
+
+  /**
+   * scriptKill: SCRIPT KILL (`isEval`) or FUNCTION KILL, reachable while a slow script serves
+   * other clients; each kills only its own kind.
+   */
+  scriptKill(c: Client, isEval: boolean): void {
     const run = this.run;
     if (run === null) {
       c.error("NOTBUSY No scripts in execution right now.");
@@ -376,6 +406,12 @@ export class ScriptEngine {
       );
       return;
     }
+    if (isEval !== (run.kind === "eval")) {
+      c.error(
+        `BUSY Redis is busy running a script. You can only call ${run.kind === "eval" ? "SCRIPT" : "FUNCTION"} KILL or SHUTDOWN NOSAVE.`,
+      );
+      return;
+    }
     this.busy.killed = true;
     c.out.raw(shared.OK);
   }
@@ -385,8 +421,11 @@ export class ScriptEngine {
     return this.busy.timedOut;
   }
 
-  /** The `redis` table's functions that need the engine (the rest are built by the sandbox). */
-  private redisApi(): RedisApi {
+  /**
+   * The `redis` table's functions that need the engine (the rest are built by the sandbox).
+   * The functions' Lua state gets the same ones: both kinds of script share the run context.
+   */
+  redisApi(): RedisApi {
     return {
       call: (args) => this.scriptCall(args, true),
       pcall: (args) => this.scriptCall(args, false),
@@ -407,7 +446,7 @@ export class ScriptEngine {
 const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
 
 /** luaCreateArray: argv[from..to) as the list {a, b, ...} (strings are never nil). */
-function argvTable(argv: readonly string[], from: number, to: number): LuaTable {
+export function argvTable(argv: readonly string[], from: number, to: number): LuaTable {
   const t = new LuaTable();
   for (let i = from; i < to; i++) t.array.push(argv[i]);
   return t;

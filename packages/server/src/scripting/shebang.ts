@@ -17,7 +17,7 @@ export const ScriptFlag = {
   EvalCompat: 32,
 } as const;
 
-const FLAG_NAMES: Record<string, number> = {
+export const FLAG_NAMES: Record<string, number> = {
   "no-writes": ScriptFlag.NoWrites,
   "allow-oom": ScriptFlag.AllowOom,
   "allow-stale": ScriptFlag.AllowStale,

@@ -182,9 +182,12 @@ describe("real clients' script helpers", () => {
 
 describe("a script running past busy-reply-threshold", () => {
   /** Starts `script` on a client of its own; resolves with its EVAL reply once it ends. */
-  async function runSlow(script: string): Promise<{ reply: Promise<unknown>; runner: RespClient }> {
+  async function runSlow(
+    script: string,
+    ...call: string[]
+  ): Promise<{ reply: Promise<unknown>; runner: RespClient }> {
     const runner = await RespClient.connect(server.port);
-    const reply = runner.call("EVAL", script, "0");
+    const reply = call.length > 0 ? runner.call(...call) : runner.call("EVAL", script, "0");
     // The busy state starts at the threshold: wait until other clients are answered -BUSY.
     await waitFor(async () => errorText(await c.call("PING"))?.startsWith("BUSY") === true, 5000);
     return { reply, runner };
@@ -223,6 +226,36 @@ describe("a script running past busy-reply-threshold", () => {
       expect(errorText(await reply)).toMatch(/^ERR Script killed by user with SCRIPT KILL\.\.\./);
     } finally {
       runner.close();
+    }
+  });
+
+  it("FUNCTION KILL stops a slow function, which FUNCTION STATS shows meanwhile", async () => {
+    await c.call(
+      "FUNCTION",
+      "LOAD",
+      "REPLACE",
+      "#!lua name=spinlib\nredis.register_function('spin', function(keys, args)\n  while true do end\nend)",
+    );
+    const { reply, runner } = await runSlow("", "FCALL", "spin", "0");
+    try {
+      expect(errorText(await c.call("GET", "x"))).toBe(
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+      );
+      const stats = (await c.call("FUNCTION", "STATS")) as unknown[];
+      const running = stats[1] as unknown[];
+      expect(running.slice(0, 4)).toEqual(["name", "spin", "command", ["FCALL", "spin", "0"]]);
+      expect(running[4]).toBe("duration_ms");
+      expect(errorText(await c.call("SCRIPT", "KILL"))).toBe(
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+      );
+      expect(await c.call("FUNCTION", "KILL")).toBe("OK");
+      expect(errorText(await reply)).toBe(
+        "ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:3.",
+      );
+      expect((await c.call("FUNCTION", "STATS")) as unknown[]).toContain(null);
+    } finally {
+      runner.close();
+      await c.call("FUNCTION", "FLUSH");
     }
   });
 
