@@ -200,15 +200,12 @@ export function formatFloat(x: number, conv: string, spec: FormatSpec): string {
   return pad(floatBody(a, conv, spec.precision, spec.alt), sign, spec, true);
 }
 
+/** A conversion without flags or width, with `precision` (-1 = none). */
+export function plainSpec(precision: number): FormatSpec {
+  return { left: false, plus: false, space: false, alt: false, zero: false, width: 0, precision };
+}
+
 /** printf("%.<precision>g"): exact, for numberToString ("%.14g") and tostring(). */
 export function formatNumberG(x: number, precision: number): string {
-  return formatFloat(x, "g", {
-    left: false,
-    plus: false,
-    space: false,
-    alt: false,
-    zero: false,
-    width: 0,
-    precision,
-  });
+  return formatFloat(x, "g", plainSpec(precision));
 }

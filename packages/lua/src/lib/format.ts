@@ -5,7 +5,7 @@
  */
 
 import { argError, checkNumber, checkString } from "../auxlib.js";
-import { type FormatSpec, formatFloat, pad } from "../printf.js";
+import { type FormatSpec, formatFloat, pad, plainSpec } from "../printf.js";
 import { LuaError, type LuaValue } from "../value.js";
 
 const TWO63 = 2 ** 63;
@@ -122,15 +122,7 @@ export function stringFormat(args: LuaValue[]): LuaValue[] {
     }
     // A format item.
     if (++arg >= top) argError(arg, "format", "no value");
-    const spec: FormatSpec = {
-      left: false,
-      plus: false,
-      space: false,
-      alt: false,
-      zero: false,
-      width: 0,
-      precision: -1,
-    };
+    const spec = plainSpec(-1);
     const flagsStart = i;
     for (; i < n; i++) {
       const c = fmt.charCodeAt(i);

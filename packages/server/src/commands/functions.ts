@@ -15,8 +15,8 @@ import { functionsEngine, LUA_ENGINE_NAME } from "../scripting/functions.js";
 import { declaredCommandFlags, FLAG_NAMES } from "../scripting/shebang.js";
 import { globMatch } from "../util/glob.js";
 import { helpReply, subcommandSyntaxError } from "./common.js";
+import { scriptRunSpec } from "./scripting.js";
 import { type CommandSpec, container, type DeclaredFlags, spec } from "./spec.js";
-import { numkeysAt } from "./zset-pop.js";
 
 function fcallFamily(ro: boolean): (c: Client) => void {
   return (c) => {
@@ -271,21 +271,13 @@ const FUNCTION_HELP = [
 ];
 
 function fcallSpec(name: string, ro: boolean): CommandSpec {
-  return spec(
+  return scriptRunSpec(
     name,
-    -3,
-    `${ro ? "readonly " : ""}noscript stale skip_monitor no_mandatory_keys`,
-    [0, 0, 0],
-    "scripting",
+    ro,
     ro ? "Invoke a read-only function" : "Invoke a function",
     "7.0.0",
     fcallFamily(ro),
-    {
-      getKeys: numkeysAt(2),
-      keySpecFlags: ro ? ["RO", "access"] : ["RW", "access", "update"],
-      acl: ["slow", "scripting"],
-      declaredFlags: fcallDeclaredFlags,
-    },
+    fcallDeclaredFlags,
   );
 }
 

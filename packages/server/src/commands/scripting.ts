@@ -10,7 +10,14 @@ import type { Client } from "../network/client.js";
 import { scriptEngine } from "../scripting/engine.js";
 import { declaredCommandFlags, extractShebangFlags, ScriptFlag } from "../scripting/shebang.js";
 import { helpReply } from "./common.js";
-import { type CommandSpec, container, type DeclaredFlags, helpSpec, spec } from "./spec.js";
+import {
+  type CommandHandler,
+  type CommandSpec,
+  container,
+  type DeclaredFlags,
+  helpSpec,
+  spec,
+} from "./spec.js";
 import { numkeysAt } from "./zset-pop.js";
 
 function evalFamily(evalsha: boolean, ro: boolean): (c: Client) => void {
@@ -88,7 +95,18 @@ const SCRIPT_HELP = [
   "    Prints this help.",
 ];
 
-function evalSpec(name: string, evalsha: boolean, ro: boolean, summary: string, since: string): CommandSpec {
+/**
+ * The spec EVAL, EVALSHA, FCALL and their _RO variants share: numkeys at 2, keys after it, and
+ * flags that a script's or function's declared flags replace for one call.
+ */
+export function scriptRunSpec(
+  name: string,
+  ro: boolean,
+  summary: string,
+  since: string,
+  handler: CommandHandler,
+  declaredFlags: (c: Client) => DeclaredFlags | null,
+): CommandSpec {
   return spec(
     name,
     -3,
@@ -97,14 +115,18 @@ function evalSpec(name: string, evalsha: boolean, ro: boolean, summary: string, 
     "scripting",
     summary,
     since,
-    evalFamily(evalsha, ro),
+    handler,
     {
       getKeys: numkeysAt(2),
       keySpecFlags: ro ? ["RO", "access"] : ["RW", "access", "update"],
       acl: ["slow", "scripting"],
-      declaredFlags: evalDeclaredFlags(evalsha),
+      declaredFlags,
     },
   );
+}
+
+function evalSpec(name: string, evalsha: boolean, ro: boolean, summary: string, since: string): CommandSpec {
+  return scriptRunSpec(name, ro, summary, since, evalFamily(evalsha, ro), evalDeclaredFlags(evalsha));
 }
 
 export const scriptingCommands = [

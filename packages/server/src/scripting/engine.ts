@@ -26,6 +26,7 @@ import { call, gates } from "../exec/dispatch.js";
 import { PROPAGATE_AOF, PROPAGATE_REPL } from "../exec/propagate.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
+import { perServer } from "../util/per-server.js";
 import { type BusyKind, BusyScriptWatch } from "./busy-script.js";
 import { errorTable, luaArgsToArgv, normalizeErrorText, replyToLua, writeLuaReply } from "./lua-reply.js";
 import { createScriptingState, type RedisApi, sha1hex } from "./lua-sandbox.js";
@@ -477,22 +478,14 @@ function toLuaError(err: unknown): LuaError {
   throw err;
 }
 
-const engines = new WeakMap<Server, ScriptEngine>();
+const engines = perServer((server) => new ScriptEngine(server));
 
-/**
- * The server's engine, created by its first script command: a Lua state with its libraries
- * is not free, and most servers never run a script.
- */
+/** The server's engine, created by its first script command. */
 export function scriptEngine(server: Server): ScriptEngine {
-  let engine = engines.get(server);
-  if (engine === undefined) {
-    engine = new ScriptEngine(server);
-    engines.set(server, engine);
-  }
-  return engine;
+  return engines.of(server);
 }
 
 /** The engine if a script command created it (INFO reads it without creating one). */
 export function startedScriptEngine(server: Server): ScriptEngine | undefined {
-  return engines.get(server);
+  return engines.started(server);
 }

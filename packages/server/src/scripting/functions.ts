@@ -28,6 +28,7 @@ import {
 import { parseInteger } from "../commands/args.js";
 import type { Client } from "../network/client.js";
 import type { Server } from "../server.js";
+import { perServer } from "../util/per-server.js";
 import { argvTable, type ScriptEngine, scriptEngine } from "./engine.js";
 import {
   BAD_NAME,
@@ -351,24 +352,19 @@ function extractErrorMessage(err: unknown): string {
   return `ERR ${rawToString(value)}`;
 }
 
-const engines = new WeakMap<Server, FunctionsEngine>();
+const engines = perServer((server) => new FunctionsEngine(server));
 
 /** The server's functions engine, created on first use (like the EVAL engine). */
 export function functionsEngine(server: Server): FunctionsEngine {
-  let engine = engines.get(server);
-  if (engine === undefined) {
-    engine = new FunctionsEngine(server);
-    engines.set(server, engine);
-  }
-  return engine;
+  return engines.of(server);
 }
 
 /** The engine if something created it (INFO and saves read it without creating one). */
 export function startedFunctionsEngine(server: Server): FunctionsEngine | undefined {
-  return engines.get(server);
+  return engines.started(server);
 }
 
 /** Every library's code, without creating the engine (RDB saves, AOF rewrites). */
 export function libraryCodes(server: Server): string[] {
-  return engines.get(server)?.libraryCodes() ?? [];
+  return engines.started(server)?.libraryCodes() ?? [];
 }
