@@ -47,10 +47,6 @@ export function checkNumber(args: readonly LuaValue[], index: number, fname: str
   typeError(args, index, fname, "number");
 }
 
-export function optNumber(args: readonly LuaValue[], index: number, fname: string, dflt: number): number {
-  return args[index] === undefined ? dflt : checkNumber(args, index, fname);
-}
-
 /**
  * luaL_checkint / luaL_checkinteger: the number truncated toward zero, as the C cast does on
  * x86-64 (out-of-range and NaN values give INT_MIN there; 0 here for NaN keeps JS sane).

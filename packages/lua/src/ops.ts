@@ -10,7 +10,6 @@
  */
 
 import {
-  type LuaCallable,
   LuaError,
   LuaFunction,
   LuaTable,
@@ -111,12 +110,6 @@ export function call(fn: LuaValue, args: LuaValue[], what?: string): LuaValue[] 
   const handler = metamethod(fn, "__call");
   if (!(handler instanceof LuaFunction)) typeError(fn, "call", what);
   return handler.call([fn, ...args]);
-}
-
-/** A callable for a value known to be callable (checked once, e.g. by a library). */
-export function callable(fn: LuaValue): LuaCallable {
-  if (fn instanceof LuaFunction) return fn.call;
-  return (args) => call(fn, args);
 }
 
 export type ArithOp = "add" | "sub" | "mul" | "div" | "mod" | "pow" | "unm";

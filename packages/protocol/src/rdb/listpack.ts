@@ -32,7 +32,7 @@ function corrupt(reason: string, errOffset: number): never {
 }
 
 /** Bytes lpEncodeBacklen uses for an entry of `l` bytes (note Redis's `<` bounds, kept as is). */
-function backlenSize(l: number): number {
+export function backlenSize(l: number): number {
   if (l <= 127) return 1;
   if (l < 16383) return 2;
   if (l < 2097151) return 3;

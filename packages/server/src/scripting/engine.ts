@@ -33,7 +33,6 @@ import { createScriptingState, type RedisApi, sha1hex } from "./lua-sandbox.js";
 import { extractShebangFlags, ScriptFlag } from "./shebang.js";
 
 export interface CachedScript {
-  body: string;
   fn: LuaFunction;
   flags: number;
 }
@@ -129,7 +128,7 @@ export class ScriptEngine {
       c.error(`ERR Error compiling script (new function): ${describeError(err.value)}`);
       return null;
     }
-    this.scripts.set(sha, { body, fn, flags: shebang.flags });
+    this.scripts.set(sha, { fn, flags: shebang.flags });
     this.bodyBytes += body.length + 40;
     return sha;
   }
@@ -145,19 +144,8 @@ export class ScriptEngine {
   /** evalGenericCommand. */
   eval(c: Client, evalsha: boolean, ro: boolean): void {
     const argv = c.argv;
-    const numkeys = parseInteger(argv[2]);
-    if (numkeys === null) {
-      c.error("ERR value is not an integer or out of range");
-      return;
-    }
-    if (numkeys > argv.length - 3) {
-      c.error("ERR Number of keys can't be greater than number of args");
-      return;
-    }
-    if (numkeys < 0) {
-      c.error("ERR Number of keys can't be negative");
-      return;
-    }
+    const numkeys = numkeysOrReply(c, "ERR value is not an integer or out of range");
+    if (numkeys === null) return;
     const sha = evalsha ? argv[1].toLowerCase() : sha1hex(argv[1]);
     let script = this.scripts.get(sha);
     if (script === undefined) {
@@ -445,6 +433,28 @@ export class ScriptEngine {
 }
 
 const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
+
+/**
+ * The numkeys of EVAL/FCALL (argv[2]), checked against the arguments that follow; null after
+ * replying with Redis's error (`notInteger` differs: EVAL's and FCALL's texts are not the same).
+ */
+export function numkeysOrReply(c: Client, notInteger: string): number | null {
+  const argv = c.argv;
+  const numkeys = parseInteger(argv[2]);
+  if (numkeys === null) {
+    c.error(notInteger);
+    return null;
+  }
+  if (numkeys > argv.length - 3) {
+    c.error("ERR Number of keys can't be greater than number of args");
+    return null;
+  }
+  if (numkeys < 0) {
+    c.error("ERR Number of keys can't be negative");
+    return null;
+  }
+  return numkeys;
+}
 
 /** luaCreateArray: argv[from..to) as the list {a, b, ...} (strings are never nil). */
 export function argvTable(argv: readonly string[], from: number, to: number): LuaTable {

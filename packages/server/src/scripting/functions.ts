@@ -25,11 +25,10 @@ import {
   rawToString,
   toStringCoerce,
 } from "@keyhaven/lua";
-import { parseInteger } from "../commands/args.js";
 import type { Client } from "../network/client.js";
 import type { Server } from "../server.js";
 import { perServer } from "../util/per-server.js";
-import { argvTable, type ScriptEngine, scriptEngine } from "./engine.js";
+import { argvTable, numkeysOrReply, type ScriptEngine, scriptEngine } from "./engine.js";
 import {
   BAD_NAME,
   extractLibMetadata,
@@ -222,19 +221,8 @@ export class FunctionsEngine {
       c.error("ERR Function not found");
       return;
     }
-    const numkeys = parseInteger(argv[2]);
-    if (numkeys === null) {
-      c.error("ERR Bad number of keys provided");
-      return;
-    }
-    if (numkeys > argv.length - 3) {
-      c.error("ERR Number of keys can't be greater than number of args");
-      return;
-    }
-    if (numkeys < 0) {
-      c.error("ERR Number of keys can't be negative");
-      return;
-    }
+    const numkeys = numkeysOrReply(c, "ERR Bad number of keys provided");
+    if (numkeys === null) return;
     const engine = this.engine;
     const run = engine.prepareForRun(c, fi.name, fi.flags, ro, "function");
     if (run === null) return;

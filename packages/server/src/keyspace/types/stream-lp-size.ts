@@ -5,6 +5,7 @@
  * new node (stream-node-max-bytes).
  */
 
+import { backlenSize } from "@keyhaven/protocol";
 import { big, type U64 } from "./stream-id.js";
 
 /** Listpack header (total bytes, count) plus the EOF byte. */
@@ -22,14 +23,6 @@ export function lpIntSize(v: number): number {
 
 function lpBigIntSize(v: bigint): number {
   return v >= -2147483648n && v <= 2147483647n ? lpIntSize(Number(v)) : 10;
-}
-
-function backlenSize(l: number): number {
-  if (l <= 127) return 1;
-  if (l < 16383) return 2;
-  if (l < 2097151) return 3;
-  if (l < 268435455) return 4;
-  return 5;
 }
 
 const INT64_MAX_TEXT = "9223372036854775807";
