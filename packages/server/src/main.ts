@@ -137,6 +137,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const server = createServer(config);
+  try {
+    server.acl.loadAtStartup(config.userDirectives);
+  } catch (err) {
+    if (err instanceof ConfigError) process.stderr.write(`${formatConfigError(err, REDIS_VERSION)}\n`);
+    else server.logger.warning((err as Error).message);
+    return 1;
+  }
   const onSignal = (signal: NodeJS.Signals) => {
     server.logger.warning(`Received ${signal} scheduling shutdown...`);
     // shutdown-on-sigterm / shutdown-on-sigint: "default", or save|nosave, now, force.

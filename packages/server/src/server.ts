@@ -14,6 +14,7 @@
 import { randomBytes } from "node:crypto";
 import { unlinkSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
+import { Acl } from "./acl/acl.js";
 import { buildCommandTable, type CommandTable } from "./commands/table.js";
 import type { Config } from "./config/config.js";
 import { Cron } from "./cron.js";
@@ -93,8 +94,9 @@ export class Server implements KeyspaceHooks {
    * must not save: the in-memory dataset is empty or partial and the files on disk are better.
    */
   datasetLoaded = false;
+  /** Users, their permissions and the ACL log. */
+  readonly acl: Acl;
   /** Hot copies of options read per command or per connection. */
-  requirePass = "";
   queryBufferLimit = 1024 * 1024 * 1024;
   maxClients = 10000;
   lfuMode = false;
@@ -135,6 +137,8 @@ export class Server implements KeyspaceHooks {
     this.memory = new ServerMemory(this.dbs, this.clients);
     this.commands = buildCommandTable();
     commandsExtra?.(this.commands);
+    this.acl = new Acl(this);
+    if (config.str("requirepass") !== "") this.acl.setDefaultPassword(config.str("requirepass"));
     this.pubsub = new PubSub((c) => this.scheduleFlush(c));
     this.cron = new Cron(config.num("hz"));
     this.blocking = new BlockingManager(this);
@@ -158,7 +162,6 @@ export class Server implements KeyspaceHooks {
 
   private applyHotConfig(): void {
     const c = this.config;
-    this.requirePass = c.str("requirepass");
     this.slowlogThreshold = c.num("slowlog-log-slower-than");
     this.latencyTracking = c.bool("latency-tracking");
     this.latencyMonitor.threshold = c.num("latency-monitor-threshold");
@@ -173,6 +176,9 @@ export class Server implements KeyspaceHooks {
   private onConfigChange(name: string): void {
     this.applyHotConfig();
     switch (name) {
+      case "requirepass":
+        this.acl.setDefaultPassword(this.config.str("requirepass"));
+        break;
       case "hz":
         this.cron.setHz(this.config.num("hz"));
         break;
@@ -408,7 +414,7 @@ export class Server implements KeyspaceHooks {
         accepted.remoteAddress,
         unix,
         this.config.bool("protected-mode"),
-        this.requirePass !== "",
+        !this.acl.defaultUser.nopass,
       )
     ) {
       this.stats.rejectedConnections++;
@@ -441,6 +447,7 @@ export class Server implements KeyspaceHooks {
     const c = new Client(this, null, this.dbs[0], "", "");
     c.flags |= ClientFlag.Fake;
     c.authenticated = true;
+    c.user = null;
     return c;
   }
 

@@ -70,7 +70,7 @@ export function clientInfoString(c: Client): string {
     `tot-mem=${obl + oll + qbuf + argvMem + 1024}`,
     `events=r${obl + oll > 0 ? "w" : ""}`,
     `cmd=${cmd}`,
-    `user=${c.user}`,
+    `user=${c.user?.name ?? "(superuser)"}`,
     `redir=${redirectOf(c)}`,
     `resp=${c.resp}`,
   ].join(" ");
@@ -154,11 +154,12 @@ function clientKillCommand(c: Client): void {
     } else if (is(opt, "laddr")) {
       filters.push((x) => x.laddr === val);
     } else if (is(opt, "user")) {
-      if (val !== "default") {
+      const user = c.server.acl.users.get(val);
+      if (user === undefined) {
         c.error(`ERR No such user '${val}'`);
         return;
       }
-      filters.push((x) => x.user === val);
+      filters.push((x) => x.user === user);
     } else if (is(opt, "skipme")) {
       if (is(val, "yes")) skipMe = true;
       else if (is(val, "no")) skipMe = false;

@@ -132,6 +132,14 @@ export function desiredConfigLines(c: Client): Map<string, string[]> {
     if (!config.explicitlySet.has(spec.name) && isDefault) continue;
     desired.set(spec.name, formatOptionLines(spec, value));
   }
+  // rewriteConfigUserOption: users go to the config file unless an ACL file keeps them.
+  if (config.str("aclfile") === "") {
+    const acl = c.server.acl;
+    desired.set(
+      "user",
+      acl.sortedUsers().map((u) => `user ${u.name} ${acl.describe(u)}`),
+    );
+  }
   return desired;
 }
 
@@ -143,6 +151,7 @@ function configRewriteCommand(c: Client): void {
   }
   try {
     const text = rewriteConfigText(readConfigText(path), desiredConfigLines(c), (args) => {
+      if (args[0].toLowerCase() === "user") return "user";
       const spec = findOption(args[0]);
       return spec === undefined ? null : spec.name;
     });

@@ -48,20 +48,13 @@ function selectCommand(c: Client): void {
   c.out.raw(shared.OK);
 }
 
-/** Checks a password for the default user (ACLCheckUserCredentials for requirepass only). */
-function checkCredentials(c: Client, user: string, password: string): boolean {
-  const required = c.server.requirePass;
-  if (user !== "default") return false;
-  return required === "" || password === required;
-}
-
 function authCommand(c: Client): void {
   const argv = c.argv;
   if (argv.length > 3) {
     c.error("ERR syntax error");
     return;
   }
-  if (argv.length === 2 && c.server.requirePass === "") {
+  if (argv.length === 2 && c.server.acl.defaultUser.nopass) {
     c.error(
       "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
     );
@@ -69,9 +62,7 @@ function authCommand(c: Client): void {
   }
   const user = argv.length === 3 ? argv[1] : "default";
   const password = argv[argv.length - 1];
-  if (checkCredentials(c, user, password)) {
-    c.authenticated = true;
-    c.user = user;
+  if (c.server.acl.authenticate(c, user, password)) {
     c.out.raw(shared.OK);
   } else {
     c.error("WRONGPASS invalid username-password pair or user is disabled.");
@@ -101,12 +92,10 @@ function helloCommand(c: Client): void {
     if (is(argv[i], "auth") && more >= 2) {
       const user = argv[i + 1];
       const pass = argv[i + 2];
-      if (!checkCredentials(c, user, pass)) {
+      if (!c.server.acl.authenticate(c, user, pass)) {
         c.error("WRONGPASS invalid username-password pair or user is disabled.");
         return;
       }
-      c.authenticated = true;
-      c.user = user;
       i += 2;
     } else if (is(argv[i], "setname") && more >= 1) {
       setName = argv[i + 1];
@@ -116,7 +105,7 @@ function helloCommand(c: Client): void {
       return;
     }
   }
-  if (!c.authenticated) {
+  if (!c.authenticated && c.server.acl.authRequired()) {
     c.error(
       "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
     );
@@ -179,8 +168,8 @@ function resetCommand(c: Client): void {
   c.db = server.dbs[0];
   c.out.resp = 2;
   c.name = "";
-  c.authenticated = server.requirePass === "";
-  c.user = "default";
+  c.user = server.acl.defaultUser;
+  c.authenticated = server.acl.startsAuthenticated();
   c.out.simple("RESET");
 }
 

@@ -38,6 +38,7 @@ const GROUP_CATEGORY: Record<string, string> = {
   string: "string",
   list: "list",
   hash: "hash",
+  stream: "stream",
   set: "set",
   sorted_set: "sortedset",
   bitmap: "bitmap",
@@ -148,6 +149,7 @@ const KEY_SPEC_FLAGS: Record<string, readonly string[]> = {
  */
 const EXTRA_CATEGORIES: Record<string, readonly string[]> = {
   keys: ["@dangerous"],
+
   dbsize: ["@keyspace"],
   flushdb: ["@keyspace", "@dangerous"],
   flushall: ["@keyspace", "@dangerous"],
@@ -173,7 +175,7 @@ function keySpecFlags(cmd: Command): readonly string[] {
  * The flags of a key spec with "variable_flags" resolved against actual arguments, as Redis's
  * setGetKeys/bitfieldGetKeys do: SET without GET only overwrites, BITFIELD with only GET reads.
  */
-function resolvedKeySpecFlags(cmd: Command, argv: readonly string[]): readonly string[] {
+export function resolvedKeySpecFlags(cmd: Command, argv: readonly string[]): readonly string[] {
   const flags = keySpecFlags(cmd);
   if (!flags.includes("variable_flags")) return flags;
   const rest = argv.slice(cmd.name === "set" ? 3 : 2).map((a) => a.toLowerCase());

@@ -132,6 +132,7 @@ export const replicationCommands = [
     "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
     "3.0.0",
     waitCommand,
+    { acl: ["slow", "connection"] },
   ),
   spec(
     "failover",

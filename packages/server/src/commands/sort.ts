@@ -270,7 +270,7 @@ export const sortCommands = [
     "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
     "1.0.0",
     (c) => sortGeneric(c, false),
-    { getKeys: sortKeys },
+    { getKeys: sortKeys, acl: ["write", "set", "sortedset", "list", "slow", "dangerous"] },
   ),
   spec(
     "sort_ro",
@@ -281,5 +281,6 @@ export const sortCommands = [
     "Returns the sorted elements of a list, a set, or a sorted set.",
     "7.0.0",
     (c) => sortGeneric(c, true),
+    { acl: ["read", "set", "sortedset", "list", "slow", "dangerous"] },
   ),
 ] satisfies CommandSpec[];

@@ -99,6 +99,8 @@ export interface Command extends CommandSpec {
   failedCalls: number;
   /** INFO latencystats: this command's latency histogram, created on its first call. */
   latency: Float64Array | null;
+  /** Index of the command's bit in ACL selectors (acl/catalog.ts), -1 until catalogued. */
+  aclId: number;
 }
 
 /** Keys of a command's argv, from getKeys or first/last/step (COMMAND GETKEYS, WATCH gates). */

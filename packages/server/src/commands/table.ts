@@ -8,6 +8,7 @@
  * miss lower-cases it.
  */
 
+import { aclCommands } from "./acl.js";
 import { bitCommands } from "./bits.js";
 import { clientCommands } from "./client.js";
 import { configCommands } from "./config.js";
@@ -76,6 +77,7 @@ function finalize(s: CommandSpec, parent: Command | null): Command {
     rejectedCalls: 0,
     failedCalls: 0,
     latency: null,
+    aclId: -1,
   };
   if (s.subcommands !== undefined) {
     cmd.subcommandMap = new Map();
@@ -164,6 +166,7 @@ export function buildCommandTable(): CommandTable {
   const table = new CommandTable();
   for (const family of [
     connectionCommands,
+    aclCommands,
     clientCommands,
     keyCommands,
     scanCommands,

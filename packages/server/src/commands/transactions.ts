@@ -7,6 +7,7 @@
  */
 
 import { shared } from "@keyhaven/protocol";
+import { AclResult, checkCommand } from "../acl/check.js";
 import { call } from "../exec/dispatch.js";
 import { expiredAtWatch, unwatchAllKeys } from "../exec/watch.js";
 import { clock } from "../keyspace/clock.js";
@@ -50,6 +51,13 @@ function isWatchedKeyExpired(c: Client): boolean {
   return false;
 }
 
+/** Why EXEC refuses a queued command the user may no longer run. */
+const EXEC_DENIAL_REASONS: Record<number, string> = {
+  [AclResult.DeniedCommand]: "no permission to execute the command or subcommand",
+  [AclResult.DeniedKey]: "no permission to touch the specified keys",
+  [AclResult.DeniedChannel]: "no permission to access one of the channels used as arguments",
+};
+
 function execCommand(c: Client): void {
   if (!c.has(ClientFlag.Multi)) {
     c.error("ERR EXEC without MULTI");
@@ -74,6 +82,16 @@ function execCommand(c: Client): void {
   try {
     for (const q of queue) {
       c.argv = q.argv;
+      // ACL rules may have changed since the command was queued.
+      const verdict = checkCommand(c.user, q.cmd, q.argv);
+      if (verdict.result !== AclResult.Ok) {
+        c.cmd = q.cmd;
+        c.server.acl.logDenial(c, verdict, "multi", q.cmd, q.argv);
+        c.error(
+          `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${EXEC_DENIAL_REASONS[verdict.result]}`,
+        );
+        continue;
+      }
       call(c.server, c, q.cmd);
     }
   } finally {

@@ -34,7 +34,6 @@ export type ChangeListener = (name: string, value: unknown, previous: unknown) =
 const REFUSED_DIRECTIVES: Record<string, string> = {
   loadmodule: "Modules are not supported by Keyhaven",
   "rename-command": "rename-command is not supported by Keyhaven",
-  user: "ACL users are not supported by Keyhaven (use requirepass for the default user)",
   sentinel: "sentinel directive while not in sentinel mode",
 };
 
@@ -47,6 +46,8 @@ export class Config {
   configFile: string | null = null;
   /** Directives we accept but do not act upon (inert), reported once in the log. */
   readonly inertDirectives: string[] = [];
+  /** `user` lines, applied by the ACL subsystem once the command table exists. */
+  readonly userDirectives: { args: string[]; where: ConfigLine }[] = [];
 
   constructor() {
     for (const spec of OPTIONS) this.values.set(spec.name, cloneDefault(spec.default));
@@ -138,6 +139,17 @@ export class Config {
 
   private applyDirective(name: string, args: string[], where: ConfigLine): void {
     const refused = REFUSED_DIRECTIVES[name];
+    if (name === "user") {
+      if (args.length < 1) throw configError("Bad directive or wrong number of arguments", where);
+      if (this.userDirectives.some((d) => d.args[0] === args[0])) {
+        throw configError(
+          `Error in user declaration '${args[0]}': Duplicate user found. A user can only be defined once in config files`,
+          where,
+        );
+      }
+      this.userDirectives.push({ args, where });
+      return;
+    }
     if (refused !== undefined) throw configError(refused, where);
     const spec = findOption(name);
     if (spec === undefined) throw configError("Bad directive or wrong number of arguments", where);

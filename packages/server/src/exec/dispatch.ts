@@ -8,6 +8,8 @@
  */
 
 import { ReplyWriter } from "@keyhaven/protocol";
+import { nopermText } from "../acl/acl.js";
+import { AclResult, checkCommand } from "../acl/check.js";
 import type { Command } from "../commands/spec.js";
 import { newLatencyHistogram, recordLatency } from "../info/latency.js";
 import { clock } from "../keyspace/clock.js";
@@ -120,7 +122,7 @@ export function processCommand(server: Server, c: Client): void {
     );
     return;
   }
-  if (!c.authenticated && !cmd.noAuth) {
+  if (!c.authenticated && !cmd.noAuth && server.acl.authRequired()) {
     reject(server, c, "NOAUTH Authentication required.", cmd);
     return;
   }
@@ -128,6 +130,15 @@ export function processCommand(server: Server, c: Client): void {
   if (inMulti && cmd.noMulti) {
     reject(server, c, "ERR Command not allowed inside a transaction", cmd);
     return;
+  }
+  const user = c.user;
+  if (user !== null && !user.unrestricted) {
+    const verdict = checkCommand(user, cmd, argv);
+    if (verdict.result !== AclResult.Ok) {
+      server.acl.logDenial(c, verdict, inMulti ? "multi" : "toplevel", cmd, argv);
+      reject(server, c, nopermText(verdict.result, cmd), cmd);
+      return;
+    }
   }
   const fromMaster = (c.flags & ClientFlag.Master) !== 0;
   const isExec = cmd.name === "exec" && cmd.parent === null;

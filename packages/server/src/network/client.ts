@@ -11,6 +11,7 @@
 
 import type { Socket } from "node:net";
 import { PARSE_COMMAND, PARSE_ERROR, ReplyWriter, RequestParser } from "@keyhaven/protocol";
+import type { AclUser } from "../acl/user.js";
 import type { Command } from "../commands/spec.js";
 import { refreshClock } from "../keyspace/clock.js";
 import type { Db } from "../keyspace/db.js";
@@ -82,7 +83,8 @@ export class Client {
   libName = "";
   libVersion = "";
   authenticated: boolean;
-  user = "default";
+  /** The ACL user; null for the master link and internal clients, which may run anything. */
+  user: AclUser | null;
   readonly createdAt: number;
   lastInteraction: number;
   /** Remote and local addresses as CLIENT LIST prints them (`ip:port`, or the socket path). */
@@ -130,7 +132,8 @@ export class Client {
     this.addr = addr;
     this.laddr = laddr;
     this.parser = new RequestParser({ maxBulkLen: server.config.num("proto-max-bulk-len") });
-    this.authenticated = server.requirePass === "";
+    this.user = server.acl.defaultUser;
+    this.authenticated = server.acl.startsAuthenticated();
     this.createdAt = Date.now();
     this.lastInteraction = this.createdAt;
   }

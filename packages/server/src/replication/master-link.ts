@@ -52,6 +52,7 @@ export class MasterLinkClient extends Client {
     this.forward = forward;
     this.flags |= ClientFlag.Master;
     this.authenticated = true;
+    this.user = null;
     this.parser.trusted = true;
   }
 

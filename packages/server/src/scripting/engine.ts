@@ -20,6 +20,8 @@ import {
   rawToString,
 } from "@keyhaven/lua";
 import { shared } from "@keyhaven/protocol";
+import { aclErrorMessage } from "../acl/acl.js";
+import { AclResult, checkCommand } from "../acl/check.js";
 import { parseInteger } from "../commands/args.js";
 import type { Command } from "../commands/spec.js";
 import { call, gates } from "../exec/dispatch.js";
@@ -342,6 +344,11 @@ export class ScriptEngine {
       !cmd.allowStale
     )
       return "Can not execute the command on a stale replica";
+    const verdict = checkCommand(run.caller.user, cmd, argv);
+    if (verdict.result !== AclResult.Ok) {
+      server.acl.logDenial(run.caller, verdict, "lua", cmd, argv);
+      return `The user executing the script ${aclErrorMessage(verdict.result)}`;
+    }
     const writes = cmd.isWrite || cmd.mayReplicate;
     if ((run.flags & RunFlag.ReadOnly) !== 0 && writes)
       return "Write commands are not allowed from read-only scripts.";
@@ -425,7 +432,11 @@ export class ScriptEngine {
         if (this.run !== null) this.run.replTargets = targets;
       },
       inRun: () => this.run !== null,
-      lookupCommand: (argv) => this.server.commands.lookup(argv) ?? null,
+      aclCheckCommand: (argv) => {
+        const cmd = this.server.commands.lookup(argv);
+        if (cmd === null || cmd === undefined || this.run === null) return null;
+        return checkCommand(this.run.caller.user, cmd, argv).result === AclResult.Ok;
+      },
       log: (level, message) => this.server.logger[level](message),
       logEnabled: (level) => this.server.logger.isLevelEnabled(level),
     };

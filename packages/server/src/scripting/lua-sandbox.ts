@@ -25,7 +25,6 @@ import {
   toNumber,
   toStringCoerce,
 } from "@keyhaven/lua";
-import type { Command } from "../commands/spec.js";
 import { PROPAGATE_AOF, PROPAGATE_REPL } from "../exec/propagate.js";
 import type { LogLevel } from "../util/logger.js";
 import { REDIS_VERSION } from "../version.js";
@@ -44,7 +43,8 @@ export interface RedisApi {
   setRepl(targets: number): void;
   /** True while a script runs (the API refuses to work from anywhere else). */
   inRun(): boolean;
-  lookupCommand(argv: string[]): Command | null;
+  /** redis.acl_check_cmd: whether the script's user may run argv; null for no such command. */
+  aclCheckCommand(argv: string[]): boolean | null;
   log(level: LogLevel, message: string): void;
   logEnabled(level: LogLevel): boolean;
 }
@@ -203,9 +203,9 @@ function redisTable(api: RedisApi): LuaTable {
       if (!api.inRun()) raiseApiError("redis.acl_check_cmd can only be called inside a script invocation");
       const argv = luaArgsToArgv(args);
       if (typeof argv === "string") raiseApiError(argv);
-      // Keyhaven has one user, the default one, allowed every command.
-      if (api.lookupCommand(argv) === null) raiseApiError("Invalid command passed to redis.acl_check_cmd()");
-      return [true];
+      const allowed = api.aclCheckCommand(argv);
+      if (allowed === null) raiseApiError("Invalid command passed to redis.acl_check_cmd()");
+      return [allowed];
     }),
   );
   // No debugger (SCRIPT DEBUG is not implemented): breakpoints never stop, debug logs nowhere.
