@@ -7,7 +7,7 @@
  *   WAIT_START ──elected──► SELECT_SLAVE ──► SEND_SLAVEOF_NOONE ──► WAIT_PROMOTION
  *                                                    (INFO of the promoted replica says role:master,
  *                                                     see discovery.ts) ──► RECONF_SLAVES
- *   RECONF_SLAVES: REPLICAOF <new master> to at most parallel-syncs replicas at a time, until
+ *   RECONF_SLAVES: SLAVEOF <new master> to at most parallel-syncs replicas at a time, until
  *   all reachable ones are done (or failover-timeout) ──► UPDATE_CONFIG ──(monitor.ts)──► switch
  *
  * States up to WAIT_PROMOTION may abort (not elected, no good replica, promotion timeout);
@@ -141,7 +141,7 @@ function failoverReconfNextSlave(s: Sentinel, master: Instance): void {
   for (const slave of master.slaves.values()) {
     if (inProgress >= master.parallelSyncs) break;
     if (slave.has(SRI_PROMOTED | SRI_RECONF_DONE)) continue;
-    // A replica stuck after REPLICAOF is counted as done; the config fix-up corrects it later.
+    // A replica stuck after SLAVEOF is counted as done; the config fix-up corrects it later.
     if (slave.has(SRI_RECONF_SENT) && Date.now() - slave.slaveReconfSentTime > t.slaveReconfTimeout) {
       sentinelEvent(s, "notice", "-slave-reconf-sent-timeout", slave, "");
       slave.flags &= ~SRI_RECONF_SENT;
@@ -259,11 +259,11 @@ export function compareSlavesForPromotion(a: Instance, b: Instance): number {
 }
 
 /**
- * sentinelSendSlaveOf: REPLICAOF (NO ONE when `addr` is null) inside MULTI, with CONFIG
+ * sentinelSendSlaveOf: SLAVEOF (NO ONE when `addr` is null) inside MULTI, with CONFIG
  * REWRITE and CLIENT KILL TYPE normal / pubsub, so the instance persists its new role and its
  * clients reconnect and ask Sentinel again. Replies are ignored: the next INFO tells whether it
- * worked. Redis 7.0 sends SLAVEOF; REPLICAOF is the same command under its current name (both
- * follow rename-command).
+ * worked. SLAVEOF, not its newer name REPLICAOF, as Redis 7.0's Sentinel: ACL users set up for
+ * Sentinel are granted +slaveof, and `sentinel rename-command` renames SLAVEOF.
  */
 export function sendSlaveOf(s: Sentinel, ri: Instance, addr: Addr | null): boolean {
   const link = ri.link;
@@ -271,7 +271,7 @@ export function sendSlaveOf(s: Sentinel, ri: Instance, addr: Addr | null): boole
   const host = addr === null ? "NO" : announceAddr(s.state, addr);
   const port = addr === null ? "ONE" : String(addr.port);
   if (!link.command([ri.mapCommand("MULTI")], null)) return false;
-  link.command([ri.mapCommand("REPLICAOF"), host, port], null);
+  link.command([ri.mapCommand("SLAVEOF"), host, port], null);
   link.command([ri.mapCommand("CONFIG"), "REWRITE"], null);
   link.command([ri.mapCommand("CLIENT"), "KILL", "TYPE", "normal"], null);
   link.command([ri.mapCommand("CLIENT"), "KILL", "TYPE", "pubsub"], null);

@@ -43,14 +43,13 @@ it("promotes the only replica with a non-zero priority and re-points the others"
   const newAddr = await waitNewMaster(g.sentinels, oldAddr);
   expect(portOf(newAddr)).toBe(g.replicas[2].port);
   await waitMasterAddr(g.sentinels, newAddr);
-  // The promotion ran as MULTI / REPLICAOF NO ONE / CONFIG REWRITE / CLIENT KILL TYPE normal
+  // The promotion ran as MULTI / SLAVEOF NO ONE / CONFIG REWRITE / CLIENT KILL TYPE normal
   // and pubsub / EXEC, and its clients were disconnected.
   const stats = await info(portOf(newAddr), "commandstats");
-  // (Redis 7.0 sends SLAVEOF, Keyhaven its current name REPLICAOF: same command.)
   for (const re of [
     /cmdstat_multi:calls=[1-9]/,
     /cmdstat_exec:calls=[1-9]/,
-    /cmdstat_(replicaof|slaveof):calls=[1-9]/,
+    /cmdstat_slaveof:calls=[1-9]/,
     /cmdstat_config\|rewrite:calls=[1-9]/,
     /cmdstat_client\|kill:calls=[1-9]/,
   ]) {
@@ -70,7 +69,7 @@ it("promotes the only replica with a non-zero priority and re-points the others"
     await leader.waitEvent("+slave-reconf-inprog", desc);
     await leader.waitEvent("+slave-reconf-done", desc);
   }
-  // parallel-syncs 1: the second REPLICAOF is sent only after the first replica finished.
+  // parallel-syncs 1: the second SLAVEOF is sent only after the first replica finished.
   const sent = leader.events.filter((e) => e.channel === "+slave-reconf-sent");
   const done = leader.events.filter((e) => e.channel === "+slave-reconf-done");
   expect(sent[1].at).toBeGreaterThanOrEqual(done[0].at);

@@ -40,35 +40,61 @@ export function categoryBit(name: string): number {
   return i < 0 ? 0 : 1 << i;
 }
 
+/**
+ * Permission bits per selector, as Redis's USER_COMMAND_BITS_COUNT: room for every command,
+ * including those registered after users were created (+@all sets them all).
+ */
+export const COMMAND_BITS = 1024;
+
 export class AclCatalog {
-  /** Commands by id. */
-  readonly commands: Command[] = [];
-  /** Category bits by id. */
-  readonly categories: number[] = [];
   private readonly table: CommandTable;
+  private syncedVersion = -1;
+  private nextId = 0;
+  private liveCommands: Command[] = [];
+  private liveCategories: number[] = [];
 
   constructor(table: CommandTable) {
     this.table = table;
-    for (const cmd of table.all()) {
+  }
+
+  /** Every command and subcommand now in the table, parents before their subcommands. */
+  get commands(): readonly Command[] {
+    this.sync();
+    return this.liveCommands;
+  }
+
+  /** Category bits, parallel to `commands`. */
+  get categories(): readonly number[] {
+    this.sync();
+    return this.liveCategories;
+  }
+
+  /** Subsystems add commands after the server is built: ids are handed out as they appear. */
+  private sync(): void {
+    if (this.syncedVersion === this.table.version) return;
+    this.syncedVersion = this.table.version;
+    this.liveCommands = [];
+    this.liveCategories = [];
+    for (const cmd of this.table.all()) {
       this.register(cmd);
       if (cmd.subcommandMap !== null) for (const sub of cmd.subcommandMap.values()) this.register(sub);
     }
   }
 
   private register(cmd: Command): void {
-    cmd.aclId = this.commands.length;
-    this.commands.push(cmd);
+    if (cmd.aclId < 0) {
+      if (this.nextId >= COMMAND_BITS) throw new Error("ACL: more commands than permission bits");
+      cmd.aclId = this.nextId++;
+    }
+    this.liveCommands.push(cmd);
     let mask = 0;
     for (const cat of aclCategories(cmd)) mask |= categoryBit(cat.slice(1));
-    this.categories.push(mask);
-  }
-
-  get size(): number {
-    return this.commands.length;
+    this.liveCategories.push(mask);
   }
 
   /** ACLLookupCommand: "name" or "container|sub", case-insensitive. */
   lookup(fullName: string): Command | undefined {
+    this.sync();
     return this.table.getByFullName(fullName);
   }
 }

@@ -14,9 +14,10 @@ import { type AclUser, Sanitize } from "./user.js";
 function categoryCounts(s: Selector, catalog: AclCatalog, bit: number): [on: number, off: number] {
   let on = 0;
   let off = 0;
-  for (let id = 0; id < catalog.size; id++) {
-    if ((catalog.categories[id] & bit) === 0) continue;
-    if (s.allowed[id] === 1) on++;
+  const { commands, categories } = catalog;
+  for (let i = 0; i < commands.length; i++) {
+    if ((categories[i] & bit) === 0) continue;
+    if (s.allowed[commands[i].aclId] === 1) on++;
     else off++;
   }
   return [on, off];

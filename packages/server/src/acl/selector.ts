@@ -5,7 +5,7 @@
  */
 
 import type { Command } from "../commands/spec.js";
-import { type AclCatalog, categoryBit } from "./catalog.js";
+import { type AclCatalog, COMMAND_BITS, categoryBit } from "./catalog.js";
 
 /** Key pattern permissions (ACL_READ_PERMISSION, ACL_WRITE_PERMISSION). */
 export const KEY_READ = 1;
@@ -62,7 +62,7 @@ export class Selector {
     this.catalog = catalog;
     this.root = root;
     this.allChannels = allChannelsByDefault;
-    this.allowed = new Uint8Array(catalog.size);
+    this.allowed = new Uint8Array(COMMAND_BITS);
   }
 
   copy(): Selector {
@@ -203,8 +203,8 @@ export class Selector {
   /** ACLSetSelectorCommandBitsForCategory. */
   setCategory(bit: number, allow: boolean): void {
     const { commands, categories } = this.catalog;
-    for (let id = 0; id < commands.length; id++) {
-      if ((categories[id] & bit) !== 0) this.changePermission(commands[id], allow);
+    for (let i = 0; i < commands.length; i++) {
+      if ((categories[i] & bit) !== 0) this.changePermission(commands[i], allow);
     }
   }
 }

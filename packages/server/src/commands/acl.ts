@@ -129,8 +129,7 @@ function aclCatCommand(c: Client): void {
   }
   const { commands, categories } = c.server.acl.catalog;
   const names: string[] = [];
-  for (let id = 0; id < commands.length; id++)
-    if ((categories[id] & bit) !== 0) names.push(commands[id].fullName);
+  for (let i = 0; i < commands.length; i++) if ((categories[i] & bit) !== 0) names.push(commands[i].fullName);
   c.out.arrayHeader(names.length);
   for (const n of names) c.out.bulk(n);
 }

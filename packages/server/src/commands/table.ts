@@ -92,7 +92,11 @@ export class CommandTable {
   /** Every command by lower-case name, for COMMAND and INFO (the lookup map also has aliases). */
   private readonly byName = new Map<string, Command>();
 
+  /** Bumped by every change, so derived views (the ACL catalog) know to rebuild. */
+  version = 0;
+
   add(specs: readonly CommandSpec[]): void {
+    this.version++;
     for (const s of specs) {
       const cmd = finalize(s, null);
       this.byName.set(s.name, cmd);
@@ -104,6 +108,7 @@ export class CommandTable {
 
   /** Removes a command (e.g. Sentinel mode keeps only its own set). */
   remove(name: string): void {
+    this.version++;
     this.byName.delete(name);
     this.map.delete(name);
     this.map.delete(name.toUpperCase());

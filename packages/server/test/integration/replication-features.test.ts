@@ -320,6 +320,42 @@ describe("authentication", () => {
   });
 });
 
+describe("replication as an ACL user", () => {
+  it("a replica authenticates as masteruser, which needs only the replication commands", async () => {
+    const master = await start([
+      "--requirepass",
+      "s3cret",
+      "--user",
+      "repl",
+      "on",
+      ">replpw",
+      "+psync",
+      "+replconf",
+      "+ping",
+    ]);
+    expectOk(await master.c.call("AUTH", "s3cret"));
+    expectOk(await master.c.call("SET", "k", "v"));
+    const replica = await start(["--masteruser", "repl", "--masterauth", "replpw"]);
+    await replicate(replica, master);
+    expect(await replica.c.call("GET", "k")).toBe("v");
+    expectOk(await master.c.call("SET", "k2", "v2"));
+    await waitFor(async () => (await replica.c.call("GET", "k2")) === "v2", "the write replicated");
+    // The master's side of the link is the replication user.
+    const clients = String(await master.c.call("CLIENT", "LIST", "TYPE", "replica"));
+    expect(clients).toContain(" user=repl ");
+
+    // Without PSYNC the user cannot replicate, and the master logs the denial.
+    expectOk(await master.c.call("ACL", "SETUSER", "norepl", "on", ">pw", "+replconf", "+ping"));
+    const refused = await start(["--masteruser", "norepl", "--masterauth", "pw"]);
+    expectOk(await refused.c.call("REPLICAOF", "127.0.0.1", master.port));
+    await waitFor(async () => {
+      const log = (await master.c.call("ACL", "LOG")) as unknown[][];
+      return log.some((e) => e[7] === "psync" && e[9] === "norepl");
+    }, "the ACL LOG entry for the refused PSYNC");
+    expect((await info(refused.c, "replication")).get("master_link_status")).toBe("down");
+  });
+});
+
 describe("replication ids and backlog", () => {
   it("DEBUG CHANGE-REPL-ID, CONFIG SET repl-backlog-size, backlog fields", async () => {
     const [master] = await pair();
