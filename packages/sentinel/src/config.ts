@@ -370,15 +370,18 @@ export function writeSentinelConfig(
   state: SentinelState,
   config: Config,
   boundPort: number,
+  users: string[] | null = null,
 ): void {
   const old = readConfigText(path);
   const desired = new Map<string, string[]>();
+  if (users !== null) desired.set("user", users);
   desired.set("sentinel", sentinelConfigLines(state));
   desired.set("port", [`port ${boundPort || config.num("port")}`]);
   const text = rewriteConfigText(old, desired, (args) => {
     const name = args[0].toLowerCase();
     if (name === "sentinel" || BARE_MASTER_DIRECTIVES.has(name)) return "sentinel";
     if (name === "port") return "port";
+    if (name === "user" && users !== null) return "user";
     return null;
   });
   writeFileAtomically(path, text);

@@ -115,6 +115,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const server = createSentinelServer(config);
+  try {
+    server.acl.loadAtStartup(config.userDirectives);
+  } catch (err) {
+    if (err instanceof ConfigError) process.stderr.write(`${formatConfigError(err, REDIS_VERSION)}\n`);
+    else process.stderr.write(`${(err as Error).message}\n`);
+    return 1;
+  }
   server.logger = createLogger(config.str("loglevel") as LogLevel, config.str("logfile"), "X");
   const logger = server.logger;
   const scripts = new ScriptQueue(logger, state.timings, (type, msg) =>
@@ -142,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
   const flushNow = () => {
     flushPending = false;
     try {
-      writeSentinelConfig(configPath, state, config, server.boundPort);
+      writeSentinelConfig(configPath, state, config, server.boundPort, server.acl.configLines());
       logger.notice("Sentinel new configuration saved on disk");
     } catch (err) {
       logger.warning(

@@ -24,6 +24,7 @@ import { HELLO_CHANNEL } from "./monitor.js";
 const KEPT = new Set([
   "ping",
   "auth",
+  "acl",
   "hello",
   "reset",
   "client",

@@ -1,9 +1,11 @@
 /**
  * 11-auth: auth-pass towards password-protected masters and replicas (discovery, promotion and
- * reconfiguration all authenticate), and a password-protected Sentinel (requirepass) whose
- * peers authenticate with sentinel-pass.
+ * reconfiguration all authenticate), a password-protected Sentinel (requirepass) whose peers
+ * authenticate with sentinel-pass, auth-user with the ACL permissions Redis documents for a
+ * Sentinel user, and a Sentinel's own ACL users from sentinel.conf.
  */
 
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   errorText,
@@ -145,3 +147,41 @@ async function sentinelCall(port: number, ...args: string[]): Promise<unknown> {
     c.close();
   }
 }
+
+it("has ACL users of its own, from sentinel.conf, kept when it rewrites its config", async () => {
+  const g3 = await startGroup({
+    replicas: 0,
+    sentinels: [TARGET],
+    quorum: 1,
+    sentinelExtra: ["user watcher on >wpw +ping +sentinel|get-master-addr-by-name +sentinel|masters"],
+  });
+  try {
+    const s = g3.sentinels[0];
+    const c = await RespClient.connect(s.port);
+    try {
+      expect(await c.call("AUTH", "watcher", "wpw")).toBe("OK");
+      expect(await c.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER)).toEqual([
+        "127.0.0.1",
+        String(g3.master.port),
+      ]);
+      expect(errorText(await c.call("SENTINEL", "FAILOVER", MASTER))).toBe(
+        "NOPERM this user has no permissions to run the 'sentinel|failover' command",
+      );
+    } finally {
+      c.close();
+    }
+    // A state change rewrites sentinel.conf; the users are written back with it.
+    expect(await sentinelCall(s.port, "SENTINEL", "SET", MASTER, "down-after-milliseconds", "4000")).toBe(
+      "OK",
+    );
+    await waitFor(
+      () => /^sentinel down-after-milliseconds \S+ 4000$/m.test(readFileSync(s.confPath, "latin1")),
+      "the rewritten sentinel.conf",
+    );
+    const conf = readFileSync(s.confPath, "latin1");
+    expect(conf).toMatch(/^user watcher on #[0-9a-f]{64} resetchannels -@all /m);
+    expect(conf).toMatch(/^user default on nopass ~\* &\* \+@all$/m);
+  } finally {
+    for (const s of g3.sentinels) await s.kill();
+  }
+}, 60_000);

@@ -90,6 +90,12 @@ export class Acl {
     return describeUser(u, this.catalog, () => this.server.commands.all());
   }
 
+  /** The `user` lines CONFIG REWRITE writes (rewriteConfigUserOption), none with an ACL file. */
+  configLines(): string[] | null {
+    if (this.server.config.str("aclfile") !== "") return null;
+    return this.sortedUsers().map((u) => `user ${u.name} ${this.describe(u)}`);
+  }
+
   /** authRequired without the client part: the default user does not let everyone in. */
   authRequired(): boolean {
     return !this.defaultUser.nopass || !this.defaultUser.enabled;

@@ -133,13 +133,8 @@ export function desiredConfigLines(c: Client): Map<string, string[]> {
     desired.set(spec.name, formatOptionLines(spec, value));
   }
   // rewriteConfigUserOption: users go to the config file unless an ACL file keeps them.
-  if (config.str("aclfile") === "") {
-    const acl = c.server.acl;
-    desired.set(
-      "user",
-      acl.sortedUsers().map((u) => `user ${u.name} ${acl.describe(u)}`),
-    );
-  }
+  const users = c.server.acl.configLines();
+  if (users !== null) desired.set("user", users);
   return desired;
 }
 
