@@ -267,7 +267,7 @@ function aclHelpCommand(c: Client): void {
     "WHOAMI",
     "    Return the current connection username.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
   ]);
 }
 

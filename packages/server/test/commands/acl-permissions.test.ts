@@ -8,7 +8,7 @@
 
 import type { RespValue } from "@keyhaven/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { errorText, infoSection, RespClient, type ServerProcess, waitFor, withTarget } from "../helpers.js";
+import { errorText, RespClient, type ServerProcess, waitFor, withTarget } from "../helpers.js";
 import { render } from "./resp-shapes.js";
 
 let server: ServerProcess;
@@ -508,20 +508,5 @@ describe("ACL LOG", () => {
       ["age-seconds", "double"],
       ["client-info", "bulk"],
     ]);
-  });
-});
-
-describe("INFO", () => {
-  it("Redis 7.0 has no acl_access_denied_* counters in INFO stats", async () => {
-    const k = await as("p-info", "~foo*", "+get");
-    await k.call("INCR", "foo1");
-    const stats = await infoSection(c, "stats");
-    for (const field of [
-      "acl_access_denied_auth",
-      "acl_access_denied_cmd",
-      "acl_access_denied_key",
-      "acl_access_denied_channel",
-    ])
-      expect(stats.has(field)).toBe(false);
   });
 });
