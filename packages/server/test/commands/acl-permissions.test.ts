@@ -1,7 +1,7 @@
 /**
  * What ACL rules allow and deny: commands, subcommands and categories, key patterns (with read
  * and write only ones), channels, selectors, commands queued in MULTI and called from scripts,
- * ACL DRYRUN, then ACL LOG (entries, grouping, RESET, count, max length) and what INFO says. The
+ * ACL DRYRUN, then ACL LOG (entries, grouping, RESET, count, max length). The
  * rule language itself is in acl.test.ts. Every reply and error text here was seen from Redis
  * 7.0 (KEYHAVEN_TEST_TARGET=redis).
  */
