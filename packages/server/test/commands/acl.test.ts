@@ -516,6 +516,17 @@ describe("AUTH and HELLO AUTH with ACL users", () => {
     expect(await c.call("PING")).toBe("PONG");
   });
 
+  it("CLIENT KILL USER closes the connections of one user", async () => {
+    expect(await c.call("ACL", "SETUSER", "killme", "on", ">pw", "+@all", "~*")).toBe("OK");
+    const a = await connect();
+    const other = await connect();
+    expect(await a.call("AUTH", "killme", "pw")).toBe("OK");
+    expect(await c.call("CLIENT", "KILL", "USER", "killme")).toBe(1);
+    await waitFor(() => a.isClosed, "the user's connection to close", 5000);
+    expect(await other.call("PING")).toBe("PONG");
+    expect(await c.call("CLIENT", "KILL", "USER", "killme")).toBe(0);
+  });
+
   it("turning a user off keeps its authenticated connections (only new AUTHs fail)", async () => {
     expect(await c.call("ACL", "SETUSER", "offed", "on", ">pw", "+@all", "~*")).toBe("OK");
     const a = await connect();
