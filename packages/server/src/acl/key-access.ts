@@ -4,7 +4,7 @@
  * read permission (`%R~`), a key inserted, updated or deleted one with write permission (`%W~`).
  */
 
-import { resolvedKeySpecFlags } from "../commands/introspection.js";
+import { keySpecFlagsVary, resolvedKeySpecFlags } from "../commands/introspection.js";
 import { type Command, commandKeys } from "../commands/spec.js";
 import { KEY_READ, KEY_WRITE } from "./selector.js";
 
@@ -54,13 +54,24 @@ const FIRST_AND_REST: Record<string, readonly [number, number]> = {
   georadiusbymember: [KEY_READ, KEY_WRITE],
 };
 
+/** Permission bits of commands whose key flags do not depend on their arguments. */
+const fixedPerm = new WeakMap<Command, number>();
+
+function keyPerm(cmd: Command, argv: readonly string[]): number {
+  const known = fixedPerm.get(cmd);
+  if (known !== undefined) return known;
+  const perm = permOf(resolvedKeySpecFlags(cmd, argv));
+  if (!keySpecFlagsVary(cmd)) fixedPerm.set(cmd, perm);
+  return perm;
+}
+
 export function keyAccesses(cmd: Command, argv: readonly string[]): KeyAccess[] {
   const positions = commandKeys(cmd, argv);
   const split = FIRST_AND_REST[cmd.fullName];
   if (split !== undefined) {
     return positions.map((pos, i) => ({ pos, perm: i === 0 ? split[0] : split[1] }));
   }
-  const perm = permOf(resolvedKeySpecFlags(cmd, argv));
+  const perm = keyPerm(cmd, argv);
   return positions.map((pos) => ({ pos, perm }));
 }
 

@@ -40,7 +40,7 @@ export interface KeyPattern {
 
 /** ACLStringHasSpaces: whitespace or NUL, refused in user names and patterns. */
 export function hasSpaces(s: string): boolean {
-  return /[\s\0]/.test(s);
+  return /[ \t\n\v\f\r\0]/.test(s);
 }
 
 export class Selector {

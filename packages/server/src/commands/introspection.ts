@@ -171,6 +171,11 @@ function keySpecFlags(cmd: Command): readonly string[] {
   return cmd.isWrite ? ["RW", "update"] : ["RO", "access"];
 }
 
+/** Whether a command's key flags depend on its arguments (SET ... GET, BITFIELD). */
+export function keySpecFlagsVary(cmd: Command): boolean {
+  return keySpecFlags(cmd).includes("variable_flags");
+}
+
 /**
  * The flags of a key spec with "variable_flags" resolved against actual arguments, as Redis's
  * setGetKeys/bitfieldGetKeys do: SET without GET only overwrites, BITFIELD with only GET reads.
