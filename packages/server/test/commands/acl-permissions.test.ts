@@ -279,6 +279,11 @@ describe("MULTI, scripts and DRYRUN", () => {
       "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments",
     );
     expect(await k.call("EVAL", "return redis.call('get','foo1')", "0")).toBeNull();
+    // redis.acl_check_cmd answers for the script's user, keys included.
+    const check =
+      "return {redis.acl_check_cmd('get','foo1'), redis.acl_check_cmd('get','bar'), redis.acl_check_cmd('set','foo1','v')}";
+    expect(await k.call("EVAL", check, "0")).toEqual([1, null, null]);
+    expect(await c.call("EVAL", check, "0")).toEqual([1, 1, 1]);
     // EVAL itself is a command like the others.
     const noEval = await as("p-noeval", "~*", "+get");
     expect(errorText(await noEval.call("EVAL", "return 1", "0"))).toBe(noCommand("eval"));
