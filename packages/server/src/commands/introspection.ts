@@ -7,7 +7,15 @@ import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { is } from "./args.js";
 import { helpReply } from "./common.js";
-import { type Command, type CommandSpec, commandKeys, container, helpSpec, spec } from "./spec.js";
+import {
+  type Command,
+  type CommandSpec,
+  commandKeys,
+  container,
+  helpSpec,
+  type KeySpec,
+  spec,
+} from "./spec.js";
 
 /**
  * Flags COMMAND shows. Redis 7.0 hides internal ones such as `sentinel` and `protected`, and
@@ -192,24 +200,52 @@ export function resolvedKeySpecFlags(cmd: Command, argv: readonly string[]): rea
 function writeKeySpecs(c: Client, cmd: Command): void {
   const out = c.out;
   // Redis 7.0 replies key specs and subcommands as RESP3 sets (arrays in RESP2).
+  if (cmd.keySpecs !== undefined) {
+    out.setHeader(cmd.keySpecs.length);
+    for (const ks of cmd.keySpecs) writeKeySpec(c, ks);
+    return;
+  }
   if (cmd.firstKey === 0 && cmd.getKeys === undefined) {
     out.setHeader(0);
     return;
   }
   out.setHeader(1);
+  writeKeySpec(c, {
+    flags: keySpecFlags(cmd),
+    beginSearch: { index: cmd.firstKey },
+    findKeys: {
+      lastkey: cmd.lastKey < 0 ? cmd.lastKey : cmd.lastKey - cmd.firstKey,
+      keystep: cmd.keyStep,
+      limit: 0,
+    },
+  });
+}
+
+function writeKeySpec(c: Client, ks: KeySpec): void {
+  const out = c.out;
   out.mapHeader(3);
   out.bulk("flags");
-  const flags = keySpecFlags(cmd);
-  out.setHeader(flags.length);
-  for (const f of flags) out.simple(f);
+  out.setHeader(ks.flags.length);
+  for (const f of ks.flags) out.simple(f);
   out.bulk("begin_search");
   out.mapHeader(2);
   out.bulk("type");
-  out.bulk("index");
-  out.bulk("spec");
-  out.mapHeader(1);
-  out.bulk("index");
-  out.integer(cmd.firstKey);
+  const begin = ks.beginSearch;
+  if ("index" in begin) {
+    out.bulk("index");
+    out.bulk("spec");
+    out.mapHeader(1);
+    out.bulk("index");
+    out.integer(begin.index);
+  } else {
+    out.bulk("keyword");
+    out.bulk("spec");
+    out.mapHeader(2);
+    out.bulk("keyword");
+    out.bulk(begin.keyword);
+    out.bulk("startfrom");
+    out.integer(begin.startfrom);
+  }
   out.bulk("find_keys");
   out.mapHeader(2);
   out.bulk("type");
@@ -217,11 +253,11 @@ function writeKeySpecs(c: Client, cmd: Command): void {
   out.bulk("spec");
   out.mapHeader(3);
   out.bulk("lastkey");
-  out.integer(cmd.lastKey < 0 ? cmd.lastKey : cmd.lastKey - cmd.firstKey);
+  out.integer(ks.findKeys.lastkey);
   out.bulk("keystep");
-  out.integer(cmd.keyStep);
+  out.integer(ks.findKeys.keystep);
   out.bulk("limit");
-  out.integer(0);
+  out.integer(ks.findKeys.limit);
 }
 
 /** One command's COMMAND INFO entry (addReplyCommandInfo). */
@@ -240,7 +276,9 @@ function writeCommandInfo(c: Client, cmd: Command): void {
   const cats = aclCategories(cmd);
   out.setHeader(cats.length);
   for (const cat of cats) out.simple(cat);
-  out.setHeader(0);
+  const tips = cmd.tips ?? [];
+  out.setHeader(tips.length);
+  for (const tip of tips) out.bulk(tip);
   writeKeySpecs(c, cmd);
   const subs = cmd.subcommandMap === null ? [] : [...cmd.subcommandMap.values()];
   out.setHeader(subs.length);

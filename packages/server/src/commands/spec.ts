@@ -51,6 +51,18 @@ export interface CommandSpec {
   since: string;
   /** Key spec flags for COMMAND INFO / GETKEYSANDFLAGS when not the read/write default. */
   keySpecFlags?: readonly string[];
+  /**
+   * The key specs COMMAND INFO prints, for a command Redis describes with more than the one
+   * index/range spec derived from first/last/step (MIGRATE's KEYS keyword).
+   */
+  keySpecs?: readonly KeySpec[];
+  /** COMMAND INFO's tips ("nondeterministic_output"...). */
+  tips?: readonly string[];
+  /**
+   * The argv MONITOR and SLOWLOG show, for a command with secrets among its arguments (Redis's
+   * redactClientCommandArgument).
+   */
+  redactedArgv?: (argv: readonly string[]) => string[];
   /** ACL categories without the '@' (COMMAND INFO prints them). */
   acl?: readonly string[];
   handler?: CommandHandler;
@@ -60,6 +72,13 @@ export interface CommandSpec {
    * script that declares its flags is gated by those (Redis's getCommandFlags).
    */
   declaredFlags?: (c: Client) => DeclaredFlags | null;
+}
+
+/** One key spec as COMMAND INFO shows it (find_keys of the "range" kind). */
+export interface KeySpec {
+  flags: readonly string[];
+  beginSearch: { index: number } | { keyword: string; startfrom: number };
+  findKeys: { lastkey: number; keystep: number; limit: number };
 }
 
 export interface DeclaredFlags {

@@ -27,6 +27,7 @@ import { listBlockingCommands } from "./list-blocking.js";
 import { listMoveCommands } from "./list-moves.js";
 import { listCommands } from "./lists.js";
 import { memoryCommands } from "./memory.js";
+import { migrateCommands } from "./migrate.js";
 import { monitorCommands } from "./monitor.js";
 import { objectCommands } from "./object.js";
 import { pubsubCommands } from "./pubsub.js";
@@ -174,6 +175,7 @@ export function buildCommandTable(): CommandTable {
     aclCommands,
     clientCommands,
     keyCommands,
+    migrateCommands,
     scanCommands,
     scriptingCommands,
     functionCommands,

@@ -43,6 +43,11 @@ export interface BlockState {
    * then, as unblockDeletedStreamReadgroupClients does); other waiters skip missing keys.
    */
   wakeOnDelete: boolean;
+  /**
+   * Waiting for work that goes on whatever the client does (MIGRATE's transfer): CLIENT UNBLOCK
+   * does not apply.
+   */
+  uninterruptible: boolean;
 }
 
 export class BlockingManager {
@@ -106,6 +111,7 @@ export class BlockingManager {
       check: null,
       onEnd: null,
       wakeOnDelete,
+      uninterruptible: false,
     };
     for (const key of state.keys) {
       let list = db.blockingKeys.get(key) as Client[] | undefined;
@@ -137,9 +143,20 @@ export class BlockingManager {
       check,
       onEnd,
       wakeOnDelete: false,
+      uninterruptible: false,
     };
     this.generic.add(c);
     this.enter(c, state);
+  }
+
+  /**
+   * Blocks `c` until `done` returns true (checked at the end of every turn), with no timeout of
+   * its own and out of CLIENT UNBLOCK's reach: for a command whose reply comes from work in
+   * progress elsewhere (MIGRATE), which writes its reply itself.
+   */
+  blockUntilDone(c: Client, done: (c: Client) => boolean): void {
+    this.blockGeneric(c, 0, done, () => {});
+    (c.blockState as BlockState).uninterruptible = true;
   }
 
   private enter(c: Client, state: BlockState): void {
@@ -228,7 +245,7 @@ export class BlockingManager {
   /** CLIENT UNBLOCK: ends the block as a timeout, or with `-UNBLOCKED`. Returns false if not blocked. */
   unblockByRequest(c: Client, asError: boolean): boolean {
     const state = c.blockState as BlockState | null;
-    if (state === null || !c.has(ClientFlag.Blocked)) return false;
+    if (state === null || !c.has(ClientFlag.Blocked) || state.uninterruptible) return false;
     if (asError) {
       c.out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
       this.server.stats.countError("UNBLOCKED");

@@ -333,7 +333,8 @@ export function call(server: Server, c: Client, cmd: Command): void {
   const originalArgv = c.argv;
   const reprocessing = (c.flags & ClientFlag.Blocked) !== 0;
   const monitors = gates.feedMonitors;
-  if (monitors !== null && !reprocessing && !cmd.skipMonitor) monitors(c, originalArgv);
+  if (monitors !== null && !reprocessing && !cmd.skipMonitor)
+    monitors(c, cmd.redactedArgv === undefined ? originalArgv : cmd.redactedArgv(originalArgv));
   // CLIENT REPLY itself is exempt, so that CLIENT REPLY ON can answer +OK.
   const replyOff =
     (c.flags & (ClientFlag.ReplyOff | ClientFlag.ReplySkip)) !== 0 && cmd.fullName !== "client|reply";
@@ -379,7 +380,11 @@ export function call(server: Server, c: Client, cmd: Command): void {
       micros >= server.slowlogThreshold &&
       server.slowlogThreshold >= 0
     )
-      gates.slowlog(c, originalArgv, micros);
+      gates.slowlog(
+        c,
+        cmd.redactedArgv === undefined ? originalArgv : cmd.redactedArgv(originalArgv),
+        micros,
+      );
     // Our master's commands propagate too (the AOF of a replica records them); the replication
     // sink ignores them on a replica, which proxies its master's bytes instead.
     if ((server.dirty !== dirtyBefore && !c.preventPropagation) || c.forcePropagation) {

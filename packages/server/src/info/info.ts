@@ -6,6 +6,7 @@
  */
 
 import { arch, totalmem } from "node:os";
+import { migrateCachedSockets } from "../commands/migrate-connections.js";
 import { clock } from "../keyspace/clock.js";
 import { currentEvictionExceededMs } from "../keyspace/evict.js";
 import { persistenceInfo } from "../persistence/persistence-info.js";
@@ -212,7 +213,7 @@ function statsInfo(server: Server): string[] {
     `pubsubshard_channels:${server.pubsub.shardChannels.size}`,
     `latest_fork_usec:${s.latestForkUsec}`,
     `total_forks:${s.totalForks}`,
-    "migrate_cached_sockets:0",
+    `migrate_cached_sockets:${migrateCachedSockets()}`,
     "slave_expires_tracked_keys:0",
     "active_defrag_hits:0",
     "active_defrag_misses:0",
