@@ -12,7 +12,7 @@ import { reasonName } from "../acl/log.js";
 import type { Selector } from "../acl/selector.js";
 import type { Client } from "../network/client.js";
 import { intOrReply, is } from "./args.js";
-import { helpReply, subcommandSyntaxError } from "./common.js";
+import { helpReply, REDACTED, subcommandSyntaxError } from "./common.js";
 import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
 function aclSetuserCommand(c: Client): void {
@@ -376,6 +376,8 @@ export const aclCommands = [
       "Modify or create the rules for a specific ACL user",
       "6.0.0",
       aclSetuserCommand,
+      // The user name and every rule (passwords among them) are hidden from MONITOR and SLOWLOG.
+      { redactedArgv: (argv) => [...argv.slice(0, 2), ...argv.slice(2).map(() => REDACTED)] },
     ),
     spec(
       "users",

@@ -149,3 +149,6 @@ export function helpReply(c: Client, lines: string[]): void {
   c.out.arrayHeader(lines.length);
   for (const l of lines) c.out.simple(l);
 }
+
+/** What MONITOR and SLOWLOG show in place of a secret argument (redactClientCommandArgument). */
+export const REDACTED = "(redacted)";

@@ -8,6 +8,7 @@ import { unwatchAllKeys } from "../exec/watch.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { REDIS_VERSION } from "../version.js";
 import { intOrReply, is } from "./args.js";
+import { REDACTED } from "./common.js";
 import { stopMonitoring } from "./monitor.js";
 import { type CommandSpec, spec } from "./spec.js";
 
@@ -138,6 +139,19 @@ function helloCommand(c: Client): void {
   out.arrayHeader(0);
 }
 
+/** MONITOR and SLOWLOG show HELLO AUTH's username and password as "(redacted)", as Redis. */
+function helloRedacted(argv: readonly string[]): string[] {
+  const out = [...argv];
+  for (let i = 2; i < argv.length; i++) {
+    if (is(argv[i], "auth") && i + 2 < argv.length) {
+      out[i + 1] = REDACTED;
+      out[i + 2] = REDACTED;
+      i += 2;
+    } else if (is(argv[i], "setname")) i++;
+  }
+  return out;
+}
+
 /** Client names: printable ASCII without spaces (clientSetName's check). */
 export function validClientName(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
@@ -233,7 +247,7 @@ export const connectionCommands = [
     "Authenticates the connection.",
     "1.0.0",
     authCommand,
-    { acl: ["fast", "connection"] },
+    { acl: ["fast", "connection"], redactedArgv: (argv) => [argv[0], ...argv.slice(1).map(() => REDACTED)] },
   ),
   spec(
     "hello",
@@ -244,7 +258,7 @@ export const connectionCommands = [
     "Handshakes with the Redis server.",
     "6.0.0",
     helloCommand,
-    { acl: ["fast", "connection"] },
+    { acl: ["fast", "connection"], redactedArgv: helloRedacted },
   ),
   spec(
     "reset",

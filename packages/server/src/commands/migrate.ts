@@ -35,6 +35,7 @@ import { toRdbValue } from "../persistence/rdb-convert.js";
 import { rdbEncodingOptions } from "../persistence/rdb-save.js";
 import type { Server } from "../server.js";
 import { is, parseInt64 } from "./args.js";
+import { REDACTED } from "./common.js";
 import { type MigrateResult, migrateConnections } from "./migrate-connections.js";
 import { type CommandSpec, spec } from "./spec.js";
 
@@ -278,10 +279,10 @@ export function migrateRedacted(argv: readonly string[]): string[] {
     const more = argv.length - 1 - j;
     const a = argv[j];
     if (is(a, "copy") || is(a, "replace")) continue;
-    if (is(a, "auth") && more >= 1) out[++j] = "(redacted)";
+    if (is(a, "auth") && more >= 1) out[++j] = REDACTED;
     else if (is(a, "auth2") && more >= 2) {
-      out[j + 1] = "(redacted)";
-      out[j + 2] = "(redacted)";
+      out[j + 1] = REDACTED;
+      out[j + 2] = REDACTED;
       j += 2;
     } else break;
   }

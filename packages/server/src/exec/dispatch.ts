@@ -333,7 +333,8 @@ export function call(server: Server, c: Client, cmd: Command): void {
   const originalArgv = c.argv;
   const reprocessing = (c.flags & ClientFlag.Blocked) !== 0;
   const monitors = gates.feedMonitors;
-  if (monitors !== null && !reprocessing && !cmd.skipMonitor)
+  // Administrative commands are too dangerous to be shown (Redis 7.0's call() skips CMD_ADMIN).
+  if (monitors !== null && !reprocessing && !cmd.skipMonitor && !cmd.isAdmin)
     monitors(c, cmd.redactedArgv === undefined ? originalArgv : cmd.redactedArgv(originalArgv));
   // CLIENT REPLY itself is exempt, so that CLIENT REPLY ON can answer +OK.
   const replyOff =

@@ -77,6 +77,36 @@ describe("administration", () => {
     mon.close();
   });
 
+  it("MONITOR and SLOWLOG hide secrets, and MONITOR leaves out administrative commands", async () => {
+    expect(await c.call("ACL", "SETUSER", "mon-user", "on", ">mon-pw", "+@all", "~*")).toBe("OK");
+    const mon = await server.client();
+    expect(await mon.call("MONITOR")).toBe("OK");
+    const other = await server.client();
+    expect(await other.call("AUTH", "mon-user", "mon-pw")).toBe("OK");
+    expect(await other.call("CONFIG", "SET", "maxmemory-samples", "6")).toBe("OK");
+    expect(await other.call("ACL", "SETUSER", "mon-user2", "on", ">secret2")).toBe("OK");
+    expect(errorText(await other.call("HELLO", "2", "AUTH", "mon-user", "wrong", "SETNAME", "n"))).toBe(
+      "WRONGPASS invalid username-password pair or user is disabled.",
+    );
+    expect(await other.call("SET", "mon2", "x")).toBe("OK");
+    const lines = (await mon.waitPushed(3)) as string[];
+    expect(lines.map((l) => l.replace(/^\S+ \[0 \S+\] /, ""))).toEqual([
+      '"AUTH" "(redacted)" "(redacted)"',
+      '"HELLO" "2" "AUTH" "(redacted)" "(redacted)" "SETNAME" "n"',
+      '"SET" "mon2" "x"',
+    ]);
+    mon.close();
+    expect(await c.call("SLOWLOG", "RESET")).toBe("OK");
+    expect(await c.call("CONFIG", "SET", "slowlog-log-slower-than", "0")).toBe("OK");
+    expect(await other.call("AUTH", "mon-user", "mon-pw")).toBe("OK");
+    expect(await c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")).toBe("OK");
+    const entries = (await c.call("SLOWLOG", "GET", "10")) as unknown[][];
+    expect(entries.map((e) => e[3])).toContainEqual(["AUTH", "(redacted)", "(redacted)"]);
+    other.close();
+    expect(await c.call("ACL", "DELUSER", "mon-user", "mon-user2")).toBe(2);
+    expect(await c.call("CONFIG", "SET", "maxmemory-samples", "5")).toBe("OK");
+  });
+
   it("MEMORY subcommands", async () => {
     await c.call("SET", "m", "x".repeat(100));
     expect((await c.call("MEMORY", "USAGE", "m")) as number).toBeGreaterThan(100);
