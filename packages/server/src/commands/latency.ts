@@ -1,10 +1,10 @@
 /**
- * LATENCY LATEST|HISTORY|RESET|HELP (latency.c latencyCommand) over the server's latency
- * monitor, and LATENCY HISTOGRAM over the per-command histograms of latency-tracking. DOCTOR
- * and GRAPH are not built: they answer the unknown-subcommand error and HELP does not offer them.
+ * LATENCY LATEST|HISTORY|RESET|DOCTOR|GRAPH|HELP (latency.c latencyCommand) over the server's
+ * latency monitor, and LATENCY HISTOGRAM over the per-command histograms of latency-tracking.
  */
 
 import { latencyCdf } from "../info/latency.js";
+import { latencyGraph, latencyReport } from "../info/latency-doctor.js";
 import { LatencyMonitor } from "../info/latency-monitor.js";
 import type { Client } from "../network/client.js";
 import { helpReply } from "./common.js";
@@ -35,6 +35,33 @@ function latencyHistoryCommand(c: Client): void {
     c.out.integer(time);
     c.out.integer(latency);
   }
+}
+
+/** The human-readable analysis, as a verbatim string (plain bulk in RESP2). */
+function latencyDoctorCommand(c: Client): void {
+  const config = c.server.config;
+  const report = latencyReport(
+    c.server.latencyMonitor,
+    {
+      threshold: c.server.latencyMonitor.threshold,
+      slowlogSlowerThan: config.num("slowlog-log-slower-than"),
+      hz: config.num("hz"),
+      appendfsync: config.str("appendfsync"),
+    },
+    Math.floor(Date.now() / 1000),
+  );
+  c.out.verbatim(report, "txt");
+}
+
+/** The event's samples as an ASCII chart; the event name is matched exactly (no case folding). */
+function latencyGraphCommand(c: Client): void {
+  const event = c.argv[2];
+  const ts = c.server.latencyMonitor.events.get(event);
+  if (ts === undefined) {
+    c.error(`ERR No samples available for event '${event}'`);
+    return;
+  }
+  c.out.verbatim(latencyGraph(event, ts, Math.floor(Date.now() / 1000)), "txt");
 }
 
 /** The number of events that existed and were reset (an event named twice counts once). */
@@ -111,6 +138,26 @@ export const latencyCommands = [
       latencyHistoryCommand,
     ),
     spec(
+      "doctor",
+      2,
+      ADMIN,
+      [0, 0, 0],
+      "server",
+      "Return a human readable latency analysis report.",
+      "2.8.13",
+      latencyDoctorCommand,
+    ),
+    spec(
+      "graph",
+      3,
+      ADMIN,
+      [0, 0, 0],
+      "server",
+      "Return a latency graph for the event.",
+      "2.8.13",
+      latencyGraphCommand,
+    ),
+    spec(
       "reset",
       -2,
       ADMIN,
@@ -141,6 +188,10 @@ export const latencyCommands = [
       (c) =>
         helpReply(c, [
           "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+          "DOCTOR",
+          "    Return a human readable latency analysis report.",
+          "GRAPH <event>",
+          "    Return an ASCII latency graph for the <event> class.",
           "HISTORY <event>",
           "    Return time-latency samples for the <event> class.",
           "LATEST",

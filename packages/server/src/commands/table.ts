@@ -20,12 +20,14 @@ import { geoCommands } from "./geo.js";
 import { geoSearchCommands } from "./geo-search.js";
 import { hashCommands } from "./hashes.js";
 import { hyperloglogCommands } from "./hyperloglog.js";
+import { pfselftestCommands } from "./hyperloglog-selftest.js";
 import { introspectionCommands } from "./introspection.js";
 import { keyCommands } from "./keys.js";
 import { latencyCommands } from "./latency.js";
 import { listBlockingCommands } from "./list-blocking.js";
 import { listMoveCommands } from "./list-moves.js";
 import { listCommands } from "./lists.js";
+import { lolwutCommands } from "./lolwut.js";
 import { memoryCommands } from "./memory.js";
 import { migrateCommands } from "./migrate.js";
 import { monitorCommands } from "./monitor.js";
@@ -190,6 +192,7 @@ export function buildCommandTable(): CommandTable {
     listBlockingCommands,
     hashCommands,
     hyperloglogCommands,
+    pfselftestCommands,
     setCommands,
     sortCommands,
     transactionCommands,
@@ -199,6 +202,7 @@ export function buildCommandTable(): CommandTable {
     slowlogCommands,
     latencyCommands,
     memoryCommands,
+    lolwutCommands,
     debugCommands,
     configCommands,
     introspectionCommands,

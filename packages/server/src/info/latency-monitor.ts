@@ -5,7 +5,8 @@
  * at or above it (latencyAddSampleIfNeeded); dispatch tests one cached boolean before calling in.
  *
  * Events recorded here: "command" and "fast-command" (call(), by the command's `fast` flag) and
- * "expire-cycle" (the cron's active expiry). LATENCY LATEST/HISTORY/RESET read this state.
+ * "expire-cycle" (the cron's active expiry). LATENCY LATEST/HISTORY/RESET/DOCTOR/GRAPH read this
+ * state.
  */
 
 /** Samples kept per event: Redis's LATENCY_TS_LEN, 160 seconds of history at one per second. */

@@ -2,6 +2,7 @@
  * The latency monitor: LATENCY LATEST/HISTORY/RESET/HELP over the events call() records while
  * latency-monitor-threshold is above 0. DEBUG SLEEP makes a command slow on demand, as Redis's own
  * latency-monitor tests do. The ring buffer's rules are checked directly on LatencyMonitor.
+ * DOCTOR and GRAPH have their own file (latency-doctor.test.ts).
  */
 
 import { describe, expect, it } from "vitest";
@@ -160,18 +161,25 @@ describe("LATENCY", () => {
     expect(errorText(await c.call("CONFIG", "SET", "latency-monitor-threshold", "-1"))).toBe(
       "ERR CONFIG SET failed (possibly related to argument 'latency-monitor-threshold') - argument must be between 0 and 9223372036854775807 inclusive",
     );
-    const help = (await c.call("LATENCY", "HELP")) as string[];
-    expect(help[0]).toBe("LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    for (const line of [
+    expect(await c.call("LATENCY", "HELP")).toEqual([
+      "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "DOCTOR",
+      "    Return a human readable latency analysis report.",
+      "GRAPH <event>",
+      "    Return an ASCII latency graph for the <event> class.",
       "HISTORY <event>",
       "    Return time-latency samples for the <event> class.",
       "LATEST",
+      "    Return the latest latency samples for all events.",
       "RESET [<event> ...]",
+      "    Reset latency data of one or more <event> classes.",
       "    (default: reset all data for all event classes)",
       "HISTOGRAM [COMMAND ...]",
-    ])
-      expect(help).toContain(line);
-    expect(help.slice(-2)).toEqual(["HELP", "    Prints this help."]);
+      "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+      "    If no commands are specified then all histograms are replied.",
+      "HELP",
+      "    Prints this help.",
+    ]);
     const [info] = (await c.call("COMMAND", "INFO", "latency")) as unknown[][];
     expect(info.slice(0, 2)).toEqual(["latency", -2]);
     const subs = (info[9] as unknown[][]).map((s) => [s[0], s[1]]);
@@ -181,6 +189,8 @@ describe("LATENCY", () => {
       ["latency|reset", -2],
       ["latency|help", 2],
       ["latency|histogram", -2],
+      ["latency|doctor", 2],
+      ["latency|graph", 3],
     ])
       expect(subs).toContainEqual(sub);
     expect((await c.call("COMMAND", "LIST")) as string[]).toContain("latency");

@@ -59,6 +59,16 @@ function denseSet(buf: Buffer, base: number, reg: number, value: number): void {
   if (fb > 2) buf[byte + 1] = (buf[byte + 1] & ~(63 >> (8 - fb))) | (value >> (8 - fb));
 }
 
+/** Register `index` of a dense HLL (HLL_DENSE_GET_REGISTER), for PFSELFTEST. */
+export function denseRegister(h: Hll, index: number): number {
+  return denseGet(h.buf, HLL_HDR_SIZE, index);
+}
+
+/** Sets register `index` of a dense HLL to `value` (0..63) whatever it held, for PFSELFTEST. */
+export function setDenseRegister(h: Hll, index: number, value: number): void {
+  denseSet(h.buf, HLL_HDR_SIZE, index, value);
+}
+
 /**
  * Every register of the dense bytes at src[base..], one per byte into `out` (the larger of the
  * two when `keepMax`): three bytes hold four registers, so they are unpacked four at a time.
@@ -313,7 +323,14 @@ function promote(h: Hll, index: number, count: number): number {
 
 /** hllAdd: 1 when the element raised a register, 0 when not, -1 on a corrupt sparse HLL. */
 export function hllAdd(h: Hll, element: string, maxBytes: number): number {
-  const pattern = patLen(element);
+  return hllAddPattern(h, patLen(element), maxBytes);
+}
+
+/**
+ * hllAdd of an element already hashed (`pattern` from patLen), so one hash can feed several
+ * HLLs (PFSELFTEST adds each element to a dense and a sparse one).
+ */
+export function hllAddPattern(h: Hll, pattern: number, maxBytes: number): number {
   const index = pattern >> 6;
   const count = pattern & 63;
   if (h.buf[4] === HLL_SPARSE) return sparseSet(h, index, count, maxBytes);
