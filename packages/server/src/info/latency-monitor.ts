@@ -72,6 +72,14 @@ export class LatencyMonitor {
       this.events.clear();
       return n;
     }
-    return this.events.delete(event) ? 1 : 0;
+    // Redis's event table compares names case-insensitively for RESET (not for HISTORY/GRAPH).
+    const lower = event.toLowerCase();
+    for (const name of this.events.keys()) {
+      if (name.toLowerCase() === lower) {
+        this.events.delete(name);
+        return 1;
+      }
+    }
+    return 0;
   }
 }

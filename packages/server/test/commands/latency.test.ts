@@ -109,6 +109,10 @@ describe("LATENCY", () => {
     expect(await c.call("LATENCY", "RESET", "nosuch")).toBe(0);
     expect(await c.call("LATENCY", "RESET", "command", "command", "nosuch")).toBe(1);
     expect(await c.call("LATENCY", "LATEST")).toEqual([]);
+    // RESET finds an event whatever the case of its name; HISTORY does not.
+    await c.call("DEBUG", "SLEEP", "0.03");
+    expect(await c.call("LATENCY", "HISTORY", "COMMAND")).toEqual([]);
+    expect(await c.call("LATENCY", "RESET", "COMMAND")).toBe(1);
     await c.call("DEBUG", "SLEEP", "0.03");
     const events = ((await c.call("LATENCY", "LATEST")) as unknown[][]).length;
     expect(events).toBeGreaterThanOrEqual(1);
