@@ -49,10 +49,19 @@ async function inSyncWith(port: number, masterPort: number): Promise<boolean> {
 
 /** Three Sentinels of `sentinels` over a master and two replicas of `dataNodes`: the full cycle. */
 async function crossFailover(sentinels: SentinelKind, dataNodes: DataNodeKind): Promise<void> {
+  // down-after-milliseconds 2000 (as Redis's own Sentinel tests use), not the helpers' 1000: on
+  // switch-master a Sentinel drops its link to the master and restarts its ping clock, but
+  // reconnects at most once a second (the ping period), so with 1000 it may find the node just
+  // promoted silent for down-after at once; and the other Sentinels' "master is down" replies
+  // about the old master still count (for 5 s), so that SDOWN is an instant ODOWN and a second
+  // failover. Seen here in 5 of ~100 runs on a loaded machine: each time one Sentinel's +sdown and
+  // +odown #quorum 3/2 of the new master in the same ms, 1.0-1.1 s after its switch-master, no
+  // other Sentinel SDOWN on it, and -sdown within 100 ms.
   const g = await startGroup({
     sentinels: [sentinels, sentinels, sentinels],
     dataNodes,
     nodeArgs: DEBUG_ARGS,
+    downAfter: 2000,
   });
   groups.push(g);
   const m = await RespClient.connect(g.master.port);
@@ -120,9 +129,9 @@ async function crossFailover(sentinels: SentinelKind, dataNodes: DataNodeKind): 
   const back = await startDataNode({ port: oldPort, dir: g.master.dir, args: DEBUG_ARGS }, dataNodes);
   g.nodes.push(back);
   // Of the master promoted above, normally. On a loaded machine (other scenarios running side by
-  // side on 2 cores) a Sentinel may miss the new master's replies for down-after-milliseconds
-  // right after the promotion and start a second failover: the old master then rejoins whichever
-  // node the Sentinels now name.
+  // side on 2 cores) a Sentinel may still miss the new master's replies for down-after-milliseconds
+  // right after the promotion and start a second failover (see startGroup above): the old master
+  // then rejoins whichever node the Sentinels now name.
   const currentMasterPort = async () =>
     Number(((await g.sentinels[0].call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER)) as string[])[1]);
   await waitFor(
@@ -138,7 +147,31 @@ async function crossFailover(sentinels: SentinelKind, dataNodes: DataNodeKind): 
   });
   await waitFor(async () => (await digestOf(back.port)) === after, "the old master's data set", 10_000);
   expect(await digestOf(other.port)).toBe(after);
-  expect(g.sentinels.some((s) => s.hasEvent("+convert-to-slave"))).toBe(true);
+  // A Sentinel re-pointed it: normally with +convert-to-slave, published before the REPLICAOF is
+  // even sent, so seen by now. But a second failover under way while the old master was back
+  // re-points it in its reconfiguration step (+slave-reconf-sent; -be at its timeout), and then
+  // no +convert-to-slave names it ever; the one to come is for the master that failover
+  // replaced, still reporting role:master: 8 s of such reports (and an INFO) after its
+  // switch-master, later than the old master's sync. A single read of the events here failed
+  // once in a full CI run, the data checks above passed: what that case looks like.
+  const oldReplica = new RegExp(`^slave 127\\.0\\.0\\.1:${oldPort} 127\\.0\\.0\\.1 ${oldPort} @ ${MASTER} `);
+  await waitFor(
+    () =>
+      g.sentinels.some((s) =>
+        ["+convert-to-slave", "+slave-reconf-sent", "+slave-reconf-sent-be"].some((e) =>
+          s.hasEvent(e, oldReplica),
+        ),
+      ),
+    () => `a Sentinel to re-point the old master\n${describeEvents(g.sentinels)}`,
+    10_000,
+  );
+  // And a Sentinel converted a master it lists as a replica (the old master, or the one a second
+  // failover replaced): within the conversion delay, or after a TILT (30 s) on a loaded machine.
+  await waitFor(
+    () => g.sentinels.some((s) => s.hasEvent("+convert-to-slave")),
+    () => `+convert-to-slave from a Sentinel\n${describeEvents(g.sentinels)}`,
+    60_000,
+  );
   await waitFor(async () => {
     for (const s of g.sentinels) {
       const reps = await s.replicas();
