@@ -86,14 +86,15 @@ export class Acl {
     return [...this.users.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  describe(u: AclUser): string {
-    return describeUser(u, this.catalog, () => this.server.commands.all());
+  /** A user as ACL LIST, ACL SAVE and CONFIG REWRITE write it: `user <name> <rules>`. */
+  userLine(u: AclUser): string {
+    return `user ${u.name} ${describeUser(u, this.catalog, () => this.server.commands.all())}`;
   }
 
   /** The `user` lines CONFIG REWRITE writes (rewriteConfigUserOption), none with an ACL file. */
   configLines(): string[] | null {
     if (this.server.config.str("aclfile") !== "") return null;
-    return this.sortedUsers().map((u) => `user ${u.name} ${this.describe(u)}`);
+    return this.sortedUsers().map((u) => this.userLine(u));
   }
 
   /** authRequired without the client part: the default user does not let everyone in. */
@@ -345,7 +346,7 @@ export class Acl {
   /** ACLSaveToFile: every user as a `user` line, written atomically. */
   saveFile(path: string): boolean {
     const text = this.sortedUsers()
-      .map((u) => `user ${u.name} ${this.describe(u)}\n`)
+      .map((u) => `${this.userLine(u)}\n`)
       .join("");
     try {
       writeFileAtomically(path, text);

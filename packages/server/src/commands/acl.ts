@@ -69,7 +69,7 @@ function aclListCommand(c: Client): void {
   const acl = c.server.acl;
   const users = acl.sortedUsers();
   c.out.arrayHeader(users.length);
-  for (const u of users) c.out.bulk(`user ${u.name} ${acl.describe(u)}`);
+  for (const u of users) c.out.bulk(acl.userLine(u));
 }
 
 function aclUsersCommand(c: Client): void {

@@ -13,13 +13,12 @@ import { StreamCursor } from "../keyspace/types/stream-cursor.js";
 import { StreamNack } from "../keyspace/types/stream-groups.js";
 import { compareIds, formatId, PARSE_FAIL, parseId, StreamId } from "../keyspace/types/stream-id.js";
 import type { Client } from "../network/client.js";
-import { parseInteger } from "./args.js";
+import { intOrReply, is, parseInteger } from "./args.js";
 import { type CommandSpec, spec } from "./spec.js";
 import {
   deferredArray,
   groupOrReply,
   idOrReply,
-  isKeyword,
   rangeStartOrReply,
   replyEntry,
   syncMemory,
@@ -29,12 +28,6 @@ import { lookupOrCreateConsumer, propagateGroupId, propagateXclaim } from "./str
 const cursor = new StreamCursor();
 const partOut = new ReplyWriter(1024);
 
-function optionLongOrReply(c: Client, arg: string, message: string): number | null {
-  const n = parseInteger(arg);
-  if (n === null) c.error(`ERR ${message}`);
-  return n;
-}
-
 function xclaimCommand(c: Client): void {
   const argv = c.argv;
   const key = argv[1];
@@ -42,7 +35,7 @@ function xclaimCommand(c: Client): void {
   const found = groupOrReply(c, key, groupName, false);
   if (found === null) return;
   const { stream: s, group } = found;
-  let minIdle = optionLongOrReply(c, argv[4], "Invalid min-idle-time argument for XCLAIM");
+  let minIdle = intOrReply(c, argv[4], "ERR Invalid min-idle-time argument for XCLAIM");
   if (minIdle === null) return;
   if (minIdle < 0) minIdle = 0;
   const ids: StreamId[] = [];
@@ -61,21 +54,21 @@ function xclaimCommand(c: Client): void {
   for (; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     const opt = argv[j];
-    if (isKeyword(opt, "force")) force = true;
-    else if (isKeyword(opt, "justid")) justId = true;
-    else if (isKeyword(opt, "idle") && more > 0) {
-      const n = optionLongOrReply(c, argv[++j], "Invalid IDLE option argument for XCLAIM");
+    if (is(opt, "force")) force = true;
+    else if (is(opt, "justid")) justId = true;
+    else if (is(opt, "idle") && more > 0) {
+      const n = intOrReply(c, argv[++j], "ERR Invalid IDLE option argument for XCLAIM");
       if (n === null) return;
       deliveryTime = now - n;
-    } else if (isKeyword(opt, "time") && more > 0) {
-      const n = optionLongOrReply(c, argv[++j], "Invalid TIME option argument for XCLAIM");
+    } else if (is(opt, "time") && more > 0) {
+      const n = intOrReply(c, argv[++j], "ERR Invalid TIME option argument for XCLAIM");
       if (n === null) return;
       deliveryTime = n;
-    } else if (isKeyword(opt, "retrycount") && more > 0) {
-      const n = optionLongOrReply(c, argv[++j], "Invalid RETRYCOUNT option argument for XCLAIM");
+    } else if (is(opt, "retrycount") && more > 0) {
+      const n = intOrReply(c, argv[++j], "ERR Invalid RETRYCOUNT option argument for XCLAIM");
       if (n === null) return;
       retryCount = n;
-    } else if (isKeyword(opt, "lastid") && more > 0) {
+    } else if (is(opt, "lastid") && more > 0) {
       if (!idOrReply(c, argv[++j], lastId, 0, true)) return;
     } else {
       c.error(`ERR Unrecognized XCLAIM option '${opt}'`);
@@ -148,7 +141,7 @@ function xclaimCommand(c: Client): void {
 
 function xautoclaimCommand(c: Client): void {
   const argv = c.argv;
-  let minIdle = optionLongOrReply(c, argv[4], "Invalid min-idle-time argument for XAUTOCLAIM");
+  let minIdle = intOrReply(c, argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM");
   if (minIdle === null) return;
   if (minIdle < 0) minIdle = 0;
   const start = new StreamId();
@@ -157,7 +150,7 @@ function xautoclaimCommand(c: Client): void {
   let justId = false;
   for (let j = 6; j < argv.length; j++) {
     const more = argv.length - 1 - j;
-    if (isKeyword(argv[j], "count") && more > 0) {
+    if (is(argv[j], "count") && more > 0) {
       const n = parseInteger(argv[j + 1]);
       if (n === null || n < 1) {
         c.error("ERR COUNT must be > 0");
@@ -165,7 +158,7 @@ function xautoclaimCommand(c: Client): void {
       }
       count = n;
       j++;
-    } else if (isKeyword(argv[j], "justid")) {
+    } else if (is(argv[j], "justid")) {
       justId = true;
     } else {
       c.error("ERR syntax error");

@@ -127,11 +127,6 @@ export function groupOrReply(
   return { stream: s, group };
 }
 
-/** Case-insensitive keyword check. */
-export function isKeyword(arg: string, keyword: string): boolean {
-  return arg.length === keyword.length && arg.toLowerCase() === keyword;
-}
-
 const partOut = new ReplyWriter(1024);
 
 /**

@@ -18,19 +18,11 @@ import { StreamObject } from "../keyspace/types/stream.js";
 import { ENTRIES_READ_INVALID, StreamGroup, type StreamNack } from "../keyspace/types/stream-groups.js";
 import { compareIds, formatId, StreamId } from "../keyspace/types/stream-id.js";
 import type { Client } from "../network/client.js";
-import { parseInteger } from "./args.js";
+import { intOrReply, is } from "./args.js";
 import { helpReply, subcommandSyntaxError } from "./common.js";
 import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
-import {
-  idOrReply,
-  isKeyword,
-  rangeEndOrReply,
-  rangeStartOrReply,
-  streamOrReply,
-  syncMemory,
-} from "./stream-common.js";
+import { idOrReply, rangeEndOrReply, rangeStartOrReply, streamOrReply, syncMemory } from "./stream-common.js";
 
-const INT_ERROR = "ERR value is not an integer or out of range";
 const scratch = new StreamId();
 
 // ---- XGROUP -------------------------------------------------------------------------------
@@ -50,15 +42,12 @@ function xgroupFront(c: Client): GroupArgs | null {
   const setid = sub === "setid";
   const a: GroupArgs = { stream: null, group: undefined, mkstream: false, entriesRead: ENTRIES_READ_INVALID };
   for (let i = 5; i < argv.length; ) {
-    if (create && isKeyword(argv[i], "mkstream")) {
+    if (create && is(argv[i], "mkstream")) {
       a.mkstream = true;
       i++;
-    } else if ((create || setid) && isKeyword(argv[i], "entriesread") && i + 1 < argv.length) {
-      const n = parseInteger(argv[i + 1]);
-      if (n === null) {
-        c.error(INT_ERROR);
-        return null;
-      }
+    } else if ((create || setid) && is(argv[i], "entriesread") && i + 1 < argv.length) {
+      const n = intOrReply(c, argv[i + 1]);
+      if (n === null) return null;
       if (n < 0 && n !== ENTRIES_READ_INVALID) {
         c.error("ERR value for ENTRIESREAD must be positive or -1");
         return null;
@@ -265,12 +254,9 @@ function xpendingCommand(c: Client): void {
   let consumerName: string | null = null;
   if (argc >= 6) {
     let startIdx = 3;
-    if (isKeyword(argv[3], "idle")) {
-      const n = parseInteger(argv[4]);
-      if (n === null) {
-        c.error(INT_ERROR);
-        return;
-      }
+    if (is(argv[3], "idle")) {
+      const n = intOrReply(c, argv[4]);
+      if (n === null) return;
       minIdle = n;
       if (argc < 8) {
         c.error("ERR syntax error");
@@ -278,11 +264,8 @@ function xpendingCommand(c: Client): void {
       }
       startIdx += 2;
     }
-    const n = parseInteger(argv[startIdx + 2]);
-    if (n === null) {
-      c.error(INT_ERROR);
-      return;
-    }
+    const n = intOrReply(c, argv[startIdx + 2]);
+    if (n === null) return;
     count = Math.max(0, n);
     if (!rangeStartOrReply(c, argv[startIdx], pendStart)) return;
     if (!rangeEndOrReply(c, argv[startIdx + 1], pendEnd)) return;

@@ -10,10 +10,10 @@ import type { StreamObject } from "../keyspace/types/stream.js";
 import { StreamCursor } from "../keyspace/types/stream-cursor.js";
 import { formatId, StreamId, U64_MAX } from "../keyspace/types/stream-id.js";
 import type { Client } from "../network/client.js";
-import { parseInteger } from "./args.js";
+import { intOrReply, is } from "./args.js";
 import { helpReply, subcommandSyntaxError } from "./common.js";
 import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
-import { isKeyword, replyEntry, streamOrReply } from "./stream-common.js";
+import { replyEntry, streamOrReply } from "./stream-common.js";
 import { replyRange } from "./streams.js";
 
 const cursor = new StreamCursor();
@@ -42,20 +42,17 @@ function xinfoStreamCommand(c: Client): void {
   let full = false;
   let count = 10;
   if (optc !== 0) {
-    if ((optc !== 1 && optc !== 3) || !isKeyword(argv[3], "full")) {
+    if ((optc !== 1 && optc !== 3) || !is(argv[3], "full")) {
       subcommandSyntaxError(c);
       return;
     }
     if (optc === 3) {
-      if (!isKeyword(argv[4], "count")) {
+      if (!is(argv[4], "count")) {
         subcommandSyntaxError(c);
         return;
       }
-      const n = parseInteger(argv[5]);
-      if (n === null) {
-        c.error("ERR value is not an integer or out of range");
-        return;
-      }
+      const n = intOrReply(c, argv[5]);
+      if (n === null) return;
       count = n < 0 ? 10 : n;
     }
     full = true;

@@ -40,10 +40,10 @@ import {
   U64_MAX,
 } from "../keyspace/types/stream-id.js";
 import { type Client, ClientFlag } from "../network/client.js";
-import { parseInteger } from "./args.js";
+import { intOrReply, is, parseInteger } from "./args.js";
 import { WRONGTYPE } from "./common.js";
 import { type CommandSpec, spec } from "./spec.js";
-import { isKeyword, replyEntry } from "./stream-common.js";
+import { replyEntry } from "./stream-common.js";
 
 /** XREAD_BLOCKED_DEFAULT_COUNT. */
 const BLOCKED_DEFAULT_COUNT = 1000;
@@ -230,7 +230,7 @@ function parseReadArgs(c: Client, xreadgroup: boolean): ReadArgs | null {
   for (let i = 1; i < argc; i++) {
     const more = argc - i - 1;
     const o = argv[i];
-    if (isKeyword(o, "block") && more > 0) {
+    if (is(o, "block") && more > 0) {
       i++;
       const ms = parseInteger(argv[i]);
       if (ms === null) {
@@ -246,15 +246,12 @@ function parseReadArgs(c: Client, xreadgroup: boolean): ReadArgs | null {
         c.error("ERR timeout is out of range");
         return null;
       }
-    } else if (isKeyword(o, "count") && more > 0) {
+    } else if (is(o, "count") && more > 0) {
       i++;
-      const n = parseInteger(argv[i]);
-      if (n === null) {
-        c.error("ERR value is not an integer or out of range");
-        return null;
-      }
+      const n = intOrReply(c, argv[i]);
+      if (n === null) return null;
       a.count = Math.max(0, n);
-    } else if (isKeyword(o, "streams") && more > 0) {
+    } else if (is(o, "streams") && more > 0) {
       a.streamsArg = i + 1;
       const n = argc - a.streamsArg;
       if (n % 2 !== 0) {
@@ -263,7 +260,7 @@ function parseReadArgs(c: Client, xreadgroup: boolean): ReadArgs | null {
       }
       a.streamsCount = n / 2;
       break;
-    } else if (isKeyword(o, "group") && more >= 2) {
+    } else if (is(o, "group") && more >= 2) {
       if (!xreadgroup) {
         c.error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
         return null;
@@ -271,7 +268,7 @@ function parseReadArgs(c: Client, xreadgroup: boolean): ReadArgs | null {
       a.groupName = argv[i + 1];
       a.consumerName = argv[i + 2];
       i += 2;
-    } else if (isKeyword(o, "noack")) {
+    } else if (is(o, "noack")) {
       if (!xreadgroup) {
         c.error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
         return null;

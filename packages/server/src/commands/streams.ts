@@ -37,19 +37,16 @@ import {
   U64_MAX,
 } from "../keyspace/types/stream-id.js";
 import type { Client } from "../network/client.js";
-import { parseInteger } from "./args.js";
+import { intOrReply, is, positiveIntOrReply } from "./args.js";
 import { type CommandSpec, spec } from "./spec.js";
 import {
   idOrReply,
-  isKeyword,
   mustObey,
   rangeEndOrReply,
   rangeStartOrReply,
   replyEntry,
   streamOrReply,
 } from "./stream-common.js";
-
-const INT_ERROR = "ERR value is not an integer or out of range";
 
 /** streamAddTrimArgs. */
 interface AddTrimArgs extends TrimArgs {
@@ -65,11 +62,6 @@ const addId = new StreamId();
 const cursor = new StreamCursor();
 
 /** getLongLongFromObjectOrReply. */
-function longOrReply(c: Client, s: string): number | null {
-  const n = parseInteger(s);
-  if (n === null) c.error(INT_ERROR);
-  return n;
-}
 
 /**
  * streamParseAddOrTrimArgsOrReply: fills `args` and returns the index of XADD's ID argument (the
@@ -99,12 +91,8 @@ function parseAddOrTrimArgs(c: Client, args: AddTrimArgs, xadd: boolean): number
         i++;
       }
       if (lower === "maxlen") {
-        const n = longOrReply(c, argv[i + 1]);
+        const n = positiveIntOrReply(c, argv[i + 1], "ERR The MAXLEN argument must be >= 0.");
         if (n === null) return -1;
-        if (n < 0) {
-          c.error("ERR The MAXLEN argument must be >= 0.");
-          return -1;
-        }
         args.maxlen = n;
         args.strategy = TRIM_MAXLEN;
       } else {
@@ -119,12 +107,8 @@ function parseAddOrTrimArgs(c: Client, args: AddTrimArgs, xadd: boolean): number
       i++;
       args.argIdx = i;
     } else if (lower === "limit" && more > 0) {
-      const n = longOrReply(c, argv[i + 1]);
+      const n = positiveIntOrReply(c, argv[i + 1], "ERR The LIMIT argument must be >= 0.");
       if (n === null) return -1;
-      if (n < 0) {
-        c.error("ERR The LIMIT argument must be >= 0.");
-        return -1;
-      }
       args.limit = n;
       limitGiven = true;
       i++;
@@ -302,8 +286,8 @@ function xrangeGeneric(c: Client, rev: boolean): void {
   if (!rangeEndOrReply(c, rev ? argv[2] : argv[3], rangeEnd)) return;
   let count = -1;
   for (let j = 4; j < argv.length; j++) {
-    if (isKeyword(argv[j], "count") && j + 1 < argv.length) {
-      const n = longOrReply(c, argv[j + 1]);
+    if (is(argv[j], "count") && j + 1 < argv.length) {
+      const n = intOrReply(c, argv[j + 1]);
       if (n === null) return;
       count = Math.max(0, n);
       j++;
@@ -428,16 +412,12 @@ function xsetidCommand(c: Client): void {
   for (let i = 3; i < argv.length; i++) {
     const more = argv.length - 1 - i;
     const opt = argv[i];
-    if (isKeyword(opt, "entriesadded") && more > 0) {
-      const n = longOrReply(c, argv[i + 1]);
+    if (is(opt, "entriesadded") && more > 0) {
+      const n = positiveIntOrReply(c, argv[i + 1], "ERR entries_added must be positive");
       if (n === null) return;
-      if (n < 0) {
-        c.error("ERR entries_added must be positive");
-        return;
-      }
       entriesAdded = n;
       i++;
-    } else if (isKeyword(opt, "maxdeletedid") && more > 0) {
+    } else if (is(opt, "maxdeletedid") && more > 0) {
       if (!idOrReply(c, argv[i + 1], maxDeleted, 0, true)) return;
       if (compareIds(idMs, idSeq, maxDeleted.ms, maxDeleted.seq) < 0) {
         c.error("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
