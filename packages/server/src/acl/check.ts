@@ -5,9 +5,10 @@
  * the command, and among equals the one furthest in the arguments.
  */
 
+import { commandHasKeys } from "../commands/key-specs.js";
 import type { Command } from "../commands/spec.js";
 import { globMatch } from "../util/glob.js";
-import { channelAccesses, commandHasKeys, type KeyAccess, keyAccesses } from "./key-access.js";
+import { channelAccesses, type KeyAccess, keyAccesses } from "./key-access.js";
 import type { Selector } from "./selector.js";
 import type { AclUser } from "./user.js";
 

@@ -4,8 +4,8 @@
  * read permission (`%R~`), a key inserted, updated or deleted one with write permission (`%W~`).
  */
 
-import { keySpecFlagsVary, resolvedKeySpecFlags } from "../commands/introspection.js";
-import { type Command, commandKeys } from "../commands/spec.js";
+import { keysWithFlags } from "../commands/key-specs.js";
+import type { Command } from "../commands/spec.js";
 import { KEY_READ, KEY_WRITE } from "./selector.js";
 
 export interface KeyAccess {
@@ -24,60 +24,8 @@ function permOf(flags: readonly string[]): number {
   return perm;
 }
 
-const RW = KEY_READ | KEY_WRITE;
-
-/**
- * Commands whose keys Redis describes with two key specs: the first key named and the others
- * differ (a destination written from sources that are only read, or a source moved away).
- */
-const FIRST_AND_REST: Record<string, readonly [number, number]> = {
-  sinterstore: [KEY_WRITE, KEY_READ],
-  sunionstore: [KEY_WRITE, KEY_READ],
-  sdiffstore: [KEY_WRITE, KEY_READ],
-  zunionstore: [KEY_WRITE, KEY_READ],
-  zinterstore: [KEY_WRITE, KEY_READ],
-  zdiffstore: [KEY_WRITE, KEY_READ],
-  zrangestore: [KEY_WRITE, KEY_READ],
-  geosearchstore: [KEY_WRITE, KEY_READ],
-  bitop: [KEY_WRITE, KEY_READ],
-  pfmerge: [RW, KEY_READ],
-  rename: [RW, KEY_WRITE],
-  renamenx: [RW, KEY_WRITE],
-  copy: [KEY_READ, KEY_WRITE],
-  lmove: [RW, KEY_WRITE],
-  blmove: [RW, KEY_WRITE],
-  rpoplpush: [RW, KEY_WRITE],
-  brpoplpush: [RW, KEY_WRITE],
-  smove: [RW, KEY_WRITE],
-  sort: [KEY_READ, KEY_WRITE],
-  georadius: [KEY_READ, KEY_WRITE],
-  georadiusbymember: [KEY_READ, KEY_WRITE],
-};
-
-/** Permission bits of commands whose key flags do not depend on their arguments. */
-const fixedPerm = new WeakMap<Command, number>();
-
-function keyPerm(cmd: Command, argv: readonly string[]): number {
-  const known = fixedPerm.get(cmd);
-  if (known !== undefined) return known;
-  const perm = permOf(resolvedKeySpecFlags(cmd, argv));
-  if (!keySpecFlagsVary(cmd)) fixedPerm.set(cmd, perm);
-  return perm;
-}
-
 export function keyAccesses(cmd: Command, argv: readonly string[]): KeyAccess[] {
-  const positions = commandKeys(cmd, argv);
-  const split = FIRST_AND_REST[cmd.fullName];
-  if (split !== undefined) {
-    return positions.map((pos, i) => ({ pos, perm: i === 0 ? split[0] : split[1] }));
-  }
-  const perm = keyPerm(cmd, argv);
-  return positions.map((pos) => ({ pos, perm }));
-}
-
-/** Whether the command names keys at all (doesCommandHaveKeys). */
-export function commandHasKeys(cmd: Command): boolean {
-  return cmd.firstKey !== 0 || cmd.getKeys !== undefined;
+  return keysWithFlags(cmd, argv).map((k) => ({ pos: k.pos, perm: permOf(k.flags) }));
 }
 
 export interface ChannelAccess {

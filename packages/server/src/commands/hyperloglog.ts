@@ -236,7 +236,6 @@ export const hyperloglogCommands = [
     "Adds the specified elements to the specified HyperLogLog.",
     "2.8.9",
     pfaddCommand,
-    { keySpecFlags: ["RW", "insert"] },
   ),
   spec(
     "pfcount",
@@ -247,7 +246,6 @@ export const hyperloglogCommands = [
     "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
     "2.8.9",
     pfcountCommand,
-    { keySpecFlags: ["RW", "access"] },
   ),
   spec(
     "pfmerge",
@@ -258,7 +256,6 @@ export const hyperloglogCommands = [
     "Merge N different HyperLogLogs into a single one.",
     "2.8.9",
     pfmergeCommand,
-    { keySpecFlags: ["RW", "access", "insert"] },
   ),
   spec(
     "pfdebug",
@@ -269,6 +266,5 @@ export const hyperloglogCommands = [
     "Internal commands for debugging HyperLogLog values",
     "2.8.9",
     pfdebugCommand,
-    { keySpecFlags: ["RW", "access"] },
   ),
 ] satisfies CommandSpec[];

@@ -7,21 +7,15 @@ import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { is } from "./args.js";
 import { helpReply } from "./common.js";
-import {
-  type Command,
-  type CommandSpec,
-  commandKeys,
-  container,
-  helpSpec,
-  type KeySpec,
-  spec,
-} from "./spec.js";
+import { commandHasKeys, hasMovableKeys, type KeyRef, type KeySpec, keysWithFlags } from "./key-specs.js";
+import { type Command, type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
 /**
- * Flags COMMAND shows. Redis 7.0 hides internal ones such as `sentinel` and `protected`, and
- * prints no `may_replicate` either (PUBLISH carries it: CLIENT PAUSE WRITE holds it back).
+ * Flags COMMAND shows, in the order it shows them. Redis 7.0 hides internal ones such as
+ * `sentinel` and `protected`, and prints no `may_replicate` either (PUBLISH carries it: CLIENT
+ * PAUSE WRITE holds it back).
  */
-const SHOWN_FLAGS = new Set([
+const SHOWN_FLAGS = [
   "write",
   "readonly",
   "denyoom",
@@ -39,8 +33,9 @@ const SHOWN_FLAGS = new Set([
   "no_mandatory_keys",
   "no_async_loading",
   "no_multi",
+  "movablekeys",
   "allow_busy",
-]);
+];
 
 const GROUP_CATEGORY: Record<string, string> = {
   string: "string",
@@ -113,44 +108,6 @@ function aclCategorySet(cmd: Command): Set<string> {
   return cats;
 }
 
-/** Key spec flags of the core commands whose keys Redis 7.0 describes beyond read/write. */
-const KEY_SPEC_FLAGS: Record<string, readonly string[]> = {
-  del: ["RM", "delete"],
-  unlink: ["RM", "delete"],
-  exists: ["RO"],
-  type: ["RO"],
-  rename: ["RW", "access", "delete"],
-  renamenx: ["RW", "access", "delete"],
-  move: ["RW", "access", "update"],
-  copy: ["RO", "access"],
-  touch: ["RO"],
-  "object|encoding": ["RO"],
-  "object|freq": ["RO"],
-  "object|idletime": ["RO"],
-  "object|refcount": ["RO"],
-  set: ["RW", "access", "update", "variable_flags"],
-  setnx: ["OW", "insert"],
-  setex: ["OW", "update"],
-  psetex: ["OW", "update"],
-  getdel: ["RW", "access", "delete"],
-  getex: ["RW", "access", "update"],
-  getset: ["RW", "access", "update"],
-  mset: ["OW", "update"],
-  msetnx: ["OW", "insert"],
-  append: ["RW", "insert"],
-  strlen: ["RO"],
-  incr: ["RW", "access", "update"],
-  decr: ["RW", "access", "update"],
-  incrby: ["RW", "access", "update"],
-  decrby: ["RW", "access", "update"],
-  incrbyfloat: ["RW", "access", "update"],
-  setbit: ["RW", "access", "update"],
-  bitop: ["OW", "update"],
-  bitfield: ["RW", "access", "update", "variable_flags"],
-  watch: ["RO"],
-  "memory|usage": ["RO"],
-};
-
 /**
  * Categories Redis 7.0 declares beyond what flags and group give (the json "acl_categories"):
  * KEYS, FLUSH* and SWAPDB are dangerous, INFO too, LASTSAVE and ROLE are admin commands.
@@ -167,63 +124,14 @@ const EXTRA_CATEGORIES: Record<string, readonly string[]> = {
   role: ["@admin", "@dangerous"],
 };
 
-/**
- * A key spec's flags as Redis prints them: the access kind (RO, RW, OW overwrite, RM remove) and
- * the operation (access, update, insert, delete). Commands whose keys Redis describes
- * differently from the read/write default declare `keySpecFlags` in their spec.
- */
-function keySpecFlags(cmd: Command): readonly string[] {
-  if (cmd.keySpecFlags !== undefined) return cmd.keySpecFlags;
-  const known = KEY_SPEC_FLAGS[cmd.fullName];
-  if (known !== undefined) return known;
-  return cmd.isWrite ? ["RW", "update"] : ["RO", "access"];
-}
-
-/** Whether a command's key flags depend on its arguments (SET ... GET, BITFIELD). */
-export function keySpecFlagsVary(cmd: Command): boolean {
-  return keySpecFlags(cmd).includes("variable_flags");
-}
-
-/**
- * The flags of a key spec with "variable_flags" resolved against actual arguments, as Redis's
- * setGetKeys/bitfieldGetKeys do: SET without GET only overwrites, BITFIELD with only GET reads.
- */
-export function resolvedKeySpecFlags(cmd: Command, argv: readonly string[]): readonly string[] {
-  const flags = keySpecFlags(cmd);
-  if (!flags.includes("variable_flags")) return flags;
-  const rest = argv.slice(cmd.name === "set" ? 3 : 2).map((a) => a.toLowerCase());
-  if (cmd.name === "set") return rest.includes("get") ? ["RW", "access", "update"] : ["OW", "update"];
-  const writes = rest.includes("set") || rest.includes("incrby");
-  return writes ? ["RW", "access", "update"] : ["RO", "access"];
-}
-
-function writeKeySpecs(c: Client, cmd: Command): void {
-  const out = c.out;
-  // Redis 7.0 replies key specs and subcommands as RESP3 sets (arrays in RESP2).
-  if (cmd.keySpecs !== undefined) {
-    out.setHeader(cmd.keySpecs.length);
-    for (const ks of cmd.keySpecs) writeKeySpec(c, ks);
-    return;
-  }
-  if (cmd.firstKey === 0 && cmd.getKeys === undefined) {
-    out.setHeader(0);
-    return;
-  }
-  out.setHeader(1);
-  writeKeySpec(c, {
-    flags: keySpecFlags(cmd),
-    beginSearch: { index: cmd.firstKey },
-    findKeys: {
-      lastkey: cmd.lastKey < 0 ? cmd.lastKey : cmd.lastKey - cmd.firstKey,
-      keystep: cmd.keyStep,
-      limit: 0,
-    },
-  });
-}
-
+/** A key spec as COMMAND INFO prints it; `unknown` searches have an empty spec. */
 function writeKeySpec(c: Client, ks: KeySpec): void {
   const out = c.out;
-  out.mapHeader(3);
+  out.mapHeader(ks.notes === undefined ? 3 : 4);
+  if (ks.notes !== undefined) {
+    out.bulk("notes");
+    out.bulk(ks.notes);
+  }
   out.bulk("flags");
   out.setHeader(ks.flags.length);
   for (const f of ks.flags) out.simple(f);
@@ -231,33 +139,46 @@ function writeKeySpec(c: Client, ks: KeySpec): void {
   out.mapHeader(2);
   out.bulk("type");
   const begin = ks.beginSearch;
-  if ("index" in begin) {
-    out.bulk("index");
-    out.bulk("spec");
+  out.bulk(begin.type);
+  out.bulk("spec");
+  if (begin.type === "index") {
     out.mapHeader(1);
     out.bulk("index");
     out.integer(begin.index);
-  } else {
-    out.bulk("keyword");
-    out.bulk("spec");
+  } else if (begin.type === "keyword") {
     out.mapHeader(2);
     out.bulk("keyword");
     out.bulk(begin.keyword);
     out.bulk("startfrom");
     out.integer(begin.startfrom);
+  } else {
+    out.mapHeader(0);
   }
   out.bulk("find_keys");
   out.mapHeader(2);
   out.bulk("type");
-  out.bulk("range");
+  const find = ks.findKeys;
+  out.bulk(find.type);
   out.bulk("spec");
-  out.mapHeader(3);
-  out.bulk("lastkey");
-  out.integer(ks.findKeys.lastkey);
-  out.bulk("keystep");
-  out.integer(ks.findKeys.keystep);
-  out.bulk("limit");
-  out.integer(ks.findKeys.limit);
+  if (find.type === "range") {
+    out.mapHeader(3);
+    out.bulk("lastkey");
+    out.integer(find.lastkey);
+    out.bulk("keystep");
+    out.integer(find.keystep);
+    out.bulk("limit");
+    out.integer(find.limit);
+  } else if (find.type === "keynum") {
+    out.mapHeader(3);
+    out.bulk("keynumidx");
+    out.integer(find.keynumidx);
+    out.bulk("firstkey");
+    out.integer(find.firstkey);
+    out.bulk("keystep");
+    out.integer(find.keystep);
+  } else {
+    out.mapHeader(0);
+  }
 }
 
 /** One command's COMMAND INFO entry (addReplyCommandInfo). */
@@ -266,8 +187,8 @@ function writeCommandInfo(c: Client, cmd: Command): void {
   out.arrayHeader(10);
   out.bulk(cmd.fullName);
   out.integer(cmd.arity);
-  const flags = cmd.flags.filter((f) => SHOWN_FLAGS.has(f));
-  if (cmd.getKeys !== undefined) flags.push("movablekeys" as never);
+  const movable = hasMovableKeys(cmd);
+  const flags = SHOWN_FLAGS.filter((f) => (f === "movablekeys" ? movable : cmd.flags.includes(f as never)));
   out.setHeader(flags.length);
   for (const f of flags) out.simple(f);
   out.integer(cmd.firstKey);
@@ -276,10 +197,11 @@ function writeCommandInfo(c: Client, cmd: Command): void {
   const cats = aclCategories(cmd);
   out.setHeader(cats.length);
   for (const cat of cats) out.simple(cat);
-  const tips = cmd.tips ?? [];
-  out.setHeader(tips.length);
-  for (const tip of tips) out.bulk(tip);
-  writeKeySpecs(c, cmd);
+  out.setHeader(cmd.tips.length);
+  for (const tip of cmd.tips) out.bulk(tip);
+  // Redis 7.0 replies key specs and subcommands as RESP3 sets (arrays in RESP2).
+  out.setHeader(cmd.keySpecs.length);
+  for (const ks of cmd.keySpecs) writeKeySpec(c, ks);
   const subs = cmd.subcommandMap === null ? [] : [...cmd.subcommandMap.values()];
   out.setHeader(subs.length);
   for (const sub of subs) writeCommandInfo(c, sub);
@@ -368,14 +290,15 @@ function commandListCommand(c: Client): void {
   for (const n of names) c.out.bulk(n);
 }
 
-function getKeysOrReply(c: Client): [number[], string[]] | null {
+/** COMMAND GETKEYS and GETKEYSANDFLAGS: the command's keys, or null after an error reply. */
+function keysOrReply(c: Client): { argv: string[]; keys: KeyRef[] } | null {
   const argv = c.argv.slice(2);
   const cmd = c.server.commands.lookup(argv);
   if (cmd === undefined || cmd === null) {
     c.error("ERR Invalid command specified");
     return null;
   }
-  if (cmd.firstKey === 0 && cmd.getKeys === undefined) {
+  if (!commandHasKeys(cmd)) {
     c.error("ERR The command has no key arguments");
     return null;
   }
@@ -383,35 +306,31 @@ function getKeysOrReply(c: Client): [number[], string[]] | null {
     c.error("ERR Invalid number of arguments specified for command");
     return null;
   }
-  const keys = commandKeys(cmd, argv);
+  const keys = keysWithFlags(cmd, argv);
   // no_mandatory_keys commands (EVAL with numkeys 0) answer an empty list instead.
   if (keys.length === 0 && !cmd.flags.includes("no_mandatory_keys")) {
     c.error("ERR Invalid arguments specified for command");
     return null;
   }
-  return [keys, argv];
+  return { argv, keys };
 }
 
 function commandGetkeysCommand(c: Client): void {
-  const r = getKeysOrReply(c);
+  const r = keysOrReply(c);
   if (r === null) return;
-  const [keys, argv] = r;
-  c.out.arrayHeader(keys.length);
-  for (const i of keys) c.out.bulk(argv[i]);
+  c.out.arrayHeader(r.keys.length);
+  for (const k of r.keys) c.out.bulk(r.argv[k.pos]);
 }
 
 function commandGetkeysAndFlagsCommand(c: Client): void {
-  const r = getKeysOrReply(c);
+  const r = keysOrReply(c);
   if (r === null) return;
-  const [keys, argv] = r;
-  const cmd = c.server.commands.lookup(argv)!;
-  const flags = resolvedKeySpecFlags(cmd, argv);
-  c.out.arrayHeader(keys.length);
-  for (const i of keys) {
+  c.out.arrayHeader(r.keys.length);
+  for (const k of r.keys) {
     c.out.arrayHeader(2);
-    c.out.bulk(argv[i]);
-    c.out.setHeader(flags.length);
-    for (const f of flags) c.out.simple(f);
+    c.out.bulk(r.argv[k.pos]);
+    c.out.setHeader(k.flags.length);
+    for (const f of k.flags) c.out.simple(f);
   }
 }
 

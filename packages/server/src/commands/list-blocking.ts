@@ -21,7 +21,8 @@ import type { ListObject } from "../keyspace/types/list.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { timeoutOrReply } from "./args.js";
 import { WRONGTYPE } from "./common.js";
-import { lmoveGeneric, mpopFromKey, mpopKeys, parseMpopOrReply } from "./list-moves.js";
+import { numkeysKeys } from "./key-specs.js";
+import { lmoveGeneric, mpopFromKey, parseMpopOrReply } from "./list-moves.js";
 import { listElementsRemoved, listPositionOrReply } from "./lists.js";
 import { type CommandSpec, spec } from "./spec.js";
 
@@ -160,7 +161,7 @@ export const listBlockingCommands = [
     "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
     "7.0.0",
     blmpopCommand,
-    { getKeys: mpopKeys(2) },
+    { getKeys: numkeysKeys(2) },
   ),
   spec(
     "blmove",

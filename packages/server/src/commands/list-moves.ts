@@ -11,6 +11,7 @@ import { ListObject } from "../keyspace/types/list.js";
 import type { Client } from "../network/client.js";
 import { is, parseInteger } from "./args.js";
 import { collectionOrReply, deleteIfEmpty, modified, WRONGTYPE } from "./common.js";
+import { numkeysKeys } from "./key-specs.js";
 import { listElementsRemoved, listPositionOrReply, popEvent, pushEvent } from "./lists.js";
 import { type CommandSpec, spec } from "./spec.js";
 
@@ -131,17 +132,6 @@ function lmpopCommand(c: Client): void {
   c.out.nullArray();
 }
 
-/** Key positions of LMPOP (numkeys at 1) and BLMPOP (numkeys at 2). */
-export function mpopKeys(numkeysIdx: number): (argv: readonly string[]) => number[] {
-  return (argv) => {
-    const n = parseInteger(argv[numkeysIdx] ?? "");
-    if (n === null || n < 1 || numkeysIdx + n >= argv.length) return [];
-    const keys: number[] = [];
-    for (let i = 0; i < n; i++) keys.push(numkeysIdx + 1 + i);
-    return keys;
-  };
-}
-
 export const listMoveCommands = [
   spec(
     "lmove",
@@ -172,6 +162,6 @@ export const listMoveCommands = [
     "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
     "7.0.0",
     lmpopCommand,
-    { getKeys: mpopKeys(1) },
+    { getKeys: numkeysKeys(1) },
   ),
 ] satisfies CommandSpec[];

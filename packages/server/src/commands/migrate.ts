@@ -289,8 +289,6 @@ export function migrateRedacted(argv: readonly string[]): string[] {
   return out;
 }
 
-const MIGRATE_KEY_FLAGS = ["RW", "access", "delete"];
-
 export const migrateCommands = [
   spec(
     "migrate",
@@ -304,20 +302,6 @@ export const migrateCommands = [
     {
       acl: ["keyspace", "write", "slow", "dangerous"],
       getKeys: migrateKeys,
-      keySpecFlags: MIGRATE_KEY_FLAGS,
-      keySpecs: [
-        {
-          flags: MIGRATE_KEY_FLAGS,
-          beginSearch: { index: 3 },
-          findKeys: { lastkey: 0, keystep: 1, limit: 0 },
-        },
-        {
-          flags: [...MIGRATE_KEY_FLAGS, "incomplete"],
-          beginSearch: { keyword: "KEYS", startfrom: -2 },
-          findKeys: { lastkey: -1, keystep: 1, limit: 0 },
-        },
-      ],
-      tips: ["nondeterministic_output"],
       redactedArgv: migrateRedacted,
     },
   ),

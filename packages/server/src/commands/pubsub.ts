@@ -137,7 +137,6 @@ export const pubsubCommands = [
     "Listen for messages published to the given shard channels",
     "7.0.0",
     (c) => subscribeGeneric(c, c.server.pubsub.shardKind),
-    { keySpecFlags: ["not_key"] },
   ),
   spec(
     "sunsubscribe",
@@ -148,7 +147,6 @@ export const pubsubCommands = [
     "Stop listening for messages posted to the given shard channels",
     "7.0.0",
     (c) => unsubscribeGeneric(c, c.server.pubsub.shardKind),
-    { keySpecFlags: ["not_key"] },
   ),
   spec(
     "spublish",
@@ -159,7 +157,6 @@ export const pubsubCommands = [
     "Post a message to a shard channel",
     "7.0.0",
     (c) => publishGeneric(c, c.server.pubsub.spublish(c.argv[1], c.argv[2])),
-    { keySpecFlags: ["not_key"] },
   ),
   container("pubsub", -2, "pubsub", "A container for Pub/Sub commands.", "2.8.0", [
     spec(

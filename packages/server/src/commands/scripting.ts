@@ -10,6 +10,7 @@ import type { Client } from "../network/client.js";
 import { scriptEngine } from "../scripting/engine.js";
 import { declaredCommandFlags, extractShebangFlags, ScriptFlag } from "../scripting/shebang.js";
 import { helpReply } from "./common.js";
+import { numkeysKeys } from "./key-specs.js";
 import {
   type CommandHandler,
   type CommandSpec,
@@ -18,7 +19,6 @@ import {
   helpSpec,
   spec,
 } from "./spec.js";
-import { numkeysAt } from "./zset-pop.js";
 
 function evalFamily(evalsha: boolean, ro: boolean): (c: Client) => void {
   return (c) => {
@@ -117,8 +117,7 @@ export function scriptRunSpec(
     since,
     handler,
     {
-      getKeys: numkeysAt(2),
-      keySpecFlags: ro ? ["RO", "access"] : ["RW", "access", "update"],
+      getKeys: numkeysKeys(2),
       acl: ["slow", "scripting"],
       declaredFlags,
     },

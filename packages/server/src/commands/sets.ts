@@ -18,7 +18,7 @@ import { globMatch } from "../util/glob.js";
 import { is, parseInteger } from "./args.js";
 import { collectionOrReply, deleteIfEmpty, existingOrReply, modified, WRONGTYPE } from "./common.js";
 import { randomCountOrReply, uniqueRandomPositions } from "./hashes.js";
-import { mpopKeys } from "./list-moves.js";
+import { numkeysKeys } from "./key-specs.js";
 import { positiveLongOrReply } from "./lists.js";
 import { parseCursorOrReply, parseScanOptions, replyScan } from "./scan.js";
 import { type CommandSpec, spec } from "./spec.js";
@@ -528,7 +528,7 @@ export const setCommands = [
     "Returns the number of members of the intersect of multiple sets.",
     "7.0.0",
     sintercardCommand,
-    { getKeys: mpopKeys(1) },
+    { getKeys: numkeysKeys(1) },
   ),
   spec(
     "sinterstore",

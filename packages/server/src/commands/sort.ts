@@ -281,6 +281,7 @@ export const sortCommands = [
     "Returns the sorted elements of a list, a set, or a sorted set.",
     "7.0.0",
     (c) => sortGeneric(c, true),
-    { acl: ["read", "set", "sortedset", "list", "slow", "dangerous"] },
+    // sortROGetKeys: the key specs cannot rule out BY/GET patterns, so the finder answers.
+    { getKeys: () => [1], acl: ["read", "set", "sortedset", "list", "slow", "dangerous"] },
   ),
 ] satisfies CommandSpec[];

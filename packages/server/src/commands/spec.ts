@@ -5,6 +5,7 @@
  */
 
 import type { Client } from "../network/client.js";
+import type { KeySpec } from "./key-specs.js";
 
 /** Command flags, with Redis's names (COMMAND prints them). */
 export type CommandFlag =
@@ -49,15 +50,6 @@ export interface CommandSpec {
   /** One-line summary for COMMAND DOCS. */
   summary: string;
   since: string;
-  /** Key spec flags for COMMAND INFO / GETKEYSANDFLAGS when not the read/write default. */
-  keySpecFlags?: readonly string[];
-  /**
-   * The key specs COMMAND INFO prints, for a command Redis describes with more than the one
-   * index/range spec derived from first/last/step (MIGRATE's KEYS keyword).
-   */
-  keySpecs?: readonly KeySpec[];
-  /** COMMAND INFO's tips ("nondeterministic_output"...). */
-  tips?: readonly string[];
   /**
    * The argv MONITOR and SLOWLOG show, for a command with secrets among its arguments (Redis's
    * redactClientCommandArgument).
@@ -72,13 +64,6 @@ export interface CommandSpec {
    * script that declares its flags is gated by those (Redis's getCommandFlags).
    */
   declaredFlags?: (c: Client) => DeclaredFlags | null;
-}
-
-/** One key spec as COMMAND INFO shows it (find_keys of the "range" kind). */
-export interface KeySpec {
-  flags: readonly string[];
-  beginSearch: { index: number } | { keyword: string; startfrom: number };
-  findKeys: { lastkey: number; keystep: number; limit: number };
 }
 
 export interface DeclaredFlags {
@@ -120,16 +105,12 @@ export interface Command extends CommandSpec {
   latency: Float64Array | null;
   /** Index of the command's bit in ACL selectors (acl/catalog.ts), -1 until catalogued. */
   aclId: number;
-}
-
-/** Keys of a command's argv, from getKeys or first/last/step (COMMAND GETKEYS, WATCH gates). */
-export function commandKeys(cmd: CommandSpec, argv: readonly string[]): number[] {
-  if (cmd.getKeys) return cmd.getKeys(argv);
-  if (cmd.firstKey === 0) return [];
-  const last = cmd.lastKey < 0 ? argv.length + cmd.lastKey : cmd.lastKey;
-  const out: number[] = [];
-  for (let i = cmd.firstKey; i <= last && i < argv.length; i += cmd.keyStep) out.push(i);
-  return out;
+  /** Redis's key specs for the command (key-spec-table.ts), empty when it names no keys. */
+  keySpecs: readonly KeySpec[];
+  /** The key specs are the first way to the keys (key-specs.ts specsFindKeys). */
+  keysFromSpecs: boolean;
+  /** COMMAND INFO's tips ("nondeterministic_output"...). */
+  tips: readonly string[];
 }
 
 /** Compact spec constructor: flags as a space-separated list, keys as [first, last, step]. */

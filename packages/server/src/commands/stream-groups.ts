@@ -342,9 +342,6 @@ export const streamGroupCommands = [
       "Creates a consumer group.",
       "5.0.0",
       xgroupCreateCommand,
-      {
-        keySpecFlags: ["RW", "insert"],
-      },
     ),
     spec(
       "createconsumer",
@@ -355,7 +352,6 @@ export const streamGroupCommands = [
       "Creates a consumer in a consumer group.",
       "6.2.0",
       xgroupCreateConsumerCommand,
-      { keySpecFlags: ["RW", "insert"] },
     ),
     spec(
       "delconsumer",
@@ -366,7 +362,6 @@ export const streamGroupCommands = [
       "Deletes a consumer from a consumer group.",
       "5.0.0",
       xgroupDelConsumerCommand,
-      { keySpecFlags: ["RW", "delete"] },
     ),
     spec(
       "destroy",
@@ -377,9 +372,6 @@ export const streamGroupCommands = [
       "Destroys a consumer group.",
       "5.0.0",
       xgroupDestroyCommand,
-      {
-        keySpecFlags: ["RW", "delete"],
-      },
     ),
     helpSpec("stream", "5.0.0", xgroupHelpCommand),
     spec(

@@ -509,7 +509,6 @@ export const streamCommands = [
     "Returns the number of messages after removing them from a stream.",
     "5.0.0",
     xdelCommand,
-    { keySpecFlags: ["RW", "delete"] },
   ),
   spec(
     "xtrim",
@@ -520,7 +519,6 @@ export const streamCommands = [
     "Deletes messages from the beginning of a stream.",
     "5.0.0",
     xtrimCommand,
-    { keySpecFlags: ["RW", "delete"] },
   ),
   spec(
     "xsetid",
@@ -531,6 +529,5 @@ export const streamCommands = [
     "An internal command for replicating stream values.",
     "5.0.0",
     xsetidCommand,
-    { keySpecFlags: ["RW", "update"] },
   ),
 ] satisfies CommandSpec[];

@@ -11,6 +11,7 @@
 import { aclCommands } from "./acl.js";
 import { bitCommands } from "./bits.js";
 import { clientCommands } from "./client.js";
+import { COMMAND_TIPS } from "./command-tips.js";
 import { configCommands } from "./config.js";
 import { connectionCommands } from "./connection.js";
 import { debugCommands } from "./debug.js";
@@ -22,6 +23,8 @@ import { hashCommands } from "./hashes.js";
 import { hyperloglogCommands } from "./hyperloglog.js";
 import { pfselftestCommands } from "./hyperloglog-selftest.js";
 import { introspectionCommands } from "./introspection.js";
+import { KEY_SPECS } from "./key-spec-table.js";
+import { specsFindKeys } from "./key-specs.js";
 import { keyCommands } from "./keys.js";
 import { latencyCommands } from "./latency.js";
 import { listBlockingCommands } from "./list-blocking.js";
@@ -54,9 +57,11 @@ import { zsetCommands } from "./zsets.js";
 
 function finalize(s: CommandSpec, parent: Command | null): Command {
   const has = (f: CommandFlag) => s.flags.includes(f);
+  const fullName = parent === null ? s.name : `${parent.name}|${s.name}`;
+  const keySpecs = KEY_SPECS[fullName] ?? [];
   const cmd: Command = {
     ...s,
-    fullName: parent === null ? s.name : `${parent.name}|${s.name}`,
+    fullName,
     parent,
     isWrite: has("write"),
     isReadonly: has("readonly"),
@@ -81,6 +86,9 @@ function finalize(s: CommandSpec, parent: Command | null): Command {
     failedCalls: 0,
     latency: null,
     aclId: -1,
+    keySpecs,
+    keysFromSpecs: specsFindKeys(keySpecs),
+    tips: COMMAND_TIPS[fullName] ?? [],
   };
   if (s.subcommands !== undefined) {
     cmd.subcommandMap = new Map();

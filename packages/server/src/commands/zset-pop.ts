@@ -14,6 +14,7 @@ import type { ZSet } from "../keyspace/types/zset.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { is, parseInteger, timeoutOrReply } from "./args.js";
 import { deleteIfEmpty, modified, WRONGTYPE } from "./common.js";
+import { numkeysKeys } from "./key-specs.js";
 import { type CommandSpec, spec } from "./spec.js";
 import { ERR_SYNTAX, replyScore } from "./zset-common.js";
 
@@ -245,12 +246,12 @@ export const zsetPopCommands = [
     "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
     "7.0.0",
     (c) => zmpopGeneric(c, 1, false),
-    { getKeys: numkeysAt(1) },
+    { getKeys: numkeysKeys(1) },
   ),
   spec(
     "bzpopmin",
     -3,
-    "write fast blocking",
+    "write noscript fast blocking",
     [1, -2, 1],
     "sorted_set",
     "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
@@ -260,7 +261,7 @@ export const zsetPopCommands = [
   spec(
     "bzpopmax",
     -3,
-    "write fast blocking",
+    "write noscript fast blocking",
     [1, -2, 1],
     "sorted_set",
     "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
@@ -276,17 +277,6 @@ export const zsetPopCommands = [
     "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
     "7.0.0",
     (c) => zmpopGeneric(c, 2, true),
-    { getKeys: numkeysAt(2) },
+    { getKeys: numkeysKeys(2) },
   ),
 ] satisfies CommandSpec[];
-
-/** Keys of ZMPOP/BZMPOP/EVAL: `numkeys` at `idx`, the keys right after it. */
-export function numkeysAt(idx: number): (argv: readonly string[]) => number[] {
-  return (argv) => {
-    const n = parseInteger(argv[idx] ?? "");
-    const keys: number[] = [];
-    if (n === null || n < 1) return keys;
-    for (let i = 0; i < n && idx + 1 + i < argv.length; i++) keys.push(idx + 1 + i);
-    return keys;
-  };
-}

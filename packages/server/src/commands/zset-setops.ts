@@ -14,6 +14,7 @@ import type { SetValue, Value } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { intOrReply, is, parseInteger } from "./args.js";
 import { WRONGTYPE } from "./common.js";
+import { numkeysKeys } from "./key-specs.js";
 import { type CommandSpec, spec } from "./spec.js";
 import { ERR_SYNTAX, parseScoreArg, replyScore, storeResult } from "./zset-common.js";
 
@@ -248,16 +249,6 @@ function zsetopGeneric(
 }
 
 /** Key positions of the `numkeys key...` forms: numkeys at `numkeysIdx`, destination at 1 for STORE. */
-function numkeysKeys(numkeysIdx: number, withDst: boolean): (argv: readonly string[]) => number[] {
-  return (argv) => {
-    const keys: number[] = withDst ? [1] : [];
-    const n = parseInteger(argv[numkeysIdx] ?? "");
-    if (n === null || n < 1) return keys;
-    for (let i = 0; i < n && numkeysIdx + 1 + i < argv.length; i++) keys.push(numkeysIdx + 1 + i);
-    return keys;
-  };
-}
-
 export const zsetSetopCommands = [
   spec(
     "zunion",
@@ -268,7 +259,7 @@ export const zsetSetopCommands = [
     "Returns the union of multiple sorted sets.",
     "6.2.0",
     (c) => zsetopGeneric(c, null, 1, OP_UNION, false),
-    { getKeys: numkeysKeys(1, false) },
+    { getKeys: numkeysKeys(1) },
   ),
   spec(
     "zinter",
@@ -279,7 +270,7 @@ export const zsetSetopCommands = [
     "Returns the intersect of multiple sorted sets.",
     "6.2.0",
     (c) => zsetopGeneric(c, null, 1, OP_INTER, false),
-    { getKeys: numkeysKeys(1, false) },
+    { getKeys: numkeysKeys(1) },
   ),
   spec(
     "zdiff",
@@ -290,7 +281,7 @@ export const zsetSetopCommands = [
     "Returns the difference between multiple sorted sets.",
     "6.2.0",
     (c) => zsetopGeneric(c, null, 1, OP_DIFF, false),
-    { getKeys: numkeysKeys(1, false) },
+    { getKeys: numkeysKeys(1) },
   ),
   spec(
     "zintercard",
@@ -301,13 +292,13 @@ export const zsetSetopCommands = [
     "Returns the number of members of the intersect of multiple sorted sets.",
     "7.0.0",
     (c) => zsetopGeneric(c, null, 1, OP_INTER, true),
-    { getKeys: numkeysKeys(1, false) },
+    { getKeys: numkeysKeys(1) },
   ),
   spec(
     "zunionstore",
     -4,
     "write denyoom",
-    [0, 0, 0],
+    [1, 1, 1],
     "sorted_set",
     "Stores the union of multiple sorted sets in a key.",
     "2.0.0",
@@ -318,7 +309,7 @@ export const zsetSetopCommands = [
     "zinterstore",
     -4,
     "write denyoom",
-    [0, 0, 0],
+    [1, 1, 1],
     "sorted_set",
     "Stores the intersect of multiple sorted sets in a key.",
     "2.0.0",
@@ -329,7 +320,7 @@ export const zsetSetopCommands = [
     "zdiffstore",
     -4,
     "write denyoom",
-    [0, 0, 0],
+    [1, 1, 1],
     "sorted_set",
     "Stores the difference of multiple sorted sets in a key.",
     "6.2.0",

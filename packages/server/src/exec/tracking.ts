@@ -16,8 +16,8 @@
  * clients: a client that leaves is dropped lazily, when one of its keys changes.
  */
 
+import { commandKeys } from "../commands/key-specs.js";
 import type { Command } from "../commands/spec.js";
-import { commandKeys } from "../commands/spec.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
 import { compareBytes } from "../util/compare-bytes.js";
