@@ -100,6 +100,10 @@ export const REDIS_CALLS: Case[] = [
   ["return redis.breakpoint()", "0"],
   ["return redis.acl_check_cmd('get', 'x')", "0"],
   ["return redis.acl_check_cmd('nosuch')", "0"],
+  // Redis 7.0 flags the sorted-set blocking pops noscript, unlike BLPOP (which runs non-blocking).
+  ["return redis.call('BZPOPMIN', 'z', 0)", "0"],
+  ["return redis.pcall('BZPOPMAX', 'z', 0)", "0"],
+  ["return redis.call('BLPOP', 'nolist', 0)", "0"],
 ];
 
 export const SANDBOX: Case[] = [
