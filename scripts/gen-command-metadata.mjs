@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * Writes packages/server/src/commands/key-spec-table.ts and command-tips.ts: the key specs and
- * the tips Redis 7.0 declares for each command (its src/commands/*.json), read from a real
- * redis-server's COMMAND reply, for every command (and subcommand) keyhaven-server implements.
+ * Writes packages/server/src/commands/key-spec-table.ts, command-tips.ts and command-docs.json:
+ * the key specs, the tips and the documentation (summary, complexity, history, arguments...)
+ * Redis 7.0 declares for each command (its src/commands/*.json), read from a real redis-server's
+ * COMMAND and COMMAND DOCS replies, for every command (and subcommand) keyhaven-server implements.
  * Run it again when a command is added; the differential test
  * packages/server/test/differential/command-info.test.ts fails until the tables agree.
  *
@@ -18,16 +19,32 @@ import { cleanup, start, stop } from "../bench/lib.mjs";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT_DIR = join(root, "packages/server/src/commands");
 
-function commandReply(port) {
-  const json = execFileSync("redis-cli", ["-p", String(port), "--json", "COMMAND"], {
+function cliJson(port, ...argv) {
+  const json = execFileSync("redis-cli", ["-p", String(port), "--json", ...argv], {
     maxBuffer: 64 * 1024 * 1024,
   });
+  return JSON.parse(json);
+}
+
+/** COMMAND DOCS by full name, subcommands taken out of their parent's entry. */
+function docsReply(port) {
+  const byName = new Map();
+  const walk = (name, doc) => {
+    const { subcommands, ...own } = doc;
+    byName.set(name, own);
+    for (const [subName, sub] of Object.entries(subcommands ?? {})) walk(subName, sub);
+  };
+  for (const [name, doc] of Object.entries(cliJson(port, "COMMAND", "DOCS"))) walk(name, doc);
+  return byName;
+}
+
+function commandReply(port) {
   const byName = new Map();
   const walk = (entry) => {
     byName.set(entry[0], entry);
     for (const sub of entry[9] ?? []) walk(sub);
   };
-  for (const entry of JSON.parse(json)) walk(entry);
+  for (const entry of cliJson(port, "COMMAND")) walk(entry);
   return byName;
 }
 
@@ -86,6 +103,10 @@ ${tipLines.join("\n")}
 };
 `,
   );
+  const docs = docsReply(redis.port);
+  // One command per line: a change to one command is a change to one line.
+  const docLines = names.filter((n) => docs.has(n)).map((n) => `${js(n)}: ${js(docs.get(n))}`);
+  writeFileSync(join(OUT_DIR, "command-docs.json"), `{\n${docLines.join(",\n")}\n}\n`);
   console.log(`${names.length} commands: ${specLines.length} with key specs, ${tipLines.length} with tips`);
 } finally {
   await stop(redis);

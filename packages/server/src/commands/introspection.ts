@@ -6,6 +6,7 @@
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { is } from "./args.js";
+import { writeCommandDocs } from "./command-docs.js";
 import { helpReply } from "./common.js";
 import { commandHasKeys, hasMovableKeys, type KeyRef, type KeySpec, keysWithFlags } from "./key-specs.js";
 import { type Command, type CommandSpec, container, helpSpec, spec } from "./spec.js";
@@ -227,26 +228,6 @@ function commandInfoCommand(c: Client): void {
   }
 }
 
-function writeCommandDocs(c: Client, cmd: Command): void {
-  const out = c.out;
-  const subs = cmd.subcommandMap === null ? [] : [...cmd.subcommandMap.values()];
-  out.mapHeader(subs.length > 0 ? 4 : 3);
-  out.bulk("summary");
-  out.bulk(cmd.summary);
-  out.bulk("since");
-  out.bulk(cmd.since);
-  out.bulk("group");
-  out.bulk(cmd.group);
-  if (subs.length > 0) {
-    out.bulk("subcommands");
-    out.mapHeader(subs.length);
-    for (const sub of subs) {
-      out.bulk(sub.fullName);
-      writeCommandDocs(c, sub);
-    }
-  }
-}
-
 function commandDocsCommand(c: Client): void {
   const names = c.argv.slice(2);
   const cmds: Command[] = [];
@@ -257,10 +238,7 @@ function commandDocsCommand(c: Client): void {
       if (cmd !== undefined) cmds.push(cmd);
     }
   c.out.mapHeader(cmds.length);
-  for (const cmd of cmds) {
-    c.out.bulk(cmd.fullName);
-    writeCommandDocs(c, cmd);
-  }
+  for (const cmd of cmds) writeCommandDocs(c, cmd);
 }
 
 function commandListCommand(c: Client): void {

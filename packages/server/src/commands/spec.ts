@@ -45,9 +45,12 @@ export interface CommandSpec {
   keyStep: number;
   /** For commands whose keys are not first/last/step (ZUNIONSTORE, EVAL...): positions in argv. */
   getKeys?: (argv: readonly string[]) => number[];
-  /** COMMAND DOCS group: string, generic, list, connection, server, pubsub, transactions... */
+  /** The command's family (string, generic, list, connection, server...): its ACL category. */
   group: string;
-  /** One-line summary for COMMAND DOCS. */
+  /**
+   * A one-line summary, and the version the command came in: COMMAND DOCS shows them only for a
+   * command Redis 7.0 does not document; for the others it shows Redis's (command-docs.ts).
+   */
   summary: string;
   since: string;
   /**

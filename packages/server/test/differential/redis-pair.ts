@@ -12,6 +12,8 @@ export interface RedisPair {
   both(...argv: string[]): Promise<unknown>;
   /** The clients, [redis, keyhaven], once started. */
   clients(): [RespClient, RespClient];
+  /** The servers' ports, [redis, keyhaven], once started. */
+  ports(): [number, number];
 }
 
 /** `options` (extra arguments, e.g. enabling DEBUG) go to both servers. */
@@ -37,5 +39,6 @@ export function redisPair(options: StartOptions = {}): RedisPair {
       return r;
     },
     clients: () => [rc!, kc!],
+    ports: () => [redis!.port, keyhaven!.port],
   };
 }
