@@ -3,18 +3,20 @@
  * Writes packages/server/src/commands/key-spec-table.ts, command-tips.ts and command-docs.json:
  * the key specs, the tips and the documentation (summary, complexity, history, arguments...)
  * Redis 7.0 declares for each command (its src/commands/*.json), read from a real redis-server's
- * COMMAND and COMMAND DOCS replies, for every command (and subcommand) keyhaven-server implements.
+ * COMMAND and COMMAND DOCS replies, for every command (and subcommand) keyhaven-server implements;
+ * the docs of Sentinel's own commands too, read from a redis-sentinel.
  * Run it again when a command is added; the differential test
  * packages/server/test/differential/command-info.test.ts fails until the tables agree.
  *
  *   pnpm -s run build && node scripts/gen-command-metadata.mjs && pnpm -s run format
  */
 
-import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cleanup, start, stop } from "../bench/lib.mjs";
+import { cleanup, freePort, sleep, start, stop } from "../bench/lib.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT_DIR = join(root, "packages/server/src/commands");
@@ -22,6 +24,8 @@ const OUT_DIR = join(root, "packages/server/src/commands");
 function cliJson(port, ...argv) {
   const json = execFileSync("redis-cli", ["-p", String(port), "--json", ...argv], {
     maxBuffer: 64 * 1024 * 1024,
+    // A redis-sentinel just started refuses connections for a moment: no noise while it does.
+    stdio: ["ignore", "pipe", "ignore"],
   });
   return JSON.parse(json);
 }
@@ -49,6 +53,33 @@ function commandReply(port) {
 }
 
 const js = (v) => JSON.stringify(v);
+
+/** The docs of the SENTINEL command and its subcommands, from a redis-sentinel run for this. */
+async function sentinelDocs() {
+  const dir = mkdtempSync(join(tmpdir(), "kh-gen-sentinel-"));
+  const port = await freePort();
+  writeFileSync(join(dir, "sentinel.conf"), `port ${port}\nbind 127.0.0.1\n`);
+  const proc = spawn("redis-sentinel", [join(dir, "sentinel.conf")], { stdio: "ignore" });
+  try {
+    for (let i = 0; i < 50; i++) {
+      try {
+        const docs = new Map();
+        for (const [name, doc] of Object.entries(cliJson(port, "COMMAND", "DOCS", "sentinel"))) {
+          const { subcommands, ...own } = doc;
+          docs.set(name, own);
+          for (const [subName, sub] of Object.entries(subcommands ?? {})) docs.set(subName, sub);
+        }
+        return docs;
+      } catch {
+        await sleep(100);
+      }
+    }
+    throw new Error("redis-sentinel did not answer");
+  } finally {
+    proc.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function beginSearch(b) {
   if (b.type === "index") return `index(${b.spec.index})`;
@@ -106,6 +137,7 @@ ${tipLines.join("\n")}
   const docs = docsReply(redis.port);
   // One command per line: a change to one command is a change to one line.
   const docLines = names.filter((n) => docs.has(n)).map((n) => `${js(n)}: ${js(docs.get(n))}`);
+  for (const [name, doc] of await sentinelDocs()) docLines.push(`${js(name)}: ${js(doc)}`);
   writeFileSync(join(OUT_DIR, "command-docs.json"), `{\n${docLines.join(",\n")}\n}\n`);
   console.log(`${names.length} commands: ${specLines.length} with key specs, ${tipLines.length} with tips`);
 } finally {

@@ -301,10 +301,15 @@ const F = "admin sentinel only_sentinel";
 const sub = (name: string, arity: number, handler: (c: Client) => void, summary: string) =>
   spec(name, arity, F, [0, 0, 0], "sentinel", summary, "2.8.4", handler);
 
-export const sentinelCommands = [
-  container("sentinel", -2, "sentinel", "A container for Sentinel commands.", "2.8.4", [
+const sentinelContainer = container(
+  "sentinel",
+  -2,
+  "sentinel",
+  "A container for Sentinel commands.",
+  "2.8.4",
+  [
     sub("ckquorum", 3, ckquorumCommand, "Checks for a Redis Sentinel quorum."),
-    sub("config", -4, configCommand, "Configures Redis Sentinel."),
+    sub("config", -3, configCommand, "Configures Redis Sentinel."),
     sub("debug", -2, debugCommand, "Lists or updates the current configurable parameters of Redis Sentinel."),
     sub("failover", 3, failoverCommand, "Forces a Redis Sentinel failover."),
     sub("flushconfig", 2, flushconfigCommand, "Rewrites the Redis Sentinel configuration file."),
@@ -314,7 +319,17 @@ export const sentinelCommands = [
       getMasterAddrByNameCommand,
       "Returns the port and address of a master Redis instance.",
     ),
-    sub("help", 2, helpCommand, "Returns helpful text about the different subcommands."),
+    // Unlike its siblings, HELP is no admin command and is served while loading.
+    spec(
+      "help",
+      2,
+      "loading stale sentinel",
+      [0, 0, 0],
+      "sentinel",
+      "Returns helpful text.",
+      "6.2.0",
+      helpCommand,
+    ),
     sub(
       "info-cache",
       -3,
@@ -344,5 +359,10 @@ export const sentinelCommands = [
     sub("set", -5, setCommand, "Changes the configuration of a monitored Redis master."),
     sub("simulate-failure", -3, simulateFailureCommand, "Simulates failover scenarios."),
     sub("slaves", 3, replicasCommand, "Returns a list of the monitored replicas."),
-  ]),
-] satisfies CommandSpec[];
+  ],
+);
+
+export const sentinelCommands: CommandSpec[] = [
+  // Unlike other containers, Redis flags this one itself as an admin command.
+  { ...sentinelContainer, flags: ["admin", "sentinel"], acl: ["admin", "slow", "dangerous"] },
+];

@@ -3,7 +3,7 @@
  * Sentinel's command table, as Redis runs redis-server with the sentinel command table
  * (server.c: sentinel mode keeps only commands flagged CMD_SENTINEL / CMD_ONLY_SENTINEL).
  *
- * Kept from the server table: PING, AUTH, HELLO, RESET, CLIENT, COMMAND, SUBSCRIBE,
+ * Kept from the server table: PING, AUTH, ACL, HELLO, CLIENT, COMMAND, SUBSCRIBE,
  * PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE, SHUTDOWN, and ROLE (its `server.roleReply` answers
  * `sentinel` + master names). Kept with Sentinel's own handler: INFO (server, clients, stats, cpu
  * and sentinel sections), PUBLISH (only hello messages, which are processed at once: other
@@ -26,7 +26,6 @@ const KEPT = new Set([
   "auth",
   "acl",
   "hello",
-  "reset",
   "client",
   "command",
   "subscribe",
