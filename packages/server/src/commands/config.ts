@@ -122,6 +122,12 @@ function configResetstatCommand(c: Client): void {
   c.out.raw(shared.OK);
 }
 
+/**
+ * Options CONFIG REWRITE writes whatever their value, as Redis does: the save points (so that a
+ * later default cannot change them), the absolute working directory and the latency percentiles.
+ */
+const ALWAYS_WRITTEN = new Set(["save", "dir", "latency-tracking-info-percentiles"]);
+
 /** The desired lines for every option worth writing: set explicitly, or different from default. */
 export function desiredConfigLines(c: Client): Map<string, string[]> {
   const config = c.server.config;
@@ -129,7 +135,7 @@ export function desiredConfigLines(c: Client): Map<string, string[]> {
   for (const spec of OPTIONS) {
     const value = config.get(spec.name);
     const isDefault = JSON.stringify(value) === JSON.stringify(spec.default);
-    if (!config.explicitlySet.has(spec.name) && isDefault) continue;
+    if (!config.explicitlySet.has(spec.name) && isDefault && !ALWAYS_WRITTEN.has(spec.name)) continue;
     desired.set(spec.name, formatOptionLines(spec, value));
   }
   // rewriteConfigUserOption: users go to the config file unless an ACL file keeps them.

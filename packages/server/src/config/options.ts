@@ -240,7 +240,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   int("slowlog-max-len", 128, 0, LONG_MAX),
   int("latency-monitor-threshold", 0, 0, LONG_MAX),
   bool("latency-tracking", true),
-  str("latency-tracking-info-percentiles", "50 99 99.9", true),
+  special("latency-tracking-info-percentiles", "50 99 99.9"),
   // Event notification
   special("notify-keyspace-events", ""),
   // Advanced config

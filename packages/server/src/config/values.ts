@@ -4,6 +4,7 @@
  * Parse functions return the typed value, or throw ValueError with the reason text.
  */
 
+import { parseDouble } from "../commands/args.js";
 import type { OptionSpec, OutputBufferClass, OutputBufferLimit, SavePoint } from "./options.js";
 
 export class ValueError extends Error {}
@@ -178,6 +179,16 @@ function parseSpecial(spec: OptionSpec, args: string[], previous: unknown, fromF
       if (flags === null) throw new ValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
       return flags;
     }
+    case "latency-tracking-info-percentiles": {
+      // One argument per percentile in a config file, one space-separated string in CONFIG SET.
+      const parts = args.flatMap((a) => a.split(" ")).filter((a) => a.length > 0);
+      const values = parts.map((p) => parseDouble(p));
+      if (values.some((v) => v === null))
+        throw new ValueError("Invalid latency-tracking-info-percentiles parameters");
+      if (values.some((v) => v! < 0 || v! > 100))
+        throw new ValueError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]");
+      return values.map(String).join(" ");
+    }
     case "oom-score-adj-values": {
       const parts = args.flatMap((a) => a.split(" ")).filter((a) => a.length > 0);
       if (parts.length !== 3) throw new ValueError("wrong number of arguments");
@@ -246,6 +257,8 @@ export function clientClassName(name: string): OutputBufferClass | "master" | nu
 
 /** The text CONFIG GET prints for an option's value. */
 export function formatOptionValue(spec: OptionSpec, value: unknown): string {
+  // Redis reads `dir` back from the process: the absolute working directory it chdir'ed to.
+  if (spec.name === "dir") return process.cwd();
   switch (spec.type) {
     case "bool":
       return value ? "yes" : "no";
@@ -280,9 +293,29 @@ export function formatOptionValue(spec: OptionSpec, value: unknown): string {
   }
 }
 
+/**
+ * sdscatrepr: a string in double quotes with C escapes, as CONFIG REWRITE writes string options
+ * (the config parser reads the escapes back).
+ */
+export function quotedRepr(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    const code = s.charCodeAt(i);
+    if (ch === "\\" || ch === '"') out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (code === 7) out += "\\a";
+    else if (code === 8) out += "\\b";
+    else if (code >= 0x20 && code < 0x7f) out += ch;
+    else out += `\\x${(code & 0xff).toString(16).padStart(2, "0")}`;
+  }
+  return `${out}"`;
+}
+
 /** The lines CONFIG REWRITE writes for an option (several for save and output limits). */
 export function formatOptionLines(spec: OptionSpec, value: unknown): string[] {
-  const quote = (s: string) => (s === "" || /[\s"'\\]/.test(s) ? JSON.stringify(s) : s);
   switch (spec.name) {
     case "save": {
       const points = value as SavePoint[];
@@ -301,9 +334,14 @@ export function formatOptionLines(spec: OptionSpec, value: unknown): string[] {
     }
     case "bind":
       return [`bind ${(value as string[]).join(" ")}`];
+    case "latency-tracking-info-percentiles":
+      return [`${spec.name} ${value === "" ? '""' : value}`];
+    case "notify-keyspace-events":
+      return [`${spec.name} ${quotedRepr(formatOptionValue(spec, value))}`];
     default:
       if (spec.type === "memory") return [`${spec.name} ${formatMemory(value as number)}`];
-      return [`${spec.name} ${quote(formatOptionValue(spec, value))}`];
+      if (spec.type === "string") return [`${spec.name} ${quotedRepr(formatOptionValue(spec, value))}`];
+      return [`${spec.name} ${formatOptionValue(spec, value)}`];
   }
 }
 
