@@ -5,7 +5,8 @@
  * `replicaof <master's proxy>` and announce their proxy port (replica-announce-port), Sentinels
  * monitor the master's proxy and announce theirs (sentinel announce-port), so every address that
  * circulates (INFO, hello messages, REPLICAOF from a failover) is a proxy's, and every link can be
- * cut. The proxies know which process opened each connection (proc-net.ts), so a partition is a
+ * cut. The proxies (shared with `./keyhaven cluster --faults`: scripts/cluster/fault-proxy.mjs)
+ * know which process opened each connection (scripts/cluster/proc-net.mjs), so a partition is a
  * set of links: `partition(side)` cuts the links between that side and the rest, both ways.
  *
  * The test's own observation connections go straight to the real ports (never cut); a client
@@ -22,8 +23,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FaultProxy, type LinkMode } from "./fault-proxy.js";
-import { connectionOwner } from "./proc-net.js";
+import { FaultProxy, type LinkMode } from "../../../scripts/cluster/fault-proxy.mjs";
+import { connectionOwner } from "../../../scripts/cluster/proc-net.mjs";
 import { RespClient } from "./resp-client.js";
 
 const here = dirname(fileURLToPath(import.meta.url));

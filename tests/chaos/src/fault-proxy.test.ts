@@ -1,14 +1,15 @@
 /**
  * The fault proxy on its own, in front of a line echo server: pass forwards both ways, blackhole
  * holds bytes (in both directions, for open and new connections) until healed and loses none,
- * reset sends RST, rules apply per source, and sources are recognized by process through /proc.
+ * reset sends RST, rules apply per source (set one by one or replaced at once), and sources are
+ * recognized by process through /proc.
  */
 
 import { spawn } from "node:child_process";
 import { createServer, type Server, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { FaultProxy } from "./fault-proxy.js";
-import { connectionOwner } from "./proc-net.js";
+import { FaultProxy } from "../../../scripts/cluster/fault-proxy.mjs";
+import { connectionOwner } from "../../../scripts/cluster/proc-net.mjs";
 
 let echo: Server | null = null;
 const echoSockets = new Set<Socket>();
@@ -113,6 +114,14 @@ describe("fault proxy", () => {
     expect(alpha.got()).toBe("");
     p.set("pass", "alpha");
     expect(await until(() => alpha.got() === "a\n")).toBe(true);
+    // replaceRules: the new set of cut sources, in one step; the old rules are gone.
+    p.replaceRules("blackhole", ["beta"]);
+    alpha.s.write("a2\n");
+    beta.s.write("b2\n");
+    expect(await until(() => alpha.got() === "a\na2\n")).toBe(true);
+    expect(beta.got()).toBe("b\n");
+    p.heal();
+    expect(await until(() => beta.got() === "b\nb2\n")).toBe(true);
     alpha.s.destroy();
     beta.s.destroy();
   });

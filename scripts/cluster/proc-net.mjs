@@ -13,8 +13,13 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** The inode of the IPv4 loopback socket whose local port is `localPort` and remote port `remotePort`. */
-export function socketInode(localPort: number, remotePort: number): string | undefined {
-  let text: string;
+/**
+ * @param {number} localPort
+ * @param {number} remotePort
+ * @returns {string | undefined}
+ */
+export function socketInode(localPort, remotePort) {
+  let text;
   try {
     text = readFileSync("/proc/net/tcp", "latin1");
   } catch {
@@ -32,9 +37,13 @@ export function socketInode(localPort: number, remotePort: number): string | und
 }
 
 /** Whether process `pid` has `socket:[inode]` among its open files. */
-export function ownsSocket(pid: number, inode: string): boolean {
+/**
+ * @param {number} pid
+ * @param {string} inode
+ */
+export function ownsSocket(pid, inode) {
   const want = `socket:[${inode}]`;
-  let fds: string[];
+  let fds;
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
   } catch {
@@ -53,12 +62,12 @@ export function ownsSocket(pid: number, inode: string): boolean {
 /**
  * The name of the process in `candidates` (pid -> name) that owns the client end of a connection
  * from 127.0.0.1:`clientPort` to 127.0.0.1:`serverPort`, or undefined.
+ * @param {number} clientPort
+ * @param {number} serverPort
+ * @param {ReadonlyMap<number, string>} candidates
+ * @returns {string | undefined}
  */
-export function connectionOwner(
-  clientPort: number,
-  serverPort: number,
-  candidates: ReadonlyMap<number, string>,
-): string | undefined {
+export function connectionOwner(clientPort, serverPort, candidates) {
   const inode = socketInode(clientPort, serverPort);
   if (inode === undefined || inode === "0") return undefined;
   for (const [pid, name] of candidates) if (ownsSocket(pid, inode)) return name;

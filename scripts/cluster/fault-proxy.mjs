@@ -1,6 +1,6 @@
 /**
- * A TCP fault proxy for chaos tests: one listener on 127.0.0.1 in front of one target (a data
- * node or a Sentinel). Every process reaches the target through it, so the target keeps one
+ * A TCP fault proxy: one listener on 127.0.0.1 in front of one target (a data node or a
+ * Sentinel). Every process reaches the target through it, so the target keeps one
  * address for everybody; each accepted connection is attributed to its source process (`identify`,
  * see proc-net.ts), and a link is (source, this target). Per link, on command:
  *
@@ -24,132 +24,156 @@
  * Accepting and then closing instead is not the same to a client: ioredis, for one, sees a
  * connection established, starts its Sentinel failover detector on it and checks readiness,
  * which a dead host never lets it do.
- * Used by cluster.ts; close() destroys every socket and the listener.
+ * Used by `./keyhaven cluster --faults` (scripts/cluster/faults.mjs) and by the chaos tests
+ * (tests/chaos/src/cluster.ts, with the types in fault-proxy.d.mts): plain JS so that the script
+ * runs it without a build. close() destroys every socket and the listener.
  */
 
-import { createServer, type Server, Socket } from "node:net";
+import { createServer, Socket } from "node:net";
 
-export type LinkMode = "pass" | "blackhole" | "reset";
-
-interface Pair {
-  source: string;
-  down: Socket;
-  up: Socket | null;
-  /** Upstream connect still to do (the connection arrived while blackholed). */
-  upPending: boolean;
-}
-
-export interface FaultProxyOptions {
-  /** Name of the target, for messages. */
-  name: string;
-  targetPort: number;
-  targetHost?: string;
-  /** The source process of an accepted connection, by its peer port ("unknown" if undefined). */
-  identify?: (peerPort: number, proxyPort: number) => string | undefined;
-}
+/** @typedef {"pass" | "blackhole" | "reset"} LinkMode */
+/**
+ * One accepted connection; `upPending`: the upstream connect is still to do (the connection
+ * arrived while blackholed).
+ * @typedef {{ source: string, down: Socket, up: Socket | null, upPending: boolean }} Pair
+ */
+/**
+ * `identify`: the source process of an accepted connection, by its peer port ("unknown" when it
+ * returns undefined). `name`: the target's, for messages.
+ * @typedef {{ name: string, targetPort: number, targetHost?: string,
+ *   identify?: (peerPort: number, proxyPort: number) => string | undefined }} FaultProxyOptions
+ */
 
 export class FaultProxy {
-  readonly name: string;
-  targetPort: number;
-  readonly targetHost: string;
-  port = 0;
-  private readonly server: Server;
-  private readonly identify: FaultProxyOptions["identify"];
-  private defaultMode: LinkMode = "pass";
-  private readonly rules = new Map<string, LinkMode>();
-  private readonly pairs = new Set<Pair>();
-  /** Connections accepted per source, for tests and reports. */
-  readonly accepted = new Map<string, number>();
-
-  private constructor(options: FaultProxyOptions) {
+  /** @param {FaultProxyOptions} options */
+  constructor(options) {
     this.name = options.name;
     this.targetPort = options.targetPort;
     this.targetHost = options.targetHost ?? "127.0.0.1";
+    this.port = 0;
     this.identify = options.identify;
+    /** @type {LinkMode} */
+    this.defaultMode = "pass";
+    /** @type {Map<string, LinkMode>} */
+    this.rules = new Map();
+    /** @type {Set<Pair>} */
+    this.pairs = new Set();
+    /**
+     * Connections accepted per source, for tests and reports.
+     * @type {Map<string, number>}
+     */
+    this.accepted = new Map();
     this.server = createServer({ pauseOnConnect: true }, (s) => this.onConnection(s));
     this.server.on("error", () => {});
   }
 
-  /** Starts a proxy on a free port (or `port`). */
-  static async start(options: FaultProxyOptions, port = 0): Promise<FaultProxy> {
+  /**
+   * Starts a proxy on a free port (or `port`); rejects (EADDRINUSE...) when it cannot listen.
+   * @param {FaultProxyOptions} options
+   * @returns {Promise<FaultProxy>}
+   */
+  static async start(options, port = 0) {
     const p = new FaultProxy(options);
-    await new Promise<void>((resolve, reject) => {
-      p.server.once("error", reject);
-      p.server.listen(port, "127.0.0.1", () => {
-        p.server.off("error", reject);
-        resolve();
-      });
-    });
+    await p.listen(port);
     const addr = p.server.address();
     p.port = typeof addr === "object" && addr !== null ? addr.port : 0;
     return p;
   }
 
-  /** The mode of the link from `source`. */
-  modeFor(source: string): LinkMode {
-    return this.rules.get(source) ?? this.defaultMode;
-  }
-
-  /**
-   * Sets the mode of the links from `from` (source names), or of every link without a rule of
-   * its own when `from` is omitted. Applies to open connections at once.
-   */
-  set(mode: LinkMode, from?: string | readonly string[]): void {
-    if (from === undefined) this.defaultMode = mode;
-    else for (const s of typeof from === "string" ? [from] : from) this.rules.set(s, mode);
-    for (const pair of [...this.pairs]) this.apply(pair);
-  }
-
-  /** Every link back to pass. */
-  heal(): void {
-    this.rules.clear();
-    this.defaultMode = "pass";
-    for (const pair of [...this.pairs]) this.apply(pair);
-  }
-
-  /** Open connections per source. */
-  connections(): Map<string, number> {
-    const m = new Map<string, number>();
-    for (const p of this.pairs) m.set(p.source, (m.get(p.source) ?? 0) + 1);
-    return m;
-  }
-
-  async close(): Promise<void> {
-    for (const p of this.pairs) this.destroy(p, false);
-    this.pairs.clear();
-    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  /** The target died: refuse new connections (listener closed) and drop the open ones. */
-  async targetDown(): Promise<void> {
-    await this.close();
-  }
-
-  /** The target is back: listen again on the same port. */
-  async targetUp(): Promise<void> {
-    if (this.server.listening) return;
-    await new Promise<void>((resolve, reject) => {
+  /** @param {number} port */
+  listen(port) {
+    return new Promise((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen(this.port, "127.0.0.1", () => {
+      this.server.listen(port, "127.0.0.1", () => {
         this.server.off("error", reject);
         resolve();
       });
     });
   }
 
-  private onConnection(down: Socket): void {
+  /**
+   * The mode of the link from `source`.
+   * @param {string} source
+   * @returns {LinkMode}
+   */
+  modeFor(source) {
+    return this.rules.get(source) ?? this.defaultMode;
+  }
+
+  /**
+   * Sets the mode of the links from `from` (source names), or of every link without a rule of
+   * its own when `from` is omitted. Applies to open connections at once.
+   * @param {LinkMode} mode
+   * @param {string | readonly string[]} [from]
+   */
+  set(mode, from) {
+    if (from === undefined) this.defaultMode = mode;
+    else for (const s of typeof from === "string" ? [from] : from) this.rules.set(s, mode);
+    this.applyAll();
+  }
+
+  /**
+   * Exactly the links from `from` in `mode`, every other one back to pass, in one step: no link
+   * that stays cut passes a byte in between (as `heal()` then `set()` could let it).
+   * @param {LinkMode} mode
+   * @param {readonly string[]} from
+   */
+  replaceRules(mode, from) {
+    this.defaultMode = "pass";
+    this.rules = new Map(from.map((s) => [s, mode]));
+    this.applyAll();
+  }
+
+  /** Every link back to pass. */
+  heal() {
+    this.replaceRules("pass", []);
+  }
+
+  /** Open connections per source. */
+  connections() {
+    /** @type {Map<string, number>} */
+    const m = new Map();
+    for (const p of this.pairs) m.set(p.source, (m.get(p.source) ?? 0) + 1);
+    return m;
+  }
+
+  /** @returns {Promise<void>} */
+  async close() {
+    for (const p of this.pairs) this.destroy(p, false);
+    this.pairs.clear();
+    if (this.server.listening) await new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The target died: refuse new connections (listener closed) and drop the open ones. */
+  async targetDown() {
+    await this.close();
+  }
+
+  /** The target is back: listen again on the same port. */
+  async targetUp() {
+    if (!this.server.listening) await this.listen(this.port);
+  }
+
+  applyAll() {
+    for (const pair of [...this.pairs]) this.apply(pair);
+  }
+
+  /** @param {Socket} down */
+  onConnection(down) {
     const peerPort = down.remotePort ?? 0;
     const source = this.identify?.(peerPort, this.port) ?? "unknown";
     this.accepted.set(source, (this.accepted.get(source) ?? 0) + 1);
     down.setNoDelay(true);
-    const pair: Pair = { source, down, up: null, upPending: true };
+    /** @type {Pair} */
+    const pair = { source, down, up: null, upPending: true };
     this.pairs.add(pair);
     down.on("error", () => this.destroy(pair, false));
     down.on("close", () => this.destroy(pair, false));
     this.apply(pair);
   }
 
-  private apply(pair: Pair): void {
+  /** @param {Pair} pair */
+  apply(pair) {
     if (!this.pairs.has(pair)) return;
     const mode = this.modeFor(pair.source);
     if (mode === "reset") {
@@ -169,7 +193,8 @@ export class FaultProxy {
     pair.up?.resume();
   }
 
-  private connectUp(pair: Pair): void {
+  /** @param {Pair} pair */
+  connectUp(pair) {
     pair.upPending = false;
     const up = new Socket();
     pair.up = up;
@@ -179,13 +204,13 @@ export class FaultProxy {
     up.connect(this.targetPort, this.targetHost, () => {
       if (!this.pairs.has(pair)) return;
       // Manual piping keeps pause()/resume() under this proxy's control (pipe() would resume).
-      pair.down.on("data", (chunk: Buffer) => {
+      pair.down.on("data", (chunk) => {
         if (!up.write(chunk)) pair.down.pause();
       });
       up.on("drain", () => {
         if (this.modeFor(pair.source) === "pass") pair.down.resume();
       });
-      up.on("data", (chunk: Buffer) => {
+      up.on("data", (chunk) => {
         if (!pair.down.write(chunk)) up.pause();
       });
       pair.down.on("drain", () => {
@@ -198,7 +223,11 @@ export class FaultProxy {
     });
   }
 
-  private destroy(pair: Pair, reset: boolean): void {
+  /**
+   * @param {Pair} pair
+   * @param {boolean} reset
+   */
+  destroy(pair, reset) {
     if (!this.pairs.delete(pair)) return;
     for (const s of [pair.down, pair.up]) {
       if (s === null || s.destroyed) continue;
