@@ -17,6 +17,11 @@
  * this script, which then stops them in order); if this script is killed outright, the pid files
  * name the survivors and the next start refuses to run over them.
  *
+ * Failover experiments (cluster/faults.mjs): kill, pause, cut off (--faults: every public port is
+ * a fault proxy in front of a process on an internal port) and heal, from single keys on a
+ * terminal or from `./keyhaven cluster fault ...` in another one, through a unix socket in the
+ * data folder (cluster/control.mjs).
+ *
  * Adding a node kind: give it a config writer (`serverConfig`, `sentinelConfig`), a command line
  * (`commandFor`), a status probe (`probe`) and its lines (cluster/status-view.mjs); start and stop
  * handle the rest.
@@ -27,115 +32,35 @@ import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync 
 import { Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { faultCommand, serveControl } from "./cluster/control.mjs";
+import { FaultError, Faults, freePort, resolveMode } from "./cluster/faults.mjs";
+import { fail, HOST, MASTER_NAME, parseOptions } from "./cluster/options.mjs";
 import { isReady, statusLines } from "./cluster/status-view.mjs";
-import { clock, draw, say, tty } from "./cluster/terminal.mjs";
+import { clock, draw, onKeys, say, tty } from "./cluster/terminal.mjs";
+
+if (process.argv[2] === "fault") await faultCommand(process.argv.slice(3));
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SERVER_BIN = join(root, "packages/server/bin/keyhaven-server");
 const SENTINEL_BIN = join(root, "packages/sentinel/bin/keyhaven-sentinel");
 const PROTOCOL = join(root, "packages/protocol/dist/index.js");
-const HOST = "127.0.0.1";
-const MASTER_NAME = "mymaster";
 /** Events kept per Sentinel for the status (status-view.mjs shows the last few). */
 const EVENTS_KEPT = 20;
 
-const USAGE = `Usage: ./keyhaven cluster [options] [-- <extra keyhaven-server arguments>]
-
-Starts a local high-availability cluster on ${HOST}: a keyhaven-server master, its replicas and
-keyhaven-sentinel processes monitoring it as "${MASTER_NAME}", with config files, data and logs under
---dir. Shows a live status until Ctrl-C, which stops every process it started. Started again on
-the same --dir, it reuses the data and the configs the servers and Sentinels rewrote.
-
-  --replicas N            replicas (default 2)
-  --sentinels N           Sentinels (default 3; 0 for none)
-  --quorum N              Sentinel quorum (default 2)
-  --port P                first server port (default 7000); the replicas take the next ones
-  --ports P,P,...         every server port, master first (instead of --port and --replicas)
-  --sentinel-port P       first Sentinel port (default 26379); the others take the next ones
-  --sentinel-ports P,...  every Sentinel port (instead of --sentinel-port and --sentinels)
-  --down-after MS         sentinel down-after-milliseconds (default 5000)
-  --failover-timeout MS   sentinel failover-timeout (default 30000)
-  --dir PATH              data folder (default ./data/cluster)
-  --fresh                 delete the data folder first
-  --sentinel-impl K       keyhaven (default), or redis for Debian's redis-server --sentinel
-  --status-interval S     without a terminal, print the status every S seconds (default 5)
-  --stop-timeout S        seconds between SIGTERM and SIGKILL when stopping (default 10)
-  -h, --help              this text
-`;
-
-let parsed;
-try {
-  parsed = parseArgs({
-    allowPositionals: true,
-    options: {
-      port: { type: "string", default: "7000" },
-      ports: { type: "string", default: "" },
-      replicas: { type: "string", default: "2" },
-      sentinels: { type: "string", default: "3" },
-      "sentinel-port": { type: "string", default: "26379" },
-      "sentinel-ports": { type: "string", default: "" },
-      // No defaults for these three: given explicitly, they also apply to existing configs.
-      quorum: { type: "string" },
-      "down-after": { type: "string" },
-      "failover-timeout": { type: "string" },
-      dir: { type: "string", default: "./data/cluster" },
-      fresh: { type: "boolean", default: false },
-      "sentinel-impl": { type: "string", default: "keyhaven" },
-      "status-interval": { type: "string", default: "5" },
-      "stop-timeout": { type: "string", default: "10" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-} catch (err) {
-  process.stderr.write(`${err.message}\n\n${USAGE}`);
-  process.exit(2);
-}
-const { values: opts, positionals: extraArgs } = parsed;
-if (opts.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-
-function fail(message) {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
-}
-/** A whole number within [min, max], or exit with the option's name. */
-function int(name, text, min, max = Number.MAX_SAFE_INTEGER) {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max)
-    fail(`--${name}: expected a whole number in [${min}, ${max}], got '${text}'`);
-  return n;
-}
-
-const serverPorts =
-  opts.ports !== ""
-    ? opts.ports.split(",").map((p) => int("ports", p.trim(), 1, 65535))
-    : Array.from(
-        { length: int("replicas", opts.replicas, 0, 100) + 1 },
-        (_, i) => int("port", opts.port, 1, 65535) + i,
-      );
-const sentinelPorts =
-  opts["sentinel-ports"] !== ""
-    ? opts["sentinel-ports"].split(",").map((p) => int("sentinel-ports", p.trim(), 1, 65535))
-    : Array.from(
-        { length: int("sentinels", opts.sentinels, 0, 100) },
-        (_, i) => int("sentinel-port", opts["sentinel-port"], 1, 65535) + i,
-      );
-const sentinelCount = sentinelPorts.length;
-const quorum = int("quorum", opts.quorum ?? "2", 1);
-const downAfter = int("down-after", opts["down-after"] ?? "5000", 1);
-const failoverTimeout = int("failover-timeout", opts["failover-timeout"] ?? "30000", 1);
-const statusIntervalMs = int("status-interval", opts["status-interval"], 1) * 1000;
-const stopTimeoutMs = int("stop-timeout", opts["stop-timeout"], 0) * 1000;
-const sentinelImpl = opts["sentinel-impl"];
-if (sentinelImpl !== "keyhaven" && sentinelImpl !== "redis") fail("--sentinel-impl: keyhaven or redis");
-if (sentinelCount > 0 && quorum > sentinelCount)
-  fail(`--quorum ${quorum} is more than the ${sentinelCount} Sentinels`);
-const allPorts = [...serverPorts, ...sentinelPorts];
-if (new Set(allPorts).size !== allPorts.length) fail(`ports overlap: ${allPorts.join(",")}`);
-const dataDir = resolve(opts.dir);
+const {
+  opts,
+  extraArgs,
+  serverPorts,
+  sentinelPorts,
+  sentinelCount,
+  quorum,
+  downAfter,
+  failoverTimeout,
+  statusIntervalMs,
+  stopTimeoutMs,
+  sentinelImpl,
+  dataDir,
+} = parseOptions(process.argv.slice(2));
 
 for (const [bin, what] of [
   [PROTOCOL, "the protocol package"],
@@ -151,9 +76,12 @@ const { Link, parseInfo, RespError, toRecord } = await import("./cluster/resp-li
 // ---- Topology ---------------------------------------------------------------------------------
 
 /**
- * @typedef {{ kind: "server" | "sentinel", port: number, label: string, dir: string, conf: string,
- *   pidFile: string, proc: import("node:child_process").ChildProcess | null, exited: string | null,
- *   status: any, events: { at: number, text: string }[] }} ClusterNode
+ * `port` is the public port; `internalPort` the one the process listens on (another, behind a
+ * fault proxy, with --faults; the same otherwise). `fault`: the faults injected, for the status.
+ * `label` is `name` padded for the status columns.
+ * @typedef {{ kind: "server" | "sentinel", port: number, internalPort: number, name: string, label: string,
+ *   dir: string, conf: string, pidFile: string, proc: import("node:child_process").ChildProcess | null,
+ *   exited: string | null, status: any, events: { at: number, text: string }[], fault: string }} ClusterNode
  */
 
 /** @returns {ClusterNode} */
@@ -162,6 +90,8 @@ function makeNode(kind, port) {
   return {
     kind,
     port,
+    internalPort: port,
+    name: `${kind} ${HOST}:${port}`,
     label: `${kind.padEnd(8)} ${HOST}:${port}`,
     dir,
     conf: join(dir, kind === "server" ? "redis.conf" : "sentinel.conf"),
@@ -170,6 +100,7 @@ function makeNode(kind, port) {
     exited: null,
     status: null,
     events: [],
+    fault: "",
   };
 }
 const servers = serverPorts.map((p) => makeNode("server", p));
@@ -178,11 +109,24 @@ const nodes = [...servers, ...sentinels];
 const links = new Map(nodes.map((n) => [n, new Link(HOST, n.port)]));
 /** PSUBSCRIBE * per Sentinel; (re)opened by the status loop while the Sentinel runs. */
 const eventLinks = new Map();
+/** Proxies and fault state (cluster/faults.mjs), made once the data folder's mode is known. */
+let faults = /** @type {Faults} */ (/** @type {unknown} */ (null));
+
+/**
+ * With --faults, what makes every address that circulates a proxy's: the one a node announces
+ * (its public port), so that Sentinels and replicas reach each other only through the proxies.
+ */
+const announce = (n) =>
+  !faults.proxied
+    ? []
+    : n.kind === "server"
+      ? [`replica-announce-ip ${HOST}`, `replica-announce-port ${n.port}`]
+      : [`sentinel announce-ip ${HOST}`, `sentinel announce-port ${n.port}`];
 
 function serverConfig(n, masterPort) {
   const lines = [
     "# Written by ./keyhaven cluster on first start; the server rewrites it (CONFIG REWRITE).",
-    `port ${n.port}`,
+    `port ${n.internalPort}`,
     `bind ${HOST}`,
     `dir ${n.dir}`,
     `logfile ${join(n.dir, "server.log")}`,
@@ -192,6 +136,7 @@ function serverConfig(n, masterPort) {
     "enable-debug-command local",
     "repl-diskless-sync yes",
     "repl-diskless-sync-delay 1",
+    ...announce(n),
   ];
   if (n.port !== masterPort) lines.push(`replicaof ${HOST} ${masterPort}`);
   return `${lines.join("\n")}\n`;
@@ -200,10 +145,11 @@ function serverConfig(n, masterPort) {
 function sentinelConfig(n, masterPort) {
   return [
     "# Written by ./keyhaven cluster on first start; the Sentinel rewrites it as its state changes.",
-    `port ${n.port}`,
+    `port ${n.internalPort}`,
     `bind ${HOST}`,
     `dir ${n.dir}`,
     `logfile ${join(n.dir, "sentinel.log")}`,
+    ...announce(n),
     `sentinel monitor ${MASTER_NAME} ${HOST} ${masterPort} ${quorum}`,
     `sentinel down-after-milliseconds ${MASTER_NAME} ${downAfter}`,
     `sentinel failover-timeout ${MASTER_NAME} ${failoverTimeout}`,
@@ -261,6 +207,7 @@ let stopping = false;
 
 function onExit(n, code, signal) {
   n.exited = signal !== null ? `signal ${signal}` : `exit code ${code}`;
+  faults.exited(n);
   links.get(n)?.close();
   eventLinks.get(n)?.close();
   eventLinks.delete(n);
@@ -279,8 +226,26 @@ async function startNode(n, masterPort) {
   mkdirSync(n.dir, { recursive: true });
   // An existing config is kept: it holds what CONFIG REWRITE or the Sentinel wrote.
   const fresh = !existsSync(n.conf);
+  if (faults.proxied) {
+    // A new internal port on every start: the last one may have been taken since.
+    n.internalPort = await freePort();
+    links.get(n).port = n.internalPort;
+    if (!fresh) {
+      const text = readFileSync(n.conf, "latin1");
+      const port = `port ${n.internalPort}`;
+      writeFileSync(
+        n.conf,
+        /^port \d+$/m.test(text) ? text.replace(/^port \d+$/m, port) : `${port}\n${text}`,
+      );
+    }
+  }
   if (fresh)
     writeFileSync(n.conf, n.kind === "server" ? serverConfig(n, masterPort) : sentinelConfig(n, masterPort));
+  try {
+    await faults.targetUp(n);
+  } catch (err) {
+    return { ok: false, fresh, why: `its fault proxy cannot listen: ${err.message}`, stderr: "" };
+  }
   const [bin, args] = commandFor(n);
   // detached: own session, so a terminal's Ctrl-C reaches only us and we stop nodes in order.
   const proc = spawn(bin, args, { cwd: n.dir, stdio: ["ignore", "ignore", "pipe"], detached: true });
@@ -294,7 +259,10 @@ async function startNode(n, masterPort) {
   proc.on("error", (err) => {
     n.exited = err.message;
   });
-  if (proc.pid !== undefined) writeFileSync(n.pidFile, `${proc.pid}\n`);
+  if (proc.pid !== undefined) {
+    writeFileSync(n.pidFile, `${proc.pid}\n`);
+    faults.started(n);
+  }
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && n.exited === null) {
     const r = await links.get(n).call(["PING"], 500);
@@ -330,7 +298,7 @@ async function probe(n) {
 
 function ensureEvents(n) {
   if (n.kind !== "sentinel" || n.exited !== null || eventLinks.has(n) || stopping) return;
-  const link = new Link(HOST, n.port, (msg) => {
+  const link = new Link(HOST, n.internalPort, (msg) => {
     if (!Array.isArray(msg) || msg[0] !== "pmessage") return;
     const text = `${msg[2]} ${msg[3]}`;
     n.events.push({ at: Date.now(), text });
@@ -373,7 +341,7 @@ async function statusLoop() {
       say(`${clock()} ready: ${lines[0].slice(10)}`);
     }
     if (tty || Date.now() - lastPrint >= statusIntervalMs) {
-      draw(lines);
+      draw(keys ? [...lines, KEY_HELP] : lines);
       lastPrint = Date.now();
     }
     await sleep(1000);
@@ -416,7 +384,10 @@ async function stopAll(exitCode = 0) {
   }
   stopping = true;
   say("\nstopping the cluster (Sentinels, replicas, then the master)...");
+  control?.close();
   for (const l of [...links.values(), ...eventLinks.values()]) l.close();
+  // A stopped process would hold SIGTERM until --stop-timeout, then need SIGKILL.
+  faults?.resumeAll();
   // Sentinels first, so they do not fail over while the servers go down; replicas before masters
   // (as last seen), so a master has no lagging replica to wait for.
   const isMaster = (n) => n.status?.info?.get("role") === "master";
@@ -432,6 +403,7 @@ async function stopAll(exitCode = 0) {
     }
     say(`stopped ${n.label} (pid ${n.proc.pid}, ${n.exited})`);
   }
+  await faults?.close();
   try {
     unlinkSync(join(dataDir, "cluster.pid"));
   } catch {
@@ -443,6 +415,7 @@ async function stopAll(exitCode = 0) {
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => void stopAll());
 // Whatever happens to this script, no node outlives it unnoticed.
 process.on("exit", () => {
+  faults?.resumeAll();
   for (const n of nodes) {
     if (n.proc?.pid !== undefined && n.exited === null) {
       try {
@@ -454,10 +427,55 @@ process.on("exit", () => {
   }
 });
 
+// ---- Faults -----------------------------------------------------------------------------------
+
+/** Single keys on a terminal: faults on the current master, and stop. */
+const KEYS = { k: "kill", p: "pause", c: "cut", h: "heal", q: "stop", "\x03": "stop" };
+const KEY_HELP = "keys: k kill the master  p pause it  c cut it off  h heal all  q quit";
+let keys = false;
+let starting = true;
+/** @type {{ close(): void } | null} */
+let control = null;
+
+/** One fault (keys and control socket alike), logged with its time; resolves with what was done. */
+async function runFault(action, port) {
+  const what = `fault ${action}${port === undefined ? "" : ` --port ${port}`}`;
+  if (starting || stopping) throw new FaultError(`the cluster is ${starting ? "starting" : "stopping"}`);
+  try {
+    const done = await faults.run(action, port);
+    say(`${clock()} ${what}: ${done}`);
+    return done;
+  } catch (err) {
+    say(`${clock()} ${what} refused: ${err.message}`);
+    throw err;
+  }
+}
+
+/** For heal: a node that exited, started again with its config and data. */
+async function restartNode(n) {
+  const r = await startNode(n, serverPorts[0]);
+  return r.ok
+    ? `restarted ${n.name} (pid ${n.proc.pid})`
+    : `${n.name} did not come back (${r.why}); see ${n.dir}`;
+}
+
 // ---- Main -------------------------------------------------------------------------------------
 
 if (opts.fresh) rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
+try {
+  faults = new Faults({
+    proxied: resolveMode(dataDir, opts.faults),
+    servers,
+    sentinels,
+    masterName: MASTER_NAME,
+    call: (n, args) => links.get(n).call(args),
+    restart: restartNode,
+  });
+} catch (err) {
+  if (!(err instanceof FaultError)) throw err;
+  fail(err.message);
+}
 for (const n of nodes) {
   const pid = leftoverPid(n);
   if (pid !== null) {
@@ -468,9 +486,16 @@ for (const n of nodes) {
   }
 }
 for (const n of nodes) if (await portTaken(n.port)) fail(`${HOST}:${n.port} is in use by another process`);
+try {
+  control = await serveControl(dataDir, runFault);
+} catch (err) {
+  fail(err.message);
+}
 writeFileSync(join(dataDir, "cluster.pid"), `${process.pid}\n`);
 
-process.stdout.write(`Keyhaven local cluster in ${dataDir}\n`);
+process.stdout.write(
+  `Keyhaven local cluster in ${dataDir}${faults.proxied ? ", each public port a fault proxy (--faults)" : ""}\n`,
+);
 for (const n of nodes) {
   const r = await startNode(n, serverPorts[0]);
   if (!r.ok) {
@@ -497,8 +522,9 @@ for (const n of nodes) {
     const m = toRecord(await links.get(n).call(["SENTINEL", "MASTER", MASTER_NAME]));
     role = `monitors ${MASTER_NAME} at ${m.ip}:${m.port} (quorum ${m.quorum}, down-after ${m["down-after-milliseconds"]} ms)`;
   }
+  const behind = faults.proxied ? `  (listens on ${n.internalPort})` : "";
   process.stdout.write(
-    `  ${n.label}  pid ${String(n.proc.pid).padEnd(7)} ${role}${r.fresh ? "" : "  (existing data and config)"}\n`,
+    `  ${n.label}  pid ${String(n.proc.pid).padEnd(7)} ${role}${behind}${r.fresh ? "" : "  (existing data and config)"}\n`,
   );
 }
 
@@ -515,6 +541,14 @@ if (sentinels.length > 0) {
   );
 }
 process.stdout.write(
-  `Pid files in ${dataDir}/<port>/; this script's in ${dataDir}/cluster.pid.\nCtrl-C stops every node.\n`,
+  `Pid files in ${dataDir}/<port>/; this script's in ${dataDir}/cluster.pid.\n` +
+    `Faults: ./keyhaven cluster fault <kill|pause|cut|heal> [--port P]${opts.dir === "./data/cluster" ? "" : ` --dir ${opts.dir}`}` +
+    `${faults.proxied ? "" : " (cut needs --faults)"}\nCtrl-C stops every node.\n`,
 );
+starting = false;
+keys = onKeys((key) => {
+  const action = KEYS[key];
+  if (action === "stop") void stopAll();
+  else if (action !== undefined) void runFault(action).catch(() => {});
+});
 await statusLoop();

@@ -9,7 +9,8 @@ import { clock } from "./terminal.mjs";
 /** Sentinel events shown under each Sentinel's line. */
 const EVENTS_SHOWN = 3;
 
-const pidColumn = (n) => `pid ${String(n.proc?.pid ?? "-").padEnd(7)}`;
+/** The pid, then the faults injected into the node (faults.mjs sets `n.fault`), early enough to show. */
+const pidColumn = (n) => `pid ${String(n.proc?.pid ?? "-").padEnd(7)}${n.fault ? ` [${n.fault}]` : ""}`;
 
 /** The line of a node that gave no usable answer, or null when it did. */
 function unavailable(n) {

@@ -1,6 +1,7 @@
 /**
  * The cluster script's output: on a terminal a status block redrawn in place, with event lines
- * written above it; without one (CI, a pipe) every status and every line simply appended.
+ * written above it; without one (CI, a pipe) every status and every line simply appended. On a
+ * terminal, single keys too (`onKeys`).
  */
 
 const out = process.stdout;
@@ -34,4 +35,20 @@ export function draw(lines) {
   const up = drawnLines > 0 ? `\x1b[${drawnLines}A\r` : "";
   out.write(`${up}\x1b[J${clipped.join("\n")}\n`);
   drawnLines = clipped.length;
+}
+
+/**
+ * Single-key commands on a terminal: raw mode, so each key arrives alone and Ctrl-C as a byte
+ * (no SIGINT then: `onKey` gets "\x03"). Returns false without a terminal on stdin.
+ */
+export function onKeys(onKey) {
+  const input = process.stdin;
+  if (input.isTTY !== true) return false;
+  input.setRawMode(true);
+  input.setEncoding("utf8");
+  input.on("data", (text) => {
+    for (const key of text) onKey(key);
+  });
+  process.on("exit", () => input.setRawMode(false));
+  return true;
 }
