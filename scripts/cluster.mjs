@@ -341,7 +341,7 @@ async function statusLoop() {
       say(`${clock()} ready: ${lines[0].slice(10)}`);
     }
     if (tty || Date.now() - lastPrint >= statusIntervalMs) {
-      draw(keys ? [...lines, KEY_HELP] : lines);
+      draw(keys && tty ? [...lines, KEY_HELP] : lines);
       lastPrint = Date.now();
     }
     await sleep(1000);
@@ -551,4 +551,6 @@ keys = onKeys((key) => {
   if (action === "stop") void stopAll();
   else if (action !== undefined) void runFault(action).catch(() => {});
 });
+// Without a terminal on stdout the status has no key help line: say it once.
+if (keys && !tty) say(KEY_HELP);
 await statusLoop();

@@ -106,7 +106,10 @@ export class Faults {
     this.restart = o.restart;
     /** @type {Map<any, FaultProxy>} */
     this.proxies = new Map();
-    /** pid -> source name, for the proxies' `identify`. @type {Map<number, string>} */
+    /**
+     * pid -> source name of every running node, for the proxies' `identify`.
+     * @type {Map<number, string>}
+     */
     this.pids = new Map();
     this.paused = new Set();
     this.cut = new Set();
@@ -128,6 +131,7 @@ export class Faults {
     }
   }
 
+  /** A node's process was spawned: connections it opens are its own from now on. */
   started(n) {
     this.pids.set(n.proc.pid, sourceName(n));
   }

@@ -4,6 +4,8 @@
  * terminal, single keys too (`onKeys`).
  */
 
+import { readFileSync } from "node:fs";
+
 const out = process.stdout;
 export const tty = out.isTTY === true;
 // A closed pipe must not take the cluster down with an EPIPE.
@@ -38,12 +40,29 @@ export function draw(lines) {
 }
 
 /**
+ * Whether this process is in its terminal's foreground process group (Linux's /proc/self/stat:
+ * pgrp and tpgid). A background job that sets raw mode or reads its terminal gets SIGTTOU or
+ * SIGTTIN, which stop it: `./keyhaven cluster &` must keep running. True where /proc is missing.
+ */
+function inForeground() {
+  try {
+    const stat = readFileSync("/proc/self/stat", "latin1");
+    // After the command name in parentheses: state ppid pgrp session tty_nr tpgid ...
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return f[2] === f[5];
+  } catch {
+    return true;
+  }
+}
+
+/**
  * Single-key commands on a terminal: raw mode, so each key arrives alone and Ctrl-C as a byte
- * (no SIGINT then: `onKey` gets "\x03"). Returns false without a terminal on stdin.
+ * (no SIGINT then: `onKey` gets "\x03"). Returns false, and reads nothing, without a terminal on
+ * stdin or in the background.
  */
 export function onKeys(onKey) {
   const input = process.stdin;
-  if (input.isTTY !== true) return false;
+  if (input.isTTY !== true || !inForeground()) return false;
   input.setRawMode(true);
   input.setEncoding("utf8");
   input.on("data", (text) => {
