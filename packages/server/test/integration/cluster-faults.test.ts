@@ -3,8 +3,9 @@
  * experiment from another terminal: the master is cut off (through the fault proxies on the
  * public ports), the Sentinels fail over, the old master cannot be reached on its port; healed,
  * it rejoins as a replica of the new master. Then the new master is killed, fails over, and heal
- * restarts it as a replica. A restart asking for the other mode is refused. Everything is checked
- * through the public ports, as an application would see it.
+ * restarts it as a replica. A paused replica stops answering until healed. A restart asking for
+ * the other mode is refused. Everything is checked through the public ports, as an application
+ * would see it.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -127,6 +128,23 @@ describe("./keyhaven cluster --faults", () => {
     await waitReplicaOf(old, promoted, "the restarted master to rejoin as a replica of the new one");
     expect((await fault(cluster.dir, "heal")).stdout).toBe("nothing to heal\n");
   }, 90_000);
+
+  it("pause --port: the node stops answering; heal resumes it", async () => {
+    const master = await currentMaster();
+    const replica = cluster.servers.find((p) => p !== master)!;
+    const paused = await fault(cluster.dir, "pause", "--port", String(replica));
+    expect(paused.code).toBe(0);
+    expect(paused.stdout).toMatch(
+      new RegExp(`^paused server 127\\.0\\.0\\.1:${replica}, pid \\d+, with SIGSTOP`),
+    );
+    expect(await ping(replica)).toBe("no answer");
+    const again = await fault(cluster.dir, "pause", "--port", String(replica));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(`server 127.0.0.1:${replica} is already paused\n`);
+    const heal = await fault(cluster.dir, "heal");
+    expect(heal.stdout).toBe(`healed: resumed server 127.0.0.1:${replica}\n`);
+    expect(await ping(replica)).toBe("PONG");
+  });
 
   it("refuses a start on the same folder that asks for the other mode", async () => {
     const other = await startCluster([...cluster.args, "--no-faults"], cluster).then(
