@@ -144,7 +144,7 @@ export class Faults {
     void this.proxies.get(n)?.targetDown();
   }
 
-  /** SIGCONT to every paused node (before stopping them: a stopped process ignores SIGTERM). */
+  /** SIGCONT to every paused node (before stopping them: a stopped process acts on no SIGTERM). */
   resumeAll() {
     for (const n of this.paused) signal(n, "SIGCONT");
     this.paused.clear();
@@ -201,7 +201,7 @@ export class Faults {
     );
   }
 
-  /** The node with public port `port`, or the master the Sentinels name (INFO without them). */
+  /** The node with public port `port`, or the master most Sentinels name (ROLE without them). */
   async target(port) {
     if (port !== undefined) {
       const n = this.nodes.find((m) => m.port === port);
