@@ -54,8 +54,9 @@ function roundRational(num: bigint, den: bigint, negative: boolean): LongDouble 
 
 /**
  * strtold as string2ld accepts it: decimal with optional exponent, C99 hex floats ("0x10",
- * "0x1.8p3"), or inf; no spaces, no NaN. Returns null when not a valid number, "inf"/"-inf" for
- * infinities.
+ * "0x1.8p3"), or inf; no spaces, no NaN. Returns null when not a valid number, and when strtold
+ * would report ERANGE (a value beyond long double's range, or a nonzero one that rounds to 0);
+ * "inf"/"-inf" for the infinities written as such.
  */
 export function parseLongDouble(text: string): LongDouble | "inf" | "-inf" | null {
   if (text.length === 0 || text.length > 5120) return null;
@@ -70,18 +71,19 @@ export function parseLongDouble(text: string): LongDouble | "inf" | "-inf" | nul
   if (intPart === "" && fracPart === "") return null;
   const digits = BigInt((intPart + fracPart).replace(/^0+(?=\d)/, "") || "0");
   let exp10 = (expPart === undefined ? 0 : Number(expPart)) - fracPart.length;
-  if (!Number.isFinite(exp10) || Math.abs(exp10) > 20000) {
-    if (digits === 0n) return { mantissa: 0n, exponent: 0 };
-    if (exp10 > 0) return sign === "-" ? "-inf" : "inf";
-    return { mantissa: 0n, exponent: 0 };
-  }
+  if (!Number.isFinite(exp10) || Math.abs(exp10) > 20000)
+    return digits === 0n ? { mantissa: 0n, exponent: 0 } : null;
   let num = digits;
   let den = 1n;
   if (exp10 >= 0) num *= 10n ** BigInt(exp10);
   else den = 10n ** BigInt(-exp10);
   exp10 = 0;
-  const r = roundRational(num, den, sign === "-");
-  if (r === null) return sign === "-" ? "-inf" : "inf";
+  return outOfRange(roundRational(num, den, sign === "-"), digits);
+}
+
+/** A rounded value, or null where strtold sets ERANGE: overflow, or nonzero digits rounded to 0. */
+function outOfRange(r: LongDouble | null, digits: bigint): LongDouble | null {
+  if (r === null || (r.mantissa === 0n && digits !== 0n)) return null;
   return r;
 }
 
@@ -96,14 +98,12 @@ function parseHexLongDouble(
   const digits = BigInt(`0x${intPart + fracPart || "0"}`);
   const exp2 = (expPart === undefined ? 0 : Number(expPart)) - 4 * fracPart.length;
   if (digits === 0n) return { mantissa: 0n, exponent: 0 };
-  if (!Number.isFinite(exp2) || exp2 > MAX_EXP2 + 64) return negative ? "-inf" : "inf";
-  if (exp2 < MIN_EXP2 - 64 * 80) return { mantissa: 0n, exponent: 0 };
+  if (!Number.isFinite(exp2) || exp2 > MAX_EXP2 + 64 || exp2 < MIN_EXP2 - 64 * 80) return null;
   const r =
     exp2 >= 0
       ? roundRational(digits << BigInt(exp2), 1n, negative)
       : roundRational(digits, 1n << BigInt(-exp2), negative);
-  if (r === null) return negative ? "-inf" : "inf";
-  return r;
+  return outOfRange(r, digits);
 }
 
 /** a + b rounded to long double precision; null when it overflows to infinity. */

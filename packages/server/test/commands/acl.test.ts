@@ -464,6 +464,8 @@ describe("AUTH and HELLO AUTH with ACL users", () => {
 
   it("AUTH with one argument and requirepass; ACL LIST shows the default user's password hash", async () => {
     const k = await connect();
+    // The server has accepted k (and authenticated it: no password yet) once it answers.
+    expect(await k.call("PING")).toBe("PONG");
     expect(await c.call("CONFIG", "SET", "requirepass", "hunter2")).toBe("OK");
     try {
       expect(await listLine("default")).toBe(`user default on #${sha256("hunter2")} ~* &* +@all`);

@@ -54,6 +54,24 @@ describe("strings", () => {
     expect(errorText(await c.call("INCRBYFLOAT", "f", "abc"))).toBe("ERR value is not a valid float");
   });
 
+  it("INCRBYFLOAT and HINCRBYFLOAT refuse numbers beyond long double's range, as strtold's ERANGE", async () => {
+    const invalid = "ERR value is not a valid float";
+    for (const n of ["1e5000", "1e-5000", "0x1p99999", "1e39223372036854775807"]) {
+      expect(errorText(await c.call("INCRBYFLOAT", "r", n))).toBe(invalid);
+      expect(errorText(await c.call("HINCRBYFLOAT", "rh", "f", n))).toBe(invalid);
+      expect(await c.call("SET", "stored", n)).toBe("OK");
+      expect(errorText(await c.call("INCRBYFLOAT", "stored", "1"))).toBe(invalid);
+    }
+    expect(await c.call("INCRBYFLOAT", "r", "0e-99999")).toBe("0");
+    // 1e400 fits a long double: redis-server prints it as the nearest long double.
+    expect(await c.call("INCRBYFLOAT", "r", "1e400")).toBe(
+      "10000000000000000000281880683947586514586453433629052038625910693539685534008629862039363994848324160522094053927317616200295822777259255734023828976593340661017797447434546173917862448116674971723778943824391593338047470675026246684401359237513603830343735485505244955964979021825038280091068414947402456898653040951017512658092615827588920183472511643316591362664138176309734806343732497430221946880",
+    );
+    expect(errorText(await c.call("INCRBYFLOAT", "r", "inf"))).toBe(
+      "ERR increment would produce NaN or Infinity",
+    );
+  });
+
   it("WRONGTYPE errors", async (ctx) => {
     // Hashes come from another subsystem: skip while this build does not have HSET.
     const [hset] = (await c.call("COMMAND", "INFO", "hset")) as unknown[];
