@@ -138,6 +138,13 @@ function countBits(v: string, fromBit: number, toBit: number): number {
 
 function bitcountCommand(c: Client): void {
   const argv = c.argv;
+  // As in Redis, the key comes first: a missing key counts 0 whatever the other arguments say.
+  const v = readStringOrReply(c, argv[1]);
+  if (v === undefined) return;
+  if (v === null) {
+    c.out.raw(shared.ZERO);
+    return;
+  }
   let isBit = false;
   let start = 0;
   let end = -1;
@@ -161,12 +168,6 @@ function bitcountCommand(c: Client): void {
     }
   } else if (argv.length !== 2) {
     c.error("ERR syntax error");
-    return;
-  }
-  const v = readStringOrReply(c, argv[1]);
-  if (v === undefined) return;
-  if (v === null) {
-    c.out.raw(shared.ZERO);
     return;
   }
   const units = isBit ? v.length * 8 : v.length;

@@ -73,6 +73,13 @@ function setrangeCommand(c: Client): void {
 /** LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] (lcsCommand). */
 function lcsCommand(c: Client): void {
   const argv = c.argv;
+  // Both keys are looked up before the options are read, with LCS's own type error.
+  const a = c.db.read(argv[1]);
+  const b = c.db.read(argv[2]);
+  if ((a !== undefined && typeof a !== "string") || (b !== undefined && typeof b !== "string")) {
+    c.error("ERR The specified keys must contain string values");
+    return;
+  }
   let getLen = false;
   let getIdx = false;
   let withMatchLen = false;
@@ -91,10 +98,6 @@ function lcsCommand(c: Client): void {
       return;
     }
   }
-  const a = readStringOrReply(c, argv[1]);
-  if (a === undefined) return;
-  const b = readStringOrReply(c, argv[2]);
-  if (b === undefined) return;
   if (getIdx && getLen) {
     c.error("ERR If you want both the length and indexes, please just use IDX.");
     return;

@@ -36,6 +36,12 @@ describe("bitmaps", () => {
     expect(await c.call("BITCOUNT", "s", "5", "30", "BIT")).toBe(17);
     expect(await c.call("BITCOUNT", "s", "-1", "-5")).toBe(0);
     expect(await c.call("BITCOUNT", "nokey", "0", "1")).toBe(0);
+    // The key is looked up first: a missing key counts 0 whatever follows, another type is WRONGTYPE.
+    expect(await c.call("BITCOUNT", "nokey", "a", "b", "c", "d")).toBe(0);
+    await c.call("RPUSH", "alist", "x");
+    expect(errorText(await c.call("BITCOUNT", "alist", "a"))).toBe(
+      "WRONGTYPE Operation against a key holding the wrong kind of value",
+    );
     expect(errorText(await c.call("BITCOUNT", "s", "0"))).toBe("ERR syntax error");
     expect(errorText(await c.call("BITCOUNT", "s", "0", "1", "FOO"))).toBe("ERR syntax error");
     expect(errorText(await c.call("BITCOUNT", "s", "a", "b"))).toBe(

@@ -239,6 +239,13 @@ describe("strings: options, ranges, encodings", () => {
     );
     expect(errorText(await c.call("LCS", "l1", "l2", "foo"))).toBe("ERR syntax error");
     expect(await c.call("LCS", "nokey1", "nokey2")).toBe("");
+    // Keys of another type are refused before the options are read, with LCS's own error.
+    await c.call("RPUSH", "lcslist", "x");
+    for (const extra of [[], ["foo"], ["IDX", "LEN"]]) {
+      expect(errorText(await c.call("LCS", "l1", "lcslist", ...extra))).toBe(
+        "ERR The specified keys must contain string values",
+      );
+    }
   });
 
   it("INCRBYFLOAT errors and formatting", async () => {
