@@ -38,6 +38,9 @@ function replyLag(c: Client, lag: number | null): void {
 
 function xinfoStreamCommand(c: Client): void {
   const argv = c.argv;
+  // As every XINFO subcommand, the key is looked up before the options are read.
+  const s = infoStream(c);
+  if (s === null) return;
   const optc = argv.length - 3;
   let full = false;
   let count = 10;
@@ -57,8 +60,6 @@ function xinfoStreamCommand(c: Client): void {
     }
     full = true;
   }
-  const s = infoStream(c);
-  if (s === null) return;
   const out = c.out;
   out.mapHeader(full ? 9 : 10);
   out.bulk("length");

@@ -162,6 +162,8 @@ describe("XDEL, XSETID and XINFO STREAM", () => {
       "-ERR The ID specified in XADD is equal or smaller than the target stream top item",
     );
     expect(await r(c, "XINFO", "STREAM", "nokey")).toBe("-ERR no such key");
+    // The key comes before the options: a missing key is reported even with bad options.
+    expect(await r(c, "XINFO", "STREAM", "nokey", "BOGUS")).toBe("-ERR no such key");
     expect(await r(c, "XINFO", "STREAM", "s", "FULL", "COUNT")).toBe(
       "-ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.",
     );

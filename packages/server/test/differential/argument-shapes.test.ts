@@ -1,5 +1,5 @@
 /**
- * Every data command both servers have, called with assorted argument shapes (too few, too
+ * Every data command and subcommand both servers have, called with assorted argument shapes (too few, too
  * many, numbers where words belong, words where numbers belong, one key or two) against keys of
  * every type, must answer what redis-server answers: which check comes first (the key's type,
  * the arity, the options) decides the error a client sees, and differential tests built around
@@ -84,7 +84,55 @@ const SHAPES = [
   ["k", "k2", "1", "weights", "1", "2"],
 ];
 
+/** Subcommands whose replies are the connection's, the server's or the clock's, or change state. */
+const SUBCOMMANDS_LEFT_OUT = new Set(
+  `client|list client|info client|id client|kill client|pause client|unpause client|reply
+  client|tracking client|caching client|getredir client|trackinginfo client|no-evict client|unblock
+  client|setname client|getname config|set config|rewrite config|resetstat config|get memory|usage
+  memory|stats memory|doctor memory|malloc-stats memory|purge object|freq object|idletime
+  latency|doctor latency|graph latency|history latency|latest latency|reset latency|histogram
+  slowlog|get slowlog|len slowlog|reset acl|log acl|genpass acl|setuser acl|deluser acl|load
+  acl|save acl|list acl|users acl|getuser acl|dryrun script|flush script|kill script|load
+  script|exists function|load function|delete function|flush function|kill function|list
+  function|dump function|restore function|stats pubsub|channels pubsub|numsub pubsub|numpat
+  pubsub|shardchannels pubsub|shardnumsub command|docs command|info command|list command|count
+  command|getkeys command|getkeysandflags`.split(/\s+/),
+);
+
+const SUBCOMMAND_SETUPS: Record<string, string[][]> = {
+  none: [],
+  string: [["SET", "k", "abc"]],
+  list: [["RPUSH", "k", "a", "b"]],
+  stream: [
+    ["XADD", "k", "1-1", "f", "v"],
+    ["XGROUP", "CREATE", "k", "g", "0"],
+  ],
+};
+
+const SUBCOMMAND_SHAPES = [
+  [],
+  ["k"],
+  ["k", "g"],
+  ["k", "g", "c"],
+  ["k", "x", "y", "z"],
+  ["k", "g", "$"],
+  ["k", "g", "0", "MKSTREAM"],
+  ["k", "g", "0-0", "ENTRIESREAD", "1"],
+];
+
 type CommandInfo = [string, number, ...unknown[]];
+
+/** Runs argv on both servers after the same setup; the replies, Redis's first. */
+async function bothAfter(clients: unknown[], setup: string[][], argv: string[]): Promise<[unknown, unknown]> {
+  const replies = await Promise.all(
+    (clients as { call(...a: string[]): Promise<unknown> }[]).map(async (c) => {
+      await c.call("FLUSHALL");
+      for (const cmd of setup) await c.call(...cmd);
+      return c.call(...argv);
+    }),
+  );
+  return [replies[0], replies[1]];
+}
 
 const sorted = (reply: unknown): unknown => (Array.isArray(reply) ? [...reply].map(String).sort() : reply);
 
@@ -106,13 +154,8 @@ describe.skipIf(!hasRealRedis())("argument shapes of every data command, against
     for (const name of commands) {
       for (const [setupName, setup] of Object.entries(SETUPS)) {
         for (const shape of SHAPES) {
-          const replies = await Promise.all(
-            [rc, kc].map(async (c) => {
-              await c.call("FLUSHALL");
-              for (const cmd of setup) await c.call(...cmd);
-              const reply = await c.call(name, ...shape);
-              return UNORDERED.has(name) ? sorted(reply) : reply;
-            }),
+          const replies = (await bothAfter([rc, kc], setup, [name, ...shape])).map((reply) =>
+            UNORDERED.has(name) ? sorted(reply) : reply,
           );
           if (JSON.stringify(replies[0]) !== JSON.stringify(replies[1])) {
             differing.push({
@@ -121,6 +164,33 @@ describe.skipIf(!hasRealRedis())("argument shapes of every data command, against
               redis: replies[0],
               keyhaven: replies[1],
             });
+          }
+        }
+      }
+    }
+    expect(differing).toEqual([]);
+  });
+
+  it("answers every shape of every subcommand with Redis's reply or error", async () => {
+    const [rc, kc] = pair.clients();
+    const subcommands = async (c: typeof rc) =>
+      new Set(
+        ((await c.call("COMMAND")) as CommandInfo[]).flatMap((info) =>
+          ((info[9] as CommandInfo[] | undefined) ?? []).map((sub) => sub[0]),
+        ),
+      );
+    const [theirs, ours] = await Promise.all([subcommands(rc), subcommands(kc)]);
+    const names = [...ours]
+      .filter((n) => theirs.has(n) && !SUBCOMMANDS_LEFT_OUT.has(n) && !n.endsWith("|help"))
+      .sort();
+    expect(names.length).toBeGreaterThan(10);
+    const differing: unknown[] = [];
+    for (const name of names) {
+      for (const [setupName, setup] of Object.entries(SUBCOMMAND_SETUPS)) {
+        for (const shape of SUBCOMMAND_SHAPES) {
+          const [redis, keyhaven] = await bothAfter([rc, kc], setup, [...name.split("|"), ...shape]);
+          if (JSON.stringify(redis) !== JSON.stringify(keyhaven)) {
+            differing.push({ call: [name, ...shape], keys: setupName, redis, keyhaven });
           }
         }
       }
