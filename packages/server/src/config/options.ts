@@ -27,6 +27,8 @@ export interface OptionSpec {
   hidden?: boolean;
   /** Sensitive: CONFIG REWRITE still writes it, but it is redacted in logs. */
   sensitive?: boolean;
+  /** A memory option that also takes a percentage ("10%"), held as its negative. */
+  percent?: boolean;
   /** Options that only matter to Sentinel or features we refuse are accepted but inert. */
   inert?: boolean;
 }
@@ -144,7 +146,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   }),
   int("io-threads", 1, 1, 128, false),
   bool("io-threads-do-reads", false, false),
-  int("hz", 10, 0, INT_MAX), // values above 500 are stored as 500 (Config.setMany clamps)
+  int("hz", 10, 0, INT_MAX), // stored within 1..500 (values.ts), as Redis's updateHZ does
   bool("dynamic-hz", true),
   int("active-expire-effort", 1, 1, 10),
   // Security
@@ -181,7 +183,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   int("repl-timeout", 60, 1, INT_MAX),
   bool("repl-disable-tcp-nodelay", false),
   mem("repl-backlog-size", 1024 * 1024, 1, LONG_MAX),
-  int("repl-backlog-ttl", 3600, 0, INT_MAX),
+  int("repl-backlog-ttl", 3600, 0, LONG_MAX),
   int("replica-priority", 100, 0, INT_MAX, true, "slave-priority"),
   bool("replica-announced", true),
   int("min-replicas-to-write", 0, 0, INT_MAX, true, "min-slaves-to-write"),
@@ -245,17 +247,18 @@ export const OPTIONS: readonly OptionSpec[] = [
   special("notify-keyspace-events", ""),
   // Advanced config
   int("hash-max-listpack-entries", 512, 0, LONG_MAX, true, "hash-max-ziplist-entries"),
-  int("hash-max-listpack-value", 64, 0, LONG_MAX, true, "hash-max-ziplist-value"),
+  mem("hash-max-listpack-value", 64, 0, LONG_MAX, true, "hash-max-ziplist-value"),
   int("list-max-listpack-size", -2, -5, INT_MAX, true, "list-max-ziplist-size"),
   int("list-compress-depth", 0, 0, INT_MAX),
   int("set-max-intset-entries", 512, 0, LONG_MAX),
   int("zset-max-listpack-entries", 128, 0, LONG_MAX, true, "zset-max-ziplist-entries"),
-  int("zset-max-listpack-value", 64, 0, LONG_MAX, true, "zset-max-ziplist-value"),
+  mem("zset-max-listpack-value", 64, 0, LONG_MAX, true, "zset-max-ziplist-value"),
   mem("hll-sparse-max-bytes", 3000, 0, LONG_MAX),
   mem("stream-node-max-bytes", 4096, 0, LONG_MAX),
   int("stream-node-max-entries", 100, 0, LONG_MAX),
   int("tracking-table-max-keys", 1000000, 0, LONG_MAX),
-  mem("maxmemory-clients", 0, 0, LONG_MAX),
+  // A percentage is held negative, down to -100 (100%), as Redis holds it.
+  { ...mem("maxmemory-clients", 0, -100, LONG_MAX), percent: true },
   int("busy-reply-threshold", 5000, 0, LONG_MAX, true, "lua-time-limit"),
   { ...int("lua-replicate-commands", 1, 0, 1, true), hidden: true },
   {
@@ -318,7 +321,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     str("bio_cpulist", "", false),
     str("aof_rewrite_cpulist", "", false),
     str("bgsave_cpulist", "", false),
-    int("socket-mark-id", 0, 0, UINT_MAX),
+    int("socket-mark-id", 0, 0, UINT_MAX, false),
     enm("propagation-error-behavior", "ignore", ["ignore", "panic", "panic-on-replicas"]),
     bool("replica-ignore-disk-write-errors", false),
     bool("aof-disable-auto-gc", false),

@@ -11,12 +11,13 @@ export class ValueError extends Error {}
 
 /** memtoull: "1gb" = 1024^3, "1g" = 10^9, "100k" = 10^5... Returns null when invalid. */
 export function parseMemory(text: string): number | null {
-  const m = /^(-?\d+)(k|kb|m|mb|g|gb)?$/i.exec(text);
+  // memtoull: digits (possibly none: "" is 0) and an optional unit; no sign.
+  const m = /^(\d*)(b|k|kb|m|mb|g|gb)?$/i.exec(text);
   if (!m) return null;
-  const n = Number(m[1]);
   const unit = (m[2] ?? "").toLowerCase();
   const mul: Record<string, number> = {
     "": 1,
+    b: 1,
     k: 1000,
     kb: 1024,
     m: 1e6,
@@ -24,9 +25,59 @@ export function parseMemory(text: string): number | null {
     g: 1e9,
     gb: 1024 ** 3,
   };
-  const value = n * mul[unit];
-  return Number.isSafeInteger(value) ? value : null;
+  const value = Number(m[1] || "0") * mul[unit];
+  // Beyond what a JS number holds exactly: out of every memory option's range.
+  return Number.isSafeInteger(value) ? value : Number.POSITIVE_INFINITY;
 }
+
+/** What the process title variables stand for when a template is checked (the title empty). */
+const PROC_TITLE_SAMPLE: Record<string, string> = {
+  title: "",
+  "listen-addr": "*:6379",
+  "server-mode": "",
+  port: "6379",
+  "tls-port": "0",
+  unixsocket: "",
+  "config-file": "redis.conf",
+};
+
+/**
+ * validateProcTitleTemplate: the template must expand (`{{` and `}}` are braces, `{name}` a known
+ * variable) to something other than blanks once the title is empty.
+ */
+function checkProcTitleTemplate(template: string): void {
+  let expanded = "";
+  for (let i = 0; i < template.length; i++) {
+    const ch = template[i];
+    if (ch === "{" && template[i + 1] === "{") {
+      expanded += "{";
+      i++;
+    } else if (ch === "{") {
+      const end = template.indexOf("}", i);
+      const value = end < 0 ? undefined : PROC_TITLE_SAMPLE[template.slice(i + 1, end)];
+      if (value === undefined)
+        throw new ValueError("template format is invalid or contains unknown variables");
+      expanded += value;
+      i = end;
+    } else if (ch === "}" && template[i + 1] === "}") {
+      expanded += "}";
+      i++;
+    } else {
+      expanded += ch;
+    }
+  }
+  if (expanded.trim() === "")
+    throw new ValueError("template format is invalid or contains unknown variables");
+}
+
+/** Checks of string options' values, as Redis's is_valid_fn callbacks. */
+const STRING_CHECKS: Record<string, (value: string) => void> = {
+  "proc-title-template": checkProcTitleTemplate,
+  "cluster-announce-hostname": (value) => {
+    if (!/^[A-Za-z0-9.-]*$/.test(value))
+      throw new ValueError("Hostnames may only contain alphanumeric characters, hyphens or dots");
+  },
+};
 
 /** A bound as Redis prints it: our 2^53 stand-ins for LLONG_MIN/LLONG_MAX print as those. */
 function formatBound(n: number): string {
@@ -88,31 +139,46 @@ export function parseOptionValue(
       if (args.length !== 1) throw new ValueError("wrong number of arguments");
       const b = parseBool(args[0]);
       if (b === null) throw new ValueError("argument must be 'yes' or 'no'");
+      // Keyhaven has no defragmenter: refused as a redis-server built without jemalloc refuses it.
+      if (spec.name === "activedefrag" && b) {
+        throw new ValueError(
+          "Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution",
+        );
+      }
       return b;
     }
     case "int":
     case "memory": {
       if (args.length !== 1) throw new ValueError("wrong number of arguments");
+      // numericParseString: a memory option takes units, one with `percent` also "N%" (kept
+      // negative, as Redis keeps it); any other takes a plain integer only.
+      const text = args[0];
       let n: number | null;
       if (spec.type === "memory") {
-        n = parseMemory(args[0]);
-        if (n === null) throw new ValueError("argument must be a memory value");
-      } else {
-        n = parseInteger(args[0]);
-        if (n === null) {
-          // Redis accepts memory-unit suffixes for some integer options too (e.g. 64mb sizes).
-          const asMem = parseMemory(args[0]);
-          if (asMem === null) throw new ValueError("argument couldn't be parsed into an integer");
-          n = asMem;
+        n = parseMemory(text);
+        const percent = spec.percent ? /^(\d+)%$/.exec(text) : null;
+        if (n === null && percent !== null) {
+          const pct = Number(percent[1]);
+          if (pct > -spec.min!)
+            throw new ValueError(`percentage argument must be less or equal to ${-spec.min!}`);
+          return -pct;
         }
+        if (n === null) {
+          throw new ValueError(
+            spec.percent ? "argument must be a memory or percent value" : "argument must be a memory value",
+          );
+        }
+      } else {
+        n = parseInteger(text);
+        if (n === null) throw new ValueError("argument couldn't be parsed into an integer");
       }
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
         throw new ValueError(
           `argument must be between ${formatBound(spec.min!)} and ${formatBound(spec.max!)} inclusive`,
         );
       }
-      // hz: Redis accepts any int and clamps it to CONFIG_MAX_HZ.
-      if (spec.name === "hz" && n > 500) return 500;
+      // hz: Redis accepts any int and keeps it within CONFIG_MIN_HZ..CONFIG_MAX_HZ.
+      if (spec.name === "hz") return Math.min(Math.max(n, 1), 500);
       return n;
     }
     case "octal": {
@@ -139,11 +205,18 @@ export function parseOptionValue(
         }
         out.push(v);
       }
-      if (out.length === 0) throw new ValueError("wrong number of arguments");
+      if (out.length === 0) {
+        throw new ValueError(
+          args.length === 0
+            ? "wrong number of arguments"
+            : `argument(s) must be one of the following: ${spec.values!.join(", ")}`,
+        );
+      }
       return out.join(" ");
     }
     case "string":
       if (args.length !== 1) throw new ValueError("wrong number of arguments");
+      STRING_CHECKS[spec.name]?.(args[0]);
       return args[0];
     case "special":
       return parseSpecial(spec, args, previous, fromFile);
@@ -228,6 +301,8 @@ function parseOutputBufferLimits(
   previous: Record<OutputBufferClass, OutputBufferLimit>,
 ): Record<OutputBufferClass, OutputBufferLimit> {
   const parts = args.flatMap((a) => a.split(" ")).filter((a) => a.length > 0);
+  // CONFIG SET with an empty value changes nothing, as in Redis.
+  if (parts.length === 0 && args.length === 1) return previous;
   if (parts.length === 0 || parts.length % 4 !== 0) {
     throw new ValueError("Wrong number of arguments in buffer limit configuration.");
   }
@@ -263,8 +338,9 @@ export function formatOptionValue(spec: OptionSpec, value: unknown): string {
     case "bool":
       return value ? "yes" : "no";
     case "int":
-    case "memory":
       return String(value);
+    case "memory":
+      return spec.percent && (value as number) < 0 ? `${-(value as number)}%` : String(value);
     case "octal":
       return (value as number).toString(8);
     case "enum":
@@ -339,7 +415,10 @@ export function formatOptionLines(spec: OptionSpec, value: unknown): string[] {
     case "notify-keyspace-events":
       return [`${spec.name} ${quotedRepr(formatOptionValue(spec, value))}`];
     default:
-      if (spec.type === "memory") return [`${spec.name} ${formatMemory(value as number)}`];
+      if (spec.type === "memory") {
+        const v = value as number;
+        return [`${spec.name} ${spec.percent && v < 0 ? `${-v}%` : formatMemory(v)}`];
+      }
       if (spec.type === "string") return [`${spec.name} ${quotedRepr(formatOptionValue(spec, value))}`];
       return [`${spec.name} ${formatOptionValue(spec, value)}`];
   }
