@@ -139,12 +139,6 @@ export function parseOptionValue(
       if (args.length !== 1) throw new ValueError("wrong number of arguments");
       const b = parseBool(args[0]);
       if (b === null) throw new ValueError("argument must be 'yes' or 'no'");
-      // Keyhaven has no defragmenter: refused as a redis-server built without jemalloc refuses it.
-      if (spec.name === "activedefrag" && b) {
-        throw new ValueError(
-          "Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution",
-        );
-      }
       return b;
     }
     case "int":
