@@ -11,6 +11,7 @@
 
 import { accessSync, constants, readFileSync } from "node:fs";
 import {
+  applyStartupDirectives,
   Config,
   ConfigError,
   createLogger,
@@ -116,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const server = createSentinelServer(config);
   try {
-    server.acl.loadAtStartup(config.userDirectives);
+    applyStartupDirectives(server);
   } catch (err) {
     if (err instanceof ConfigError) process.stderr.write(`${formatConfigError(err, REDIS_VERSION)}\n`);
     else process.stderr.write(`${(err as Error).message}\n`);

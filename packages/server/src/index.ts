@@ -7,6 +7,7 @@
 import { registerMonitorCleanup } from "./commands/monitor.js";
 import { registerSlowlog } from "./commands/slowlog.js";
 import type { Config } from "./config/config.js";
+import { ConfigError } from "./errors.js";
 import { registerCoreInfoSections } from "./info/info.js";
 import { registerEviction } from "./keyspace/evict.js";
 import { aofOf, registerAof } from "./persistence/aof.js";
@@ -60,4 +61,21 @@ export function createServer(config: Config, options: CreateServerOptions = {}):
   }
   registerCoreInfoSections(server);
   return server;
+}
+
+/**
+ * What a config file asks of the command table and the users once they exist (Redis applies it
+ * while reading the file): `rename-command` lines, then `user` lines or the aclfile. Throws a
+ * ConfigError naming the line, or an Error for an ACL file, for the caller to report and exit.
+ */
+export function applyStartupDirectives(server: Server): void {
+  const config = server.config;
+  for (const { from, to, where } of config.renameDirectives) {
+    try {
+      server.commands.rename(from, to);
+    } catch (err) {
+      throw new ConfigError((err as Error).message, where.file, where.line, where.text);
+    }
+  }
+  server.acl.loadAtStartup(config.userDirectives);
 }

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { Config, formatConfigError } from "./config/config.js";
 import { ConfigError } from "./errors.js";
-import { createServer } from "./index.js";
+import { applyStartupDirectives, createServer } from "./index.js";
 import { KEYHAVEN_VERSION, REDIS_VERSION } from "./version.js";
 
 /** sdscatrepr for a command-line argument appended to the config text. */
@@ -138,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const server = createServer(config);
   try {
-    server.acl.loadAtStartup(config.userDirectives);
+    applyStartupDirectives(server);
   } catch (err) {
     if (err instanceof ConfigError) process.stderr.write(`${formatConfigError(err, REDIS_VERSION)}\n`);
     else server.logger.warning((err as Error).message);

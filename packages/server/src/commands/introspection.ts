@@ -222,7 +222,7 @@ function commandInfoCommand(c: Client): void {
   }
   c.out.arrayHeader(names.length);
   for (const name of names) {
-    const cmd = c.server.commands.getByFullName(name);
+    const cmd = c.server.commands.getByCalledName(name);
     if (cmd === undefined) c.out.nullBulk();
     else writeCommandInfo(c, cmd);
   }
@@ -234,7 +234,7 @@ function commandDocsCommand(c: Client): void {
   if (names.length === 0) cmds.push(...c.server.commands.all());
   else
     for (const n of names) {
-      const cmd = c.server.commands.getByFullName(n);
+      const cmd = c.server.commands.getByCalledName(n);
       if (cmd !== undefined) cmds.push(cmd);
     }
   c.out.mapHeader(cmds.length);

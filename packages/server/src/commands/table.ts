@@ -126,6 +126,25 @@ export class CommandTable {
   }
 
   /**
+   * rename-command: the command answers to `to` instead of `from` (to nothing when `to` is
+   * empty). As in Redis it keeps its own name everywhere else: COMMAND, INFO commandstats and
+   * ACL rules still know it as `from`. Throws Redis's config errors.
+   */
+  rename(from: string, to: string): void {
+    const oldName = from.toLowerCase();
+    const cmd = this.map.get(oldName);
+    if (cmd === undefined) throw new Error("No such command in rename-command");
+    this.version++;
+    this.map.delete(oldName);
+    this.map.delete(oldName.toUpperCase());
+    if (to === "") return;
+    const newName = to.toLowerCase();
+    if (this.map.has(newName)) throw new Error("Target command name already exists");
+    this.map.set(newName, cmd);
+    this.map.set(newName.toUpperCase(), cmd);
+  }
+
+  /**
    * Gives a command another handler, its flags and docs unchanged (Sentinel mode answers INFO
    * and PUBLISH itself). Throws for a name the table does not hold: that is a wiring bug.
    */
@@ -162,10 +181,15 @@ export class CommandTable {
    * match nothing, as in Redis.
    */
   getByFullName(fullName: string): Command | undefined {
-    const [name, sub, ...extra] = fullName.toLowerCase().split("|");
-    const cmd = this.byName.get(name);
-    if (cmd === undefined || sub === undefined) return cmd;
-    return extra.length === 0 ? cmd.subcommandMap?.get(sub) : undefined;
+    return resolveFullName(this.byName, fullName);
+  }
+
+  /**
+   * As getByFullName, but by the name clients call it now (after rename-command), as COMMAND
+   * INFO and COMMAND DOCS look commands up; ACL rules keep the original names.
+   */
+  getByCalledName(fullName: string): Command | undefined {
+    return resolveFullName(this.map, fullName);
   }
 
   /** Every top-level command. */
@@ -176,6 +200,14 @@ export class CommandTable {
   get size(): number {
     return this.byName.size;
   }
+}
+
+/** "name" or "container|sub" in `top`, case-insensitive; deeper names match nothing. */
+function resolveFullName(top: Map<string, Command>, fullName: string): Command | undefined {
+  const [name, sub, ...extra] = fullName.toLowerCase().split("|");
+  const cmd = top.get(name);
+  if (cmd === undefined || sub === undefined) return cmd;
+  return extra.length === 0 ? cmd.subcommandMap?.get(sub) : undefined;
 }
 
 export function buildCommandTable(): CommandTable {

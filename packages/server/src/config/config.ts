@@ -33,7 +33,6 @@ export type ChangeListener = (name: string, value: unknown, previous: unknown) =
 /** Directives that are not options: they are handled by the caller or refused with a reason. */
 const REFUSED_DIRECTIVES: Record<string, string> = {
   loadmodule: "Modules are not supported by Keyhaven",
-  "rename-command": "rename-command is not supported by Keyhaven",
   sentinel: "sentinel directive while not in sentinel mode",
 };
 
@@ -48,6 +47,8 @@ export class Config {
   readonly inertDirectives: string[] = [];
   /** `user` lines, applied by the ACL subsystem once the command table exists. */
   readonly userDirectives: { args: string[]; where: ConfigLine }[] = [];
+  /** `rename-command` lines, applied to the command table once it exists. */
+  readonly renameDirectives: { from: string; to: string; where: ConfigLine }[] = [];
 
   constructor() {
     for (const spec of OPTIONS) this.values.set(spec.name, cloneDefault(spec.default));
@@ -148,6 +149,11 @@ export class Config {
         );
       }
       this.userDirectives.push({ args, where });
+      return;
+    }
+    if (name === "rename-command") {
+      if (args.length !== 2) throw configError("Bad directive or wrong number of arguments", where);
+      this.renameDirectives.push({ from: args[0], to: args[1], where });
       return;
     }
     if (refused !== undefined) throw configError(refused, where);
