@@ -108,6 +108,11 @@ export class Server implements KeyspaceHooks {
   /** slowlog-log-slower-than (µs; negative disables the slow log). */
   slowlogThreshold = 10000;
   lfuSettings = { logFactor: 10, decayTime: 1 };
+  /**
+   * DEBUG SET-SKIP-CHECKSUM-VALIDATION (server.skip_checksum_validation): RDB loads and
+   * RESTORE/FUNCTION RESTORE payloads skip their CRC64 check while set.
+   */
+  skipChecksumValidation = false;
   /** CLIENT PAUSE: until when (ms) and which commands. */
   pauseEndMs = 0;
   pauseKind: PauseKind | null = null;

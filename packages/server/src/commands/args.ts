@@ -10,6 +10,15 @@ export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;
 const SAFE_DIGITS = 15;
 
+/**
+ * C's atoi(), for the arguments Redis reads with it (DEBUG's switches and test hooks): the leading
+ * decimal integer after optional whitespace and sign, 0 when there is none; never an error.
+ */
+export function atoi(s: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
+  return m === null ? 0 : Number.parseInt(m[1], 10);
+}
+
 /** string2ll: a strict decimal int64 (no '+', no leading zeros, no spaces), or null. */
 export function parseInt64(s: string): bigint | null {
   const len = s.length;

@@ -10,8 +10,10 @@ import { readConfigText, rewriteConfigText, writeFileAtomically } from "../confi
 import { formatOptionLines } from "../config/values.js";
 import { allowedByEnableOption } from "../exec/dispatch.js";
 import { type Client, ClientFlag } from "../network/client.js";
+import { strerror } from "../persistence/aof-files.js";
 import { globMatch } from "../util/glob.js";
 import { helpReply } from "./common.js";
+import { debugSubcommands } from "./debug.js";
 import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
 function configGetCommand(c: Client): void {
@@ -128,20 +130,72 @@ function configResetstatCommand(c: Client): void {
  */
 const ALWAYS_WRITTEN = new Set(["save", "dir", "latency-tracking-info-percentiles"]);
 
-/** The desired lines for every option worth writing: set explicitly, or different from default. */
-export function desiredConfigLines(c: Client): Map<string, string[]> {
+/**
+ * Options that even a forced rewrite leaves out at their default: strings whose unset value is
+ * Redis's NULL (rewriteConfigStringOption writes nothing for NULL; "" here), `bind` (its rewrite
+ * skips the default address list) and the deprecated lua-replicate-commands. Checked against
+ * redis-server 7.0's DEBUG CONFIG-REWRITE-FORCE-ALL.
+ */
+const FORCE_SKIPS_DEFAULT = new Set([
+  "bind",
+  "lua-replicate-commands",
+  "pidfile",
+  "unixsocket",
+  "bind-source-addr",
+  "requirepass",
+  "masterauth",
+  "masteruser",
+  "replica-announce-ip",
+  "cluster-announce-ip",
+  "cluster-announce-hostname",
+  "server_cpulist",
+  "bio_cpulist",
+  "aof_rewrite_cpulist",
+  "bgsave_cpulist",
+  "tls-cert-file",
+  "tls-key-file",
+  "tls-key-file-pass",
+  "tls-client-cert-file",
+  "tls-client-key-file",
+  "tls-client-key-file-pass",
+  "tls-dh-params-file",
+  "tls-ca-cert-file",
+  "tls-ca-cert-dir",
+  "tls-protocols",
+  "tls-ciphers",
+  "tls-ciphersuites",
+]);
+
+/**
+ * The desired lines for every option worth writing: set explicitly, or different from default.
+ * `force` (DEBUG CONFIG-REWRITE-FORCE-ALL, rewriteConfig's force_write) writes every option,
+ * default values included.
+ */
+export function desiredConfigLines(c: Client, force = false): Map<string, string[]> {
   const config = c.server.config;
   const desired = new Map<string, string[]>();
   for (const spec of OPTIONS) {
     const value = config.get(spec.name);
     const isDefault = JSON.stringify(value) === JSON.stringify(spec.default);
-    if (!config.explicitlySet.has(spec.name) && isDefault && !ALWAYS_WRITTEN.has(spec.name)) continue;
+    const forced = force && !FORCE_SKIPS_DEFAULT.has(spec.name);
+    if (!forced && !config.explicitlySet.has(spec.name) && isDefault && !ALWAYS_WRITTEN.has(spec.name))
+      continue;
     desired.set(spec.name, formatOptionLines(spec, value));
   }
   // rewriteConfigUserOption: users go to the config file unless an ACL file keeps them.
   const users = c.server.acl.configLines();
   if (users !== null) desired.set("user", users);
   return desired;
+}
+
+/** rewriteConfig: updates the config file at `path` from the running configuration. Throws on I/O errors. */
+function rewriteConfig(c: Client, path: string, force: boolean): void {
+  const text = rewriteConfigText(readConfigText(path), desiredConfigLines(c, force), (args) => {
+    if (args[0].toLowerCase() === "user") return "user";
+    const spec = findOption(args[0]);
+    return spec === undefined ? null : spec.name;
+  });
+  writeFileAtomically(path, text);
 }
 
 function configRewriteCommand(c: Client): void {
@@ -151,12 +205,7 @@ function configRewriteCommand(c: Client): void {
     return;
   }
   try {
-    const text = rewriteConfigText(readConfigText(path), desiredConfigLines(c), (args) => {
-      if (args[0].toLowerCase() === "user") return "user";
-      const spec = findOption(args[0]);
-      return spec === undefined ? null : spec.name;
-    });
-    writeFileAtomically(path, text);
+    rewriteConfig(c, path, false);
   } catch (err) {
     c.server.logger.warning({ error: (err as Error).message }, "CONFIG REWRITE failed");
     c.error(`ERR Rewriting config file: ${(err as Error).message}`);
@@ -165,6 +214,23 @@ function configRewriteCommand(c: Client): void {
   c.server.logger.notice("CONFIG REWRITE executed with success.");
   c.out.raw(shared.OK);
 }
+
+/**
+ * DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE writing every option. Without a config file
+ * Redis's fopen(NULL) fails with EFAULT, hence its "Bad address"; neither outcome is logged.
+ */
+debugSubcommands.set("config-rewrite-force-all", (c) => {
+  const path = c.server.config.configFile;
+  // strerror(EFAULT), as Redis answers without a config file.
+  if (path === null) return void c.error("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address");
+  try {
+    rewriteConfig(c, path, true);
+  } catch (err) {
+    c.error(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${strerror(err)}`);
+    return;
+  }
+  c.out.raw(shared.OK);
+});
 
 function configHelpCommand(c: Client): void {
   const lines = [

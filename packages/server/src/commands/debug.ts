@@ -1,6 +1,8 @@
 /**
  * DEBUG (debug.c): a registry of subcommands, so subsystems add theirs (RELOAD, LOADAOF,
- * CHANGE-REPL-ID) next to their own code. DIGEST and DIGEST-VALUE use Redis's exact algorithm.
+ * AOF-FLUSH-SLEEP, CHANGE-REPL-ID, REPLICATE, CONFIG-REWRITE-FORCE-ALL) next to their own code;
+ * the crashes and test hooks are in debug-hooks.ts. DIGEST and DIGEST-VALUE use Redis's exact
+ * algorithm.
  */
 
 import { shared } from "@keyhaven/protocol";
@@ -9,8 +11,10 @@ import { valueMemory } from "../keyspace/db.js";
 import { setActiveExpireEnabled } from "../keyspace/expire.js";
 import { lruIdleSeconds } from "../keyspace/lru.js";
 import type { Client } from "../network/client.js";
-import { parseInteger } from "./args.js";
+import { blockingSleep } from "../util/blocking-sleep.js";
+import { atoi, parseInteger } from "./args.js";
 import { helpReply, subcommandSyntaxError } from "./common.js";
+import { debugHookSubcommands } from "./debug-hooks.js";
 import { entryStringEncoding } from "./object.js";
 import { type CommandSpec, spec } from "./spec.js";
 
@@ -31,6 +35,13 @@ const DEBUG_ARITY = new Map<string, number>([
   ["digest", 2],
   ["digest-value", -2],
   ["log", 3],
+  ["leak", 3],
+  ["error", 3],
+  ["replicate", -3],
+  ["stringmatch-test", 2],
+  ["config-rewrite-force-all", 2],
+  ["set-skip-checksum-validation", 3],
+  ["aof-flush-sleep", 3],
   ["object", 3],
   ["protocol", 3],
   ["set-active-expire", 3],
@@ -56,6 +67,14 @@ function debugCommand(c: Client): void {
  */
 const DEBUG_HELP: [string, string[]][] = [
   [
+    "aof-flush-sleep",
+    [
+      "AOF-FLUSH-SLEEP <microsec>",
+      "    Server will sleep before flushing the AOF, this is used for testing.",
+    ],
+  ],
+  ["assert", ["ASSERT", "    Crash by assertion failed."]],
+  [
     "change-repl-id",
     [
       "CHANGE-REPL-ID",
@@ -63,14 +82,37 @@ const DEBUG_HELP: [string, string[]][] = [
       "    Dangerous: should be used only for testing the replication subsystem.",
     ],
   ],
+  [
+    "config-rewrite-force-all",
+    [
+      "CONFIG-REWRITE-FORCE-ALL",
+      "    Like CONFIG REWRITE but writes all configuration options, including",
+      "    keywords not listed in original configuration file or default values.",
+    ],
+  ],
   ["digest", ["DIGEST", "    Output a hex signature representing the current DB content."]],
   [
     "digest-value",
     ["DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys."],
   ],
+  [
+    "error",
+    [
+      "ERROR <string>",
+      "    Return a Redis protocol error with <string> as message. Useful for clients",
+      "    unit tests to simulate Redis errors.",
+    ],
+  ],
+  ["leak", ["LEAK <string>", "    Create a memory leak of the input string."]],
   ["log", ["LOG <message>", "    Write <message> to the server log."]],
   ["loadaof", ["LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory."]],
+  [
+    "replicate",
+    ["REPLICATE <string>", "    Replicates the provided string to replicas, allowing data divergence."],
+  ],
   ["object", ["OBJECT <key>", "    Show low level info about `key` and associated value."]],
+  ["oom", ["OOM", "    Crash the server simulating an out-of-memory error."]],
+  ["panic", ["PANIC", "    Crash the server simulating a panic."]],
   [
     "populate",
     [
@@ -108,6 +150,7 @@ const DEBUG_HELP: [string, string[]][] = [
       "      file to the database.",
     ],
   ],
+  ["segfault", ["SEGFAULT", "    Crash the server with sigsegv."]],
   [
     "set-active-expire",
     [
@@ -117,10 +160,19 @@ const DEBUG_HELP: [string, string[]][] = [
       "    default.",
     ],
   ],
+  [
+    "set-skip-checksum-validation",
+    [
+      "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+      "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
+    ],
+  ],
   ["sleep", ["SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed."]],
+  ["stringmatch-test", ["STRINGMATCH-TEST", "    Run a fuzz tester against the stringmatchlen() function."]],
   ["help", ["HELP", "    Prints this help."]],
 ];
 
+for (const [name, handler] of debugHookSubcommands) debugSubcommands.set(name, handler);
 debugSubcommands.set("help", (c) => {
   const lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"];
   for (const [name, text] of DEBUG_HELP) if (debugSubcommands.has(name)) lines.push(...text);
@@ -198,13 +250,11 @@ debugSubcommands.set("sleep", (c) => {
   const parsed = Number.parseFloat(c.argv[2]);
   const seconds = Number.isFinite(parsed) && parsed > 0 ? parsed : 0;
   // Blocks the event loop on purpose: this is how Redis's test suite simulates a busy server.
-  const until = performance.now() + seconds * 1000;
-  const shared32 = new Int32Array(new SharedArrayBuffer(4));
-  while (performance.now() < until) Atomics.wait(shared32, 0, 0, Math.max(1, until - performance.now()));
+  blockingSleep(seconds * 1000);
   c.out.raw(shared.OK);
 });
 debugSubcommands.set("set-active-expire", (c) => {
-  setActiveExpireEnabled(c.argv[2] !== "0");
+  setActiveExpireEnabled(atoi(c.argv[2]) !== 0);
   c.out.raw(shared.OK);
 });
 debugSubcommands.set("log", (c) => {

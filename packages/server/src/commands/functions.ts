@@ -200,7 +200,8 @@ function functionRestoreCommand(c: Client): void {
       return;
     }
   }
-  const parsed = parseFunctionsDumpPayload(Buffer.from(argv[2], "latin1"));
+  // verifyDumpPayload, as RESTORE: DEBUG SET-SKIP-CHECKSUM-VALIDATION skips the CRC check.
+  const parsed = parseFunctionsDumpPayload(Buffer.from(argv[2], "latin1"), c.server.skipChecksumValidation);
   if (!parsed.ok) {
     c.error(`ERR ${parsed.error}`);
     return;

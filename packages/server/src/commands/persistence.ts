@@ -145,7 +145,11 @@ function restoreCommand(c: Client): void {
   let value: Value;
   try {
     // fromRdbValue's builders find repeated members (see valueFactories).
-    rdbValue = parseDumpPayload(Buffer.from(argv[3], "latin1"), { checkDuplicates: false });
+    // verifyDumpPayload: DEBUG SET-SKIP-CHECKSUM-VALIDATION skips the CRC, never the version.
+    rdbValue = parseDumpPayload(Buffer.from(argv[3], "latin1"), {
+      checkDuplicates: false,
+      skipChecksum: server.skipChecksumValidation,
+    });
     value = fromRdbValue(rdbValue);
   } catch (err) {
     // A type this build cannot hold (no factory registered) is as unloadable as bad data.

@@ -395,7 +395,8 @@ export function formatOptionLines(spec: OptionSpec, value: unknown): string[] {
     case "client-output-buffer-limit": {
       const v = value as Record<OutputBufferClass, OutputBufferLimit>;
       return (["normal", "replica", "pubsub"] as const).map(
-        (c) => `client-output-buffer-limit ${c} ${v[c].hard} ${v[c].soft} ${v[c].softSeconds}`,
+        (c) =>
+          `client-output-buffer-limit ${c} ${formatMemory(v[c].hard)} ${formatMemory(v[c].soft)} ${v[c].softSeconds}`,
       );
     }
     case "replicaof": {

@@ -33,6 +33,7 @@ import {
 import { commandBound, encodeCommand, writeCommandInto } from "@keyhaven/protocol";
 import type { PropagationSink } from "../exec/propagate.js";
 import { clock } from "../keyspace/clock.js";
+import { blockingSleep } from "../util/blocking-sleep.js";
 import type { Logger } from "../util/logger.js";
 import { strerror } from "./aof-files.js";
 
@@ -80,6 +81,8 @@ export class AofWriter implements PropagationSink {
   fsyncPolicy: FsyncPolicy = "everysec";
   noFsyncOnRewrite = false;
   timestamps = false;
+  /** DEBUG AOF-FLUSH-SLEEP (server.aof_flush_sleep): µs to block before each write of the buffer. */
+  flushSleepUs = 0;
   private curTimestamp = 0;
 
   private buf: Buffer = Buffer.allocUnsafe(BUFFER_KEEP_BYTES);
@@ -283,6 +286,8 @@ export class AofWriter implements PropagationSink {
         "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.",
       );
     }
+    // A test hook: a slow disk, seen by the clients whose replies wait for this write.
+    if (this.flushSleepUs > 0) blockingSleep(this.flushSleepUs / 1000);
     const total = this.len;
     let written = 0;
     let error: unknown = null;

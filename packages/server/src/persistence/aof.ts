@@ -27,6 +27,7 @@ import {
   emptyAofManifest,
   shared,
 } from "@keyhaven/protocol";
+import { atoi } from "../commands/args.js";
 import { debugSubcommands } from "../commands/debug.js";
 import { type CommandSpec, spec } from "../commands/spec.js";
 import { gates } from "../exec/dispatch.js";
@@ -505,6 +506,13 @@ debugSubcommands.set("loadaof", (c) => {
   const aof = instances.get(c.server);
   if (aof === undefined) c.error("ERR AOF support is not available");
   else aof.debugLoadAof(c);
+});
+/** DEBUG AOF-FLUSH-SLEEP <microsec>: atoi's value, kept while the AOF is off too (as Redis). */
+debugSubcommands.set("aof-flush-sleep", (c) => {
+  const aof = instances.get(c.server);
+  if (aof === undefined) return void c.error("ERR AOF support is not available");
+  aof.writer.flushSleepUs = atoi(c.argv[2]);
+  c.out.raw(shared.OK);
 });
 
 /**

@@ -58,7 +58,9 @@ export interface RdbLoadOptions {
   /**
    * Check the CRC64 trailer. Default: the `rdbchecksum` setting, which Redis's rdbLoadRio honours
    * for every RDB stream it loads (start-up, DEBUG RELOAD, AOF preamble, replica full sync); with
-   * `no` a file whose trailer is wrong still loads, and the CRC is not even computed.
+   * `no` a file whose trailer is wrong still loads, and the CRC is not even computed. DEBUG
+   * SET-SKIP-CHECKSUM-VALIDATION 1 turns the default off too (rdbLoadRio's
+   * `server.rdb_checksum && !server.skip_checksum_validation`).
    */
   verifyChecksum?: boolean;
 }
@@ -98,7 +100,8 @@ export class RdbKeyspaceLoader {
     this.options = options;
     this.reader = new RdbReader({
       databases: undefined,
-      verifyChecksum: options.verifyChecksum ?? server.config.bool("rdbchecksum"),
+      verifyChecksum:
+        options.verifyChecksum ?? (server.config.bool("rdbchecksum") && !server.skipChecksumValidation),
       // drain() is done with each entry before it asks for the next.
       reuseEntryEvents: true,
       functions: "emit",

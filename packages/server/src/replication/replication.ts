@@ -2,7 +2,7 @@
  * The replication subsystem: one object per server that owns the replication history (state.ts),
  * both roles (master-side.ts with full-sync.ts, replica-side.ts with transfer.ts), FAILOVER, and
  * wires them into the server: the "repl" propagation sink, INFO replication, ROLE, the NOREPLICAS
- * and MASTERDOWN gates, DEBUG CHANGE-REPL-ID, CONFIG SET reactions, the RDB aux hooks, the cron
+ * and MASTERDOWN gates, DEBUG CHANGE-REPL-ID and REPLICATE, CONFIG SET reactions, the RDB aux hooks, the cron
  * (replicationCron), beforeSleep (GETACK, failover progress) and shutdown (waiting for lagging
  * replicas, as Redis 7 does within shutdown-timeout).
  *
@@ -258,6 +258,17 @@ export function registerReplication(server: Server): Replication {
     c.server.logger.warning("Changing replication IDs after receiving DEBUG change-repl-id");
     r.state.changeReplicationId();
     r.state.clearReplicationId2();
+    c.out.raw(shared.OK);
+  });
+  /**
+   * DEBUG REPLICATE <command...>: replicationFeedSlaves with the given argv, for tests of data
+   * divergence. Not executed here and not in the AOF: only the backlog and the replicas get it, in
+   * the stream's currently selected database (no SELECT is added). A replica, or a master with
+   * neither backlog nor replicas, drops it, as Redis does.
+   */
+  debugSubcommands.set("replicate", (c) => {
+    const master = replicationOf(c.server).master;
+    master.feedArgv(master.slaveSelDb, c.argv.slice(2));
     c.out.raw(shared.OK);
   });
   return repl;

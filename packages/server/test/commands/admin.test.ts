@@ -1,7 +1,15 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { errorText, RespClient, type ServerProcess, startTarget, waitFor, withTarget } from "../helpers.js";
+import {
+  errorText,
+  infoSection,
+  RespClient,
+  type ServerProcess,
+  startTarget,
+  waitFor,
+  withTarget,
+} from "../helpers.js";
 
 let server: ServerProcess;
 let c: RespClient;
@@ -205,6 +213,13 @@ describe("administration", () => {
       ["SET-ACTIVE-EXPIRE"],
       ["POPULATE"],
       ["HELP", "x"],
+      ["ERROR"],
+      ["LEAK", "a", "b"],
+      ["STRINGMATCH-TEST", "x"],
+      ["REPLICATE"],
+      ["CONFIG-REWRITE-FORCE-ALL", "x"],
+      ["SET-SKIP-CHECKSUM-VALIDATION"],
+      ["AOF-FLUSH-SLEEP"],
     ]) {
       expect(errorText(await c.call("DEBUG", ...args))).toBe(
         `ERR unknown subcommand or wrong number of arguments for '${args[0]}'. Try DEBUG HELP.`,
@@ -223,10 +238,39 @@ describe("administration", () => {
       "OBJECT <key>",
       "    Show low level info about `key` and associated value.",
       "SLEEP <seconds>",
+      "AOF-FLUSH-SLEEP <microsec>",
+      "ASSERT",
+      "CONFIG-REWRITE-FORCE-ALL",
+      "ERROR <string>",
+      "LEAK <string>",
+      "REPLICATE <string>",
+      "OOM",
+      "PANIC",
+      "SEGFAULT",
+      "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+      "STRINGMATCH-TEST",
     ]) {
       expect(help).toContain(line);
     }
     expect(help.slice(-2)).toEqual(["HELP", "    Prints this help."]);
+  });
+
+  it("DEBUG ERROR, LEAK, STRINGMATCH-TEST and the test hooks", async () => {
+    const errors = async () => (await infoSection(c, "stats")).get("total_error_replies");
+    const before = await errors();
+    expect(errorText(await c.call("DEBUG", "ERROR", "MYERR two\nlines"))).toBe("MYERR two lines");
+    // A raw protocol reply, not an error reply: INFO counts nothing.
+    expect(await errors()).toBe(before);
+    expect(await c.call("DEBUG", "LEAK", "kept forever")).toBe("OK");
+    expect(await c.call("DEBUG", "STRINGMATCH-TEST")).toBe("Apparently Redis did not crash: test passed");
+    expect(await c.call("DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0")).toBe("OK");
+    expect(await c.call("DEBUG", "AOF-FLUSH-SLEEP", "0")).toBe("OK");
+    // Without replicas nor backlog it goes nowhere, and never runs here.
+    expect(await c.call("DEBUG", "REPLICATE", "SET", "replicated-only", "1")).toBe("OK");
+    expect(await c.call("EXISTS", "replicated-only")).toBe(0);
+    expect(errorText(await c.call("DEBUG", "CONFIG-REWRITE-FORCE-ALL"))).toBe(
+      "ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address",
+    );
   });
 
   it("DEBUG PROTOCOL: one reply of each type, in RESP2 and RESP3", async () => {

@@ -88,6 +88,44 @@ describe.skipIf(!hasRealRedis())("CONFIG REWRITE, against redis-server", () => {
     expect(keyhaven.text).toContain("\nport PORT\n");
   });
 
+  /**
+   * Options redis-server 7.0.15 has and Keyhaven does not: a forced rewrite writes them there
+   * only.
+   */
+  const NOT_IN_KEYHAVEN = [
+    "loading-process-events-interval-bytes ",
+    "lua-enable-deprecated-api ",
+    "use-exit-on-panic ",
+  ];
+
+  it("DEBUG CONFIG-REWRITE-FORCE-ALL writes the same options and values as redis-server", async () => {
+    const forced = async (kind: "redis" | "keyhaven") => {
+      const dir = tempDir(`kh-force-${kind}-`);
+      const file = join(dir, "server.conf");
+      writeFileSync(file, ORIGINAL);
+      const server = await startServer(kind, {
+        configFile: file,
+        dir,
+        args: ["--enable-debug-command", "yes"],
+      });
+      started.push(server);
+      const c = await server.client();
+      expect(await c.call("DEBUG", "CONFIG-REWRITE-FORCE-ALL")).toBe("OK");
+      c.close();
+      return readFileSync(file, "latin1")
+        .replaceAll(`port ${server.port}`, "port PORT")
+        .replaceAll(`"${dir}"`, '"DIR"');
+    };
+    const [redis, keyhaven] = await Promise.all([forced("redis"), forced("keyhaven")]);
+    const [kept, appended] = splitAtMarker(keyhaven);
+    const [redisKept, redisAppended] = splitAtMarker(redis);
+    expect(kept).toBe(redisKept);
+    expect(appended).toEqual(redisAppended.filter((l) => !NOT_IN_KEYHAVEN.some((p) => l.startsWith(p))));
+    // Defaults included: more than a hundred options.
+    expect(appended).toContain("databases 16");
+    expect(appended.length).toBeGreaterThan(100);
+  });
+
   it("starts again from the rewritten file with the values it had", async () => {
     const { file } = await rewritten("keyhaven");
     await Promise.all(started.splice(0).map((s) => s.stop()));
