@@ -4,9 +4,9 @@
  * beyond 64 bits): the same reply (the same error text) and the same value afterwards as
  * redis-server. Options tied to the process (ports, files, daemonizing, protected settings) are
  * left out, and so are three numbers past 2^63 that Redis stores wrapped into its unsigned types,
- * and activedefrag: Debian's redis-server, built without jemalloc, refuses `yes`, as a
- * redis-server built from Redis's sources would not; Keyhaven accepts it (V8's collector compacts
- * its heap by itself).
+ * and activedefrag: Debian's redis-server, linked with a system jemalloc that lacks the hooks
+ * Redis's defragmenter needs, refuses `yes`, where a redis-server built from Redis's sources
+ * accepts it; Keyhaven accepts it (V8's collector compacts its heap by itself).
  */
 
 import { describe, expect, it } from "vitest";
