@@ -9,7 +9,7 @@ import type { OptionSpec, OutputBufferClass, OutputBufferLimit, SavePoint } from
 
 export class ValueError extends Error {}
 
-/** memtoull: "1gb" = 1024^3, "1g" = 10^9, "100k" = 10^5... Returns null when invalid. */
+/** memtoull: "1gb" = 1024^3, "1g" = 10^9, "100k" = 10^5... null when invalid, Infinity when too large. */
 export function parseMemory(text: string): number | null {
   // memtoull: digits (possibly none: "" is 0) and an optional unit; no sign.
   const m = /^(\d*)(b|k|kb|m|mb|g|gb)?$/i.exec(text);
