@@ -209,7 +209,7 @@ function writeCommandInfo(c: Client, cmd: Command): void {
 }
 
 function commandCommand(c: Client): void {
-  const all = [...c.server.commands.all()];
+  const all = c.server.commands.callable();
   c.out.arrayHeader(all.length);
   for (const cmd of all) writeCommandInfo(c, cmd);
 }
@@ -231,7 +231,7 @@ function commandInfoCommand(c: Client): void {
 function commandDocsCommand(c: Client): void {
   const names = c.argv.slice(2);
   const cmds: Command[] = [];
-  if (names.length === 0) cmds.push(...c.server.commands.all());
+  if (names.length === 0) cmds.push(...c.server.commands.callable());
   else
     for (const n of names) {
       const cmd = c.server.commands.getByCalledName(n);
@@ -259,7 +259,7 @@ function commandListCommand(c: Client): void {
     return;
   }
   const names: string[] = [];
-  for (const cmd of c.server.commands.all()) {
+  for (const cmd of c.server.commands.callable()) {
     if (filter(cmd)) names.push(cmd.fullName);
     if (cmd.subcommandMap !== null)
       for (const sub of cmd.subcommandMap.values()) if (filter(sub)) names.push(sub.fullName);
@@ -343,7 +343,7 @@ export const introspectionCommands = [
   {
     ...container("command", -1, "server", "Returns detailed information about all commands.", "2.8.13", [
       spec("count", 2, "loading stale", [0, 0, 0], "server", "Returns a count of commands.", "2.8.13", (c) =>
-        c.out.integer(c.server.commands.size),
+        c.out.integer(c.server.commands.callable().length),
       ),
       spec(
         "list",

@@ -103,6 +103,9 @@ export class CommandTable {
   /** Every command by lower-case name, for COMMAND and INFO (the lookup map also has aliases). */
   private readonly byName = new Map<string, Command>();
 
+  /** Commands renamed to "": callable by no name, so COMMAND leaves them out, as Redis's does. */
+  private readonly removedByRename = new Set<Command>();
+
   /** Bumped by every change, so derived views (the ACL catalog) know to rebuild. */
   version = 0;
 
@@ -137,7 +140,10 @@ export class CommandTable {
     this.version++;
     this.map.delete(oldName);
     this.map.delete(oldName.toUpperCase());
-    if (to === "") return;
+    if (to === "") {
+      this.removedByRename.add(cmd);
+      return;
+    }
     const newName = to.toLowerCase();
     if (this.map.has(newName)) throw new Error("Target command name already exists");
     this.map.set(newName, cmd);
@@ -199,6 +205,11 @@ export class CommandTable {
 
   get size(): number {
     return this.byName.size;
+  }
+
+  /** The top-level commands a client can call by some name (COMMAND, COMMAND COUNT, LIST, DOCS). */
+  callable(): Command[] {
+    return [...this.byName.values()].filter((cmd) => !this.removedByRename.has(cmd));
   }
 }
 
