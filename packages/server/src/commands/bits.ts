@@ -16,7 +16,19 @@ import {
   storeRawString,
   writeStringOrReply,
 } from "./common.js";
+import { RO_ACCESS, RW_ACCESS_UPDATE } from "./key-specs.js";
 import { type CommandSpec, spec } from "./spec.js";
+
+/** bitfieldGetKeys: the key is only read when every operation is a GET. */
+function bitfieldKeyFlags(argv: readonly string[]): readonly string[] {
+  for (let i = 2; i < argv.length; i++) {
+    const left = argv.length - i - 1;
+    if (is(argv[i], "get") && left >= 2) i += 2;
+    else if (is(argv[i], "overflow") && left >= 1) i += 1;
+    else return RW_ACCESS_UPDATE; // a write, or a syntax error: assume the worst
+  }
+  return RO_ACCESS;
+}
 
 const POPCOUNT = new Uint8Array(256);
 for (let i = 0; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1];
@@ -529,6 +541,7 @@ export const bitCommands = [
     "Performs arbitrary bitfield integer operations on strings.",
     "3.2.0",
     (c) => bitfieldGeneric(c, false),
+    { foundKeyFlags: bitfieldKeyFlags },
   ),
   spec(
     "bitfield_ro",

@@ -7,6 +7,7 @@
  * (getKeysFromCommandWithSpecs).
  */
 
+import { atoi, parseInteger } from "./args.js";
 import type { Command } from "./spec.js";
 
 export type BeginSearch =
@@ -61,8 +62,6 @@ export function ks(flags: string, beginSearch: BeginSearch, findKeys: FindKeys, 
   return spec;
 }
 
-const INTEGER = /^-?(0|[1-9][0-9]*)$/;
-
 /** Where a keyword-begun spec's keys start, or 0 when the keyword is absent. */
 function keywordStart(begin: { keyword: string; startfrom: number }, argv: readonly string[]): number {
   const argc = argv.length;
@@ -105,10 +104,10 @@ function keysFromSpecs(specs: readonly KeySpec[], argv: readonly string[]): KeyR
     } else if (find.type === "keynum") {
       step = find.keystep;
       if (find.keynumidx >= argc) return null;
-      const count = argv[first + find.keynumidx];
-      if (count === undefined || !INTEGER.test(count) || Number(count) < 0) return null;
+      const count = parseInteger(argv[first + find.keynumidx] ?? "");
+      if (count === null || count < 0) return null;
       first += find.firstkey;
-      last = first + Number(count) - 1;
+      last = first + count - 1;
     } else return null;
     if (last >= argc || last < first || first >= argc) return null;
     for (let i = first; i <= last; i += step) out.push({ pos: i, flags: spec.flags });
@@ -117,48 +116,10 @@ function keysFromSpecs(specs: readonly KeySpec[], argv: readonly string[]): KeyR
   return out;
 }
 
-const RW_ACCESS_UPDATE = ["RW", "access", "update"];
-const OW_UPDATE = ["OW", "update"];
-const RO_ACCESS = ["RO", "access"];
-
-/** SET's key: read too only when GET asks for the old value (setGetKeys). */
-function setKeyFlags(argv: readonly string[]): readonly string[] {
-  for (let i = 3; i < argv.length; i++) if (argv[i].toLowerCase() === "get") return RW_ACCESS_UPDATE;
-  return OW_UPDATE;
-}
-
-/** BITFIELD's key: read-only when every operation is a GET (bitfieldGetKeys). */
-function bitfieldKeyFlags(argv: readonly string[]): readonly string[] {
-  for (let i = 2; i < argv.length; i++) {
-    const left = argv.length - i - 1;
-    const op = argv[i].toLowerCase();
-    if (op === "get" && left >= 2) i += 2;
-    else if (op === "overflow" && left >= 1) i += 1;
-    else return RW_ACCESS_UPDATE; // a write, or a syntax error: assume the worst
-  }
-  return RO_ACCESS;
-}
-
-/**
- * The flags of a key found by a command's own key finder: only the commands whose specs cannot
- * say (variable flags, or keys the specs cannot locate) give them, as Redis's do.
- */
-function finderKeyFlags(cmd: Command, argv: readonly string[], pos: number): readonly string[] {
-  switch (cmd.fullName) {
-    case "set":
-      return setKeyFlags(argv);
-    case "bitfield":
-      return bitfieldKeyFlags(argv);
-    case "sort":
-      return pos === 1 ? RO_ACCESS : OW_UPDATE;
-    case "sort_ro":
-      return RO_ACCESS;
-    case "migrate":
-      return cmd.keySpecs[0].flags;
-    default:
-      return [];
-  }
-}
+/** Key flags commands' own finders give (CommandSpec.foundKeyFlags). */
+export const RW_ACCESS_UPDATE: readonly string[] = ["RW", "access", "update"];
+export const OW_UPDATE: readonly string[] = ["OW", "update"];
+export const RO_ACCESS: readonly string[] = ["RO", "access"];
 
 /**
  * A key finder for commands that count their keys (genericGetKeys): `numkeys` at `numkeysIdx`,
@@ -171,7 +132,7 @@ export function numkeysKeys(
   withDestination = false,
 ): (argv: readonly string[]) => number[] {
   return (argv) => {
-    const n = Number.parseInt(argv[numkeysIdx] ?? "", 10) || 0;
+    const n = atoi(argv[numkeysIdx] ?? "");
     const first = numkeysIdx + 1;
     if (n < 1 || n > argv.length - first) return [];
     const keys = withDestination ? [1] : [];
@@ -192,12 +153,14 @@ export function commandKeys(cmd: Command, argv: readonly string[]): number[] {
 
 /** Every key of a call with what it does to it (getKeysFromCommandWithSpecs). */
 export function keysWithFlags(cmd: Command, argv: readonly string[]): KeyRef[] {
-  if (cmd.keysFromSpecs) {
+  if (cmd.keySpecsFirst) {
     const found = keysFromSpecs(cmd.keySpecs, argv);
     if (found !== null) return found;
   }
-  if (!cmd.getKeys && !cmd.keySpecs.some((s) => s.flags.includes("variable_flags"))) return [];
-  return commandKeys(cmd, argv).map((pos) => ({ pos, flags: finderKeyFlags(cmd, argv, pos) }));
+  if (!cmd.getKeys && !cmd.foundKeyFlags) return [];
+  // Flags only from the commands whose specs cannot say, as only Redis's getkeys procs for
+  // those give them.
+  return commandKeys(cmd, argv).map((pos) => ({ pos, flags: cmd.foundKeyFlags?.(argv, pos) ?? [] }));
 }
 
 /**

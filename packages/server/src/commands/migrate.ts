@@ -289,6 +289,8 @@ export function migrateRedacted(argv: readonly string[]): string[] {
   return out;
 }
 
+const MIGRATED_KEY_FLAGS: readonly string[] = ["RW", "access", "delete"];
+
 export const migrateCommands = [
   spec(
     "migrate",
@@ -302,6 +304,8 @@ export const migrateCommands = [
     {
       acl: ["keyspace", "write", "slow", "dangerous"],
       getKeys: migrateKeys,
+      // migrateGetKeys: every key moved away.
+      foundKeyFlags: () => MIGRATED_KEY_FLAGS,
       redactedArgv: migrateRedacted,
     },
   ),

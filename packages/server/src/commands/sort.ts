@@ -22,6 +22,7 @@ import type { Client } from "../network/client.js";
 import { compareBytes } from "../util/compare-bytes.js";
 import { intOrReply, is } from "./args.js";
 import { modified, WRONGTYPE } from "./common.js";
+import { OW_UPDATE, RO_ACCESS } from "./key-specs.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 interface SortItem {
@@ -270,7 +271,11 @@ export const sortCommands = [
     "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
     "1.0.0",
     (c) => sortGeneric(c, false),
-    { getKeys: sortKeys, acl: ["write", "set", "sortedset", "list", "slow", "dangerous"] },
+    {
+      getKeys: sortKeys,
+      foundKeyFlags: (_, pos) => (pos === 1 ? RO_ACCESS : OW_UPDATE),
+      acl: ["write", "set", "sortedset", "list", "slow", "dangerous"],
+    },
   ),
   spec(
     "sort_ro",
@@ -282,6 +287,10 @@ export const sortCommands = [
     "7.0.0",
     (c) => sortGeneric(c, true),
     // sortROGetKeys: the key specs cannot rule out BY/GET patterns, so the finder answers.
-    { getKeys: () => [1], acl: ["read", "set", "sortedset", "list", "slow", "dangerous"] },
+    {
+      getKeys: () => [1],
+      foundKeyFlags: () => RO_ACCESS,
+      acl: ["read", "set", "sortedset", "list", "slow", "dangerous"],
+    },
   ),
 ] satisfies CommandSpec[];

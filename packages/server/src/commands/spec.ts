@@ -45,6 +45,12 @@ export interface CommandSpec {
   keyStep: number;
   /** For commands whose keys are not first/last/step (ZUNIONSTORE, EVAL...): positions in argv. */
   getKeys?: (argv: readonly string[]) => number[];
+  /**
+   * The flags of a key found by getKeys (or first/last/step), for a command whose key specs
+   * cannot say (flags that depend on the arguments, keys the specs cannot locate), as Redis's
+   * getkeys procs give them for those commands.
+   */
+  foundKeyFlags?: (argv: readonly string[], pos: number) => readonly string[];
   /** The command's family (string, generic, list, connection, server...): its ACL category. */
   group: string;
   /**
@@ -111,7 +117,7 @@ export interface Command extends CommandSpec {
   /** Redis's key specs for the command (key-spec-table.ts), empty when it names no keys. */
   keySpecs: readonly KeySpec[];
   /** The key specs are the first way to the keys (key-specs.ts specsFindKeys). */
-  keysFromSpecs: boolean;
+  keySpecsFirst: boolean;
   /** COMMAND INFO's tips ("nondeterministic_output"...). */
   tips: readonly string[];
 }

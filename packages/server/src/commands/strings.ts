@@ -18,6 +18,7 @@ import {
   WRONGTYPE,
   writeStringOrReply,
 } from "./common.js";
+import { OW_UPDATE, RW_ACCESS_UPDATE } from "./key-specs.js";
 import { type CommandSpec, spec } from "./spec.js";
 
 const SET_NX = 1;
@@ -338,6 +339,8 @@ export const stringCommands = [
     "Sets the string value of a key.",
     "1.0.0",
     setCommand,
+    // setGetKeys: the old value is read only when GET asks for it.
+    { foundKeyFlags: (argv) => (argv.slice(3).some((a) => is(a, "get")) ? RW_ACCESS_UPDATE : OW_UPDATE) },
   ),
   spec(
     "setnx",

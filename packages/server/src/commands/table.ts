@@ -87,7 +87,7 @@ function finalize(s: CommandSpec, parent: Command | null): Command {
     latency: null,
     aclId: -1,
     keySpecs,
-    keysFromSpecs: specsFindKeys(keySpecs),
+    keySpecsFirst: specsFindKeys(keySpecs),
     tips: COMMAND_TIPS[fullName] ?? [],
   };
   if (s.subcommands !== undefined) {
