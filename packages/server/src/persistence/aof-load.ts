@@ -20,6 +20,9 @@
  * queued commands (Redis's offset would let a later append complete the old transaction); an
  * RDB-preamble file cut before its first command keeps its RDB part.
  *
+ * Before anything is measured or read, the reservation a crash may have left at the end of an incr
+ * file (annotations only, aof-reserve.ts) is cut off.
+ *
  * Callers: aof.ts (start-up, DEBUG LOADAOF).
  */
 
@@ -35,6 +38,7 @@ import type { Command } from "../commands/spec.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
 import { type AofDir, dirExists, fileExists, strerror } from "./aof-files.js";
+import { trimReservedTail } from "./aof-reserve.js";
 import { RdbKeyspaceLoader, RdbLoadError } from "./rdb-load.js";
 
 export type AofLoadStatus = "ok" | "not_exist" | "empty" | "open_err" | "failed" | "truncated";
@@ -93,6 +97,14 @@ export function* loadAppendOnlyFiles(ctx: AofLoadContext, am: AofManifest): Gene
   }
   if (am.base === null && am.incr.length === 0) return none("not_exist");
   const files = [...(am.base !== null ? [am.base] : []), ...am.incr];
+  for (const f of am.incr) {
+    try {
+      const cut = trimReservedTail(dir.path(f.fileName));
+      if (cut > 0) logger.notice(`Removed ${cut} bytes reserved ahead of the end of ${f.fileName}`);
+    } catch {
+      // A missing or unreadable file is reported by the size check below, as Redis reports it.
+    }
+  }
   let totalSize = 0;
   for (const f of files) {
     const { size, error } = dir.fileSize(f.fileName, logger);

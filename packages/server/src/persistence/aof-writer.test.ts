@@ -231,4 +231,31 @@ describe("AofWriter", () => {
     w.closeFile();
     expect(w.fd).toBe(-1);
   });
+
+  it("always: bytes are reserved past the commands, and cut off when the file or the policy is left", async () => {
+    const commandsOf = (path: string, size: number) => readFileSync(path).subarray(0, size);
+    const expected = Buffer.concat([encodeCommand(["SELECT", "0"]), set("a", "1")]);
+    // Leaving `always` for everysec.
+    const first = writerOnFile("always");
+    first.w.feed(0, set("a", "1"));
+    first.w.flush(false);
+    expect(readFileSync(first.path).length).toBeGreaterThan(expected.length);
+    expect(commandsOf(first.path, expected.length).equals(expected)).toBe(true);
+    first.w.setFsyncPolicy("everysec");
+    expect(readFileSync(first.path).equals(expected)).toBe(true);
+    first.w.closeFile();
+    // Leaving the file for another, and closing that one.
+    const second = writerOnFile("always");
+    second.w.feed(0, set("a", "1"));
+    second.w.flush(false);
+    const next = join(dir, `f${n++}.aof`);
+    second.w.switchFile(AofWriter.openNew(next));
+    expect(readFileSync(second.path).equals(expected)).toBe(true);
+    second.w.selectedDb = -1;
+    second.w.feed(0, set("a", "1"));
+    second.w.flush(false);
+    expect(readFileSync(next).length).toBeGreaterThan(expected.length);
+    second.w.closeFile();
+    expect(readFileSync(next).equals(expected)).toBe(true);
+  });
 });

@@ -7,7 +7,8 @@
  * any reply of that turn is sent:
  *
  *   command ─► feed ─► buffer ─► beforeSleep: write(2) ─► fsync per appendfsync ─► replies flushed
- *     always:   fdatasync in the same turn (group commit: one write+fsync for every write of the turn)
+ *     always:   fdatasync in the same turn (group commit: one write+fsync for every write of the turn),
+ *               the write landing in bytes reserved ahead of it (aof-reserve.ts)
  *     everysec: fdatasync on the libuv thread pool at most once a second; a write that finds the
  *               previous fsync still running is postponed up to 2 s, then forced (aof_delayed_fsync)
  *     no:       the OS decides
@@ -36,17 +37,20 @@ import { clock } from "../keyspace/clock.js";
 import { blockingSleep } from "../util/blocking-sleep.js";
 import type { Logger } from "../util/logger.js";
 import { strerror } from "./aof-files.js";
+import { extendReservation, RESERVE_MIN_AHEAD } from "./aof-reserve.js";
 
 export type FsyncPolicy = "always" | "everysec" | "no";
 
+const HASH = 0x23;
 /** Minimum seconds between two logs of the same write error (AOF_WRITE_LOG_ERROR_RATE). */
 const AOF_WRITE_LOG_ERROR_RATE = 30;
 /** The buffer is kept between turns while this small; a larger one is released (as Redis's 4k rule). */
 const BUFFER_KEEP_BYTES = 64 * 1024;
-/** O_WRONLY|O_CREAT|O_TRUNC|O_APPEND: a new incr file. O_APPEND keeps writes at the end after a
- * short write was truncated away (Redis opens without it and would leave a hole). */
-const OPEN_NEW_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND;
-const OPEN_APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
+/** A new incr file. No O_APPEND: every write is positional, at the end of the commands written
+ * (lastIncrSize), since with `always` a reservation lies past it (aof-reserve.ts). That also keeps
+ * writes at the end after a short write was truncated away (Redis would leave a hole). */
+const OPEN_NEW_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC;
+const OPEN_APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT;
 
 const selectCache: Buffer[] = [];
 function selectCommand(db: number): Buffer {
@@ -90,8 +94,12 @@ export class AofWriter implements PropagationSink {
 
   /** aof_current_size: bytes of base + incr files (as written). */
   currentSize = 0;
-  /** aof_last_incr_size: bytes of the current incr file. */
+  /** aof_last_incr_size: bytes of commands in the current incr file, where the next write goes. */
   lastIncrSize = 0;
+  /** End of the current file's reservation (its size), 0 when it has none (aof-reserve.ts). */
+  private reservedEnd = 0;
+  /** A reservation could not be written (the disk is full): none for this file. */
+  private reserveFailed = false;
   /** aof_fsync_offset: currentSize as of the last fsync started. */
   fsyncOffset = 0;
   /** aof_last_fsync: unix seconds of the last fsync started. */
@@ -201,6 +209,7 @@ export class AofWriter implements PropagationSink {
   switchFile(newFd: number): void {
     const old = this.fd;
     if (old !== -1) {
+      this.cutReservation();
       this.closeInBackground(old);
       this.fsyncOffset = this.currentSize;
       this.lastFsyncSec = Math.floor(clock.ms / 1000);
@@ -208,6 +217,7 @@ export class AofWriter implements PropagationSink {
     this.fd = newFd;
     this.fileGen++;
     this.lastIncrSize = 0;
+    this.reserveFailed = false;
   }
 
   /** aof_background_fsync_and_close. */
@@ -224,6 +234,7 @@ export class AofWriter implements PropagationSink {
   closeFile(): void {
     if (this.fd === -1) return;
     this.flush(true);
+    this.cutReservation();
     try {
       fdatasyncSync(this.fd);
       this.fsyncOffset = this.currentSize;
@@ -289,11 +300,19 @@ export class AofWriter implements PropagationSink {
     // A test hook: a slow disk, seen by the clients whose replies wait for this write.
     if (this.flushSleepUs > 0) blockingSleep(this.flushSleepUs / 1000);
     const total = this.len;
+    const start = this.lastIncrSize;
+    // Into a reservation, one '#' more (aof-reserve.ts).
+    let toWrite = total;
+    if (this.fsyncPolicy === "always" && this.reserveAhead(start + total)) {
+      toWrite = total + 1;
+      if (this.buf.length < toWrite) this.grow(toWrite);
+      this.buf[total] = HASH;
+    }
     let written = 0;
     let error: unknown = null;
-    while (written < total) {
+    while (written < toWrite) {
       try {
-        const n = writeSync(this.fd, this.buf, written, total - written);
+        const n = writeSync(this.fd, this.buf, written, toWrite - written, start + written);
         if (n === 0) {
           error = Object.assign(new Error("short write"), { code: "ENOSPC" });
           break;
@@ -307,6 +326,11 @@ export class AofWriter implements PropagationSink {
       }
     }
     this.flushPostponedStart = 0;
+    if (written >= total) {
+      // Every command is in the file, whatever became of the '#' after them.
+      written = total;
+      error = null;
+    }
     if (written !== total) {
       this.writeFailed(written, error, nowSec);
       return false;
@@ -321,6 +345,51 @@ export class AofWriter implements PropagationSink {
     if (this.buf.length > BUFFER_KEEP_BYTES) this.buf = Buffer.allocUnsafe(BUFFER_KEEP_BYTES);
     this.tryFsync(nowSec, syncInProgress);
     return true;
+  }
+
+  /**
+   * With `always`, before a write that will end at `end`: renews the reservation when fewer than
+   * RESERVE_MIN_AHEAD bytes of it would be left; its bytes reach the disk with this turn's
+   * fdatasync. True when the write lands in a reservation. A failure (a full disk) is not a
+   * write error: this file goes on without a reservation, and the write itself tells.
+   */
+  private reserveAhead(end: number): boolean {
+    if (this.reserveFailed) return false;
+    if (end + RESERVE_MIN_AHEAD <= this.reservedEnd) return true;
+    const from = this.reservedEnd !== 0 ? this.reservedEnd : this.lastIncrSize;
+    try {
+      this.reservedEnd = extendReservation(this.fd, from, end);
+      return true;
+    } catch (err) {
+      this.reserveFailed = true;
+      this.truncateToCommands();
+      this.host.logger.verbose(`Could not reserve space ahead of the AOF: ${strerror(err)}`);
+      return false;
+    }
+  }
+
+  /**
+   * Cuts the current file's reservation off (leaving `always`, leaving the file, DEBUG LOADAOF),
+   * so that files at rest hold commands only. Unflushed commands stay in the buffer.
+   */
+  cutReservation(): void {
+    if (this.reservedEnd !== 0) this.truncateToCommands();
+  }
+
+  private truncateToCommands(): void {
+    this.reservedEnd = 0;
+    try {
+      ftruncateSync(this.fd, this.lastIncrSize);
+    } catch (err) {
+      // Annotations only are left: every loader skips them, and the next load cuts them off.
+      this.host.logger.verbose(`Could not cut the space reserved ahead of the AOF: ${strerror(err)}`);
+    }
+  }
+
+  /** appendfsync changed: a reservation is only kept while it is `always`. */
+  setFsyncPolicy(policy: FsyncPolicy): void {
+    this.fsyncPolicy = policy;
+    if (policy !== "always") this.cutReservation();
   }
 
   private writeFailed(written: number, error: unknown, nowSec: number): void {

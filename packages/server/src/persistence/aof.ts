@@ -95,7 +95,7 @@ export class Aof implements Subsystem, AofWriterHost {
 
   private applyHotConfig(): void {
     const config = this.server.config;
-    this.writer.fsyncPolicy = config.str("appendfsync") as FsyncPolicy;
+    this.writer.setFsyncPolicy(config.str("appendfsync") as FsyncPolicy);
     this.writer.noFsyncOnRewrite = config.bool("no-appendfsync-on-rewrite");
     this.writer.timestamps = config.bool("aof-timestamp-enabled");
   }
@@ -372,6 +372,7 @@ export class Aof implements Subsystem, AofWriterHost {
     if (this.state !== "off") {
       logger.notice("Calling fsync() on the AOF file.");
       this.writer.flush(true);
+      this.writer.cutReservation();
       this.writer.fsyncNow();
     }
     return true;
@@ -402,6 +403,8 @@ export class Aof implements Subsystem, AofWriterHost {
   debugLoadAof(c: Client): void {
     const server = this.server;
     if (this.state === "on") this.writer.flush(true);
+    // The load below measures and reads the files as they are at rest.
+    this.writer.cutReservation();
     for (const db of server.dbs) {
       server.signalFlushedDb(db);
       db.clear();

@@ -37,8 +37,11 @@ interface Written extends Dataset {
   dir: string;
 }
 
-/** Writes a dataset with `kind` (a rewrite in the middle, so base + incr both hold data). */
-async function writeWith(kind: Kind, args: string[] = []): Promise<Written> {
+/**
+ * Writes a dataset with `kind` (a rewrite in the middle, so base + incr both hold data), then
+ * stops it with SIGTERM (`how` "stop") or SIGKILL ("kill").
+ */
+async function writeWith(kind: Kind, args: string[] = [], how: "stop" | "kill" = "stop"): Promise<Written> {
   const dir = tempDir();
   const s = await startAof(kind, dir, args);
   const c = await s.client();
@@ -53,7 +56,7 @@ async function writeWith(kind: Kind, args: string[] = []): Promise<Written> {
     return { dir, ...(await dataset(c)) };
   } finally {
     c.close();
-    await s.stop();
+    await (how === "stop" ? s.stop() : s.kill());
   }
 }
 
@@ -127,6 +130,51 @@ describe("AOF interop with real Redis 7.0", () => {
       await loadWith(TARGET, theirs);
     });
   }
+
+  // With appendfsync always, Keyhaven writes into bytes reserved ahead of the end (annotation
+  // lines, persistence/aof-reserve.ts), which a crash leaves in the file.
+  it("a directory left by SIGKILL under appendfsync always: redis-check-aof and redis-server accept it, and redis-server appends to it", async () => {
+    const ours = await writeWith(TARGET, ["--appendfsync", "always"], "kill");
+    const incr = join(ours.dir, AOF_DIR, readManifest(ours.dir).incr.at(-1)!.fileName);
+    if (TARGET === "keyhaven")
+      expect(readFileSync(incr).subarray(-64).toString("latin1")).toBe(`${"#".repeat(63)}\n`);
+    const check = checkAof(ours.dir);
+    expect(check.out).toContain("All AOF files and manifest are valid");
+    expect(check.status).toBe(0);
+    // redis-server loads it, appends (SELECT first: a line of its own), and loads it again.
+    const dir = tempDir();
+    cpSync(ours.dir, dir, { recursive: true });
+    const s = await startAof("redis", dir, []);
+    const c = await s.client();
+    let more: Dataset;
+    try {
+      await expectDataset(c, ours);
+      await c.call("SELECT", "3");
+      await c.call("SET", "appended", "by redis");
+      more = await dataset(c);
+    } finally {
+      c.close();
+      await s.stop();
+    }
+    await expectLoads("redis", dir, more);
+    await expectLoads(TARGET, dir, more);
+    // Ours, restarted on the crashed directory: the same data; after more writes and a SHUTDOWN,
+    // the files hold commands only.
+    const again = tempDir();
+    cpSync(ours.dir, again, { recursive: true });
+    const k = await startAof(TARGET, again, ["--appendfsync", "always"]);
+    const kc = await k.client();
+    try {
+      await expectDataset(kc, ours);
+      await kc.call("SET", "after-restart", "1");
+    } finally {
+      kc.close();
+      await k.stop();
+    }
+    const rest = readFileSync(join(again, AOF_DIR, readManifest(again).incr.at(-1)!.fileName));
+    expect(rest.subarray(-2).toString("latin1")).toBe("\r\n");
+    expect(rest.includes("after-restart")).toBe(true);
+  });
 
   it("upgrades a pre-7.0 single-file AOF (plain) into the directory, as Redis 7 does", async () => {
     const theirs = await writeWith("redis", ["--aof-use-rdb-preamble", "no"]);
