@@ -4,11 +4,12 @@
  * every type, must answer what redis-server answers: which check comes first (the key's type,
  * the arity, the options) decides the error a client sees, and differential tests built around
  * valid calls do not exercise that. Set members and hash fields come in hash-table order in
- * Redis, so those replies are compared as sets.
+ * Redis, so those replies are compared as sets. Both protocols: in RESP3 the reply types (map,
+ * set, double, null) are compared too.
  */
 
 import { describe, expect, it } from "vitest";
-import { hasRealRedis } from "../helpers.js";
+import { hasRealRedis, RespClient } from "../helpers.js";
 import { redisPair } from "./redis-pair.js";
 
 /**
@@ -134,67 +135,109 @@ async function bothAfter(clients: unknown[], setup: string[][], argv: string[]):
   return [replies[0], replies[1]];
 }
 
-const sorted = (reply: unknown): unknown => (Array.isArray(reply) ? [...reply].map(String).sort() : reply);
+/** A reply as comparable text (typed RESP3 replies hold bigints and Buffers). */
+const text = (reply: unknown): string =>
+  JSON.stringify(reply, (_key, v) => (typeof v === "bigint" ? `${v}n` : v));
+
+/** A reply in hash-table order made comparable: its elements sorted (RESP2 plain, RESP3 typed). */
+function sorted(reply: unknown): unknown {
+  if (Array.isArray(reply)) return [...reply].map(String).sort();
+  const typed = reply as { type?: string; value?: unknown } | null;
+  if (typed !== null && typeof typed === "object" && Array.isArray(typed.value)) {
+    return { ...typed, value: [...typed.value].sort((a, b) => (text(a) < text(b) ? -1 : 1)) };
+  }
+  return reply;
+}
+
+/** Command names from a COMMAND reply, plain or typed; `sub`: the subcommands' instead. */
+function commandNames(reply: unknown, sub: boolean): string[] {
+  const plain = (v: unknown): unknown => {
+    const t = v as { type?: string; value?: unknown };
+    if (t !== null && typeof t === "object" && "type" in t) {
+      if (Buffer.isBuffer(t.value)) return t.value.toString("latin1");
+      return Array.isArray(t.value) ? t.value.map(plain) : t.value;
+    }
+    return v;
+  };
+  const infos = plain(reply) as CommandInfo[];
+  if (!sub)
+    return infos.filter((info) => ((info[9] as unknown[] | undefined) ?? []).length === 0).map((i) => i[0]);
+  return infos.flatMap((info) => ((info[9] as CommandInfo[] | undefined) ?? []).map((s) => s[0]));
+}
 
 describe.skipIf(!hasRealRedis())("argument shapes of every data command, against redis-server", () => {
   const pair = redisPair();
 
-  it("answers every shape with Redis's reply or error", async () => {
-    const [rc, kc] = pair.clients();
-    const names = async (c: typeof rc) =>
-      new Set(
-        ((await c.call("COMMAND")) as CommandInfo[])
-          .filter((info) => ((info[9] as unknown[] | undefined) ?? []).length === 0)
-          .map((info) => info[0]),
-      );
-    const [theirs, ours] = await Promise.all([names(rc), names(kc)]);
-    const commands = [...ours].filter((n) => theirs.has(n) && !LEFT_OUT.has(n)).sort();
-    expect(commands.length).toBeGreaterThan(120);
-    const differing: unknown[] = [];
-    for (const name of commands) {
-      for (const [setupName, setup] of Object.entries(SETUPS)) {
-        for (const shape of SHAPES) {
-          const replies = (await bothAfter([rc, kc], setup, [name, ...shape])).map((reply) =>
-            UNORDERED.has(name) ? sorted(reply) : reply,
-          );
-          if (JSON.stringify(replies[0]) !== JSON.stringify(replies[1])) {
-            differing.push({
-              call: [name, ...shape],
-              keys: setupName,
-              redis: replies[0],
-              keyhaven: replies[1],
-            });
-          }
-        }
-      }
-    }
-    expect(differing).toEqual([]);
-  });
+  /** Clients to [redis, keyhaven] speaking RESP `protocol` (RESP3 ones decode typed replies). */
+  async function clients(protocol: 2 | 3): Promise<[RespClient, RespClient]> {
+    if (protocol === 2) return pair.clients();
+    const [rp, kp] = pair.ports();
+    const both = await Promise.all([rp, kp].map((port) => RespClient.connect(port, { typed: true })));
+    for (const c of both) await c.call("HELLO", "3");
+    return [both[0], both[1]];
+  }
 
-  it("answers every shape of every subcommand with Redis's reply or error", async () => {
-    const [rc, kc] = pair.clients();
-    const subcommands = async (c: typeof rc) =>
-      new Set(
-        ((await c.call("COMMAND")) as CommandInfo[]).flatMap((info) =>
-          ((info[9] as CommandInfo[] | undefined) ?? []).map((sub) => sub[0]),
-        ),
-      );
-    const [theirs, ours] = await Promise.all([subcommands(rc), subcommands(kc)]);
-    const names = [...ours]
-      .filter((n) => theirs.has(n) && !SUBCOMMANDS_LEFT_OUT.has(n) && !n.endsWith("|help"))
-      .sort();
-    expect(names.length).toBeGreaterThan(10);
-    const differing: unknown[] = [];
-    for (const name of names) {
-      for (const [setupName, setup] of Object.entries(SUBCOMMAND_SETUPS)) {
-        for (const shape of SUBCOMMAND_SHAPES) {
-          const [redis, keyhaven] = await bothAfter([rc, kc], setup, [...name.split("|"), ...shape]);
-          if (JSON.stringify(redis) !== JSON.stringify(keyhaven)) {
-            differing.push({ call: [name, ...shape], keys: setupName, redis, keyhaven });
+  for (const protocol of [2, 3] as const) {
+    it(`answers every shape with Redis's reply or error (RESP${protocol})`, async () => {
+      const [rc, kc] = await clients(protocol);
+      try {
+        const names = async (c: RespClient) => new Set(commandNames(await c.call("COMMAND"), false));
+        const [theirs, ours] = await Promise.all([names(rc), names(kc)]);
+        const commands = [...ours].filter((n) => theirs.has(n) && !LEFT_OUT.has(n)).sort();
+        expect(commands.length).toBeGreaterThan(120);
+        const differing: unknown[] = [];
+        for (const name of commands) {
+          for (const [setupName, setup] of Object.entries(SETUPS)) {
+            for (const shape of SHAPES) {
+              const replies = (await bothAfter([rc, kc], setup, [name, ...shape])).map((reply) =>
+                UNORDERED.has(name) ? sorted(reply) : reply,
+              );
+              if (text(replies[0]) !== text(replies[1])) {
+                differing.push({
+                  call: [name, ...shape],
+                  keys: setupName,
+                  redis: text(replies[0]),
+                  keyhaven: text(replies[1]),
+                });
+              }
+            }
           }
         }
+        expect(differing).toEqual([]);
+      } finally {
+        if (protocol === 3) for (const c of [rc, kc]) c.close();
       }
-    }
-    expect(differing).toEqual([]);
-  });
+    });
+
+    it(`answers every shape of every subcommand with Redis's reply or error (RESP${protocol})`, async () => {
+      const [rc, kc] = await clients(protocol);
+      try {
+        const subcommands = async (c: RespClient) => new Set(commandNames(await c.call("COMMAND"), true));
+        const [theirs, ours] = await Promise.all([subcommands(rc), subcommands(kc)]);
+        const names = [...ours]
+          .filter((n) => theirs.has(n) && !SUBCOMMANDS_LEFT_OUT.has(n) && !n.endsWith("|help"))
+          .sort();
+        expect(names.length).toBeGreaterThan(10);
+        const differing: unknown[] = [];
+        for (const name of names) {
+          for (const [setupName, setup] of Object.entries(SUBCOMMAND_SETUPS)) {
+            for (const shape of SUBCOMMAND_SHAPES) {
+              const [redis, keyhaven] = await bothAfter([rc, kc], setup, [...name.split("|"), ...shape]);
+              if (text(redis) !== text(keyhaven)) {
+                differing.push({
+                  call: [name, ...shape],
+                  keys: setupName,
+                  redis: text(redis),
+                  keyhaven: text(keyhaven),
+                });
+              }
+            }
+          }
+        }
+        expect(differing).toEqual([]);
+      } finally {
+        if (protocol === 3) for (const c of [rc, kc]) c.close();
+      }
+    });
+  }
 });
