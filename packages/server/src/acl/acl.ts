@@ -12,6 +12,7 @@ import { writeFileAtomically } from "../config/rewrite.js";
 import { ConfigError } from "../errors.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
+import { strerror } from "../util/strerror.js";
 import { AclCatalog } from "./catalog.js";
 import { AclResult, type AclVerdict, channelAllowed } from "./check.js";
 import { describeUser } from "./describe.js";
@@ -280,7 +281,7 @@ export class Acl {
     try {
       text = readFileSync(path, "latin1");
     } catch (err) {
-      return `Error loading ACLs, opening file '${path}': ${errnoText(err)}`;
+      return `Error loading ACLs, opening file '${path}': ${strerror(err)}`;
     }
     const filename = this.server.config.str("aclfile");
     const loaded = new Map<string, AclUser>();
@@ -352,20 +353,8 @@ export class Acl {
       writeFileAtomically(path, text);
       return true;
     } catch (err) {
-      this.server.logger.warning(`Writing ACL file for ACL SAVE: ${errnoText(err)}`);
+      this.server.logger.warning(`Writing ACL file for ACL SAVE: ${strerror(err)}`);
       return false;
     }
   }
-}
-
-/** strerror's text for a Node fs error ("No such file or directory"). */
-function errnoText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  const known: Record<string, string> = {
-    ENOENT: "No such file or directory",
-    EACCES: "Permission denied",
-    EISDIR: "Is a directory",
-    ENOTDIR: "Not a directory",
-  };
-  return (e.code !== undefined ? known[e.code] : undefined) ?? e.message;
 }

@@ -10,8 +10,8 @@ import { readConfigText, rewriteConfigText, writeFileAtomically } from "../confi
 import { formatOptionLines } from "../config/values.js";
 import { allowedByEnableOption } from "../exec/dispatch.js";
 import { type Client, ClientFlag } from "../network/client.js";
-import { strerror } from "../persistence/aof-files.js";
 import { globMatch } from "../util/glob.js";
+import { strerror } from "../util/strerror.js";
 import { helpReply } from "./common.js";
 import { debugSubcommands } from "./debug.js";
 import { type CommandSpec, container, helpSpec, spec } from "./spec.js";

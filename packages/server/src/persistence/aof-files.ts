@@ -37,32 +37,7 @@ import {
 } from "@keyhaven/protocol";
 import { fsyncDir } from "../config/rewrite.js";
 import type { Logger } from "../util/logger.js";
-
-/** strerror() texts for the errno codes file I/O can report (Redis prints these in logs and MISCONF). */
-const STRERROR: Record<string, string> = {
-  ENOSPC: "No space left on device",
-  EIO: "Input/output error",
-  EBADF: "Bad file descriptor",
-  EROFS: "Read-only file system",
-  EDQUOT: "Disk quota exceeded",
-  EFBIG: "File too large",
-  EACCES: "Permission denied",
-  EPERM: "Operation not permitted",
-  ENOENT: "No such file or directory",
-  EISDIR: "Is a directory",
-  ENOTDIR: "Not a directory",
-  EEXIST: "File exists",
-  EINVAL: "Invalid argument",
-  EMFILE: "Too many open files",
-  ENAMETOOLONG: "File name too long",
-};
-
-/** The strerror() text of a failed fs call (falls back to Node's message). */
-export function strerror(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  if (code !== undefined && STRERROR[code] !== undefined) return STRERROR[code];
-  return err instanceof Error ? err.message : String(err);
-}
+import { strerror } from "../util/strerror.js";
 
 export function dirExists(path: string): boolean {
   try {

@@ -37,7 +37,8 @@ import {
 import type { Command } from "../commands/spec.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
-import { type AofDir, dirExists, fileExists, strerror } from "./aof-files.js";
+import { strerror } from "../util/strerror.js";
+import { type AofDir, dirExists, fileExists } from "./aof-files.js";
 import { trimReservedTail } from "./aof-reserve.js";
 import { RdbKeyspaceLoader, RdbLoadError } from "./rdb-load.js";
 

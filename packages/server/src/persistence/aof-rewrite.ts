@@ -31,9 +31,10 @@ import {
   aofTempIncrFileName,
   markRewrittenIncrAsHistory,
 } from "@keyhaven/protocol";
+import { strerror } from "../util/strerror.js";
 import type { Aof } from "./aof.js";
 import { AofBaseSink } from "./aof-base.js";
-import { dirCreateIfMissing, strerror } from "./aof-files.js";
+import { dirCreateIfMissing } from "./aof-files.js";
 import { AtomicFileWriter, safeUnlink } from "./atomic-file.js";
 import type { Snapshot } from "./snapshot.js";
 

@@ -36,7 +36,7 @@ import type { PropagationSink } from "../exec/propagate.js";
 import { clock } from "../keyspace/clock.js";
 import { blockingSleep } from "../util/blocking-sleep.js";
 import type { Logger } from "../util/logger.js";
-import { strerror } from "./aof-files.js";
+import { strerror } from "../util/strerror.js";
 import { extendReservation, RESERVE_MIN_AHEAD } from "./aof-reserve.js";
 
 export type FsyncPolicy = "always" | "everysec" | "no";

@@ -34,8 +34,9 @@ import { gates } from "../exec/dispatch.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server, ShutdownOptions, Subsystem } from "../server.js";
 import type { Logger } from "../util/logger.js";
+import { strerror } from "../util/strerror.js";
 import { buildBaseSync } from "./aof-base.js";
-import { AofDir, dirCreateIfMissing, strerror } from "./aof-files.js";
+import { AofDir, dirCreateIfMissing } from "./aof-files.js";
 import {
   type AofLoadContext,
   type AofLoadOutcome,

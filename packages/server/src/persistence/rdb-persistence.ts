@@ -21,6 +21,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { gates } from "../exec/dispatch.js";
 import type { Client } from "../network/client.js";
 import type { Server, ShutdownOptions, Subsystem } from "../server.js";
+import { strerror } from "../util/strerror.js";
 import { safeUnlink } from "./atomic-file.js";
 import { loadRdbFile } from "./rdb-file-load.js";
 import { commitLoadedFunctions } from "./rdb-load.js";
@@ -61,31 +62,6 @@ export function elapsedUnixSeconds(startMs: number): number {
 /** The RDB persistence of `server` (undefined when not registered, e.g. Sentinel). */
 export function rdbPersistence(server: Server): RdbPersistence | undefined {
   return instances.get(server);
-}
-
-/** errno code -> strerror text, for the messages CONFIG SET and the logs show. */
-export function strerror(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  switch (code) {
-    case "ENOENT":
-      return "No such file or directory";
-    case "EACCES":
-      return "Permission denied";
-    case "ENOTDIR":
-      return "Not a directory";
-    case "EISDIR":
-      return "Is a directory";
-    case "ENOSPC":
-      return "No space left on device";
-    case "EROFS":
-      return "Read-only file system";
-    case "EEXIST":
-      return "File exists";
-    case "EIO":
-      return "Input/output error";
-    default:
-      return (err as Error).message ?? String(err);
-  }
 }
 
 export class RdbPersistence implements Subsystem {
