@@ -7,10 +7,12 @@
  * fields when it changes (see `onChange`).
  */
 
-import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { readFileSync, statSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 import { splitInlineArgs } from "@keyhaven/protocol";
 import { ConfigError } from "../errors.js";
+import { strerror } from "../util/strerror.js";
+import { globFiles, hasWildcard } from "./include-files.js";
 import {
   findOption,
   OPTIONS,
@@ -43,6 +45,8 @@ export class Config {
   readonly explicitlySet = new Set<string>();
   /** The config file given at start, if any (CONFIG REWRITE target). */
   configFile: string | null = null;
+  /** The directory relative paths are read against: the last `dir` read so far (readingDir). */
+  private parseDir: string | null = null;
   /** Directives we accept but do not act upon (inert), reported once in the log. */
   readonly inertDirectives: string[] = [];
   /** `user` lines, applied by the ACL subsystem once the command table exists. */
@@ -103,18 +107,22 @@ export class Config {
       if (name === "include") {
         if (args.length !== 2) throw configError("Bad directive or wrong number of arguments", where);
         if (depth > 16) throw configError("Too many nested includes", where);
-        const target =
-          isAbsolute(args[1]) || file.startsWith("(") ? args[1] : resolve(dirname(file), args[1]);
-        let included: string;
-        try {
-          included = readFileSync(target, "latin1");
-        } catch (err) {
-          throw configError(
-            `Fatal error, can't open config file '${target}': ${(err as Error).message}`,
-            where,
-          );
+        for (const { path, shown } of this.includeFiles(args[1])) {
+          this.loadText(readConfigFile(path, shown), path, depth + 1);
         }
-        this.loadText(included, target, depth + 1);
+        continue;
+      }
+      if (name === "dir" && args.length === 2) {
+        // Redis chdir's as it reads `dir`: a later relative `dir` or `include` starts there.
+        const path = resolve(this.readingDir(), args[1]);
+        try {
+          if (!statSync(path).isDirectory())
+            throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+        } catch (err) {
+          throw configError(strerror(err), where);
+        }
+        this.parseDir = path;
+        this.applyDirective(name, [path], where);
         continue;
       }
       this.applyDirective(name, args.slice(1), where);
@@ -123,19 +131,27 @@ export class Config {
 
   /** Reads and loads a config file. */
   loadFile(path: string): void {
-    let text: string;
-    try {
-      text = readFileSync(path, "latin1");
-    } catch (err) {
-      throw new ConfigError(
-        `Fatal error, can't open config file '${path}': ${(err as Error).message}`,
-        path,
-        0,
-        "",
-      );
-    }
+    const text = readConfigFile(path);
     this.configFile = resolve(path);
     this.loadText(text, this.configFile);
+  }
+
+  /** The working directory while reading: the last `dir` read so far, else the process's. */
+  private readingDir(): string {
+    return this.parseDir ?? process.cwd();
+  }
+
+  /**
+   * The files an `include` loads (include-files.ts), a glob's matches or the one path, each with
+   * the name Redis would show for it (relative when the directive's path is).
+   */
+  private includeFiles(path: string): { path: string; shown: string }[] {
+    const cwd = this.readingDir();
+    if (!hasWildcard(path)) return [{ path: resolve(cwd, path), shown: path }];
+    return globFiles(path, cwd).map((found) => ({
+      path: found,
+      shown: isAbsolute(path) ? found : relative(cwd, found),
+    }));
   }
 
   private applyDirective(name: string, args: string[], where: ConfigLine): void {
@@ -258,12 +274,28 @@ function cloneDefault(value: unknown): unknown {
   return value;
 }
 
+/**
+ * A config file's text; a file that cannot be read ends start-up as Redis's does, with its
+ * message alone (a ConfigError at line 0).
+ */
+function readConfigFile(path: string, shown = path): string {
+  try {
+    return readFileSync(path, "latin1");
+  } catch (err) {
+    throw new ConfigError(`Fatal error, can't open config file '${shown}': ${strerror(err)}`, path, 0, "");
+  }
+}
+
 function configError(reason: string, where: ConfigLine): ConfigError {
   return new ConfigError(reason, where.file, where.line, where.text);
 }
 
-/** The message Redis prints for a bad config line (loadServerConfigFromString), plus the file. */
+/**
+ * The message Redis prints for a bad config line (loadServerConfigFromString), plus the file; a
+ * file that could not be read (line 0) has its message alone, as Redis logs it.
+ */
 export function formatConfigError(err: ConfigError, version: string): string {
+  if (err.line === 0) return err.reason;
   return [
     "",
     `*** FATAL CONFIG FILE ERROR (Redis ${version}) ***`,

@@ -4,7 +4,7 @@
  * Runs against the target (keyhaven or real Redis); Keyhaven-only behaviour is marked.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -105,6 +105,50 @@ describe("configuration file", () => {
     expect(await get("notify-keyspace-events")).toBe("xE");
     expect(await get("tcp-keepalive")).toBe("60");
     c.close();
+  });
+
+  it("include with a wildcard loads its matches in sorted order, none is no error; relative paths start at dir", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, "conf.d"));
+    mkdirSync(join(dir, "empty.d"));
+    // Sorted: a.conf, then b.conf (its maxmemory wins); hidden and non-matching files are left out.
+    writeFileSync(join(dir, "conf.d", "b.conf"), "maxmemory 2mb\n");
+    writeFileSync(join(dir, "conf.d", "a.conf"), "maxmemory 1mb\ntcp-keepalive 7\n");
+    writeFileSync(join(dir, "conf.d", ".hidden.conf"), "hz 50\n");
+    writeFileSync(join(dir, "conf.d", "c.conf.disabled"), "hz 60\n");
+    writeFileSync(join(dir, "rel.conf"), "maxmemory-policy allkeys-lfu\n");
+    const file = join(dir, "redis.conf");
+    writeFileSync(
+      file,
+      [
+        `dir ${dir}`,
+        "include conf.d/*.conf",
+        `include ${join(dir, "empty.d")}/*.conf`,
+        "include rel.conf",
+        "",
+      ].join("\n"),
+    );
+    const s = await start({ configFile: file });
+    const c = await s.client();
+    const get = async (name: string) => ((await c.call("CONFIG", "GET", name)) as string[])[1];
+    expect(await get("maxmemory")).toBe("2097152");
+    expect(await get("tcp-keepalive")).toBe("7");
+    expect(await get("hz")).toBe("10");
+    expect(await get("maxmemory-policy")).toBe("allkeys-lfu");
+    c.close();
+  });
+
+  it("a missing include or dir stops start-up with Redis's message", async () => {
+    const missing = await failing("port 0\ninclude /nonexistent-keyhaven/inc.conf\n");
+    expect(missing.code).not.toBe(0);
+    expect(missing.output).toContain(
+      "Fatal error, can't open config file '/nonexistent-keyhaven/inc.conf': No such file or directory",
+    );
+    const dir = await failing("maxmemory 1mb\ndir /nonexistent-keyhaven/data\n");
+    expect(dir.code).not.toBe(0);
+    expect(dir.output).toContain("Reading the configuration file, at line 2");
+    expect(dir.output).toContain(">>> 'dir /nonexistent-keyhaven/data'");
+    expect(dir.output).toContain("No such file or directory");
   });
 
   it("Debian's stock redis.conf loads, with command-line overrides", async (ctx) => {
