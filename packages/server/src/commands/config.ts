@@ -125,51 +125,9 @@ function configResetstatCommand(c: Client): void {
 }
 
 /**
- * Options CONFIG REWRITE writes whatever their value, as Redis does: the save points (so that a
- * later default cannot change them), the absolute working directory and the latency percentiles.
- */
-const ALWAYS_WRITTEN = new Set(["save", "dir", "latency-tracking-info-percentiles"]);
-
-/**
- * Options that even a forced rewrite leaves out at their default: strings whose unset value is
- * Redis's NULL (rewriteConfigStringOption writes nothing for NULL; "" here), `bind` (its rewrite
- * skips the default address list) and the deprecated lua-replicate-commands. Checked against
- * redis-server 7.0's DEBUG CONFIG-REWRITE-FORCE-ALL.
- */
-const FORCE_SKIPS_DEFAULT = new Set([
-  "bind",
-  "lua-replicate-commands",
-  "pidfile",
-  "unixsocket",
-  "bind-source-addr",
-  "requirepass",
-  "masterauth",
-  "masteruser",
-  "replica-announce-ip",
-  "cluster-announce-ip",
-  "cluster-announce-hostname",
-  "server_cpulist",
-  "bio_cpulist",
-  "aof_rewrite_cpulist",
-  "bgsave_cpulist",
-  "tls-cert-file",
-  "tls-key-file",
-  "tls-key-file-pass",
-  "tls-client-cert-file",
-  "tls-client-key-file",
-  "tls-client-key-file-pass",
-  "tls-dh-params-file",
-  "tls-ca-cert-file",
-  "tls-ca-cert-dir",
-  "tls-protocols",
-  "tls-ciphers",
-  "tls-ciphersuites",
-]);
-
-/**
- * The desired lines for every option worth writing: set explicitly, or different from default.
- * `force` (DEBUG CONFIG-REWRITE-FORCE-ALL, rewriteConfig's force_write) writes every option,
- * default values included.
+ * The desired lines for every option worth writing: set explicitly, different from its default,
+ * or written whatever its value (its spec's rewriteDefault). `force` (DEBUG
+ * CONFIG-REWRITE-FORCE-ALL, rewriteConfig's force_write) writes default values too.
  */
 export function desiredConfigLines(c: Client, force = false): Map<string, string[]> {
   const config = c.server.config;
@@ -177,9 +135,8 @@ export function desiredConfigLines(c: Client, force = false): Map<string, string
   for (const spec of OPTIONS) {
     const value = config.get(spec.name);
     const isDefault = JSON.stringify(value) === JSON.stringify(spec.default);
-    const forced = force && !FORCE_SKIPS_DEFAULT.has(spec.name);
-    if (!forced && !config.explicitlySet.has(spec.name) && isDefault && !ALWAYS_WRITTEN.has(spec.name))
-      continue;
+    const written = spec.rewriteDefault === "always" || (force && spec.rewriteDefault !== "never");
+    if (!written && !config.explicitlySet.has(spec.name) && isDefault) continue;
     desired.set(spec.name, formatOptionLines(spec, value));
   }
   // rewriteConfigUserOption: users go to the config file unless an ACL file keeps them.

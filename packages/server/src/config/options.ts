@@ -31,6 +31,14 @@ export interface OptionSpec {
   percent?: boolean;
   /** Options that only matter to Sentinel or features we refuse are accepted but inert. */
   inert?: boolean;
+  /**
+   * CONFIG REWRITE and the default value. Unset: the default is written only by a forced rewrite
+   * (DEBUG CONFIG-REWRITE-FORCE-ALL). "always": by every rewrite (Redis's rewrite of save, dir
+   * and the latency percentiles compares with no default). "never": not even by a forced one
+   * (a string whose default is Redis's NULL, bind's default address list, a deprecated option).
+   * Checked against redis-server 7.0's DEBUG CONFIG-REWRITE-FORCE-ALL.
+   */
+  rewriteDefault?: "always" | "never";
 }
 
 /**
@@ -73,6 +81,10 @@ function str(name: string, def: string, mutable = true, alias?: string): OptionS
 function special(name: string, def: unknown, mutable = true, alias?: string): OptionSpec {
   return { name, alias, type: "special", default: def, mutable };
 }
+/** `spec`, whose default no CONFIG REWRITE writes (rewriteDefault "never"). */
+function unwrittenDefault(spec: OptionSpec): OptionSpec {
+  return { ...spec, rewriteDefault: "never" };
+}
 
 export const MAXMEMORY_POLICIES = [
   "volatile-lru",
@@ -104,7 +116,7 @@ export type OutputBufferClass = "normal" | "replica" | "pubsub";
 export const OPTIONS: readonly OptionSpec[] = [
   // General
   bool("daemonize", false, false),
-  str("pidfile", "", false),
+  unwrittenDefault(str("pidfile", "", false)),
   enm("loglevel", "notice", LOGLEVELS),
   str("logfile", "", false),
   bool("syslog-enabled", false, false),
@@ -127,12 +139,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   enm("enable-module-command", "no", ["no", "yes", "local"], false),
   str("ignore-warnings", "", true),
   // Network
-  special("bind", ["*", "-::*"]),
-  str("bind-source-addr", "", true),
+  unwrittenDefault(special("bind", ["*", "-::*"])),
+  unwrittenDefault(str("bind-source-addr", "", true)),
   bool("protected-mode", true),
   int("port", 6379, 0, 65535),
   int("tcp-backlog", 511, 0, INT_MAX, false),
-  str("unixsocket", "", false),
+  unwrittenDefault(str("unixsocket", "", false)),
   { name: "unixsocketperm", type: "octal", default: 0, mutable: false, min: 0, max: 0o777 },
   int("timeout", 0, 0, INT_MAX),
   int("tcp-keepalive", 300, 0, INT_MAX),
@@ -150,29 +162,46 @@ export const OPTIONS: readonly OptionSpec[] = [
   bool("dynamic-hz", true),
   int("active-expire-effort", 1, 1, 10),
   // Security
-  { name: "requirepass", type: "special", default: "", mutable: true, sensitive: true },
+  {
+    name: "requirepass",
+    type: "special",
+    default: "",
+    mutable: true,
+    sensitive: true,
+    rewriteDefault: "never",
+  },
   str("aclfile", "", false),
   int("acllog-max-len", 128, 0, LONG_MAX),
   enm("acl-pubsub-default", "resetchannels", ["allchannels", "resetchannels"]),
   // Snapshotting
-  special("save", [
-    { seconds: 3600, changes: 1 },
-    { seconds: 300, changes: 100 },
-    { seconds: 60, changes: 10000 },
-  ] satisfies SavePoint[]),
+  {
+    ...special("save", [
+      { seconds: 3600, changes: 1 },
+      { seconds: 300, changes: 100 },
+      { seconds: 60, changes: 10000 },
+    ] satisfies SavePoint[]),
+    rewriteDefault: "always",
+  },
   bool("stop-writes-on-bgsave-error", true),
   bool("rdbcompression", true),
   bool("rdbchecksum", true, false), // immutable in Redis 7.0
   enm("sanitize-dump-payload", "no", ["no", "yes", "clients"]),
   { name: "dbfilename", type: "string", default: "dump.rdb", mutable: true, protected: true },
   bool("rdb-del-sync-files", false),
-  { name: "dir", type: "string", default: "", mutable: true, protected: true },
+  { name: "dir", type: "string", default: "", mutable: true, protected: true, rewriteDefault: "always" },
   { ...int("rdb-key-save-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX), hidden: true },
   { ...int("key-load-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX), hidden: true },
   // Replication
   special("replicaof", null, false, "slaveof"),
-  { name: "masterauth", type: "string", default: "", mutable: true, sensitive: true },
-  str("masteruser", "", true),
+  {
+    name: "masterauth",
+    type: "string",
+    default: "",
+    mutable: true,
+    sensitive: true,
+    rewriteDefault: "never",
+  },
+  unwrittenDefault(str("masteruser", "", true)),
   bool("replica-serve-stale-data", true, true, "slave-serve-stale-data"),
   bool("replica-read-only", true, true, "slave-read-only"),
   bool("repl-diskless-sync", true),
@@ -188,7 +217,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   bool("replica-announced", true),
   int("min-replicas-to-write", 0, 0, INT_MAX, true, "min-slaves-to-write"),
   int("min-replicas-max-lag", 10, 0, INT_MAX, true, "min-slaves-max-lag"),
-  str("replica-announce-ip", "", true, "slave-announce-ip"),
+  unwrittenDefault(str("replica-announce-ip", "", true, "slave-announce-ip")),
   int("replica-announce-port", 0, 0, 65535, true, "slave-announce-port"),
   bool("replica-ignore-maxmemory", true, true, "slave-ignore-maxmemory"),
   bool("replica-lazy-flush", false, true, "slave-lazy-flush"),
@@ -242,7 +271,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   int("slowlog-max-len", 128, 0, LONG_MAX),
   int("latency-monitor-threshold", 0, 0, LONG_MAX),
   bool("latency-tracking", true),
-  special("latency-tracking-info-percentiles", "50 99 99.9"),
+  { ...special("latency-tracking-info-percentiles", "50 99 99.9"), rewriteDefault: "always" },
   // Event notification
   special("notify-keyspace-events", ""),
   // Advanced config
@@ -260,7 +289,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // A percentage is held negative, down to -100 (100%), as Redis holds it.
   { ...mem("maxmemory-clients", 0, -100, LONG_MAX), percent: true },
   int("busy-reply-threshold", 5000, 0, LONG_MAX, true, "lua-time-limit"),
-  { ...int("lua-replicate-commands", 1, 0, 1, true), hidden: true },
+  { ...int("lua-replicate-commands", 1, 0, 1, true), hidden: true, rewriteDefault: "never" },
   {
     name: "oom-score-adj",
     type: "enum",
@@ -275,18 +304,18 @@ export const OPTIONS: readonly OptionSpec[] = [
   // inert: Keyhaven has no TLS, cluster mode, active defrag or CPU affinity.
   ...inert([
     int("tls-port", 0, 0, 65535, false),
-    str("tls-cert-file", ""),
-    str("tls-key-file", ""),
-    str("tls-key-file-pass", ""),
-    str("tls-client-cert-file", ""),
-    str("tls-client-key-file", ""),
-    str("tls-client-key-file-pass", ""),
-    str("tls-dh-params-file", ""),
-    str("tls-ca-cert-file", ""),
-    str("tls-ca-cert-dir", ""),
-    str("tls-protocols", ""),
-    str("tls-ciphers", ""),
-    str("tls-ciphersuites", ""),
+    unwrittenDefault(str("tls-cert-file", "")),
+    unwrittenDefault(str("tls-key-file", "")),
+    unwrittenDefault(str("tls-key-file-pass", "")),
+    unwrittenDefault(str("tls-client-cert-file", "")),
+    unwrittenDefault(str("tls-client-key-file", "")),
+    unwrittenDefault(str("tls-client-key-file-pass", "")),
+    unwrittenDefault(str("tls-dh-params-file", "")),
+    unwrittenDefault(str("tls-ca-cert-file", "")),
+    unwrittenDefault(str("tls-ca-cert-dir", "")),
+    unwrittenDefault(str("tls-protocols", "")),
+    unwrittenDefault(str("tls-ciphers", "")),
+    unwrittenDefault(str("tls-ciphersuites", "")),
     bool("tls-prefer-server-ciphers", false),
     bool("tls-session-caching", true),
     int("tls-session-cache-size", 20480, 0, INT_MAX),
@@ -304,8 +333,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     bool("cluster-replica-no-failover", false, true, "cluster-slave-no-failover"),
     bool("cluster-allow-reads-when-down", false),
     bool("cluster-allow-pubsubshard-when-down", true),
-    str("cluster-announce-ip", ""),
-    str("cluster-announce-hostname", ""),
+    unwrittenDefault(str("cluster-announce-ip", "")),
+    unwrittenDefault(str("cluster-announce-hostname", "")),
     int("cluster-announce-port", 0, 0, 65535),
     int("cluster-announce-bus-port", 0, 0, 65535),
     int("cluster-announce-tls-port", 0, 0, 65535),
@@ -317,10 +346,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     int("active-defrag-cycle-min", 1, 1, 99),
     int("active-defrag-cycle-max", 25, 1, 99),
     int("active-defrag-max-scan-fields", 1000, 1, LONG_MAX),
-    str("server_cpulist", "", false),
-    str("bio_cpulist", "", false),
-    str("aof_rewrite_cpulist", "", false),
-    str("bgsave_cpulist", "", false),
+    unwrittenDefault(str("server_cpulist", "", false)),
+    unwrittenDefault(str("bio_cpulist", "", false)),
+    unwrittenDefault(str("aof_rewrite_cpulist", "", false)),
+    unwrittenDefault(str("bgsave_cpulist", "", false)),
     int("socket-mark-id", 0, 0, UINT_MAX, false),
     enm("propagation-error-behavior", "ignore", ["ignore", "panic", "panic-on-replicas"]),
     bool("replica-ignore-disk-write-errors", false),
