@@ -15,6 +15,7 @@ import {
   Config,
   ConfigError,
   createLogger,
+  enterConfiguredDir,
   formatConfigError,
   type LogLevel,
   REDIS_VERSION,
@@ -105,22 +106,15 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const configPath = (await import("node:path")).resolve(file);
-  const dir = config.str("dir");
-  if (dir !== "") {
-    try {
-      process.chdir(dir);
-    } catch (err) {
-      process.stderr.write(`Can't chdir to '${dir}': ${(err as Error).message}\n`);
-      return 1;
-    }
+  const notInDir = enterConfiguredDir(config);
+  if (notInDir !== null) {
+    process.stderr.write(`${notInDir}\n`);
+    return 1;
   }
-
   const server = createSentinelServer(config);
-  try {
-    applyStartupDirectives(server);
-  } catch (err) {
-    if (err instanceof ConfigError) process.stderr.write(`${formatConfigError(err, REDIS_VERSION)}\n`);
-    else process.stderr.write(`${(err as Error).message}\n`);
+  const directivesFailed = applyStartupDirectives(server);
+  if (directivesFailed !== null) {
+    process.stderr.write(`${directivesFailed}\n`);
     return 1;
   }
   server.logger = createLogger(config.str("loglevel") as LogLevel, config.str("logfile"), "X");

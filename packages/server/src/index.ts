@@ -6,7 +6,7 @@
 
 import { registerMonitorCleanup } from "./commands/monitor.js";
 import { registerSlowlog } from "./commands/slowlog.js";
-import type { Config } from "./config/config.js";
+import { type Config, formatConfigError } from "./config/config.js";
 import { ConfigError } from "./errors.js";
 import { registerCoreInfoSections } from "./info/info.js";
 import { registerEviction } from "./keyspace/evict.js";
@@ -15,6 +15,8 @@ import { registerRdbWarmup } from "./persistence/rdb-warmup.js";
 import { registerPersistence } from "./persistence/register.js";
 import { registerReplication } from "./replication/replication.js";
 import { Server } from "./server.js";
+import { strerror } from "./util/strerror.js";
+import { REDIS_VERSION } from "./version.js";
 
 export { type CommandSpec, container, spec } from "./commands/spec.js";
 export { Config, formatConfigError } from "./config/config.js";
@@ -64,18 +66,40 @@ export function createServer(config: Config, options: CreateServerOptions = {}):
 }
 
 /**
- * What a config file asks of the command table and the users once they exist (Redis applies it
- * while reading the file): `rename-command` lines, then `user` lines or the aclfile. Throws a
- * ConfigError naming the line, or an Error for an ACL file, for the caller to report and exit.
+ * The start-up steps both executables take after reading the config: chdir to `dir` (checked
+ * while reading; failing here means it went away since). Returns the message to print before
+ * exiting 1, or null.
  */
-export function applyStartupDirectives(server: Server): void {
-  const config = server.config;
-  for (const { from, to, where } of config.renameDirectives) {
-    try {
-      server.commands.rename(from, to);
-    } catch (err) {
-      throw new ConfigError((err as Error).message, where.file, where.line, where.text);
-    }
+export function enterConfiguredDir(config: Config): string | null {
+  const dir = config.str("dir");
+  if (dir === "") return null;
+  try {
+    process.chdir(dir);
+    return null;
+  } catch (err) {
+    return `Can't chdir to '${dir}': ${strerror(err)}`;
   }
-  server.acl.loadAtStartup(config.userDirectives);
+}
+
+/**
+ * What a config file asks of the command table and the users once they exist (Redis applies it
+ * while reading the file): `rename-command` lines, then `user` lines or the aclfile. Returns null,
+ * or the message to print before exiting 1: a bad line as FATAL CONFIG FILE ERROR, an ACL file's
+ * problem as Redis logs it.
+ */
+export function applyStartupDirectives(server: Server): string | null {
+  const config = server.config;
+  try {
+    for (const { from, to, where } of config.renameDirectives) {
+      try {
+        server.commands.rename(from, to);
+      } catch (err) {
+        throw new ConfigError((err as Error).message, where.file, where.line, where.text);
+      }
+    }
+    server.acl.loadAtStartup(config.userDirectives);
+    return null;
+  } catch (err) {
+    return err instanceof ConfigError ? formatConfigError(err, REDIS_VERSION) : (err as Error).message;
+  }
 }

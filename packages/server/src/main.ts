@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { Config, formatConfigError } from "./config/config.js";
 import { ConfigError } from "./errors.js";
-import { applyStartupDirectives, createServer } from "./index.js";
+import { applyStartupDirectives, createServer, enterConfiguredDir } from "./index.js";
 import { KEYHAVEN_VERSION, REDIS_VERSION } from "./version.js";
 
 /** sdscatrepr for a command-line argument appended to the config text. */
@@ -126,22 +126,15 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const dir = config.str("dir");
-  if (dir !== "") {
-    try {
-      process.chdir(dir);
-    } catch (err) {
-      process.stderr.write(`Can't chdir to '${dir}': ${(err as Error).message}\n`);
-      return 1;
-    }
+  const notInDir = enterConfiguredDir(config);
+  if (notInDir !== null) {
+    process.stderr.write(`${notInDir}\n`);
+    return 1;
   }
-
   const server = createServer(config);
-  try {
-    applyStartupDirectives(server);
-  } catch (err) {
-    if (err instanceof ConfigError) process.stderr.write(`${formatConfigError(err, REDIS_VERSION)}\n`);
-    else server.logger.warning((err as Error).message);
+  const directivesFailed = applyStartupDirectives(server);
+  if (directivesFailed !== null) {
+    process.stderr.write(`${directivesFailed}\n`);
     return 1;
   }
   const onSignal = (signal: NodeJS.Signals) => {
