@@ -247,6 +247,14 @@ export class Server implements KeyspaceHooks {
     else this.stats.keyspaceMisses++;
   }
 
+  onKeyMiss(db: Db, key: string): void {
+    this.pubsub.notify("m", "keymiss", key, db.id);
+  }
+
+  onKeyAdded(db: Db, key: string): void {
+    this.pubsub.notify("n", "new", key, db.id);
+  }
+
   touchLru(current: number): number {
     return this.lfuMode ? touchedLfu(current, this.lfuSettings) : clock.lruSeconds;
   }

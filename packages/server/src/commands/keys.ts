@@ -5,7 +5,7 @@
 
 import { shared } from "@keyhaven/protocol";
 import { clock } from "../keyspace/clock.js";
-import { type Db, LOOKUP_NOSTATS, LOOKUP_NOTOUCH, LOOKUP_WRITE } from "../keyspace/db.js";
+import { type Db, LOOKUP_NONOTIFY, LOOKUP_NOSTATS, LOOKUP_NOTOUCH, LOOKUP_WRITE } from "../keyspace/db.js";
 import { typeOf, type Value } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
@@ -62,7 +62,7 @@ function randomkeyCommand(c: Client): void {
     if (entry === undefined) break;
     if (entry.expireAt >= 0 && entry.expireAt < clock.ms) {
       if (!c.server.isReplica()) {
-        db.lookup(entry.key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
+        db.lookup(entry.key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NONOTIFY);
         continue;
       }
       if (tries < 99) continue;

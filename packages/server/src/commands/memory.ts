@@ -5,7 +5,7 @@
 
 import { getHeapStatistics } from "node:v8";
 import { shared } from "@keyhaven/protocol";
-import { LOOKUP_NOTOUCH, valueMemory } from "../keyspace/db.js";
+import { LOOKUP_NONOTIFY, LOOKUP_NOSTATS, LOOKUP_NOTOUCH, valueMemory } from "../keyspace/db.js";
 import { EXPIRE_OVERHEAD, keyMemory } from "../keyspace/memory.js";
 import type { Client } from "../network/client.js";
 import { startedFunctionsEngine } from "../scripting/functions.js";
@@ -31,7 +31,8 @@ function memoryUsageCommand(c: Client): void {
       return;
     }
   }
-  const entry = c.db.lookup(argv[2], LOOKUP_NOTOUCH);
+  // Redis finds the key in the dict directly: no statistics, no keymiss notification.
+  const entry = c.db.lookup(argv[2], LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NONOTIFY);
   if (entry === undefined) {
     c.out.nullBulk();
     return;

@@ -3,7 +3,7 @@
  * report (int/embstr/raw) for values that are all JS strings here.
  */
 
-import { LOOKUP_NOTOUCH } from "../keyspace/db.js";
+import { LOOKUP_NONOTIFY, LOOKUP_NOTOUCH } from "../keyspace/db.js";
 import { lfuDecayedCounter, lruIdleSeconds } from "../keyspace/lru.js";
 import { type Entry, STR_ENC_NO_INT, STR_ENC_RAW } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
@@ -27,7 +27,8 @@ export function stringEncoding(value: string): string {
 }
 
 function objectEntry(c: Client): Entry | undefined {
-  const entry = c.db.lookup(c.argv[2], LOOKUP_NOTOUCH);
+  // objectCommandLookup: no keymiss notification.
+  const entry = c.db.lookup(c.argv[2], LOOKUP_NOTOUCH | LOOKUP_NONOTIFY);
   if (entry === undefined) c.out.nullBulk();
   return entry;
 }

@@ -6,7 +6,7 @@
  */
 
 import { clock } from "../keyspace/clock.js";
-import { LOOKUP_NOSTATS, LOOKUP_NOTOUCH } from "../keyspace/db.js";
+import { LOOKUP_NONOTIFY, LOOKUP_NOSTATS, LOOKUP_NOTOUCH } from "../keyspace/db.js";
 import { type Entry, typeOf } from "../keyspace/value.js";
 import type { Client } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
@@ -98,7 +98,7 @@ function scanCommand(c: Client): void {
     if (opts.type !== null && typeOf(entry.value) !== opts.type) continue;
     // Expired keys are filtered (and deleted on a master) like expireIfNeeded in scanGenericCommand.
     if (entry.expireAt >= 0 && entry.expireAt < clock.ms) {
-      db.lookup(entry.key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
+      db.lookup(entry.key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NONOTIFY);
       continue;
     }
     keys.push(entry.key);

@@ -249,11 +249,11 @@ function spopCommand(c: Client): void {
  * The sets named by argv[first..first+n): an array with null for missing keys, or undefined
  * after replying WRONGTYPE for the first key of another type.
  */
-function lookupSets(c: Client, first: number, n: number, write: boolean): (SetObject | null)[] | undefined {
+function lookupSets(c: Client, first: number, n: number): (SetObject | null)[] | undefined {
   const argv = c.argv;
   const sets: (SetObject | null)[] = [];
   for (let j = 0; j < n; j++) {
-    const set = collectionOrReply<SetObject>(c, argv[first + j], "set", write);
+    const set = collectionOrReply<SetObject>(c, argv[first + j], "set", false);
     if (set === undefined) return undefined;
     sets.push(set);
   }
@@ -291,7 +291,7 @@ function sinterGeneric(
   cardinalityOnly: boolean,
   limit: number,
 ): void {
-  const found = lookupSets(c, first, n, dstKey !== null);
+  const found = lookupSets(c, first, n);
   if (found === undefined) return;
   const result = cardinalityOnly ? null : new SetObject();
   let cardinality = 0;
@@ -352,7 +352,7 @@ function sintercardCommand(c: Client): void {
 
 /** sunionDiffGenericCommand: SUNION/SDIFF and their STORE forms. */
 function sunionDiffGeneric(c: Client, first: number, n: number, dstKey: string | null, diff: boolean): void {
-  const sets = lookupSets(c, first, n, dstKey !== null);
+  const sets = lookupSets(c, first, n);
   if (sets === undefined) return;
   const result = new SetObject();
   const base = sets[0];

@@ -115,7 +115,8 @@ function setGeneric(
   const db = c.db;
   let old: string | null = null;
   if ((flags & SET_GET) !== 0) {
-    const v = writeStringOrReply(c, key);
+    // getGenericCommand's read lookup: statistics and keymiss, as Redis.
+    const v = readStringOrReply(c, key);
     if (v === undefined) return;
     old = v;
   }
@@ -193,7 +194,8 @@ function getCommand(c: Client): void {
 
 function getdelCommand(c: Client): void {
   const key = c.argv[1];
-  const v = writeStringOrReply(c, key);
+  // getGenericCommand's read lookup: statistics and keymiss, as Redis.
+  const v = readStringOrReply(c, key);
   if (v === undefined) return;
   if (v === null) {
     c.out.nullBulk();
@@ -254,7 +256,7 @@ function getexCommand(c: Client): void {
 
 function getsetCommand(c: Client): void {
   const key = c.argv[1];
-  const old = writeStringOrReply(c, key);
+  const old = readStringOrReply(c, key);
   if (old === undefined) return;
   c.db.set(key, c.argv[2]);
   modified(c, c.db, key, "$", "set");

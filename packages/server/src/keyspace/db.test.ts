@@ -8,6 +8,8 @@ const hooks: KeyspaceHooks = {
   writesPaused: () => false,
   onKeyExpired: () => {},
   countLookup: () => {},
+  onKeyMiss: () => {},
+  onKeyAdded: () => {},
   touchLru: () => 0,
 };
 

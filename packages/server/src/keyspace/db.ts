@@ -46,6 +46,10 @@ export interface KeyspaceHooks {
   onKeyExpired(db: Db, key: string): void;
   /** Lookup statistics (keyspace_hits/misses). */
   countLookup(hit: boolean): void;
+  /** A read lookup missed (lookupKey's `keymiss` notification). */
+  onKeyMiss(db: Db, key: string): void;
+  /** dbAdd created `key` (its `new` notification). */
+  onKeyAdded(db: Db, key: string): void;
   /** The LRU/LFU field value for a key being touched now. */
   touchLru(current: number): number;
 }
@@ -71,6 +75,8 @@ export const LOOKUP_NOTOUCH = 1;
 export const LOOKUP_NOSTATS = 2;
 export const LOOKUP_WRITE = 4;
 export const LOOKUP_NOEXPIRE = 8;
+/** No `keymiss` notification: for lookups that are Redis's expireIfNeeded or dictFind, not lookupKey. */
+export const LOOKUP_NONOTIFY = 16;
 
 export class Db {
   readonly id: number;
@@ -123,7 +129,8 @@ export class Db {
 
   /**
    * lookupKey: the live entry for `key`, or undefined when absent or logically expired.
-   * Updates LRU/LFU unless NOTOUCH and hit/miss stats unless NOSTATS.
+   * Updates LRU/LFU unless NOTOUCH and hit/miss stats unless NOSTATS; a miss notifies `keymiss`
+   * unless NONOTIFY or WRITE.
    */
   lookup(key: string, flags: number): Entry | undefined {
     if (this.deferredFrom >= 0) this.flushDeferred();
@@ -142,6 +149,7 @@ export class Db {
       if ((flags & LOOKUP_NOSTATS) === 0) this.hooks.countLookup(true);
       return entry;
     }
+    if ((flags & (LOOKUP_NONOTIFY | LOOKUP_WRITE)) === 0) this.hooks.onKeyMiss(this, key);
     if ((flags & LOOKUP_NOSTATS) === 0) this.hooks.countLookup(false);
     return undefined;
   }
@@ -179,12 +187,13 @@ export class Db {
     return entry.expireAt >= 0 && entry.expireAt < clock.ms;
   }
 
-  /** dbAdd: adds a key that must not exist. Returns its entry. */
+  /** dbAdd: adds a key that must not exist (notifying `new`). Returns its entry. */
   add(key: string, value: Value): Entry {
     if (this.deferredFrom >= 0) this.flushDeferred();
     const entry = new Entry(key, value, this.hooks.touchLru(-1));
     this.dict.addIfAbsent(entry);
     this.placeAdded(entry);
+    this.hooks.onKeyAdded(this, key);
     return entry;
   }
 

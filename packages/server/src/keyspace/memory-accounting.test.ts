@@ -22,6 +22,8 @@ const hooks: KeyspaceHooks = {
   isLoading: () => false,
   onKeyExpired: () => {},
   countLookup: () => {},
+  onKeyMiss: () => {},
+  onKeyAdded: () => {},
   touchLru: () => 0,
 };
 
