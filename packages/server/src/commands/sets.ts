@@ -193,6 +193,8 @@ function spopWithCount(c: Client): void {
   }
   const size = set.size();
   if (count >= size) {
+    // Redis replies through sunionDiffGenericCommand here, whose read lookup counts a hit.
+    db.read(key);
     replyWholeSet(c, set, true);
     modified(c, db, key, "s", "spop", count);
     db.delete(key);

@@ -153,6 +153,15 @@ export class Client {
     this.server.stats.countError(text);
   }
 
+  /**
+   * Replies with an error errorstats already counted (a script's redis.call that failed): the
+   * command still counts as failed (afterErrorReply's ERR_REPLY_FLAG_NO_STATS_UPDATE branch).
+   */
+  errorCountedBefore(text: string): void {
+    this.out.error(text);
+    this.failed = true;
+  }
+
   markDirtyCas(): void {
     this.flags |= ClientFlag.DirtyCas;
   }

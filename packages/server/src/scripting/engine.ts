@@ -285,7 +285,7 @@ export class ScriptEngine {
     if (luaErr.source !== undefined && luaErr.line >= 0)
       text += ` script: ${run.name}, on ${luaErr.source}:${luaErr.line}.`;
     text = text.replace(/[\r\n]/g, " ");
-    if (ignoreStats) c.out.error(text);
+    if (ignoreStats) c.errorCountedBefore(text);
     else c.error(text);
   }
 

@@ -216,7 +216,7 @@ function writeTable(c: Client, t: LuaTable, scriptResp: 2 | 3, depth: number): v
   const err = index(t, "err");
   if (typeof err === "string") {
     // An error a command already counted in errorstats (redis.pcall's) is not counted again.
-    if (index(t, "ignore_error_stats_update") === true) out.error(mapCrLf(err));
+    if (index(t, "ignore_error_stats_update") === true) c.errorCountedBefore(mapCrLf(err));
     else c.error(mapCrLf(err));
     return;
   }

@@ -1,6 +1,6 @@
 /**
  * The calls of the differential sweeps over every data command (argument-shapes.test.ts,
- * notifications.test.ts): which commands are left out and why, the key setups, the argument
+ * side-effects.test.ts): which commands are left out and why, the key setups, the argument
  * shapes, and how replies are made comparable.
  */
 

@@ -1,9 +1,12 @@
 /**
- * Keyspace notifications against redis-server: every data command, with the argument shapes and
- * key setups of the argument-shapes sweep, plus chosen calls of the commands that sweep leaves
- * out (SET options, expiries, renames and moves, blocking pops, streams, scripts...), must publish
- * the same events in the same order, with every class on (`KEA` plus `m` keymiss and `n` new).
- * A marker message on a channel of its own ends each command's events.
+ * What a command does besides its reply, against redis-server: every data command, with the
+ * argument shapes and key setups of the argument-shapes sweep, plus chosen calls of the commands
+ * that sweep leaves out (SET options, expiries, renames and moves, blocking pops, streams,
+ * scripts...), must
+ * - publish the same keyspace notifications in the same order, with every class on (`KEA` plus
+ *   `m` keymiss and `n` new); a marker message on a channel of its own ends each call's events;
+ * - leave the same INFO statistics: keyspace hits and misses, expired keys, the command's calls,
+ *   rejected and failed calls, and the error replies counted by prefix (errorstats).
  */
 
 import { describe, expect, it } from "vitest";
@@ -71,6 +74,20 @@ const CHOSEN_CALLS: string[][] = [
   ["EVAL", "return redis.call('set', KEYS[1], 'x')", "1", "k"],
 ];
 
+/** The INFO fields compared (cmdstat lines without their timings). */
+const STAT =
+  /^(keyspace_hits|keyspace_misses|expired_keys|total_error_replies|unexpected_error_replies|cmdstat_[^:]+|errorstat_[^:]+):(.*)$/;
+
+/** The compared fields as sorted "name:value" lines (INFO's section order is not compared). */
+function statistics(info: string): string[] {
+  const stats: string[] = [];
+  for (const line of info.split("\r\n")) {
+    const m = STAT.exec(line);
+    if (m !== null) stats.push(`${m[1]}:${m[2].replace(/,usec=\d+,usec_per_call=[\d.]+/, "")}`);
+  }
+  return stats.sort();
+}
+
 /** The notifications published before the next marker, as "channel message" lines. */
 async function eventsUntilMarker(sub: RespClient): Promise<string[]> {
   const events: string[] = [];
@@ -82,16 +99,18 @@ async function eventsUntilMarker(sub: RespClient): Promise<string[]> {
   throw new Error("no marker after 500 notifications");
 }
 
-describe.skipIf(!hasRealRedis())("keyspace notifications of every data command, against redis-server", () => {
+describe.skipIf(!hasRealRedis())("side effects of every data command, against redis-server", () => {
   const pair = redisPair({ args: ["--notify-keyspace-events", "KEAmn"] });
 
-  it("publishes Redis's events, in Redis's order", { timeout: 120_000 }, async () => {
+  it("publishes Redis's notifications in Redis's order, and counts what Redis counts", {
+    timeout: 120_000,
+  }, async () => {
     const clients = pair.clients();
     const subscribers = await Promise.all(pair.ports().map((port) => RespClient.connect(port)));
     try {
       for (const sub of subscribers) await sub.call("PSUBSCRIBE", "__key*@*__:*", MARKER);
-      /** The events `call` publishes on each server after `setup`: [redis, keyhaven]. */
-      const eventsOf = (setup: string[][], call: string[]) =>
+      /** What `call` publishes and counts on each server after `setup`: [redis, keyhaven]. */
+      const effectsOf = (setup: string[][], call: string[]) =>
         Promise.all(
           clients.map(async (c, i) => {
             await c.call("SELECT", "0");
@@ -99,9 +118,11 @@ describe.skipIf(!hasRealRedis())("keyspace notifications of every data command, 
             for (const cmd of setup) await c.call(...cmd);
             await c.call("PUBLISH", MARKER, "");
             await eventsUntilMarker(subscribers[i]);
+            await c.call("CONFIG", "RESETSTAT");
             await c.call(...call);
+            const stats = statistics(String(await c.call("INFO", "everything")));
             await c.call("PUBLISH", MARKER, "");
-            return eventsUntilMarker(subscribers[i]);
+            return { events: await eventsUntilMarker(subscribers[i]), stats };
           }),
         );
       const names = async (c: RespClient) => new Set(commandNames(await c.call("COMMAND"), false));
@@ -113,7 +134,7 @@ describe.skipIf(!hasRealRedis())("keyspace notifications of every data command, 
       const differing: unknown[] = [];
       for (const [setupName, setup] of Object.entries(SETUPS)) {
         for (const call of calls) {
-          const [redis, keyhaven] = await eventsOf(setup, call);
+          const [redis, keyhaven] = await effectsOf(setup, call);
           if (text(redis) !== text(keyhaven)) differing.push({ call, keys: setupName, redis, keyhaven });
         }
       }
