@@ -14,6 +14,8 @@ export interface RedisPair {
   clients(): [RespClient, RespClient];
   /** The servers' ports, [redis, keyhaven], once started. */
   ports(): [number, number];
+  /** The servers' directories (`dir`), [redis, keyhaven], once started. */
+  dirs(): [string, string];
 }
 
 /** `options` (extra arguments, e.g. enabling DEBUG) go to both servers. */
@@ -40,5 +42,6 @@ export function redisPair(options: StartOptions = {}): RedisPair {
     },
     clients: () => [rc!, kc!],
     ports: () => [redis!.port, keyhaven!.port],
+    dirs: () => [redis!.dir, keyhaven!.dir],
   };
 }

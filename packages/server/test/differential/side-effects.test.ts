@@ -6,9 +6,14 @@
  * - publish the same keyspace notifications in the same order, with every class on (`KEA` plus
  *   `m` keymiss and `n` new); a marker message on a channel of its own ends each call's events;
  * - leave the same INFO statistics: keyspace hits and misses, expired keys, the command's calls,
- *   rejected and failed calls, and the error replies counted by prefix (errorstats).
+ *   rejected and failed calls, and the error replies counted by prefix (errorstats);
+ * - propagate the same commands, read back from the AOF (`appendfsync no`: both servers write
+ *   the turn's commands before its replies), with times near now masked.
  */
 
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { join } from "node:path";
+import { AOF_COMMAND, AOF_NEED_MORE, AofCommandReader } from "@keyhaven/protocol";
 import { describe, expect, it } from "vitest";
 import { hasRealRedis, RespClient } from "../helpers.js";
 import { commandNames, LEFT_OUT, SETUPS, SHAPES, text, UNORDERED } from "./command-sweep.js";
@@ -48,7 +53,6 @@ const CHOSEN_CALLS: string[][] = [
   ["COPY", "k", "k2"],
   ["COPY", "k", "k2", "REPLACE"],
   ["DUMP", "k"],
-  ["SPOP", "k"],
   ["SPOP", "k", "5"],
   ["RANDOMKEY"],
   ["KEYS", "*"],
@@ -72,6 +76,18 @@ const CHOSEN_CALLS: string[][] = [
   ["FLUSHDB"],
   ["EVAL", "return redis.call('get', KEYS[1])", "1", "k"],
   ["EVAL", "return redis.call('set', KEYS[1], 'x')", "1", "k"],
+  // Propagation forms.
+  ["SET", "k", "v", "PX", "100000"],
+  ["GETEX", "k", "PXAT", "99999999999999"],
+  ["EXPIRE", "k", "100", "NX"],
+  ["INCRBYFLOAT", "k", "1.5"],
+  ["HINCRBYFLOAT", "k", "f", "1.5"],
+  ["RESTORE", "k", "0", "x"],
+  ["FLUSHDB", "ASYNC"],
+  ["BLMPOP", "0.01", "1", "k", "LEFT"],
+  ["SETRANGE", "k", "0", ""],
+  ["LTRIM", "k", "5", "1"],
+  ["EVAL", "redis.call('set', KEYS[1], 'x'); return redis.call('incr', 'n')", "1", "k"],
 ];
 
 /** The INFO fields compared (cmdstat lines without their timings). */
@@ -88,6 +104,62 @@ function statistics(info: string): string[] {
   return stats.sort();
 }
 
+/** argv with the numbers that are times within a day of now masked (PXAT, stream IDs...). */
+function maskTimes(argv: string[]): string {
+  const now = Date.now();
+  return argv
+    .map((a) => {
+      const m = /^(\d+)(-\d+)?$/.exec(a);
+      if (m === null) return a;
+      if (Math.abs(Number(m[1]) - now) < 86_400_000) return `<ms>${m[2] ?? ""}`;
+      if (Math.abs(Number(m[1]) - now / 1000) < 86_400) return "<s>";
+      return a;
+    })
+    .join(" ");
+}
+
+/** The commands a server appends to its AOF, read as they come (from its newest incr file). */
+class AofFollower {
+  private path = "";
+  private offset = 0;
+
+  constructor(private readonly dir: string) {}
+
+  /** The commands written since the last call, times masked. */
+  next(): string[] {
+    const manifest = readFileSync(join(this.dir, "appendonlydir", "appendonly.aof.manifest"), "latin1");
+    const path = join(
+      this.dir,
+      "appendonlydir",
+      [...manifest.matchAll(/file (\S+) seq \d+ type i/g)].at(-1)![1],
+    );
+    if (path !== this.path) {
+      this.path = path;
+      this.offset = 0;
+    }
+    const fd = openSync(path, "r");
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.alloc(Math.max(0, fstatSync(fd).size - this.offset));
+      readSync(fd, bytes, 0, bytes.length, this.offset);
+    } finally {
+      closeSync(fd);
+    }
+    const reader = new AofCommandReader();
+    reader.feed(bytes);
+    const commands: string[] = [];
+    let end = 0;
+    for (let s = reader.next(); s !== AOF_NEED_MORE; s = reader.next()) {
+      if (s === AOF_COMMAND) {
+        commands.push(maskTimes(reader.argv));
+        end = reader.itemEnd;
+      }
+    }
+    this.offset += end;
+    return commands;
+  }
+}
+
 /** The notifications published before the next marker, as "channel message" lines. */
 async function eventsUntilMarker(sub: RespClient): Promise<string[]> {
   const events: string[] = [];
@@ -100,12 +172,15 @@ async function eventsUntilMarker(sub: RespClient): Promise<string[]> {
 }
 
 describe.skipIf(!hasRealRedis())("side effects of every data command, against redis-server", () => {
-  const pair = redisPair({ args: ["--notify-keyspace-events", "KEAmn"] });
+  const pair = redisPair({
+    args: ["--notify-keyspace-events", "KEAmn", "--appendonly", "yes", "--appendfsync", "no"],
+  });
 
-  it("publishes Redis's notifications in Redis's order, and counts what Redis counts", {
-    timeout: 120_000,
+  it("publishes Redis's notifications, counts what Redis counts, propagates what Redis propagates", {
+    timeout: 180_000,
   }, async () => {
     const clients = pair.clients();
+    const aofs = pair.dirs().map((dir) => new AofFollower(dir));
     const subscribers = await Promise.all(pair.ports().map((port) => RespClient.connect(port)));
     try {
       for (const sub of subscribers) await sub.call("PSUBSCRIBE", "__key*@*__:*", MARKER);
@@ -119,10 +194,12 @@ describe.skipIf(!hasRealRedis())("side effects of every data command, against re
             await c.call("PUBLISH", MARKER, "");
             await eventsUntilMarker(subscribers[i]);
             await c.call("CONFIG", "RESETSTAT");
+            aofs[i].next();
             await c.call(...call);
+            const propagated = aofs[i].next();
             const stats = statistics(String(await c.call("INFO", "everything")));
             await c.call("PUBLISH", MARKER, "");
-            return { events: await eventsUntilMarker(subscribers[i]), stats };
+            return { events: await eventsUntilMarker(subscribers[i]), stats, propagated };
           }),
         );
       const names = async (c: RespClient) => new Set(commandNames(await c.call("COMMAND"), false));
