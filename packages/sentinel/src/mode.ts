@@ -97,23 +97,16 @@ const TITLES: Record<string, string> = {
   clients: "Clients",
   stats: "Stats",
   cpu: "CPU",
-  commandstats: "Commandstats",
-  errorstats: "Errorstats",
   sentinel: "Sentinel",
 };
-const DEFAULT_SECTIONS = ["server", "clients", "stats", "cpu", "sentinel"];
-const ALL_SECTIONS = ["server", "clients", "stats", "cpu", "commandstats", "errorstats", "sentinel"];
+/** sentinelInfoCommand's sections: `all` and `everything` mean these too, and others are dropped. */
+const SECTIONS = ["server", "clients", "stats", "cpu", "sentinel"];
 
 function infoCommand(c: Client): void {
   const requested = c.argv.slice(1).map((a) => a.toLowerCase());
-  let names: string[];
-  if (requested.length === 0 || (requested.length === 1 && requested[0] === "default"))
-    names = DEFAULT_SECTIONS;
-  else if (requested.includes("all") || requested.includes("everything")) names = ALL_SECTIONS;
-  else {
-    const wanted = new Set(requested.flatMap((r) => (r === "default" ? DEFAULT_SECTIONS : [r])));
-    names = ALL_SECTIONS.filter((n) => wanted.has(n));
-  }
+  const every =
+    requested.length === 0 || requested.some((r) => r === "default" || r === "all" || r === "everything");
+  const names = every ? SECTIONS : SECTIONS.filter((n) => requested.includes(n));
   const parts: string[] = [];
   for (const name of names) {
     const builder = c.server.infoSections.get(name);

@@ -52,6 +52,28 @@ describe.skipIf(!hasRealRedis())("13-commands: COMMAND against redis-sentinel", 
     await Promise.all([ours?.kill(), theirs?.kill()]);
   });
 
+  it("has redis-sentinel's INFO sections, for every way of asking", async () => {
+    const titles = async (s: SentinelProcess, args: string[]) =>
+      String(await s.call("INFO", ...args))
+        .split("\r\n")
+        .filter((l) => l.startsWith("# "));
+    for (const args of [
+      [],
+      ["default"],
+      ["all"],
+      ["everything"],
+      ["commandstats"],
+      ["errorstats"],
+      ["server", "cpu"],
+      ["memory"],
+    ]) {
+      expect({ args, sections: await titles(ours, args) }).toEqual({
+        args,
+        sections: await titles(theirs, args),
+      });
+    }
+  });
+
   it("has redis-sentinel's commands, CLIENT SETINFO aside", async () => {
     const names = async (s: SentinelProcess) =>
       ((await s.call("COMMAND", "LIST")) as string[]).filter((n) => n !== "client|setinfo").sort();
