@@ -116,7 +116,7 @@ export class Acl {
       c.user = u;
       return true;
     }
-    const context = c.has(ClientFlag.Multi) ? "multi" : "toplevel";
+    const context = (c.flags & (ClientFlag.Multi | ClientFlag.InExec)) !== 0 ? "multi" : "toplevel";
     this.addLogEntry(c, AclResult.DeniedAuth, context, c.argv[0], username);
     return false;
   }

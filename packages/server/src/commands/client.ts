@@ -21,7 +21,7 @@ function flagsString(c: Client): string {
   if (c.has(ClientFlag.Replica)) f += c.has(ClientFlag.Monitor) ? "O" : "S";
   if (c.has(ClientFlag.Master)) f += "M";
   if (c.has(ClientFlag.PubSub)) f += "P";
-  if (c.has(ClientFlag.Multi)) f += "x";
+  if ((c.flags & (ClientFlag.Multi | ClientFlag.InExec)) !== 0) f += "x";
   if (c.has(ClientFlag.Blocked)) f += "b";
   if ((c.tracking & Tracking.On) !== 0) f += "t";
   if ((c.tracking & Tracking.BrokenRedirect) !== 0) f += "R";
@@ -41,7 +41,7 @@ export function clientInfoString(c: Client): string {
   const qbuf = c.parser.bufferedLength;
   const obl = c.out.pendingBytes;
   const oll = c.socket?.writableLength ?? 0;
-  const multi = c.has(ClientFlag.Multi) ? c.multiQueue.length : -1;
+  const multi = (c.flags & (ClientFlag.Multi | ClientFlag.InExec)) !== 0 ? c.multiQueue.length : -1;
   const argvMem = c.argv.reduce((n, a) => n + a.length, 0);
   const cmd = c.lastCmd?.fullName ?? "NULL";
   return [
@@ -68,7 +68,8 @@ export function clientInfoString(c: Client): string {
     `oll=${oll > 0 ? 1 : 0}`,
     `omem=${obl + oll}`,
     `tot-mem=${obl + oll + qbuf + argvMem + 1024}`,
-    `events=r${obl + oll > 0 ? "w" : ""}`,
+    // Redis watches for writability only when a reply could not all be written at once.
+    `events=r${oll > 0 ? "w" : ""}`,
     `cmd=${cmd}`,
     `user=${c.user?.name ?? "(superuser)"}`,
     `redir=${redirectOf(c)}`,

@@ -70,10 +70,11 @@ function execCommand(c: Client): void {
     discardTransaction(c);
     return;
   }
+  // The queue stays the client's until EXEC ends: CLIENT INFO shows it (multi=, multi-mem=), as
+  // Redis keeps mstate while execCommand runs.
   const queue = c.multiQueue;
   unwatchAllKeys(c);
   expiredAtWatch.delete(c);
-  c.multiQueue = [];
   c.flags &= ~ClientFlag.Multi;
   const origArgv = c.argv;
   const origCmd = c.cmd!;
@@ -96,6 +97,7 @@ function execCommand(c: Client): void {
     }
   } finally {
     c.flags &= ~ClientFlag.InExec;
+    c.multiQueue = [];
     c.argv = origArgv;
     c.cmd = origCmd;
     // EXEC itself is never propagated: its writes were (wrapped by the execution unit).

@@ -68,6 +68,24 @@ describe("CLIENT", () => {
     expect(await c.call("CLIENT", "GETNAME")).toBeNull();
   });
 
+  it("INFO inside a transaction shows it (flags x, multi = commands queued), and events r until a reply waits", async () => {
+    const other = await server.client();
+    try {
+      expect(await other.call("MULTI")).toBe("OK");
+      expect(await other.call("SET", "tx", "1")).toBe("QUEUED");
+      expect(await other.call("CLIENT", "INFO")).toBe("QUEUED");
+      const [, info] = (await other.call("EXEC")) as [string, string];
+      expect(field(info, "flags")).toBe("x");
+      expect(field(info, "multi")).toBe("2");
+      expect(field(info, "cmd")).toBe("exec");
+      expect(field(info, "events")).toBe("r");
+      const after = (await other.call("CLIENT", "INFO")) as string;
+      expect([field(after, "flags"), field(after, "multi")]).toEqual(["N", "-1"]);
+    } finally {
+      other.close();
+    }
+  });
+
   it("LIST shows every connection and filters by type and id", async () => {
     const other = await server.client();
     const otherId = (await other.call("CLIENT", "ID")) as number;
