@@ -12,7 +12,7 @@ import { allowedByEnableOption } from "../exec/dispatch.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import { globMatch } from "../util/glob.js";
 import { strerror } from "../util/strerror.js";
-import { helpReply } from "./common.js";
+import { helpReply, REDACTED } from "./common.js";
 import { debugSubcommands } from "./debug.js";
 import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
@@ -189,6 +189,20 @@ debugSubcommands.set("config-rewrite-force-all", (c) => {
   c.out.raw(shared.OK);
 });
 
+/**
+ * MONITOR and SLOWLOG show the values of sensitive options (requirepass, masterauth, masteruser)
+ * as "(redacted)", in every pair, as redis-server 7.0 does; with an odd count (a syntax error
+ * before any pair is read) nothing is redacted.
+ */
+function configSetRedacted(argv: readonly string[]): string[] {
+  const out = [...argv];
+  if (argv.length % 2 !== 0) return out;
+  for (let i = 2; i + 1 < argv.length; i += 2) {
+    if (findOption(argv[i])?.sensitive === true) out[i + 1] = REDACTED;
+  }
+  return out;
+}
+
 function configHelpCommand(c: Client): void {
   const lines = [
     "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -227,6 +241,7 @@ export const configCommands = [
       "Sets configuration parameters in-flight.",
       "2.0.0",
       configSetCommand,
+      { redactedArgv: configSetRedacted },
     ),
     spec(
       "resetstat",

@@ -25,7 +25,7 @@ export interface OptionSpec {
   protected?: boolean;
   /** Hidden from `CONFIG GET *` (Redis's HIDDEN_CONFIG); exact names still answer. */
   hidden?: boolean;
-  /** Sensitive: CONFIG REWRITE still writes it, but it is redacted in logs. */
+  /** SENSITIVE_CONFIG: MONITOR and SLOWLOG show a CONFIG SET of it as "(redacted)"; CONFIG REWRITE still writes it. */
   sensitive?: boolean;
   /** A memory option that also takes a percentage ("10%"), held as its negative. */
   percent?: boolean;
@@ -201,7 +201,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     sensitive: true,
     rewriteDefault: "never",
   },
-  unwrittenDefault(str("masteruser", "", true)),
+  { ...unwrittenDefault(str("masteruser", "", true)), sensitive: true },
   bool("replica-serve-stale-data", true, true, "slave-serve-stale-data"),
   bool("replica-read-only", true, true, "slave-read-only"),
   bool("repl-diskless-sync", true),

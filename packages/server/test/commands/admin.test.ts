@@ -115,6 +115,25 @@ describe("administration", () => {
     expect(await c.call("CONFIG", "SET", "maxmemory-samples", "5")).toBe("OK");
   });
 
+  it("SLOWLOG shows the values of CONFIG SET's sensitive options as (redacted), as configSetCommand leaves them", async () => {
+    expect(await c.call("SLOWLOG", "RESET")).toBe("OK");
+    expect(await c.call("CONFIG", "SET", "slowlog-log-slower-than", "0")).toBe("OK");
+    await c.call("CONFIG", "SET", "masterauth", "s1", "maxmemory-samples", "5", "MASTERUSER", "u1");
+    await c.call("CONFIG", "SET", "requirepass", "");
+    // Also after a name that fails; not with an odd count (a syntax error before any pair is read).
+    await c.call("CONFIG", "SET", "no-such-option", "1", "masterauth", "s2");
+    await c.call("CONFIG", "SET", "masterauth", "s3", "maxmemory");
+    expect(await c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")).toBe("OK");
+    const logged = ((await c.call("SLOWLOG", "GET", "10")) as unknown[][]).map((e) => e[3]).reverse();
+    expect(logged.slice(1, 5)).toEqual([
+      ["CONFIG", "SET", "masterauth", "(redacted)", "maxmemory-samples", "5", "MASTERUSER", "(redacted)"],
+      ["CONFIG", "SET", "requirepass", "(redacted)"],
+      ["CONFIG", "SET", "no-such-option", "1", "masterauth", "(redacted)"],
+      ["CONFIG", "SET", "masterauth", "s3", "maxmemory"],
+    ]);
+    expect(await c.call("CONFIG", "SET", "masterauth", "", "masteruser", "")).toBe("OK");
+  });
+
   it("MEMORY subcommands", async () => {
     await c.call("SET", "m", "x".repeat(100));
     expect((await c.call("MEMORY", "USAGE", "m")) as number).toBeGreaterThan(100);
