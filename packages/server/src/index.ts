@@ -89,14 +89,15 @@ export function enterConfiguredDir(config: Config): string | null {
  */
 export function applyStartupDirectives(server: Server): string | null {
   const config = server.config;
-  try {
-    for (const { from, to, where } of config.renameDirectives) {
-      try {
-        server.commands.rename(from, to);
-      } catch (err) {
-        throw new ConfigError((err as Error).message, where.file, where.line, where.text);
-      }
+  for (const { from, to, where } of config.renameDirectives) {
+    try {
+      server.commands.rename(from, to);
+    } catch (err) {
+      const bad = new ConfigError((err as Error).message, where.file, where.line, where.text);
+      return formatConfigError(bad, REDIS_VERSION);
     }
+  }
+  try {
     server.acl.loadAtStartup(config.userDirectives);
     return null;
   } catch (err) {

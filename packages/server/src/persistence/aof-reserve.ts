@@ -34,6 +34,8 @@ import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } fr
 
 const HASH = 0x23;
 const LF = 0x0a;
+/** The byte written after every write into a reservation (the second rule above). */
+export const RESERVE_MARK = HASH;
 /**
  * How far past the end a reservation reaches when it is renewed. Each renewal is one append (its
  * fdatasync commits the size, and flushes these bytes). Measured with the fsync loop above:

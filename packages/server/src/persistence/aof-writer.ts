@@ -37,11 +37,10 @@ import { clock } from "../keyspace/clock.js";
 import { blockingSleep } from "../util/blocking-sleep.js";
 import type { Logger } from "../util/logger.js";
 import { strerror } from "../util/strerror.js";
-import { extendReservation, RESERVE_MIN_AHEAD } from "./aof-reserve.js";
+import { extendReservation, RESERVE_MARK, RESERVE_MIN_AHEAD } from "./aof-reserve.js";
 
 export type FsyncPolicy = "always" | "everysec" | "no";
 
-const HASH = 0x23;
 /** Minimum seconds between two logs of the same write error (AOF_WRITE_LOG_ERROR_RATE). */
 const AOF_WRITE_LOG_ERROR_RATE = 30;
 /** The buffer is kept between turns while this small; a larger one is released (as Redis's 4k rule). */
@@ -306,7 +305,7 @@ export class AofWriter implements PropagationSink {
     if (this.fsyncPolicy === "always" && this.reserveAhead(start + total)) {
       toWrite = total + 1;
       if (this.buf.length < toWrite) this.grow(toWrite);
-      this.buf[total] = HASH;
+      this.buf[total] = RESERVE_MARK;
     }
     let written = 0;
     let error: unknown = null;

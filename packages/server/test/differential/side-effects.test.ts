@@ -11,11 +11,12 @@
  *   the turn's commands before its replies), with times near now masked.
  */
 
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { AOF_COMMAND, AOF_NEED_MORE, AofCommandReader } from "@keyhaven/protocol";
 import { describe, expect, it } from "vitest";
-import { hasRealRedis, RespClient } from "../helpers.js";
+import { hasRealRedis, infoSection, RespClient } from "../helpers.js";
+import { AOF_DIR, readManifest } from "../integration/aof-helpers.js";
 import { commandNames, LEFT_OUT, SETUPS, SHAPES, text, UNORDERED } from "./command-sweep.js";
 import { redisPair } from "./redis-pair.js";
 
@@ -92,14 +93,13 @@ const CHOSEN_CALLS: string[][] = [
 
 /** The INFO fields compared (cmdstat lines without their timings). */
 const STAT =
-  /^(keyspace_hits|keyspace_misses|expired_keys|total_error_replies|unexpected_error_replies|cmdstat_[^:]+|errorstat_[^:]+):(.*)$/;
+  /^(keyspace_hits|keyspace_misses|expired_keys|total_error_replies|unexpected_error_replies|cmdstat_.+|errorstat_.+)$/;
 
 /** The compared fields as sorted "name:value" lines (INFO's section order is not compared). */
-function statistics(info: string): string[] {
+function statistics(info: Map<string, string>): string[] {
   const stats: string[] = [];
-  for (const line of info.split("\r\n")) {
-    const m = STAT.exec(line);
-    if (m !== null) stats.push(`${m[1]}:${m[2].replace(/,usec=\d+,usec_per_call=[\d.]+/, "")}`);
+  for (const [name, value] of info) {
+    if (STAT.test(name)) stats.push(`${name}:${value.replace(/,usec=\d+,usec_per_call=[\d.]+/, "")}`);
   }
   return stats.sort();
 }
@@ -127,12 +127,7 @@ class AofFollower {
 
   /** The commands written since the last call, times masked. */
   next(): string[] {
-    const manifest = readFileSync(join(this.dir, "appendonlydir", "appendonly.aof.manifest"), "latin1");
-    const path = join(
-      this.dir,
-      "appendonlydir",
-      [...manifest.matchAll(/file (\S+) seq \d+ type i/g)].at(-1)![1],
-    );
+    const path = join(this.dir, AOF_DIR, readManifest(this.dir).incr.at(-1)!.fileName);
     if (path !== this.path) {
       this.path = path;
       this.offset = 0;
@@ -197,7 +192,7 @@ describe.skipIf(!hasRealRedis())("side effects of every data command, against re
             aofs[i].next();
             await c.call(...call);
             const propagated = aofs[i].next();
-            const stats = statistics(String(await c.call("INFO", "everything")));
+            const stats = statistics(await infoSection(c, "everything"));
             await c.call("PUBLISH", MARKER, "");
             return { events: await eventsUntilMarker(subscribers[i]), stats, propagated };
           }),
