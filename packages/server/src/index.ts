@@ -26,6 +26,7 @@ export type { Client } from "./network/client.js";
 export { Server } from "./server.js";
 export { globMatch } from "./util/glob.js";
 export { createLogger, type Logger, type LogLevel } from "./util/logger.js";
+export { strerror } from "./util/strerror.js";
 export { REDIS_VERSION } from "./version.js";
 
 export interface CreateServerOptions {

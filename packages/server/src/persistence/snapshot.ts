@@ -56,8 +56,13 @@ export interface SnapshotOptions {
   aofBase?: boolean;
   /** What started it, for logs and INFO ("bgsave", "replication", "aof-rewrite"). */
   purpose: string;
-  /** The databases to walk: the server's unless given (the start-up warm-up walks its own). */
+  /**
+   * The databases to walk: the server's unless given (the start-up warm-up walks its own; a
+   * replica that filtered the keys out gets none).
+   */
   dbs?: Db[];
+  /** The function libraries go first (rdbSaveFunctions) unless false (rdb-filter-only). */
+  functions?: boolean;
   /** rdb-key-save-delay (Redis's test hook) paces the walk; the warm-up is not a save, so false. */
   keySaveDelay?: boolean;
 }
@@ -185,7 +190,9 @@ export class Snapshot implements KeyspaceObserver {
       aofBase: options.aofBase ?? false,
     });
     // rdbSaveFunctions: the libraries at this instant, before the databases (codes are immutable).
-    for (const code of libraryCodes(server)) this.writer.functionLibrary(code);
+    if (options.functions ?? true) {
+      for (const code of libraryCodes(server)) this.writer.functionLibrary(code);
+    }
     this.flushOutput();
     this.startMicros = Math.round((performance.now() - t0) * 1000);
     this.schedule();

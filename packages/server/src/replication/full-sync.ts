@@ -89,7 +89,7 @@ export class FullSync {
         other !== undefined &&
         (!other.capaEof || link.capaEof) &&
         (!other.capaPsync2 || link.capaPsync2) &&
-        other.rdbOnly === link.rdbOnly
+        other.sameNeeds(link)
       ) {
         link.diskless = false;
         if (this.master.setupFullResync(link, other.psyncInitialOffset) && !link.rdbOnly) {
@@ -121,7 +121,7 @@ export class FullSync {
       this.waitIdle();
       return;
     }
-    this.start(link.capaEof, link.rdbOnly);
+    this.start(link.capaEof, link);
   }
 
   /** replicationStartPendingFullResync: starts a snapshot for waiting replicas when it is time. */
@@ -133,12 +133,13 @@ export class FullSync {
       this.waitIdle();
       return;
     }
-    const rdbOnly = waiting[0].rdbOnly;
+    // The first waiting replica's needs decide; replicas needing another RDB wait for the next.
+    const needs = waiting[0];
     let count = 0;
     let maxIdle = 0;
     let capaEof = true;
     for (const r of waiting) {
-      if (r.rdbOnly !== rdbOnly) continue;
+      if (!r.sameNeeds(needs)) continue;
       count++;
       maxIdle = Math.max(maxIdle, clock.ms - r.client.lastInteraction);
       capaEof &&= r.capaEof;
@@ -150,7 +151,7 @@ export class FullSync {
       (maxReplicas > 0 && count >= maxReplicas) ||
       maxIdle >= config.num("repl-diskless-sync-delay") * 1000
     ) {
-      this.start(capaEof, rdbOnly);
+      this.start(capaEof, needs);
     }
   }
 
@@ -163,16 +164,17 @@ export class FullSync {
     });
   }
 
-  /** startBgsaveForReplication: one snapshot for every replica waiting with the same needs. */
-  private start(capaEof: boolean, rdbOnly: boolean): void {
+  /**
+   * startBgsaveForReplication: one snapshot for every replica waiting with the same needs as
+   * `needs`. A filtered RDB always goes to sockets (SYNC refused a filtered replica without EOF).
+   */
+  private start(capaEof: boolean, needs: ReplicaLink): void {
     const server = this.server;
     const config = server.config;
-    const socketTarget = config.bool("repl-diskless-sync") && capaEof;
+    const socketTarget = (config.bool("repl-diskless-sync") || needs.filtered) && capaEof;
     const info = this.repl.saveInfo();
     const offset = this.repl.state.masterReplOffset;
-    const waiting = this.master.replicas.filter(
-      (r) => r.state === "wait_bgsave_start" && r.rdbOnly === rdbOnly,
-    );
+    const waiting = this.master.replicas.filter((r) => r.state === "wait_bgsave_start" && r.sameNeeds(needs));
     server.logger.notice(
       `Starting BGSAVE for SYNC with target: ${socketTarget ? "replicas sockets" : "disk"}`,
     );
@@ -188,7 +190,15 @@ export class FullSync {
         sinks.push(new SocketSink(this, r, mark));
       }
       if (sinks.length === 0) return;
-      const snapshot = server.snapshots.start({ purpose: "replication", repl: info }, sinks);
+      const snapshot = server.snapshots.start(
+        {
+          purpose: "replication",
+          repl: info,
+          ...(needs.excludeData ? { dbs: [] } : {}),
+          functions: !needs.excludeFunctions,
+        },
+        sinks,
+      );
       for (const s of sinks) s.attachTo(snapshot);
       const running: RunningSync = { snapshot };
       this.running = running;

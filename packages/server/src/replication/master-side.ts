@@ -299,6 +299,11 @@ export class MasterSide {
       return;
     }
     const link = replicaLinkOf(c);
+    if (link.filtered && !link.capaEof) {
+      // A filtered RDB only goes to sockets: as a file it would stand for the dataset.
+      c.error("ERR Filtered replica requires EOF capability");
+      return;
+    }
     server.logger.notice({ replica: link.name }, `Replica ${link.name} asks for synchronization`);
     if (isPsync) {
       const offset = parseOffset(argv[2]);

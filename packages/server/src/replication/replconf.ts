@@ -4,6 +4,7 @@
  * master's request for ours (GETACK). The state it sets lives in the client's ReplicaLink.
  */
 
+import { splitInlineArgs } from "@keyhaven/protocol";
 import type { Client } from "../network/client.js";
 import type { MasterSide } from "./master-side.js";
 import { replicaLinkOf } from "./replica-link.js";
@@ -67,10 +68,25 @@ export function replconfCommand(master: MasterSide, c: Client): void {
         replicaLinkOf(c).rdbOnly = n === 1;
         break;
       }
-      case "rdb-filter-only":
-        // Accepted but not applied: the RDB still carries the keys with the functions (Redis's
-        // `functions` filter, used by redis-cli --functions-rdb, would send the libraries only).
+      case "rdb-filter-only": {
+        // What the RDB includes; "" asks for an empty one (the AUX fields alone).
+        const filters = splitInlineArgs(Buffer.from(value, "latin1"), 0, value.length);
+        if (filters === null) {
+          c.error("ERR Missing rdb-filter-only values");
+          return;
+        }
+        const link = replicaLinkOf(c);
+        link.excludeData = true;
+        link.excludeFunctions = true;
+        for (const filter of filters) {
+          if (filter.toLowerCase() !== "functions") {
+            c.error(`ERR Unsupported rdb-filter-only option: ${filter}`);
+            return;
+          }
+          link.excludeFunctions = false;
+        }
         break;
+      }
       default:
         c.error(`ERR Unrecognized REPLCONF option: ${argv[j]}`);
         return;

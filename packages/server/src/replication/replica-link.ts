@@ -29,6 +29,12 @@ export class ReplicaLink {
   capaPsync2 = false;
   /** REPLCONF rdb-only 1: wants the RDB and no stream (redis-cli --rdb). */
   rdbOnly = false;
+  /**
+   * REPLCONF rdb-filter-only (redis-cli --functions-rdb): an RDB without the keys, and without the
+   * function libraries unless the filter names them (Redis's SLAVE_REQ_RDB_EXCLUDE_* bits).
+   */
+  excludeData = false;
+  excludeFunctions = false;
   /** Came with SYNC (pre-PSYNC protocol): no +FULLRESYNC line, no acks expected. */
   prePsync = false;
   ackOffset = 0;
@@ -63,6 +69,20 @@ export class ReplicaLink {
   /** replicationGetSlaveName: "ip:port" for logs. */
   get name(): string {
     return `${this.ip}:${this.listeningPort}`;
+  }
+
+  /** Asked for a filtered RDB: never a disk one, which is the dataset's (Redis's SLAVE_REQ_RDB_MASK). */
+  get filtered(): boolean {
+    return this.excludeData || this.excludeFunctions;
+  }
+
+  /** Wants the same RDB as `other`, so one snapshot can serve both (slave_req and RDB-only alike). */
+  sameNeeds(other: ReplicaLink): boolean {
+    return (
+      this.rdbOnly === other.rdbOnly &&
+      this.excludeData === other.excludeData &&
+      this.excludeFunctions === other.excludeFunctions
+    );
   }
 
   /** True when stream bytes go straight to the socket. */

@@ -1,11 +1,14 @@
 /**
  * Debian's redis-cli against the target: argument mode, --no-raw formatting, commands read from
- * stdin, --scan, and raw inline commands on a socket.
+ * stdin, --scan, raw inline commands on a socket, and the backups it takes over the replication
+ * protocol (--rdb: the dataset; --functions-rdb: the function libraries alone).
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { copyFileSync } from "node:fs";
 import { Socket } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerProcess, startTarget } from "../helpers.js";
+import { errorText, type ServerProcess, startTarget, tempDir } from "../helpers.js";
 
 let server: ServerProcess;
 
@@ -14,7 +17,7 @@ function cli(args: string[], input?: string): Promise<string> {
     const child = execFile(
       "redis-cli",
       ["-h", "127.0.0.1", "-p", String(server.port), ...args],
-      { timeout: 10_000 },
+      { timeout: 20_000 },
       (err, stdout) => (err ? reject(err) : resolve(stdout)),
     );
     if (input !== undefined) child.stdin!.end(input);
@@ -76,5 +79,72 @@ describe("redis-cli", () => {
     }
     expect(Buffer.concat(received).toString("latin1")).toBe(expected);
     socket.destroy();
+  });
+
+  describe("backups over the replication protocol", () => {
+    const LIBRARY = "#!lua name=clilib\nredis.register_function('cli_one', function() return 1 end)";
+
+    /** Starts the target on a directory holding `rdb` as its dump.rdb. */
+    async function loadInFreshServer(rdb: string): Promise<ServerProcess> {
+      const dir = tempDir();
+      copyFileSync(rdb, join(dir, "dump.rdb"));
+      return startTarget({ dir });
+    }
+
+    it("--rdb saves the dataset and --functions-rdb the libraries without the keys", async () => {
+      const c = await server.client();
+      try {
+        // The transfer is diskless: without this it would wait 5 s for more replicas.
+        await c.call("CONFIG", "SET", "repl-diskless-sync-delay", "0");
+        await c.call("FUNCTION", "LOAD", "REPLACE", LIBRARY);
+        await c.call("SET", "cli:backup", "kept");
+        const dbsize = (await c.call("DBSIZE")) as number;
+        const dir = tempDir();
+        const full = join(dir, "full.rdb");
+        const functions = join(dir, "functions.rdb");
+        await cli(["--rdb", full]);
+        await cli(["--functions-rdb", functions]);
+        expect(execFileSync("redis-check-rdb", [full], { encoding: "latin1" })).toContain(
+          `${dbsize} keys read`,
+        );
+        expect(execFileSync("redis-check-rdb", [functions], { encoding: "latin1" })).toContain("0 keys read");
+
+        for (const [file, keys] of [
+          [full, dbsize],
+          [functions, 0],
+        ] as const) {
+          const loaded = await loadInFreshServer(file);
+          const l = await loaded.client();
+          try {
+            expect(await l.call("DBSIZE")).toBe(keys);
+            expect(await l.call("FCALL", "cli_one", "0")).toBe(1);
+          } finally {
+            l.close();
+            await loaded.stop();
+          }
+        }
+      } finally {
+        await c.call("FUNCTION", "FLUSH");
+        c.close();
+      }
+    });
+
+    it("REPLCONF rdb-filter-only: Redis's filters and errors", async () => {
+      const c = await server.client();
+      try {
+        expect(await c.call("REPLCONF", "rdb-filter-only", "functions")).toBe("OK");
+        expect(await c.call("REPLCONF", "rdb-filter-only", "")).toBe("OK");
+        expect(errorText(await c.call("REPLCONF", "rdb-filter-only", "functions keys"))).toBe(
+          "ERR Unsupported rdb-filter-only option: keys",
+        );
+        expect(errorText(await c.call("REPLCONF", "rdb-filter-only", '"functions'))).toBe(
+          "ERR Missing rdb-filter-only values",
+        );
+        // A filtered RDB only goes to replicas that read the EOF-marked (diskless) format.
+        expect(errorText(await c.call("SYNC"))).toBe("ERR Filtered replica requires EOF capability");
+      } finally {
+        c.close();
+      }
+    });
   });
 });
