@@ -19,6 +19,7 @@ import {
   formatConfigError,
   type LogLevel,
   REDIS_VERSION,
+  strerror,
 } from "@keyhaven/server";
 import {
   applySentinelDirectives,
@@ -100,9 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     accessSync(file, constants.W_OK);
   } catch (err) {
-    process.stderr.write(
-      `Sentinel config file ${file} is not writable: ${(err as Error).message}. Exiting...\n`,
-    );
+    process.stderr.write(`Sentinel config file ${file} is not writable: ${strerror(err)}. Exiting...\n`);
     return 1;
   }
   const configPath = (await import("node:path")).resolve(file);

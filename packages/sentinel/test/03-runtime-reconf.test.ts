@@ -4,7 +4,7 @@
  * change reaches the config file. Also the process rules: config file required and writable.
  */
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -253,14 +253,24 @@ describe.runIf(TARGET === "keyhaven")("03-runtime-reconf: process and config fil
     const none = await run([]);
     expect(none.code).toBe(1);
     expect(none.out).toContain("Sentinel needs config file on disk to save state.  Exiting...");
-    if (process.getuid?.() !== 0) {
-      const dir = tempDir();
-      const conf = join(dir, "ro.conf");
-      writeFileSync(conf, `port ${await freePort()}\n`);
+    // root may write a read-only file: an immutable one (chattr +i) it may not either.
+    const dir = tempDir();
+    const conf = join(dir, "ro.conf");
+    writeFileSync(conf, `port ${await freePort()}\n`);
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      const made = spawnSync("chattr", ["+i", conf]);
+      if (made.status !== 0) return; // no chattr, or a file system without the attribute
+    } else {
       chmodSync(conf, 0o444);
+    }
+    try {
       const ro = await run([conf]);
       expect(ro.code).toBe(1);
-      expect(ro.out).toContain(`Sentinel config file ${conf} is not writable`);
+      const reason = asRoot ? "Operation not permitted" : "Permission denied";
+      expect(ro.out).toContain(`Sentinel config file ${conf} is not writable: ${reason}. Exiting...`);
+    } finally {
+      if (asRoot) spawnSync("chattr", ["-i", conf]);
     }
   });
 
