@@ -196,6 +196,40 @@ describe("AOF loader: truncation", () => {
     expect(r.log).toContain("Fatal error: the truncated file is not the last file");
     expect(readFileSync(dir.path(names[0])).equals(cut)).toBe(true);
   });
+
+  it("a file cut inside a value of '#'s is refused untouched, or truncated before that command", () => {
+    // The cut's tail looks like bytes an `always` writer reserves (aof-reserve.ts); a refused
+    // file must stay as it was all the same (found by the mutation property below).
+    const good = encodeCommand(["SET", "a", "1"]);
+    const append = encodeCommand(["APPEND", "k", "#    "]);
+    const cut = Buffer.concat([good, append.subarray(0, append.indexOf("#") + 1)]);
+    const { dir, names } = writeCase([cut], false);
+    const path = dir.path(names[0]);
+    const strict = load(dir, false);
+    expect(strict.status).toBe("failed");
+    expect(readFileSync(path).equals(cut)).toBe(true);
+    expect(load(dir, true).status).toBe("truncated");
+    expect(readFileSync(path).equals(good)).toBe(true);
+  });
+
+  it("a reservation a crash left is cut after the file loads, and kept when it is refused", () => {
+    const good = encodeCommand(["SET", "a", "1"]);
+    const reserved = Buffer.from(`${"#".repeat(63)}\n`.repeat(4));
+    const loads = writeCase([Buffer.concat([good, reserved])], false);
+    expect(load(loads.dir, false).status).toBe("ok");
+    expect(readFileSync(loads.dir.path(loads.names[0])).equals(good)).toBe(true);
+    // A write torn by the crash: the start of a command, then the reservation it overwrote.
+    const torn = Buffer.concat([
+      good,
+      encodeCommand(["SET", "b", "2"]).subarray(0, 10),
+      reserved.subarray(10),
+    ]);
+    const refused = writeCase([torn], false);
+    expect(load(refused.dir, false).status).toBe("failed");
+    expect(readFileSync(refused.dir.path(refused.names[0])).equals(torn)).toBe(true);
+    expect(load(refused.dir, true).status).toBe("truncated");
+    expect(readFileSync(refused.dir.path(refused.names[0])).equals(good)).toBe(true);
+  });
 });
 
 /** Random damage to a buffer. */

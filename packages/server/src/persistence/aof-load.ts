@@ -39,7 +39,7 @@ import { type Client, ClientFlag } from "../network/client.js";
 import type { Server } from "../server.js";
 import { strerror } from "../util/strerror.js";
 import { type AofDir, dirExists, fileExists } from "./aof-files.js";
-import { trimReservedTail } from "./aof-reserve.js";
+import { reservedTail } from "./aof-reserve.js";
 import { RdbKeyspaceLoader, RdbLoadError } from "./rdb-load.js";
 
 export type AofLoadStatus = "ok" | "not_exist" | "empty" | "open_err" | "failed" | "truncated";
@@ -98,22 +98,37 @@ export function* loadAppendOnlyFiles(ctx: AofLoadContext, am: AofManifest): Gene
   }
   if (am.base === null && am.incr.length === 0) return none("not_exist");
   const files = [...(am.base !== null ? [am.base] : []), ...am.incr];
+  // Bytes an `always` writer reserved past the commands when the process died (aof-reserve.ts):
+  // each incr file is read up to them, and they are cut once it loaded.
+  const reservedFrom = new Map<string, number>();
   for (const f of am.incr) {
     try {
-      const cut = trimReservedTail(dir.path(f.fileName));
-      if (cut > 0) logger.notice(`Removed ${cut} bytes reserved ahead of the end of ${f.fileName}`);
+      const { start, size } = reservedTail(dir.path(f.fileName));
+      if (start < size) reservedFrom.set(f.fileName, start);
     } catch {
       // A missing or unreadable file is reported by the size check below, as Redis reports it.
     }
   }
+  const cutReserved = (name: string): void => {
+    const start = reservedFrom.get(name);
+    if (start === undefined) return;
+    const path = dir.path(name);
+    const size = dir.fileSize(name, null).size;
+    if (size <= start) return; // truncated to its last complete command already
+    truncateSync(path, start);
+    logger.notice(`Removed ${size - start} bytes reserved ahead of the end of ${name}`);
+  };
   let totalSize = 0;
   for (const f of files) {
     const { size, error } = dir.fileSize(f.fileName, logger);
     // A file the manifest names but the disk lacks is fatal (AOF_NOT_EXIST becomes AOF_FAILED).
     if (error !== null) return none(error === "ENOENT" ? "failed" : "open_err");
-    totalSize += size;
+    totalSize += reservedFrom.get(f.fileName) ?? size;
   }
-  if (totalSize === 0) return none("empty");
+  if (totalSize === 0) {
+    for (const name of reservedFrom.keys()) cutReserved(name);
+    return none("empty");
+  }
   ctx.startLoading(totalSize);
   let baseSize = 0;
   let status: AofLoadStatus = "ok";
@@ -124,7 +139,8 @@ export function* loadAppendOnlyFiles(ctx: AofLoadContext, am: AofManifest): Gene
       const last = i === files.length - 1;
       if (isBase) baseSize = dir.fileSize(name, null).size;
       const start = performance.now();
-      let ret: AofLoadStatus = yield* loadSingleAppendOnlyFile(ctx, name, last);
+      let ret: AofLoadStatus = yield* loadSingleAppendOnlyFile(ctx, name, last, reservedFrom.get(name));
+      if (ret === "ok" || ret === "empty") cutReserved(name);
       if (ret === "ok" || (ret === "truncated" && last)) {
         logger.notice(
           `DB loaded from ${isBase ? "base" : "incr"} file ${name}: ${((performance.now() - start) / 1000).toFixed(3)} seconds`,
@@ -183,19 +199,24 @@ function step<T>(server: Server, gen: Generator<Pause, T>): IteratorResult<Pause
 /** Reads a file in pieces (fgets/fread over a FILE*). */
 class FileReader {
   private readonly fd: number;
+  /** Where reading stops: the file's size, or where a reservation left in it starts. */
+  private readonly end: number;
   private pos = 0;
 
-  constructor(fd: number) {
+  constructor(fd: number, end: number) {
     this.fd = fd;
+    this.end = end;
   }
 
-  /** The next piece, or null at the end of the file. */
+  /** The next piece, or null at the end. */
   read(): Buffer | null {
-    const buf = Buffer.allocUnsafe(READ_CHUNK);
-    const n = readSync(this.fd, buf, 0, READ_CHUNK, this.pos);
+    const want = Math.min(READ_CHUNK, this.end - this.pos);
+    if (want <= 0) return null;
+    const buf = Buffer.allocUnsafe(want);
+    const n = readSync(this.fd, buf, 0, want, this.pos);
     if (n === 0) return null;
     this.pos += n;
-    return n === READ_CHUNK ? buf : buf.subarray(0, n);
+    return n === want ? buf : buf.subarray(0, n);
   }
 }
 
@@ -263,12 +284,13 @@ class AofReplayer {
 
 /**
  * loadSingleAppendOnlyFile. `last`: the last file of the manifest, the only one that may be
- * truncated.
+ * truncated. `readEnd`: where the file's commands end, when a reservation follows them.
  */
 function* loadSingleAppendOnlyFile(
   ctx: AofLoadContext,
   name: string,
   last: boolean,
+  readEnd?: number,
 ): Generator<Pause, AofLoadStatus> {
   const { server, dir } = ctx;
   const logger = server.logger;
@@ -286,8 +308,9 @@ function* loadSingleAppendOnlyFile(
   }
   const replay = new AofReplayer(server);
   try {
-    if (fstatSync(fd).size === 0) return "empty";
-    const file = new FileReader(fd);
+    const size = Math.min(fstatSync(fd).size, readEnd ?? Number.POSITIVE_INFINITY);
+    if (size === 0) return "empty";
+    const file = new FileReader(fd, size);
     let sliceStart = performance.now();
     let chunk = file.read();
     let reader: AofCommandReader;

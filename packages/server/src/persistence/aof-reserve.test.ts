@@ -12,7 +12,7 @@ import { AOF_COMMAND, AOF_NEED_MORE, AofCommandReader, encodeCommand } from "@ke
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Logger } from "../util/logger.js";
-import { extendReservation, RESERVE_MIN_AHEAD, RESERVE_STEP, trimReservedTail } from "./aof-reserve.js";
+import { extendReservation, RESERVE_MIN_AHEAD, RESERVE_STEP, reservedTail } from "./aof-reserve.js";
 import { AofWriter } from "./aof-writer.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kh-aof-reserve-"));
@@ -67,7 +67,7 @@ describe("extendReservation", () => {
   });
 });
 
-describe("trimReservedTail", () => {
+describe("reservedTail", () => {
   const cmd = encodeCommand(["SET", "k", "v"]);
   const cases: [string, Buffer, number][] = [
     ["no reservation", cmd, cmd.length],
@@ -90,19 +90,18 @@ describe("trimReservedTail", () => {
     ["empty lines without '#'", Buffer.concat([cmd, Buffer.from("\n\n")]), cmd.length + 2],
   ];
   for (const [label, bytes, kept] of cases) {
-    it(`keeps ${kept} bytes of ${label}`, () => {
+    it(`finds ${kept} bytes before the reservation in ${label}, and changes nothing`, () => {
       const path = fresh();
       writeFileSync(path, bytes);
-      expect(trimReservedTail(path)).toBe(bytes.length - kept);
-      expect(readFileSync(path).equals(bytes.subarray(0, kept))).toBe(true);
+      expect(reservedTail(path)).toEqual({ start: kept, size: bytes.length });
+      expect(readFileSync(path).equals(bytes)).toBe(true);
     });
   }
 
   it("works through a reservation longer than its read chunk", () => {
     const path = fresh();
     writeFileSync(path, Buffer.concat([cmd, Buffer.alloc(200_000, "#"), Buffer.from("\n")]));
-    expect(trimReservedTail(path)).toBe(200_001);
-    expect(readFileSync(path).equals(cmd)).toBe(true);
+    expect(reservedTail(path)).toEqual({ start: cmd.length, size: cmd.length + 200_001 });
   });
 });
 

@@ -25,12 +25,13 @@
  *          0                   end              reservedEnd (the file's size)
  *
  * Files at rest carry no reservation: it is cut off when the writer leaves a file or `always`, and
- * at load (trimReservedTail) when a crash left it.
+ * after a good load when a crash left it (aof-load.ts loads up to reservedTail's start, and cuts
+ * the rest only once the file loaded: a file it refuses stays as it was).
  *
- * Callers: aof-writer.ts (reserve, cut), aof-load.ts (trim at load).
+ * Callers: aof-writer.ts (reserve, cut), aof-load.ts (find at load, cut after it).
  */
 
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 
 const HASH = 0x23;
 const LF = 0x0a;
@@ -100,16 +101,14 @@ function readByte(fd: number, at: number): number {
 }
 
 /**
- * Cuts a reservation a crash left at the end of the file at `path`; returns the bytes removed
- * (0 when there was none). Throws when the file cannot be opened or truncated.
+ * Where a reservation a crash left at the end of the file at `path` starts (`start` equals `size`
+ * when there is none). Reads only. Throws when the file cannot be opened.
  */
-export function trimReservedTail(path: string): number {
-  const fd = openSync(path, "r+");
+export function reservedTail(path: string): { start: number; size: number } {
+  const fd = openSync(path, "r");
   try {
     const size = fstatSync(fd).size;
-    const start = reservationStart(fd, size);
-    if (start < size) ftruncateSync(fd, start);
-    return size - start;
+    return { start: reservationStart(fd, size), size };
   } finally {
     closeSync(fd);
   }
