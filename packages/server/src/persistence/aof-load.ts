@@ -112,11 +112,15 @@ export function* loadAppendOnlyFiles(ctx: AofLoadContext, am: AofManifest): Gene
   const cutReserved = (name: string): void => {
     const start = reservedFrom.get(name);
     if (start === undefined) return;
-    const path = dir.path(name);
     const size = dir.fileSize(name, null).size;
     if (size <= start) return; // truncated to its last complete command already
-    truncateSync(path, start);
-    logger.notice(`Removed ${size - start} bytes reserved ahead of the end of ${name}`);
+    try {
+      truncateSync(dir.path(name), start);
+      logger.notice(`Removed ${size - start} bytes reserved ahead of the end of ${name}`);
+    } catch (err) {
+      // Left in place it is only annotations, which every loader skips.
+      logger.warning(`Could not remove the bytes reserved ahead of the end of ${name}: ${strerror(err)}`);
+    }
   };
   let totalSize = 0;
   for (const f of files) {
