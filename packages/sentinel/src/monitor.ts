@@ -67,10 +67,17 @@ export class SentinelTimer {
   private schedule(): void {
     const hz = 10 + Math.floor(Math.random() * 10);
     let delay = Math.floor(1000 / hz);
-    // Keyhaven addition: wake up right when a master's down-after period expires, so SDOWN is
-    // not seen up to a tick late. The random pace above still desynchronizes the Sentinels.
+    // Keyhaven addition: wake up soon after a master's down-after period expires, at a random
+    // point of the tick, so SDOWN is not seen a whole tick late. Not right at the deadline:
+    // Sentinels that reset their links to a new master together (switch-master) ping it in step,
+    // so their deadlines fall within a few ms; waking all at once, they reached ODOWN together,
+    // each started a failover and voted for itself, and the split vote delayed the failover by
+    // twice failover-timeout. Redis's random pace spreads them over a tick; so does this.
     const deadline = nextMasterDownDeadline(this.s);
-    if (deadline !== null) delay = Math.max(1, Math.min(delay, deadline - Date.now()));
+    if (deadline !== null) {
+      const jitter = Math.floor(Math.random() * delay);
+      delay = Math.max(1, Math.min(delay, deadline - Date.now() + jitter));
+    }
     this.timer = setTimeout(() => {
       this.timer = null;
       try {
