@@ -47,6 +47,9 @@ export function startAof(
 /**
  * Closes `c`, stops the server (SIGTERM with `how` "stop", else kill -9) and starts it again on
  * `dir` with appendonly and no other arguments; returns the new server and a client to it.
+ * Before a kill it waits until the AOF buffer is written out (INFO aof_buffer_length 0): with
+ * everysec, Redis and Keyhaven alike postpone the write for up to 2 s while a background fsync
+ * runs, replies already sent, so acknowledged writes may be in no file yet.
  */
 export async function restartAof(
   kind: Kind,
@@ -55,6 +58,13 @@ export async function restartAof(
   c: RespClient,
   how: "stop" | "kill" = "kill",
 ): Promise<{ s: ServerProcess; c: RespClient }> {
+  if (how === "kill") {
+    await waitFor(
+      async () => (await info(c)).get("aof_buffer_length") === "0",
+      "the AOF buffer to be written",
+      5000,
+    );
+  }
   c.close();
   if (how === "stop") await s.stop();
   else await s.kill();
