@@ -16,12 +16,17 @@ import { helpReply, subcommandSyntaxError } from "./common.js";
 import { validClientName } from "./connection.js";
 import { type CommandSpec, container, helpSpec, spec } from "./spec.js";
 
+/** Queuing a transaction or running its EXEC: Redis's CLIENT_MULTI, which it keeps during EXEC. */
+function inTransaction(c: Client): boolean {
+  return (c.flags & (ClientFlag.Multi | ClientFlag.InExec)) !== 0;
+}
+
 function flagsString(c: Client): string {
   let f = "";
   if (c.has(ClientFlag.Replica)) f += c.has(ClientFlag.Monitor) ? "O" : "S";
   if (c.has(ClientFlag.Master)) f += "M";
   if (c.has(ClientFlag.PubSub)) f += "P";
-  if ((c.flags & (ClientFlag.Multi | ClientFlag.InExec)) !== 0) f += "x";
+  if (inTransaction(c)) f += "x";
   if (c.has(ClientFlag.Blocked)) f += "b";
   if ((c.tracking & Tracking.On) !== 0) f += "t";
   if ((c.tracking & Tracking.BrokenRedirect) !== 0) f += "R";
@@ -41,7 +46,7 @@ export function clientInfoString(c: Client): string {
   const qbuf = c.parser.bufferedLength;
   const obl = c.out.pendingBytes;
   const oll = c.socket?.writableLength ?? 0;
-  const multi = (c.flags & (ClientFlag.Multi | ClientFlag.InExec)) !== 0 ? c.multiQueue.length : -1;
+  const multi = inTransaction(c) ? c.multiQueue.length : -1;
   const argvMem = c.argv.reduce((n, a) => n + a.length, 0);
   const cmd = c.lastCmd?.fullName ?? "NULL";
   return [
