@@ -249,6 +249,8 @@ export class BlockingManager {
     if (asError) {
       c.out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
       this.server.stats.countError("UNBLOCKED");
+      // The blocked command failed (updateStatsOnUnblock's had_errors).
+      if (c.lastCmd !== null) c.lastCmd.failedCalls++;
     } else {
       state.onTimeout(c);
     }

@@ -369,7 +369,13 @@ export function call(server: Server, c: Client, cmd: Command): void {
       if (cmd.latency === null) cmd.latency = newLatencyHistogram();
       recordLatency(cmd.latency, micros);
     }
-    if (c.failed) cmd.failedCalls++;
+    // An error counts against the command that replied it, once: EXEC whose queued AUTH failed
+    // is not failed itself (Redis's incrCommandStatsOnError counts only errors since the last
+    // command's stats update, nested calls included).
+    if (c.failed) {
+      cmd.failedCalls++;
+      c.failed = false;
+    }
     // call()'s latencyAddSampleIfNeeded, skipped (like the slow log) for a command that blocked
     // or is being re-run after blocking.
     if (server.latencyMonitorOn && !reprocessing && (c.flags & ClientFlag.Blocked) === 0)

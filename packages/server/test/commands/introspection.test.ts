@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { errorText, type RespClient, withTarget } from "../helpers.js";
+import { errorText, infoSection, RespClient, type ServerProcess, waitFor, withTarget } from "../helpers.js";
 
 let c: RespClient;
+let target: ServerProcess;
 
-withTarget({}, (t) => ({ c } = t));
+withTarget({}, (t) => ({ c, server: target } = t));
 
 describe("COMMAND", () => {
   it("INFO describes commands as Redis 7.0 does", async () => {
@@ -168,5 +169,40 @@ describe("INFO", () => {
       /cmdstat_incr:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0\r\n/,
     );
     expect(info).toMatch(/errorstat_ERR:count=2\r\n/);
+  });
+
+  // Found by Redis's own unit/info.tcl run against keyhaven-server.
+  it("a failure is counted once, against the command that failed", async () => {
+    const stat = async (name: string) => {
+      const info = (await c.call("INFO", "commandstats")) as string;
+      return /rejected_calls=\d+,failed_calls=\d+/.exec(
+        info.split("\r\n").find((l) => l.startsWith(`cmdstat_${name}:`)) ?? "",
+      )?.[0];
+    };
+    await c.call("CONFIG", "RESETSTAT");
+    await c.call("MULTI");
+    await c.call("SET", "a", "b");
+    await c.call("AUTH", "nosuchpassword");
+    const exec = (await c.call("EXEC")) as unknown[];
+    expect(errorText(exec[1])).toMatch(/^ERR AUTH/);
+    expect(await stat("auth")).toBe("rejected_calls=0,failed_calls=1");
+    expect(await stat("exec")).toBe("rejected_calls=0,failed_calls=0");
+    expect(errorText(await c.call("EXEC"))).toBe("ERR EXEC without MULTI");
+    expect(await stat("exec")).toBe("rejected_calls=0,failed_calls=1");
+
+    const blocked = await RespClient.connect(target.port);
+    try {
+      const id = await blocked.call("CLIENT", "ID");
+      const reply = blocked.call("BLPOP", "nosuchlist", "0");
+      await waitFor(
+        async () => (await infoSection(c, "clients")).get("blocked_clients") === "1",
+        "BLPOP to block",
+      );
+      expect(await c.call("CLIENT", "UNBLOCK", id as number, "ERROR")).toBe(1);
+      expect(errorText(await reply)).toBe("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+      expect(await stat("blpop")).toBe("rejected_calls=0,failed_calls=1");
+    } finally {
+      blocked.close();
+    }
   });
 });
