@@ -167,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
   try {
-    await server.start();
+    await server.start("sentinel");
   } catch (err) {
     logger.warning(
       { error: (err as Error).message },
@@ -176,7 +176,6 @@ export async function main(argv: string[]): Promise<number> {
     server.stop();
     return 1;
   }
-  logger.notice(`Running mode=sentinel, port=${server.boundPort}.`);
   // sentinelIsRunning: save the (possibly new) myid, then announce what we monitor.
   s.flushConfig();
   logger.warning(`Sentinel ID is ${state.myid}`);

@@ -536,16 +536,26 @@ export class Server implements KeyspaceHooks {
 
   // ---- Start and stop --------------------------------------------------------------------
 
-  async start(): Promise<void> {
+  /**
+   * Starts listening, then loads the dataset. The start-up lines are Redis's, in Redis's order:
+   * tools that start a server read them (Redis's own test suite takes " PID: <pid>", which Redis
+   * prints only once it listens, as the sign that start-up got past binding its port).
+   */
+  async start(mode: "standalone" | "sentinel" = "standalone"): Promise<void> {
     refreshClock();
     this.logger.notice(
+      `oO0OoO0OoO0Oo Keyhaven (Redis ${REDIS_VERSION} compatible) is starting oO0OoO0OoO0Oo`,
+    );
+    this.logger.notice(
       { version: REDIS_VERSION },
-      `Keyhaven (Redis ${REDIS_VERSION} compatible) starting, PID: ${process.pid}`,
+      `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`,
     );
     for (const s of this.subsystems) await s.start?.();
     await this.listeners.listen();
     const pidfile = this.config.str("pidfile");
     if (pidfile !== "") writeFileSync(pidfile, `${process.pid}\n`);
+    this.logger.notice(this.runningLine(mode));
+    if (mode === "standalone") this.logger.notice("Server initialized");
     for (const s of this.subsystems) {
       await s.load?.();
       if (this.shuttingDown) return;
@@ -553,6 +563,18 @@ export class Server implements KeyspaceHooks {
     this.datasetLoaded = true;
     this.cron.start();
     this.logger.notice({ port: this.boundPort }, "Ready to accept connections tcp");
+  }
+
+  /**
+   * redisAsciiArt's line: the logo's facts when `always-show-logo` is on or the log is a
+   * terminal, else the one-line form.
+   */
+  private runningLine(mode: "standalone" | "sentinel"): string {
+    const showLogo =
+      this.config.bool("always-show-logo") ||
+      (this.config.str("logfile") === "" && process.stdout.isTTY === true);
+    if (!showLogo) return `Running mode=${mode}, port=${this.boundPort}.`;
+    return `Keyhaven (Redis ${REDIS_VERSION} compatible) 64 bit, Running in ${mode} mode, Port: ${this.boundPort}, PID: ${process.pid}`;
   }
 
   /** CONFIG SET port|bind: listens again with the current settings (see Listeners.rebind). */
