@@ -22,11 +22,11 @@ import { BlockingManager } from "./exec/blocking.js";
 import { processCommand } from "./exec/dispatch.js";
 import { Propagator } from "./exec/propagate.js";
 import { ClientTracking } from "./exec/tracking.js";
-import { unwatchAllKeys } from "./exec/watch.js";
+import { touchAllWatchedKeysInDb, touchWatchedKey, unwatchAllKeys } from "./exec/watch.js";
 import { LatencyMonitor } from "./info/latency-monitor.js";
 import { clock, refreshClock } from "./keyspace/clock.js";
 import { Db, type KeyspaceHooks } from "./keyspace/db.js";
-import { activeExpireCycle } from "./keyspace/expire.js";
+import { activeExpireCycle, rememberReplicaKeyWithExpire } from "./keyspace/expire.js";
 import { touchedLfu } from "./keyspace/lru.js";
 import { bindTypeLimits } from "./keyspace/types/limits.js";
 import type { Entry } from "./keyspace/value.js";
@@ -242,6 +242,11 @@ export class Server implements KeyspaceHooks {
     this.signalDeletedKey(db, key);
   }
 
+  onReplicaOwnExpire(db: Db, key: string): void {
+    // Not for databases of the server's own work (the RDB warm-up's), which nobody expires.
+    if (this.dbs[db.id] === db) rememberReplicaKeyWithExpire(this, db, key);
+  }
+
   countLookup(hit: boolean): void {
     if (hit) this.stats.keyspaceHits++;
     else this.stats.keyspaceMisses++;
@@ -269,7 +274,7 @@ export class Server implements KeyspaceHooks {
     const entry = db.peek(key);
     if (entry !== undefined) this.signalModifiedEntry(db, entry);
     else {
-      if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
+      if (db.watchedKeys.size !== 0) touchWatchedKey(db, key);
       if (this.tracking.clients !== 0) this.tracking.invalidateKey(key, this.currentClient);
     }
   }
@@ -278,7 +283,7 @@ export class Server implements KeyspaceHooks {
   signalModifiedEntry(db: Db, entry: Entry): void {
     const key = entry.key;
     // Checking the size first spares V8 hashing every written key (MSET: 10 per command).
-    if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
+    if (db.watchedKeys.size !== 0) touchWatchedKey(db, key);
     if (this.tracking.clients !== 0) this.tracking.invalidateKey(key, this.currentClient);
     db.syncMemory(entry);
     if (db.blockingKeys.size !== 0 && db.blockingKeys.has(key)) this.blocking.signalKeyAsReady(db, key);
@@ -286,7 +291,7 @@ export class Server implements KeyspaceHooks {
 
   /** A key was removed (DEL, expiry, eviction, emptied collection): WATCH is invalidated. */
   signalDeletedKey(db: Db, key: string): void {
-    if (db.watchedKeys.size !== 0) this.touchWatchedKey(db, key);
+    if (db.watchedKeys.size !== 0) touchWatchedKey(db, key);
     if (this.tracking.clients !== 0) this.tracking.invalidateKey(key, this.currentClient);
     // signalDeletedKeyAsReady: XREADGROUP waiters learn that their stream is gone.
     if (db.blockingKeys.size !== 0 && db.blockingKeys.has(key)) this.blocking.signalKeyAsReady(db, key);
@@ -297,12 +302,6 @@ export class Server implements KeyspaceHooks {
     this.tracking.invalidateAllOnFlush();
   }
 
-  /** touchWatchedKey: the clients WATCHing `key` will fail their EXEC. */
-  private touchWatchedKey(db: Db, key: string): void {
-    const watchers = db.watchedKeys.get(key);
-    if (watchers !== undefined) for (const w of watchers) w.markDirtyCas();
-  }
-
   /**
    * touchAllWatchedKeysInDb, called before FLUSHDB/FLUSHALL empties `db` or SWAPDB replaces its
    * contents with `replacedWith`'s: a watched key is touched when it exists in `db` now or in
@@ -311,11 +310,7 @@ export class Server implements KeyspaceHooks {
   signalFlushedDb(db: Db, replacedWith: Db | null = null): void {
     // scanDatabaseForDeletedStreams: keys with blocked clients are looked at again after the flush.
     for (const key of db.blockingKeys.keys()) this.blocking.signalKeyAsReady(db, key);
-    for (const [key, watchers] of db.watchedKeys) {
-      if (db.peek(key) === undefined && (replacedWith === null || replacedWith.peek(key) === undefined))
-        continue;
-      for (const w of watchers) w.markDirtyCas();
-    }
+    if (db.watchedKeys.size !== 0) touchAllWatchedKeysInDb(db, replacedWith);
   }
 
   notify(type: string, event: string, key: string, dbId: number): void {

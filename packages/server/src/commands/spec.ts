@@ -104,6 +104,8 @@ export interface Command extends CommandSpec {
   allowBusy: boolean;
   skipMonitor: boolean;
   skipSlowlog: boolean;
+  /** Its expired-key deletions propagate unwrapped (table.ts TOUCHES_ARBITRARY_KEYS). */
+  touchesArbitraryKeys: boolean;
   subcommandMap: Map<string, Command> | null;
   /** INFO commandstats. */
   calls: number;

@@ -139,6 +139,12 @@ function xclaimCommand(c: Client): void {
 
 // ---- XAUTOCLAIM ---------------------------------------------------------------------------
 
+/**
+ * XAUTOCLAIM's COUNT limit: Redis scans up to COUNT*10 entries and allocates COUNT ids, so it
+ * refuses counts whose product would overflow a long (LONG_MAX / max(sizeof(streamID), 10)).
+ */
+const XAUTOCLAIM_MAX_COUNT = Number((2n ** 63n - 1n) / 16n);
+
 function xautoclaimCommand(c: Client): void {
   const argv = c.argv;
   let minIdle = intOrReply(c, argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM");
@@ -152,7 +158,7 @@ function xautoclaimCommand(c: Client): void {
     const more = argv.length - 1 - j;
     if (is(argv[j], "count") && more > 0) {
       const n = parseInteger(argv[j + 1]);
-      if (n === null || n < 1) {
+      if (n === null || n < 1 || n > XAUTOCLAIM_MAX_COUNT) {
         c.error("ERR COUNT must be > 0");
         return;
       }

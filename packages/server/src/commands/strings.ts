@@ -137,8 +137,9 @@ function setGeneric(
   if (expireAt >= 0) {
     db.setExpire(entry, expireAt);
     c.server.notify("g", "expire", key, db.id);
-    // Propagate relative expiries as an absolute PXAT so replicas and the AOF agree.
-    if ((flags & SET_PXAT) === 0) c.argv = ["SET", key, value, "PXAT", String(expireAt)];
+    // Propagated as an absolute PXAT so replicas and the AOF agree, in Redis's exact form
+    // (options such as NX or GET dropped) even when the client sent PXAT itself.
+    c.argv = ["SET", key, value, "PXAT", String(expireAt)];
   } else if ((flags & SET_GET) !== 0) {
     c.argv = c.argv.filter((a, i) => i < 3 || !is(a, "get"));
   }

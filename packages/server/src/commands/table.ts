@@ -55,6 +55,13 @@ import { stringCommands } from "./strings.js";
 import { transactionCommands } from "./transactions.js";
 import { zsetCommands } from "./zsets.js";
 
+/**
+ * Commands that may delete any number of expired keys they come across (Redis 7.0's
+ * CMD_TOUCHES_ARBITRARY_KEYS, which COMMAND does not show): run directly, those deletions
+ * propagate as separate DELs, not as one MULTI/EXEC.
+ */
+const TOUCHES_ARBITRARY_KEYS = new Set(["randomkey", "scan"]);
+
 function finalize(s: CommandSpec, parent: Command | null): Command {
   const has = (f: CommandFlag) => s.flags.includes(f);
   const fullName = parent === null ? s.name : `${parent.name}|${s.name}`;
@@ -79,6 +86,7 @@ function finalize(s: CommandSpec, parent: Command | null): Command {
     allowBusy: has("allow_busy"),
     skipMonitor: has("skip_monitor"),
     skipSlowlog: has("skip_slowlog"),
+    touchesArbitraryKeys: TOUCHES_ARBITRARY_KEYS.has(fullName),
     subcommandMap: null,
     calls: 0,
     usec: 0,

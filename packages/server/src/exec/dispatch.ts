@@ -145,7 +145,10 @@ export function processCommand(server: Server, c: Client): void {
   const declared = cmd.declaredFlags === undefined ? null : cmd.declaredFlags(c);
   const isWrite = declared !== null ? declared.write : cmd.isWrite || (isExec && queuedFlags(c).write);
   const denyOom = declared !== null ? declared.denyOom : cmd.denyOom || (isExec && queuedFlags(c).denyOom);
-  const allowStale = declared !== null ? declared.stale : cmd.allowStale;
+  // A stale replica refuses EXEC when a queued command may not run stale, even if the link broke
+  // after it was queued.
+  const allowStale =
+    declared !== null ? declared.stale : cmd.allowStale && !(isExec && !queuedFlags(c).stale);
   gates.preCommandOom = false;
   if (gates.evictIfNeeded !== null && !fromMaster) {
     const outOfMemory = !gates.evictIfNeeded();
@@ -247,16 +250,19 @@ function trackingAfterCall(server: Server, c: Client, cmd: Command, topLevel: bo
     c.tracking &= ~Tracking.Caching;
 }
 
-function queuedFlags(c: Client): { write: boolean; denyOom: boolean; mayReplicate: boolean } {
+/** What EXEC's queued commands need, for EXEC's own checks (Redis's mstate.cmd_flags/cmd_inv_flags). */
+function queuedFlags(c: Client): { write: boolean; denyOom: boolean; mayReplicate: boolean; stale: boolean } {
   let write = false;
   let denyOom = false;
   let mayReplicate = false;
+  let stale = true;
   for (const q of c.multiQueue) {
     write ||= q.cmd.isWrite;
     denyOom ||= q.cmd.denyOom;
     mayReplicate ||= q.cmd.mayReplicate || q.cmd.isWrite;
+    stale &&= q.cmd.allowStale;
   }
-  return { write, denyOom, mayReplicate };
+  return { write, denyOom, mayReplicate, stale };
 }
 
 function rejectUnknown(server: Server, c: Client, unknownSubcommand: boolean): void {
@@ -393,11 +399,14 @@ export function call(server: Server, c: Client, cmd: Command): void {
         micros,
       );
     // Our master's commands propagate too (the AOF of a replica records them); the replication
-    // sink ignores them on a replica, which proxies its master's bytes instead.
-    if ((server.dirty !== dirtyBefore && !c.preventPropagation) || c.forcePropagation) {
+    // sink ignores them on a replica, which proxies its master's bytes instead. A command that
+    // reset the dirty counter (DEBUG LOADAOF, which loads the AOF rather than writing) is not
+    // propagated: Redis's call() clamps the difference at 0. Propagated, DEBUG LOADAOF would
+    // land in the AOF and run again, recursively, at the next load.
+    if ((server.dirty > dirtyBefore && !c.preventPropagation) || c.forcePropagation) {
       propagator.alsoPropagate(c.db.id, c.argv);
     }
-    propagator.endUnit();
+    propagator.endUnit(!cmd.touchesArbitraryKeys);
     server.currentClient = prevClient;
     if (c.tracking !== 0) trackingAfterCall(server, c, cmd, prevClient === null);
     if (!reprocessing) server.stats.totalCommandsProcessed++;

@@ -75,11 +75,15 @@ export class Propagator {
     this.depth++;
   }
 
-  /** Ends a unit; the outermost end emits what the unit collected. */
-  endUnit(): void {
+  /**
+   * Ends a unit; the outermost end emits what the unit collected. `wrap` false leaves several
+   * operations unwrapped: RANDOMKEY and SCAN run directly delete the expired keys they meet, which
+   * Redis propagates as separate DELs, as active expiry does (CMD_TOUCHES_ARBITRARY_KEYS).
+   */
+  endUnit(wrap = true): void {
     if (--this.depth > 0) return;
     this.depth = 0;
-    if (this.pendingCount !== 0) this.emitPending();
+    if (this.pendingCount !== 0) this.emitPending(wrap);
   }
 
   /**
@@ -97,7 +101,7 @@ export class Propagator {
     if (this.depth === 0) this.emitPending();
   }
 
-  private emitPending(): void {
+  private emitPending(wrap = true): void {
     const count = this.pendingCount;
     const dbs = this.pendingDb;
     const argvs = this.pendingArgv;
@@ -117,9 +121,10 @@ export class Propagator {
     const opTargets = targets.slice(0, count);
     argvs.fill(EMPTY_ARGV, 0, count);
     this.pendingCount = 0;
-    this.feedAll(opDbs[0], MULTI_ARGV, PROPAGATE_ALL);
+    if (wrap) this.feedAll(opDbs[0], MULTI_ARGV, PROPAGATE_ALL);
     for (let i = 0; i < count; i++) this.feedAll(opDbs[i], ops[i], opTargets[i]);
-    this.feedAll(opDbs[0], EXEC_ARGV, PROPAGATE_ALL);
+    // In the last operation's database: no SELECT between it and EXEC.
+    if (wrap) this.feedAll(opDbs[count - 1], EXEC_ARGV, PROPAGATE_ALL);
   }
 
   /**

@@ -7,6 +7,7 @@ const hooks: KeyspaceHooks = {
   executingMasterCommand: () => false,
   writesPaused: () => false,
   onKeyExpired: () => {},
+  onReplicaOwnExpire: () => {},
   countLookup: () => {},
   onKeyMiss: () => {},
   onKeyAdded: () => {},

@@ -44,6 +44,11 @@ export interface KeyspaceHooks {
   isLoading(): boolean;
   /** A key was deleted because its TTL passed: propagate DEL, notify `expired`, count it. */
   onKeyExpired(db: Db, key: string): void;
+  /**
+   * A writable replica's own client (not its master) set a TTL: the replica must expire that
+   * key itself, since no DEL will come from the master (rememberSlaveKeyWithExpire).
+   */
+  onReplicaOwnExpire(db: Db, key: string): void;
   /** Lookup statistics (keyspace_hits/misses). */
   countLookup(hit: boolean): void;
   /** A read lookup missed (lookupKey's `keymiss` notification). */
@@ -321,6 +326,8 @@ export class Db {
       this.usedMemory += EXPIRE_OVERHEAD;
     }
     entry.expireAt = whenMs;
+    if (this.hooks.isReplica() && !this.hooks.executingMasterCommand() && !this.hooks.isLoading())
+      this.hooks.onReplicaOwnExpire(this, entry.key);
   }
 
   /** removeExpire: returns whether there was a TTL. */

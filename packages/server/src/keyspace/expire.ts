@@ -3,11 +3,13 @@
  * TTLs samples random volatile keys, deletes those past their time, and keeps sampling while more
  * than 10% of a sample was expired, within a time budget of 25% of the tick. Deleted keys
  * propagate as DEL through the one stream (onKeyExpired). Replicas never run it: their master
- * sends the DELs.
+ * sends the DELs. A writable replica expires only the keys its own clients gave a TTL
+ * (expireReplicaKeys), which no DEL from the master would ever remove.
  */
 
 import type { Server } from "../server.js";
 import { clock } from "./clock.js";
+import type { Db } from "./db.js";
 
 /** ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP, scaled by active-expire-effort as Redis does. */
 const KEYS_PER_LOOP = 20;
@@ -23,8 +25,66 @@ export function setActiveExpireEnabled(enabled: boolean): void {
   activeExpireEnabled = enabled;
 }
 
+/**
+ * Keys a writable replica's own clients set a TTL on, with the databases they were set in
+ * (Redis's slaveKeysWithExpire). Entries may outlive their key: each is checked against the
+ * database when visited.
+ */
+const replicaKeysWithExpire = new WeakMap<Server, Map<string, Set<Db>>>();
+
+export function rememberReplicaKeyWithExpire(server: Server, db: Db, key: string): void {
+  let keys = replicaKeysWithExpire.get(server);
+  if (keys === undefined) {
+    keys = new Map();
+    replicaKeysWithExpire.set(server, keys);
+  }
+  let dbs = keys.get(key);
+  if (dbs === undefined) {
+    dbs = new Set();
+    keys.set(key, dbs);
+  }
+  dbs.add(db);
+}
+
+/**
+ * expireSlaveKeys: deletes the remembered keys whose TTL passed, stopping after more than 3 keys
+ * that cannot expire yet or 1 ms. Keys still waiting go to the back of the map, so every key is
+ * visited in turn (Redis picks them at random for the same reason).
+ */
+function expireReplicaKeys(server: Server): void {
+  const keys = replicaKeysWithExpire.get(server);
+  if (keys === undefined || keys.size === 0) return;
+  const start = performance.now();
+  // Keys put back go to the end: stop before visiting any of them twice.
+  const total = keys.size;
+  let cycles = 0;
+  let notExpired = 0;
+  for (const [key, dbs] of keys) {
+    if (cycles === total) break;
+    keys.delete(key);
+    for (const db of dbs) {
+      const entry = db.peek(key);
+      if (entry === undefined || entry.expireAt < 0) dbs.delete(db);
+      else if (entry.expireAt < clock.ms) {
+        db.delete(key);
+        server.onKeyExpired(db, key);
+        dbs.delete(db);
+      } else notExpired++;
+    }
+    if (dbs.size !== 0) keys.set(key, dbs);
+    cycles++;
+    if (notExpired > 3) break;
+    if (cycles % 64 === 0 && performance.now() - start > 1) break;
+  }
+}
+
 export function activeExpireCycle(server: Server): void {
-  if (!activeExpireEnabled || server.isReplica() || server.writesPaused() || server.loading) return;
+  if (!activeExpireEnabled || server.loading) return;
+  if (server.isReplica()) {
+    expireReplicaKeys(server);
+    return;
+  }
+  if (server.writesPaused()) return;
   const effort = server.config.num("active-expire-effort") - 1;
   const perLoop = KEYS_PER_LOOP + (KEYS_PER_LOOP / 4) * effort;
   const acceptableStale = ACCEPTABLE_STALE - effort;

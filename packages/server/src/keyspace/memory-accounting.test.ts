@@ -21,6 +21,7 @@ const hooks: KeyspaceHooks = {
   writesPaused: () => false,
   isLoading: () => false,
   onKeyExpired: () => {},
+  onReplicaOwnExpire: () => {},
   countLookup: () => {},
   onKeyMiss: () => {},
   onKeyAdded: () => {},
