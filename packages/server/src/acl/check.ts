@@ -9,7 +9,7 @@ import { commandHasKeys } from "../commands/key-specs.js";
 import type { Command } from "../commands/spec.js";
 import { globMatch } from "../util/glob.js";
 import { channelAccesses, type KeyAccess, keyAccesses } from "./key-access.js";
-import type { Selector } from "./selector.js";
+import { KEY_READ, type Selector } from "./selector.js";
 import type { AclUser } from "./user.js";
 
 /** ACL_OK and ACL_DENIED_*, with Redis's values (their order picks the reported denial). */
@@ -93,6 +93,24 @@ export function checkCommand(user: AclUser | null, cmd: Command, argv: readonly 
     if (v.result > relevant.result || (v.result === relevant.result && v.pos > relevant.pos)) relevant = v;
   }
   return relevant;
+}
+
+/**
+ * ACLUserCheckCmdWithUnrestrictedKeyAccess (for reads): one selector allows the command and may
+ * read every key (`~*`, `allkeys` or `%R~*`). SORT's BY and GET patterns can name any key.
+ */
+export function mayReadAnyKey(user: AclUser | null, cmd: Command, argv: readonly string[]): boolean {
+  if (user === null || user.unrestricted) return true;
+  let cached: KeyAccess[] | null = null;
+  const keys = () => {
+    if (cached === null) cached = keyAccesses(cmd, argv);
+    return cached;
+  };
+  for (const s of user.selectors) {
+    const readsAll = s.allKeys || s.patterns.some((p) => (p.flags & KEY_READ) !== 0 && p.pattern === "*");
+    if (readsAll && checkSelector(s, cmd, argv, keys).result === AclResult.Ok) return true;
+  }
+  return false;
 }
 
 /** ACLUserCheckChannelPerm, for a channel the user is already subscribed to. */

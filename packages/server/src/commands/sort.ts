@@ -13,6 +13,7 @@
  * is sorted ALPHA instead, so replicas store the same list.
  */
 
+import { mayReadAnyKey } from "../acl/check.js";
 import type { Db } from "../keyspace/db.js";
 import type { HashObject } from "../keyspace/types/hash.js";
 import { ListObject } from "../keyspace/types/list.js";
@@ -127,7 +128,16 @@ function sortGeneric(c: Client, readonly: boolean): void {
     } else if (is(a, "by") && left >= 1) {
       sortby = argv[++j];
       dontsort = !sortby.includes("*");
+      // A real pattern may read any key: only for users who may read every key.
+      if (!dontsort && !mayReadAnyKey(c.user, c.cmd!, argv)) {
+        c.error("ERR BY option of SORT denied due to insufficient ACL permissions.");
+        return;
+      }
     } else if (is(a, "get") && left >= 1) {
+      if (!mayReadAnyKey(c.user, c.cmd!, argv)) {
+        c.error("ERR GET option of SORT denied due to insufficient ACL permissions.");
+        return;
+      }
       getops.push(argv[++j]);
     } else {
       c.error("ERR syntax error");

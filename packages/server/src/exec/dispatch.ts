@@ -266,6 +266,10 @@ function queuedFlags(c: Client): { write: boolean; denyOom: boolean; mayReplicat
 }
 
 function rejectUnknown(server: Server, c: Client, unknownSubcommand: boolean): void {
+  // processCommand's lookup found nothing: CLIENT LIST shows cmd=NULL, a master link's error log
+  // '<unknown>'.
+  c.cmd = null;
+  c.lastCmd = null;
   const argv = c.argv;
   if (unknownSubcommand) {
     const container = argv[0];

@@ -118,8 +118,11 @@ export class Client {
   preventPropagation = false;
   /** Set by a handler that must be propagated even without changing the dataset (PUBLISH...). */
   forcePropagation = false;
-  /** The current command replied with an error (failed_calls). */
+  /** The current command replied with an error (failed_calls); call() resets it once counted. */
   failed = false;
+  /** Error replies sent so far, and the last one's text (the master link logs its own). */
+  errorReplies = 0;
+  lastErrorReply = "";
   /** A command held back by CLIENT PAUSE; it runs before any further input. */
   postponedArgv: string[] | null = null;
   private flushScheduled = false;
@@ -150,6 +153,8 @@ export class Client {
   error(text: string): void {
     this.out.error(text);
     this.failed = true;
+    this.errorReplies++;
+    this.lastErrorReply = text;
     this.server.stats.countError(text);
   }
 
@@ -160,6 +165,8 @@ export class Client {
   errorCountedBefore(text: string): void {
     this.out.error(text);
     this.failed = true;
+    this.errorReplies++;
+    this.lastErrorReply = text;
   }
 
   markDirtyCas(): void {

@@ -71,6 +71,27 @@ export class MasterLinkClient extends Client {
     return super.flush();
   }
 
+  /**
+   * A command of the master's stream failed here (afterErrorReply for a master client): logged,
+   * counted in unexpected_error_replies, and fatal on a read-only replica when
+   * propagation-error-behavior says so, since the replica's data no longer follows its master.
+   */
+  private onErrorReply(): void {
+    const server = this.server;
+    const cmdName = this.lastCmd?.fullName ?? "<unknown>";
+    server.logger.warning(
+      `== CRITICAL == This replica is sending an error to its master: '${this.lastErrorReply.slice(0, 4096)}' after processing the command '${cmdName}'`,
+    );
+    server.stats.unexpectedErrorReplies++;
+    const behavior = server.config.str("propagation-error-behavior");
+    if (server.config.bool("replica-read-only") && behavior !== "ignore") {
+      server.logger.warning(
+        `Guru Meditation: This replica panicked sending an error to its master after processing the command '${cmdName}'`,
+      );
+      process.abort();
+    }
+  }
+
   /** Runs the master's commands from `chunk`, advancing the offset command by command. */
   applyStream(chunk: Buffer): void {
     if ((this.flags & ClientFlag.CloseAsap) !== 0) return;
@@ -86,14 +107,9 @@ export class MasterLinkClient extends Client {
       const status = parser.next();
       if (status === PARSE_COMMAND) {
         this.argv = parser.argv;
-        this.failed = false;
+        const errorsBefore = this.errorReplies;
         server.processCommand(this);
-        if (this.failed && server.logger.isLevelEnabled("warning")) {
-          server.logger.warning(
-            { command: this.argv[0] },
-            "== CRITICAL == This replica is sending an error to its master after a command from its stream",
-          );
-        }
+        if (this.errorReplies !== errorsBefore) this.onErrorReply();
         // Inside MULTI nothing counts as applied until EXEC ran. A GETACK during the loop
         // answers with exactly what was applied before it.
         if ((this.flags & ClientFlag.Multi) === 0) {
