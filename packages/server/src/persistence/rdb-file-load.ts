@@ -51,6 +51,8 @@ export class RdbFileLoadError extends Error {
 export interface LoadRdbFileOptions {
   /** Drop keys already expired (a master loading its own file). Default: not on a replica. */
   dropExpired?: boolean;
+  /** Told each key dropped as expired. */
+  onExpiredDropped?: (dbId: number, key: string) => void;
   /** The databases to fill. Default: the live ones (start-up, where they are empty). */
   target?: Db[];
   /** Replace keys already present instead of failing (DEBUG RELOAD MERGE). */
@@ -96,6 +98,7 @@ function newLoader(server: Server, options: LoadRdbFileOptions): RdbKeyspaceLoad
     server,
     {
       dropExpired: options.dropExpired ?? !server.replicaMode,
+      onExpiredDropped: options.onExpiredDropped,
       allowDuplicates: options.allowDuplicates,
     },
     options.target ?? server.dbs,

@@ -50,6 +50,8 @@ export class RdbLoadError extends Error {
 export interface RdbLoadOptions {
   /** Drop keys whose TTL already passed (a master loading its own file). */
   dropExpired: boolean;
+  /** Told each key dropped as expired (a master's start-up load propagates their DELs). */
+  onExpiredDropped?: (dbId: number, key: string) => void;
   /**
    * A key already present in the target replaces the loaded one's predecessor (DEBUG RELOAD
    * MERGE, Redis's RDBFLAGS_ALLOW_DUP) instead of failing the load.
@@ -177,6 +179,7 @@ export class RdbKeyspaceLoader {
           keys++;
           if (this.options.dropExpired && e.expireAtMs !== -1 && e.expireAtMs < this.now) {
             this.keysExpired++;
+            this.options.onExpiredDropped?.(this.db.id, e.key);
             if (keys >= maxKeys) return false;
             break;
           }

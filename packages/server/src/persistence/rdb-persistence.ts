@@ -235,8 +235,11 @@ export class RdbPersistence implements Subsystem {
     if (server.config.bool("appendonly")) return;
     const path = this.rdbPath();
     let result: Awaited<ReturnType<typeof loadRdbFile>>;
+    // A master propagates the deletion of the keys its file held already expired (rdbLoad's
+    // RDBFLAGS_FEED_REPL): replicas that continue its stream after the restart drop them too.
+    const expired: [number, string][] = [];
     try {
-      result = await loadRdbFile(server, path);
+      result = await loadRdbFile(server, path, { onExpiredDropped: (db, key) => expired.push([db, key]) });
     } catch (err) {
       server.logger.warning(
         { file: path, offset: (err as { offset?: number }).offset },
@@ -246,8 +249,11 @@ export class RdbPersistence implements Subsystem {
     }
     if (result === null) return;
     commitLoadedFunctions(server, result.functions);
-    // A restarted replica resumes with PSYNC from the repl-id/offset its RDB carries.
+    // A restarted replica resumes with PSYNC from the repl-id/offset its RDB carries, a restarted
+    // master keeps them for its replicas' PSYNC.
     server.replicationHooks.rdbLoaded(result.aux);
+    const del = server.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL";
+    for (const [db, key] of expired) server.propagator.alsoPropagate(db, [del, key]);
     server.logger.notice(`DB loaded from disk: ${result.seconds.toFixed(3)} seconds`);
   }
 

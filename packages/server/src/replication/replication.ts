@@ -109,16 +109,28 @@ export class Replication implements Subsystem {
   }
 
   /**
-   * The RDB loaded at start-up had these aux fields: a replica takes its replication id and
-   * offset from them so it can PSYNC with its master (loadDataFromDisk).
+   * The RDB loaded at start-up had these aux fields (loadDataFromDisk): a replica takes its
+   * replication id and offset from them so it can PSYNC with its master; a master keeps them
+   * as its secondary id, with a backlog starting there, so that its replicas continue with a
+   * partial resync after it restarted (a new id starts at the same offset, as on promotion).
    */
   restoreFromRdb(aux: ReadonlyMap<string, string>): void {
     const replicaof = this.server.config.get("replicaof");
     const id = aux.get("repl-id");
     const offset = Number(aux.get("repl-offset") ?? "-1");
     const streamDb = Number(aux.get("repl-stream-db") ?? "-1");
-    if (replicaof === null || id === undefined || id.length !== 40) return;
+    if (id === undefined || id.length !== 40) return;
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isInteger(streamDb) || streamDb < 0) return;
+    if (replicaof === null) {
+      const state = this.state;
+      state.replId2 = id;
+      state.secondReplOffset = offset + 1;
+      state.masterReplOffset = offset;
+      state.createBacklog();
+      this.master.noReplicasSince = Date.now();
+      this.updateSink();
+      return;
+    }
     this.state.replId = id;
     this.state.masterReplOffset = offset;
     this.restoredStreamDb = streamDb;
