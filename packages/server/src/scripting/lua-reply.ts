@@ -10,7 +10,7 @@
  * code unaware of scripting. Replies are produced by us, so the parser trusts their framing.
  */
 
-import { formatNumberG, index, LuaTable, type LuaValue } from "@keyhaven/lua";
+import { formatNumberG, LuaTable, type LuaValue } from "@keyhaven/lua";
 import { bytesToLatin1, type ReplyWriter } from "@keyhaven/protocol";
 import type { Client } from "../network/client.js";
 
@@ -213,55 +213,56 @@ function writeTable(c: Client, t: LuaTable, scriptResp: 2 | 3, depth: number): v
     c.error("ERR reached lua stack limit");
     return;
   }
-  const err = index(t, "err");
+  const err = t.get("err");
   if (typeof err === "string") {
     // An error a command already counted in errorstats (redis.pcall's) is not counted again.
-    if (index(t, "ignore_error_stats_update") === true) c.errorCountedBefore(mapCrLf(err));
+    if (t.get("ignore_error_stats_update") === true) c.errorCountedBefore(mapCrLf(err));
     else c.error(mapCrLf(err));
     return;
   }
-  const ok = index(t, "ok");
+  const ok = t.get("ok");
   if (typeof ok === "string") {
     out.simple(mapCrLf(ok));
     return;
   }
-  const dbl = index(t, "double");
+  const dbl = t.get("double");
   if (typeof dbl === "number") {
     out.double(dbl);
     return;
   }
-  const big = index(t, "big_number");
+  const big = t.get("big_number");
   if (typeof big === "string") {
     out.bigNumber(mapCrLf(big));
     return;
   }
-  const verbatim = index(t, "verbatim_string");
+  const verbatim = t.get("verbatim_string");
   if (verbatim instanceof LuaTable) {
-    const format = index(verbatim, "format");
-    const text = index(verbatim, "string");
+    const format = verbatim.get("format");
+    const text = verbatim.get("string");
     if (typeof format === "string" && typeof text === "string") {
       out.verbatim(text, format);
       return;
     }
   }
-  const map = index(t, "map");
+  const map = t.get("map");
   if (map instanceof LuaTable) {
     const entries = tableEntries(map);
     out.mapHeader(entries.length / 2);
     for (let i = 0; i < entries.length; i++) writeLuaReply(c, entries[i], scriptResp, depth + 1);
     return;
   }
-  const set = index(t, "set");
+  const set = t.get("set");
   if (set instanceof LuaTable) {
     const entries = tableEntries(set);
     out.setHeader(entries.length / 2);
     for (let i = 0; i < entries.length; i += 2) writeLuaReply(c, entries[i], scriptResp, depth + 1);
     return;
   }
-  // An array: elements 1, 2, ... up to the first nil, read through metamethods like lua_gettable.
+  // An array: elements 1, 2, ... up to the first nil. Every field is read raw (lua_rawget, as
+  // Redis 7.0 does): a metatable, like the strict one of _G, is never consulted.
   const items: LuaValue[] = [];
   for (let i = 1; ; i++) {
-    const v = index(t, i);
+    const v = t.get(i);
     if (v === undefined) break;
     items.push(v);
   }

@@ -72,6 +72,14 @@ describe("EVAL and the rest of the server", () => {
     }
   });
 
+  // Found by Redis's own unit/scripting ("EVAL - Return _G"): the reply conversion consulted _G's
+  // strict metatable and failed with an internal error.
+  it("a returned table is read raw: _G is an empty array, a metatable's fields are not seen", async () => {
+    expect(await c.call("EVAL", "return _G", "0")).toEqual([]);
+    const proxied = "return setmetatable({}, {__index = function() return 'x' end})";
+    expect(await c.call("EVAL", proxied, "0")).toEqual([]);
+  });
+
   it("blocking list commands are refused inside a script, as in Redis 7.0", async () => {
     const reply = await c.call("EVAL", "return redis.call('BLPOP', 'nolist', 0)", "0");
     expect(errorText(reply)).toMatch(
