@@ -78,14 +78,19 @@ function checkSelector(
   return OK;
 }
 
-/** ACLCheckAllUserCommandPerm; a null user (the master link, AOF loading) may run anything. */
-export function checkCommand(user: AclUser | null, cmd: Command, argv: readonly string[]): AclVerdict {
-  if (user === null || user.unrestricted) return OK;
+/** The command's keys, found once and only if a selector needs them (aclKeyResultCache). */
+function lazyKeyAccesses(cmd: Command, argv: readonly string[]): () => KeyAccess[] {
   let cached: KeyAccess[] | null = null;
-  const keys = () => {
+  return () => {
     if (cached === null) cached = keyAccesses(cmd, argv);
     return cached;
   };
+}
+
+/** ACLCheckAllUserCommandPerm; a null user (the master link, AOF loading) may run anything. */
+export function checkCommand(user: AclUser | null, cmd: Command, argv: readonly string[]): AclVerdict {
+  if (user === null || user.unrestricted) return OK;
+  const keys = lazyKeyAccesses(cmd, argv);
   let relevant: AclVerdict = { result: AclResult.DeniedCommand, pos: 0 };
   for (const s of user.selectors) {
     const v = checkSelector(s, cmd, argv, keys);
@@ -101,11 +106,7 @@ export function checkCommand(user: AclUser | null, cmd: Command, argv: readonly 
  */
 export function mayReadAnyKey(user: AclUser | null, cmd: Command, argv: readonly string[]): boolean {
   if (user === null || user.unrestricted) return true;
-  let cached: KeyAccess[] | null = null;
-  const keys = () => {
-    if (cached === null) cached = keyAccesses(cmd, argv);
-    return cached;
-  };
+  const keys = lazyKeyAccesses(cmd, argv);
   for (const s of user.selectors) {
     const readsAll = s.allKeys || s.patterns.some((p) => (p.flags & KEY_READ) !== 0 && p.pattern === "*");
     if (readsAll && checkSelector(s, cmd, argv, keys).result === AclResult.Ok) return true;
