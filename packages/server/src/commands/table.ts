@@ -11,6 +11,7 @@
 import { aclCommands } from "./acl.js";
 import { bitCommands } from "./bits.js";
 import { clientCommands } from "./client.js";
+import { clusterCommands } from "./cluster.js";
 import { COMMAND_TIPS } from "./command-tips.js";
 import { configCommands } from "./config.js";
 import { connectionCommands } from "./connection.js";
@@ -233,6 +234,7 @@ export function buildCommandTable(): CommandTable {
   const table = new CommandTable();
   for (const family of [
     connectionCommands,
+    clusterCommands,
     aclCommands,
     clientCommands,
     keyCommands,

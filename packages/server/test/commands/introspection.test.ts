@@ -171,6 +171,26 @@ describe("INFO", () => {
     expect(info).toMatch(/errorstat_ERR:count=2\r\n/);
   });
 
+  // Found by Redis's own unit/acl.tcl (+readonly) and unit/introspection-2.tcl (cluster|help).
+  it("CLUSTER, READONLY, READWRITE and ASKING answer as in a Redis without cluster support", async () => {
+    for (const argv of [
+      ["CLUSTER", "INFO"],
+      ["CLUSTER", "KEYSLOT", "k"],
+      ["READONLY"],
+      ["READWRITE"],
+      ["ASKING"],
+    ]) {
+      expect(errorText(await c.call(...argv))).toBe("ERR This instance has cluster support disabled");
+    }
+    expect(errorText(await c.call("CLUSTER", "KEYSLOT"))).toBe(
+      "ERR wrong number of arguments for 'cluster|keyslot' command",
+    );
+    expect(await c.call("COMMAND", "LIST", "FILTERBY", "PATTERN", "cluster|h*")).toEqual(["cluster|help"]);
+    expect(await c.call("ACL", "SETUSER", "cluster-probe", "+readonly", "+cluster|info")).toBe("OK");
+    expect(await c.call("ACL", "DRYRUN", "cluster-probe", "READONLY")).toBe("OK");
+    await c.call("ACL", "DELUSER", "cluster-probe");
+  });
+
   // Found by Redis's own unit/info.tcl run against keyhaven-server.
   it("a failure is counted once, against the command that failed", async () => {
     const stat = async (name: string) => {
