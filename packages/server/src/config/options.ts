@@ -191,6 +191,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "dir", type: "string", default: "", mutable: true, protected: true, rewriteDefault: "always" },
   { ...int("rdb-key-save-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX), hidden: true },
   { ...int("key-load-delay", 0, Number.MIN_SAFE_INTEGER, LONG_MAX), hidden: true },
+  { ...int("loading-process-events-interval-bytes", 2 * 1024 * 1024, 1024, INT_MAX), hidden: true },
   // Replication
   special("replicaof", null, false, "slaveof"),
   {

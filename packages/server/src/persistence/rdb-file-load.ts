@@ -21,7 +21,11 @@ import type { Server } from "../server.js";
 import { loadingState, startLoading, stopLoading } from "./loading.js";
 import { RdbKeyspaceLoader } from "./rdb-load.js";
 
-/** Bytes read per piece: big enough for few reads, small enough to answer clients in between. */
+/**
+ * Bytes read per piece: big enough for few reads, small enough to answer clients in between.
+ * A smaller loading-process-events-interval-bytes (Redis's bytes between two event-loop passes
+ * while loading) makes the pieces smaller.
+ */
 const READ_CHUNK = 512 * 1024;
 /** Piece buffers kept for reuse: one being read into, one being parsed, one the parser still holds. */
 const KEPT_PIECES = 3;
@@ -166,7 +170,8 @@ export async function loadRdbFile(
         }
       }
     };
-    const pieces = new PieceBuffers(loader);
+    const pieceBytes = Math.min(READ_CHUNK, server.config.num("loading-process-events-interval-bytes"));
+    const pieces = new PieceBuffers(loader, pieceBytes);
     let position = 0;
     let pending = readPiece(handle, position, pieces.take(null));
     for (;;) {
@@ -219,9 +224,11 @@ export async function loadRdbFile(
 class PieceBuffers {
   private readonly loader: RdbKeyspaceLoader;
   private readonly kept: Buffer[] = [];
+  private readonly pieceBytes: number;
 
-  constructor(loader: RdbKeyspaceLoader) {
+  constructor(loader: RdbKeyspaceLoader, pieceBytes: number) {
     this.loader = loader;
+    this.pieceBytes = pieceBytes;
   }
 
   /** A buffer for the next read: not `current` (a piece not pushed yet), not held by the loader. */
@@ -231,7 +238,7 @@ class PieceBuffers {
         if (b.buffer !== current?.buffer && !this.loader.holds(b)) return b;
       }
     }
-    const b = Buffer.allocUnsafe(READ_CHUNK);
+    const b = Buffer.allocUnsafe(this.pieceBytes);
     if (!this.loader.done && this.kept.length < KEPT_PIECES) this.kept.push(b);
     return b;
   }
@@ -242,8 +249,8 @@ async function readPiece(
   position: number,
   buf: Buffer,
 ): Promise<Buffer> {
-  const { bytesRead } = await handle.read(buf, 0, READ_CHUNK, position);
-  return bytesRead === READ_CHUNK ? buf : buf.subarray(0, bytesRead);
+  const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+  return bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
 }
 
 /** Parses what was pushed; with key-load-delay, a few keys at a time with sleeps in between. */
@@ -291,7 +298,8 @@ export function loadRdbFileSync(
       // Nothing can observe a synchronous load: no client is served until it returns.
       stopLoading(server);
     }
-    const pieces = new PieceBuffers(loader);
+    const pieceBytes = Math.min(READ_CHUNK, server.config.num("loading-process-events-interval-bytes"));
+    const pieces = new PieceBuffers(loader, pieceBytes);
     for (;;) {
       const buf = pieces.take(null);
       const n = readSync(fd, buf, 0, READ_CHUNK, null);

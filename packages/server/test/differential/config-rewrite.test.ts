@@ -92,11 +92,7 @@ describe.skipIf(!hasRealRedis())("CONFIG REWRITE, against redis-server", () => {
    * Options redis-server 7.0.15 has and Keyhaven does not: a forced rewrite writes them there
    * only.
    */
-  const NOT_IN_KEYHAVEN = [
-    "loading-process-events-interval-bytes ",
-    "lua-enable-deprecated-api ",
-    "use-exit-on-panic ",
-  ];
+  const NOT_IN_KEYHAVEN = ["lua-enable-deprecated-api ", "use-exit-on-panic "];
 
   it("DEBUG CONFIG-REWRITE-FORCE-ALL writes the same options and values as redis-server", async () => {
     const forced = async (kind: "redis" | "keyhaven") => {
