@@ -121,6 +121,16 @@ export class Server implements KeyspaceHooks {
   private beforeSleepScheduled = false;
   private readonly listeners = new Listeners(this);
   shuttingDown = false;
+  /**
+   * shutdown_mstime: while a shutdown waits for lagging replicas, when it stops waiting (ms since
+   * the epoch); 0 otherwise. INFO shows it as shutdown_in_milliseconds, SHUTDOWN ABORT clears it.
+   */
+  shutdownDeadline = 0;
+  private shutdownAborted = false;
+  /** Clients whose SHUTDOWN waits for the shutdown in progress (INFO blocked_clients). */
+  shutdownWaiters = 0;
+  /** The shutdown in progress: a SHUTDOWN or signal meanwhile shares its outcome. */
+  private shutdownRun: Promise<boolean> | null = null;
   /** stop() ran: background work of the server's own (the RDB warm-up) ends. */
   stopped = false;
   /** Set by SHUTDOWN/signals; resolves the promise main.ts waits on. */
@@ -581,12 +591,38 @@ export class Server implements KeyspaceHooks {
    * prepareForShutdown + exit: runs the subsystems' shutdown (which may save), closes listeners
    * and clients, removes the pidfile and unix socket. Returns false if a subsystem refused.
    */
-  async shutdown(options: ShutdownOptions): Promise<boolean> {
-    if (this.shuttingDown) return true;
+  shutdown(options: ShutdownOptions): Promise<boolean> {
+    if (this.shutdownRun === null) {
+      this.shutdownRun = this.runShutdown(options).then((ok) => {
+        if (!ok) this.shutdownRun = null;
+        return ok;
+      });
+    }
+    return this.shutdownRun;
+  }
+
+  /**
+   * SHUTDOWN ABORT (abortShutdown): a shutdown still waiting for its replicas gives up; writes
+   * resume and every SHUTDOWN waiting on it fails. False when none is waiting.
+   */
+  abortShutdown(): boolean {
+    if (this.shutdownDeadline === 0) return false;
+    this.shutdownDeadline = 0;
+    this.shutdownAborted = true;
+    this.logger.notice("Shutdown manually aborted.");
+    return true;
+  }
+
+  private async runShutdown(options: ShutdownOptions): Promise<boolean> {
     this.shuttingDown = true;
+    this.shutdownAborted = false;
     this.logger.warning("User requested shutdown...");
     for (const s of this.subsystems) {
       const ok = await s.shutdown?.(options);
+      if (this.shutdownAborted) {
+        this.shuttingDown = false;
+        return false;
+      }
       if (ok === false && !options.force) {
         this.shuttingDown = false;
         this.logger.warning("Errors trying to shut down the server. Check the logs for more information.");

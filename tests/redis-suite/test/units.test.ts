@@ -34,6 +34,7 @@ const UNITS = [
   "integration/psync2-reg",
   "integration/replication-4",
   "integration/psync2-master-restart",
+  "integration/shutdown",
 ];
 
 /** How long one unit may take before it is stopped (Redis's own --timeout is per test). */

@@ -3,6 +3,7 @@
  * have files of their own (monitor.ts, slowlog.ts, memory.ts, debug.ts).
  */
 
+import { shared } from "@keyhaven/protocol";
 import { gates } from "../exec/dispatch.js";
 import { genInfoString } from "../info/info.js";
 import { type Client, ClientFlag } from "../network/client.js";
@@ -61,11 +62,12 @@ function shutdownCommand(c: Client): void {
     c.error("ERR syntax error");
     return;
   }
+  const server = c.server;
   if (abort) {
-    c.error("ERR No shutdown in progress.");
+    if (server.abortShutdown()) c.out.raw(shared.OK);
+    else c.error("ERR No shutdown in progress.");
     return;
   }
-  const server = c.server;
   if (gates.busyScriptError !== null) {
     // A script is running past busy-reply-threshold: only NOSAVE may stop the server, at once,
     // from inside the script (the event loop will not run again).
@@ -80,7 +82,9 @@ function shutdownCommand(c: Client): void {
   }
   // The reply (if the shutdown fails) must wait for the async shutdown; block the client meanwhile.
   c.flags |= ClientFlag.Blocked;
+  server.shutdownWaiters++;
   void server.shutdown({ save, now, force }).then((ok) => {
+    server.shutdownWaiters--;
     c.flags &= ~ClientFlag.Blocked;
     if (!ok) {
       c.error("ERR Errors trying to SHUTDOWN. Check logs.");

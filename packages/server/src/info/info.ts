@@ -9,6 +9,7 @@ import { arch, totalmem } from "node:os";
 import { migrateCachedSockets } from "../commands/migrate-connections.js";
 import { clock } from "../keyspace/clock.js";
 import { currentEvictionExceededMs } from "../keyspace/evict.js";
+import { ClientFlag } from "../network/client.js";
 import { persistenceInfo } from "../persistence/persistence-info.js";
 import { startedScriptEngine } from "../scripting/engine.js";
 import { startedFunctionsEngine } from "../scripting/functions.js";
@@ -85,23 +86,30 @@ export function serverInfo(server: Server): string[] {
     `executable:${process.argv[1] ?? process.execPath}`,
     `config_file:${server.config.configFile ?? ""}`,
     "io_threads_active:0",
+    ...(server.shutdownDeadline !== 0
+      ? [`shutdown_in_milliseconds:${Math.max(0, server.shutdownDeadline - Date.now())}`]
+      : []),
   ];
 }
 
 function clientsInfo(server: Server): string[] {
   let maxIn = 0;
   let maxOut = 0;
+  // Replicas attached to us are not clients here (Redis counts clients minus slaves).
+  let replicas = 0;
   for (const c of server.clients.values()) {
     maxIn = Math.max(maxIn, c.parser.bufferedLength);
     maxOut = Math.max(maxOut, c.outputBytes);
+    if ((c.flags & ClientFlag.Replica) !== 0) replicas++;
   }
   return [
-    `connected_clients:${server.clients.size}`,
+    `connected_clients:${server.clients.size - replicas}`,
     "cluster_connections:0",
     `maxclients:${server.maxClients}`,
     `client_recent_max_input_buffer:${maxIn}`,
     `client_recent_max_output_buffer:${maxOut}`,
-    `blocked_clients:${server.blocking.count}`,
+    // Clients waiting for a SHUTDOWN are blocked too (BLOCKED_SHUTDOWN).
+    `blocked_clients:${server.blocking.count + server.shutdownWaiters}`,
     `tracking_clients:${server.tracking.clients}`,
     `clients_in_timeout_table:${server.blocking.count}`,
   ];

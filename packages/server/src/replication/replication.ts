@@ -165,22 +165,39 @@ export class Replication implements Subsystem {
   async shutdown(options: ShutdownOptions): Promise<boolean> {
     const server = this.server;
     const timeout = server.config.num("shutdown-timeout");
-    const offset = this.state.masterReplOffset;
-    const lagging = () => this.master.replicas.some((r) => r.state === "online" && r.ackOffset < offset);
+    const replicas = this.master.replicas;
+    // isReadyToShutdown: every replica acknowledged the whole stream.
+    const lagging = () => replicas.some((r) => r.ackOffset !== this.state.masterReplOffset);
     if (!options.now && timeout > 0 && !this.isReplica && lagging()) {
-      server.logger.notice("Waiting for replicas before shutting down.");
+      server.shutdownDeadline = Date.now() + timeout * 1000;
+      if (server.pauseKind === null) this.master.feedCommand(this.master.slaveSelDb, GETACK);
       server.pause("write", Number.MAX_SAFE_INTEGER);
       this.shutdownPause = true;
-      this.master.feedCommand(this.master.slaveSelDb, GETACK);
-      const deadline = Date.now() + timeout * 1000;
-      while (lagging() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      for (const r of this.master.replicas) {
-        if (r.state === "online" && r.ackOffset < offset) {
-          server.logger.warning(
-            `Lagging replica ${r.name} reported offset ${r.ackOffset} behind master, lag=${Math.floor((Date.now() - r.ackTime) / 1000)}, state=${r.state}.`,
-          );
-        }
+      server.logger.notice("Waiting for replicas before shutting down.");
+      while (lagging() && server.shutdownDeadline !== 0 && Date.now() < server.shutdownDeadline) {
+        await new Promise((r) => setTimeout(r, 10));
       }
+      if (server.shutdownDeadline === 0) {
+        // SHUTDOWN ABORT: writes resume at once (cron would only notice later).
+        this.shutdownPause = false;
+        server.unpause();
+        return false;
+      }
+      server.shutdownDeadline = 0;
+    }
+    // finishShutdown's report.
+    let inSync = 0;
+    for (const r of replicas) {
+      if (r.ackOffset === this.state.masterReplOffset) inSync++;
+      else {
+        const lag = r.state === "online" ? Math.floor((Date.now() - r.ackTime) / 1000) : 0;
+        server.logger.warning(
+          `Lagging replica ${r.name} reported offset ${this.state.masterReplOffset - r.ackOffset} behind master, lag=${lag}, state=${r.state}.`,
+        );
+      }
+    }
+    if (replicas.length > 0) {
+      server.logger.notice(`${inSync} of ${replicas.length} replicas are in sync when shutting down.`);
     }
     this.replica.cancelHandshake(false);
     return true;
