@@ -147,7 +147,8 @@ describe("maxmemory eviction", () => {
     expect(await existing(hot)).toBe(hot.length);
     expect(await existing(names("new:", 0, fresh))).toBe(fresh);
     expect(await existing(names("cold:", hot.length, cap))).toBe(cap - hot.length - evicted);
-    expect(await c.call("OBJECT", "IDLETIME", hot[0])).toBe(0);
+    // Just read; the LRU clock counts whole seconds, so a second may have begun since.
+    expect(await c.call("OBJECT", "IDLETIME", hot[0])).toBeLessThanOrEqual(1);
   });
 
   it("allkeys-lfu keeps frequently read keys", async () => {
@@ -393,7 +394,7 @@ describe("LFU counters (OBJECT FREQ)", () => {
     expect(errorText(await c.call("OBJECT", "FREQ", "f"))).toBe(
       "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
     );
-    expect(await c.call("OBJECT", "IDLETIME", "f")).toBe(0);
+    expect(await c.call("OBJECT", "IDLETIME", "f")).toBeLessThanOrEqual(1);
   });
 });
 
