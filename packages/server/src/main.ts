@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { Config, formatConfigError } from "./config/config.js";
 import { ConfigError } from "./errors.js";
 import { applyStartupDirectives, createServer, enterConfiguredDir } from "./index.js";
+import { AlreadyLoggedError } from "./util/already-logged-error.js";
 import { KEYHAVEN_VERSION, REDIS_VERSION } from "./version.js";
 
 /** sdscatrepr for a command-line argument appended to the config text. */
@@ -163,10 +164,12 @@ export async function main(argv: string[]): Promise<number> {
     const stopped = await Promise.race([starting, server.exited]);
     if (stopped !== null) return stopped;
   } catch (err) {
-    server.logger.warning(
-      { error: (err as Error).message },
-      `Fatal error during start-up: ${(err as Error).message}`,
-    );
+    if (!(err instanceof AlreadyLoggedError)) {
+      server.logger.warning(
+        { error: (err as Error).message },
+        `Fatal error during start-up: ${(err as Error).message}`,
+      );
+    }
     server.stop();
     return 1;
   }

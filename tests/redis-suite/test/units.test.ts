@@ -35,7 +35,18 @@ const UNITS = [
   "integration/replication-4",
   "integration/psync2-master-restart",
   "integration/shutdown",
+  "integration/aof",
 ];
+
+/** Single tests left out of a listed unit (runtest --skiptest), each with the reason. */
+const SKIPPED_TESTS: Record<string, { test: string; why: string }[]> = {
+  "integration/aof": [
+    {
+      test: "AOF fsync always barrier issue",
+      why: "it checks that the file grows with every write; with appendfsync always Keyhaven writes into bytes reserved ahead (aof-reserve.ts), so the size changes once per 256 KB",
+    },
+  ],
+};
 
 /** How long one unit may take before it is stopped (Redis's own --timeout is per test). */
 const UNIT_LIMIT_MS = 240_000;
@@ -64,6 +75,7 @@ function stopGroup(p: ChildProcess): void {
 function runUnit(unit: string, basePort: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const args = ["--single", unit, "--clients", "1", "--baseport", String(basePort), "--portcount", "400"];
+    for (const { test } of SKIPPED_TESTS[unit] ?? []) args.push("--skiptest", test);
     const p = spawn("./runtest", [...args, "--timeout", "120"], {
       cwd: tree,
       detached: true,

@@ -33,6 +33,7 @@ import { type CommandSpec, spec } from "../commands/spec.js";
 import { gates } from "../exec/dispatch.js";
 import { type Client, ClientFlag } from "../network/client.js";
 import type { Server, ShutdownOptions, Subsystem } from "../server.js";
+import { AlreadyLoggedError } from "../util/already-logged-error.js";
 import type { Logger } from "../util/logger.js";
 import { strerror } from "../util/strerror.js";
 import { buildBaseSync } from "./aof-base.js";
@@ -275,7 +276,7 @@ export class Aof implements Subsystem, AofWriterHost {
 
   private afterLoad(outcome: AofLoadOutcome, start: number): void {
     if (outcome.status === "failed" || outcome.status === "open_err") {
-      throw new Error("The AOF could not be loaded (see the log for the file and the offset)");
+      throw new AlreadyLoggedError("The AOF could not be loaded (see the log for the file and the offset)");
     }
     if (outcome.status !== "not_exist") {
       this.logger.notice(
