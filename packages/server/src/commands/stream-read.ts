@@ -231,6 +231,11 @@ function parseReadArgs(c: Client, xreadgroup: boolean): ReadArgs | null {
     const more = argc - i - 1;
     const o = argv[i];
     if (is(o, "block") && more > 0) {
+      // A script may not block; Redis refuses the option itself there, before its value.
+      if ((c.flags & ClientFlag.Script) !== 0) {
+        c.error(`ERR ${argv[0]} command is not allowed with BLOCK option from scripts`);
+        return null;
+      }
       i++;
       const ms = parseInteger(argv[i]);
       if (ms === null) {

@@ -80,6 +80,19 @@ describe("EVAL and the rest of the server", () => {
     expect(await c.call("EVAL", proxied, "0")).toEqual([]);
   });
 
+  // Found by Redis's own unit/scripting.
+  it("XREAD and XREADGROUP with BLOCK are refused inside a script", async () => {
+    for (const call of [
+      "return redis.pcall('xread','BLOCK',0,'STREAMS','s','$')",
+      "return redis.pcall('xreadgroup','group','g','c','BLOCK',0,'STREAMS','s','>')",
+    ]) {
+      const name = call.includes("xreadgroup") ? "xreadgroup" : "xread";
+      expect(errorText(await c.call("EVAL", call, "0"))).toMatch(
+        new RegExp(`${name} command is not allowed with BLOCK option from scripts$`),
+      );
+    }
+  });
+
   it("blocking list commands are refused inside a script, as in Redis 7.0", async () => {
     const reply = await c.call("EVAL", "return redis.call('BLPOP', 'nolist', 0)", "0");
     expect(errorText(reply)).toMatch(
