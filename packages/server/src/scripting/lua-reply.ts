@@ -204,8 +204,13 @@ function writeInteger(out: ReplyWriter, n: number): void {
   else out.bigInteger(BigInt(t));
 }
 
-/** Redis limits the recursion through nested tables by the Lua stack; we bound it the same way. */
-const MAX_REPLY_DEPTH = 8000;
+/**
+ * Redis stops descending into nested tables when the Lua stack is full (about 8000 levels), and
+ * answers "reached lua stack limit" there. Here each level is two JavaScript frames, and Node's
+ * stack held about 2000 levels inside EVAL (a reply of 3000 overflowed it, an internal error
+ * that closed the connection): 1000 levels, with the same answer at the bottom.
+ */
+const MAX_REPLY_DEPTH = 1000;
 
 function writeTable(c: Client, t: LuaTable, scriptResp: 2 | 3, depth: number): void {
   const out = c.out;

@@ -80,6 +80,19 @@ describe("EVAL and the rest of the server", () => {
     expect(await c.call("EVAL", proxied, "0")).toEqual([]);
   });
 
+  // Found by Redis's own unit/scripting ("Script return recursive object").
+  it("a reply nested too deep ends in 'reached lua stack limit', and the connection stays", async () => {
+    let reply = await c.call("EVAL", "local a = {}; local b = {a}; a[1] = b; return a", "0");
+    let depth = 0;
+    while (Array.isArray(reply) && reply.length === 1) {
+      reply = reply[0];
+      depth++;
+    }
+    expect(errorText(reply)).toBe("ERR reached lua stack limit");
+    expect(depth).toBeGreaterThan(100);
+    expect(await c.call("PING")).toBe("PONG");
+  });
+
   // Found by Redis's own unit/scripting.
   it("XREAD and XREADGROUP with BLOCK are refused inside a script", async () => {
     for (const call of [
