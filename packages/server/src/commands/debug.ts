@@ -45,6 +45,7 @@ const DEBUG_ARITY = new Map<string, number>([
   ["object", 3],
   ["protocol", 3],
   ["set-active-expire", 3],
+  ["set-disable-deny-scripts", 3],
   ["quicklist-packed-threshold", 3],
   ["sleep", 3],
 ]);

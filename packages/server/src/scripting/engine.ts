@@ -22,7 +22,8 @@ import {
 import { shared } from "@keyhaven/protocol";
 import { aclErrorMessage } from "../acl/acl.js";
 import { AclResult, checkCommand } from "../acl/check.js";
-import { parseInteger } from "../commands/args.js";
+import { atoi, parseInteger } from "../commands/args.js";
+import { debugSubcommands } from "../commands/debug.js";
 import type { Command } from "../commands/spec.js";
 import { call, gates } from "../exec/dispatch.js";
 import { PROPAGATE_AOF, PROPAGATE_REPL } from "../exec/propagate.js";
@@ -33,6 +34,16 @@ import { type BusyKind, BusyScriptWatch } from "./busy-script.js";
 import { errorTable, luaArgsToArgv, normalizeErrorText, replyToLua, writeLuaReply } from "./lua-reply.js";
 import { createScriptingState, type RedisApi, sha1hex } from "./lua-sandbox.js";
 import { extractShebangFlags, ScriptFlag } from "./shebang.js";
+
+/**
+ * DEBUG SET-DISABLE-DENY-SCRIPTS <0|1> (server.script_disable_deny_script): with 1, scripts may
+ * call commands flagged noscript. Redis's own tests use it; the flag is process-wide as Redis's is.
+ */
+let denyScriptDisabled = false;
+debugSubcommands.set("set-disable-deny-scripts", (c) => {
+  denyScriptDisabled = atoi(c.argv[2]) !== 0;
+  c.out.raw(shared.OK);
+});
 
 export interface CachedScript {
   fn: LuaFunction;
@@ -335,7 +346,7 @@ export class ScriptEngine {
     const argc = argv.length;
     if ((cmd.arity > 0 && cmd.arity !== argc) || argc < -cmd.arity)
       return "Wrong number of args calling Redis command from script";
-    if (cmd.noScript) return "This Redis command is not allowed from script";
+    if (cmd.noScript && !denyScriptDisabled) return "This Redis command is not allowed from script";
     const server = this.server;
     if (
       server.replicaMode &&
