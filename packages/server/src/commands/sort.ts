@@ -9,8 +9,9 @@
  * Ordering rules copied from sortCompare: numeric sorts compare scores and break ties by the
  * elements' bytes, so the output is deterministic; ALPHA compares bytes (Redis uses strcoll,
  * which is byte order in the C and C.UTF-8 locales); with BY, an element whose weight key is
- * missing sorts first (ALPHA) or weighs 0 (numeric). A set sorted with a constant BY and STORE
- * is sorted ALPHA instead, so replicas store the same list.
+ * missing sorts first (ALPHA) or weighs 0 (numeric). A set sorted with a constant BY and STORE,
+ * or from a script, is sorted ALPHA instead, so replicas store the same list and scripts see the
+ * same order.
  */
 
 import { mayReadAnyKey } from "../acl/check.js";
@@ -19,7 +20,7 @@ import type { HashObject } from "../keyspace/types/hash.js";
 import { ListObject } from "../keyspace/types/list.js";
 import type { SetObject } from "../keyspace/types/set.js";
 import type { ZSetValue } from "../keyspace/value.js";
-import type { Client } from "../network/client.js";
+import { type Client, ClientFlag } from "../network/client.js";
 import { compareBytes } from "../util/compare-bytes.js";
 import { intOrReply, is } from "./args.js";
 import { modified, WRONGTYPE } from "./common.js";
@@ -154,7 +155,7 @@ function sortGeneric(c: Client, readonly: boolean): void {
     return;
   }
   const type = value === undefined ? "list" : value.type;
-  if (dontsort && type === "set" && storeKey !== null) {
+  if (dontsort && type === "set" && (storeKey !== null || (c.flags & ClientFlag.Script) !== 0)) {
     dontsort = false;
     alpha = true;
     sortby = null;

@@ -94,6 +94,19 @@ describe("EVAL and the rest of the server", () => {
   });
 
   // Found by Redis's own unit/scripting.
+  it("SORT of a set BY a constant is ordered ALPHA inside a script", async () => {
+    await c.call("DEL", "myset");
+    await c.call("SADD", "myset", "b", "aa", "c", "a", "azz");
+    expect(await c.call("EVAL", "return redis.call('sort',KEYS[1],'by','_')", "1", "myset")).toEqual([
+      "a",
+      "aa",
+      "azz",
+      "b",
+      "c",
+    ]);
+  });
+
+  // Found by Redis's own unit/scripting.
   it("XREAD and XREADGROUP with BLOCK are refused inside a script", async () => {
     for (const call of [
       "return redis.pcall('xread','BLOCK',0,'STREAMS','s','$')",
