@@ -231,7 +231,10 @@ export function processCommand(server: Server, c: Client): void {
   if (server.tracking.clients !== 0)
     server.tracking.limitUsedSlots(server.config.num("tracking-table-max-keys"));
   call(server, c, cmd);
-  if (server.blocking.count !== 0) server.blocking.handleClientsBlockedOnKeys();
+  // Not while a slow script serves clients from inside (isInsideYieldingLongCommand): a client
+  // blocked on a key the script pushed to would see the script's writes half done.
+  if (server.blocking.count !== 0 && gates.busyScriptError === null)
+    server.blocking.handleClientsBlockedOnKeys();
 }
 
 const QUEUED = Buffer.from("+QUEUED\r\n");
