@@ -165,9 +165,11 @@ describe("corrupt and truncated AOF directories, compared with real Redis", () =
       const what = `${name} ${JSON.stringify(m)} aof-load-truncated=${truncatedOk}\nredis: ${theirs.output.slice(-2500)}\nkeyhaven: ${ours.output.slice(-2500)}`;
       expect(ours.kind, what).not.toBe("crashed");
       if (ours.kind === "refused") {
-        // Nothing was modified, and the log says where.
+        // Nothing was modified, and the log's last line says where (Redis's own tests read that
+        // line, as an operator reading the end of the log would).
         expect(snapshotFiles(ourDir), what).toEqual(before);
-        expect(ours.output, what).toMatch(
+        const lastLine = ours.output.trimEnd().split("\n").at(-1) ?? "";
+        expect(lastLine, what).toMatch(
           /offset \d+|at line \d+|Unexpected end of file|doesn't exist|Unable to obtain|FATAL AOF MANIFEST/,
         );
       }
