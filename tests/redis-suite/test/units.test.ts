@@ -19,6 +19,8 @@ const UNITS = [
   "unit/info-command",
   "unit/info",
   "unit/type/incr",
+  "unit/bitops",
+  "unit/pubsub",
   "unit/type/stream-cgroups",
   "unit/multi",
   "unit/expire",

@@ -62,10 +62,10 @@ function toBuffer(value: string | null, minBytes: number): Buffer {
  * null stores silently (a BITFIELD whose writes all failed still creates/grows the key, without
  * a keyspace event, as Redis does; it is still propagated so replicas hold the same bytes).
  */
-function store(c: Client, key: string, buf: Buffer, existed: boolean, event: string | null): void {
+function store(c: Client, key: string, buf: Buffer, existed: boolean, event: string | null, dirty = 1): void {
   storeRawString(c.db, key, bytesToLatin1(buf, 0, buf.length), existed);
   if (event !== null) {
-    modified(c, c.db, key, "$", event);
+    modified(c, c.db, key, "$", event, dirty);
   } else {
     c.server.signalModifiedKey(c.db, key);
     c.server.dirty++;
@@ -459,7 +459,9 @@ function bitfieldGeneric(c: Client, readonly: boolean): void {
     buf = toBuffer(current, maxByte + 1);
     grown = current === null || buf.length > current.length;
   }
-  let changed = false;
+  // Writes that changed something (bitfieldGeneric's `changes`): a field set to the value it had
+  // counts only when the string was created or grown. Each counts in the dirty counter.
+  let changes = 0;
   c.out.arrayHeader(ops.length);
   for (const op of ops) {
     if (op.kind === "get") {
@@ -474,10 +476,13 @@ function bitfieldGeneric(c: Client, readonly: boolean): void {
       continue;
     }
     writeField(buf!, op.offset, op.type, stored);
-    changed = true;
+    if (grown || stored !== old) changes++;
     c.out.bigInteger(op.kind === "set" ? old : stored);
   }
-  if ((changed || grown) && buf !== null) store(c, key, buf, current !== null, changed ? "setbit" : null);
+  if (changes > 0 && buf !== null) store(c, key, buf, current !== null, "setbit", changes);
+  // Every write failed (OVERFLOW FAIL) yet the string was created or grown: stored without an
+  // event, and still propagated so that replicas hold the same bytes.
+  else if (grown && buf !== null) store(c, key, buf, current !== null, null);
   else if (writes && current !== null) c.db.peek(key)!.strEncoding = STR_ENC_RAW;
 }
 

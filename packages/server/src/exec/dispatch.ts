@@ -355,6 +355,7 @@ export function call(server: Server, c: Client, cmd: Command): void {
   const realOut = c.out;
   if (replyOff) {
     discardedReplies.resp = realOut.resp;
+    c.replyOffOut = realOut;
     c.out = discardedReplies;
   }
   const start = performance.now();
@@ -374,6 +375,7 @@ export function call(server: Server, c: Client, cmd: Command): void {
     if (replyOff) {
       discardedReplies.discard();
       c.out = realOut;
+      c.replyOffOut = null;
     }
     const micros = (performance.now() - start) * 1000;
     if (!reprocessing) cmd.calls++;

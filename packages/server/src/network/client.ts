@@ -72,6 +72,11 @@ export class Client {
   readonly parser: RequestParser;
   /** Replies go here; swapped for a sink during CLIENT REPLY OFF/SKIP commands. */
   out = new ReplyWriter();
+  /**
+   * The real writer while `out` is that sink: pub/sub pushes still reach the client then
+   * (Redis's CLIENT_PUSHING), subscription confirmations included.
+   */
+  replyOffOut: ReplyWriter | null = null;
   flags = ClientFlag.None;
   db: Db;
   argv: string[] = [];
@@ -143,6 +148,11 @@ export class Client {
 
   has(flag: ClientFlag): boolean {
     return (this.flags & flag) !== 0;
+  }
+
+  /** Where a pub/sub push goes: the client's replies, even under CLIENT REPLY OFF/SKIP. */
+  get pushOut(): ReplyWriter {
+    return this.replyOffOut ?? this.out;
   }
 
   get resp(): 2 | 3 {

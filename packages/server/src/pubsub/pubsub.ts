@@ -102,7 +102,7 @@ export class PubSub {
   }
 
   private writeSubscriptionReply(c: Client, kind: string, name: string | null, count: number): void {
-    const out = c.out;
+    const out = c.pushOut;
     out.pushHeader(3);
     out.bulk(kind);
     if (name === null) out.nullBulk();
@@ -119,7 +119,7 @@ export class PubSub {
   private deliver(subs: Set<Client> | undefined, kind: string, channel: string, message: string): number {
     if (subs === undefined) return 0;
     for (const c of subs) {
-      const out = c.out;
+      const out = c.pushOut;
       out.pushHeader(3);
       out.bulk(kind);
       out.bulk(channel);
@@ -136,7 +136,7 @@ export class PubSub {
       for (const [pattern, clients] of this.patterns) {
         if (!globMatch(pattern, channel)) continue;
         for (const c of clients) {
-          const out = c.out;
+          const out = c.pushOut;
           out.pushHeader(4);
           out.bulk("pmessage");
           out.bulk(pattern);
