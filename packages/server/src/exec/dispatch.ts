@@ -143,12 +143,13 @@ export function processCommand(server: Server, c: Client): void {
   const fromMaster = (c.flags & ClientFlag.Master) !== 0;
   const isExec = cmd.name === "exec" && cmd.parent === null;
   const declared = cmd.declaredFlags === undefined ? null : cmd.declaredFlags(c);
-  const isWrite = declared !== null ? declared.write : cmd.isWrite || (isExec && queuedFlags(c).write);
-  const denyOom = declared !== null ? declared.denyOom : cmd.denyOom || (isExec && queuedFlags(c).denyOom);
+  // What EXEC's queue needs, computed once for the checks below.
+  const queued = isExec ? queuedFlags(c) : null;
+  const isWrite = declared !== null ? declared.write : cmd.isWrite || (queued?.write ?? false);
+  const denyOom = declared !== null ? declared.denyOom : cmd.denyOom || (queued?.denyOom ?? false);
   // A stale replica refuses EXEC when a queued command may not run stale, even if the link broke
   // after it was queued.
-  const allowStale =
-    declared !== null ? declared.stale : cmd.allowStale && !(isExec && !queuedFlags(c).stale);
+  const allowStale = declared !== null ? declared.stale : cmd.allowStale && (queued?.stale ?? true);
   gates.preCommandOom = false;
   if (gates.evictIfNeeded !== null && !fromMaster) {
     const outOfMemory = !gates.evictIfNeeded();
@@ -215,7 +216,7 @@ export function processCommand(server: Server, c: Client): void {
   }
   if (server.pauseKind !== null && !fromMaster && !c.has(ClientFlag.Replica)) {
     const mayReplicate =
-      isWrite || (declared === null && cmd.mayReplicate) || (isExec && queuedFlags(c).mayReplicate);
+      isWrite || (declared === null && cmd.mayReplicate) || (queued?.mayReplicate ?? false);
     if (server.pauseKind === "all" || mayReplicate) {
       // Keep the command; it runs first when the pause ends (blockPostponeClient).
       c.postponedArgv = argv;
