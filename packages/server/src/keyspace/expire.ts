@@ -8,6 +8,7 @@
  */
 
 import type { Server } from "../server.js";
+import { perServer } from "../util/per-server.js";
 import { clock } from "./clock.js";
 import type { Db } from "./db.js";
 
@@ -30,14 +31,10 @@ export function setActiveExpireEnabled(enabled: boolean): void {
  * (Redis's slaveKeysWithExpire). Entries may outlive their key: each is checked against the
  * database when visited.
  */
-const replicaKeysWithExpire = new WeakMap<Server, Map<string, Set<Db>>>();
+const replicaKeysWithExpire = perServer(() => new Map<string, Set<Db>>());
 
 export function rememberReplicaKeyWithExpire(server: Server, db: Db, key: string): void {
-  let keys = replicaKeysWithExpire.get(server);
-  if (keys === undefined) {
-    keys = new Map();
-    replicaKeysWithExpire.set(server, keys);
-  }
+  const keys = replicaKeysWithExpire.of(server);
   let dbs = keys.get(key);
   if (dbs === undefined) {
     dbs = new Set();
@@ -52,7 +49,7 @@ export function rememberReplicaKeyWithExpire(server: Server, db: Db, key: string
  * visited in turn (Redis picks them at random for the same reason).
  */
 function expireReplicaKeys(server: Server): void {
-  const keys = replicaKeysWithExpire.get(server);
+  const keys = replicaKeysWithExpire.started(server);
   if (keys === undefined || keys.size === 0) return;
   const start = performance.now();
   // Keys put back go to the end: stop before visiting any of them twice.
